@@ -1,0 +1,298 @@
+"""Opening and editing journals locally: every edit is checked by the shared rules and
+committed to the local store before it is reported saved. No network here."""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+import uuid
+from collections.abc import Iterable
+
+import msgspec
+
+from client_tui.services.store import CONFLICT, PENDING_STATES, REFUSED, LocalStore
+from shared.fold import JournalState, fold
+from shared.hlc import Clock
+from shared.journal import JournalDoc, new_client_id
+from shared.model import (
+    AttendanceCode,
+    AttendanceMarked,
+    Directory,
+    JournalEvent,
+    JournalInfo,
+    LessonRecorded,
+    MarkGiven,
+    MarkKind,
+    PeriodMarkGiven,
+    Retracted,
+    WorkKind,
+    encode_event,
+)
+from shared.rules import JournalContext, RuleViolation, check_new_events
+
+SQUASH_AFTER = 200
+
+
+class JournalSummary(msgspec.Struct, frozen=True, kw_only=True):
+    info: JournalInfo
+    class_name: str
+    subject_name: str
+    pending: int
+    refused: int
+    conflicts: int
+
+
+class JournalBook:
+    """The journals of one profile, as Yjs documents cached in memory over the local store."""
+
+    def __init__(
+        self,
+        store: LocalStore,
+        lock: threading.RLock,
+        *,
+        person_id: str,
+        device_id: str,
+        directory: Directory | None,
+    ):
+        self.store = store
+        self.lock = lock
+        self.person_id = person_id
+        self.device_id = device_id
+        self.directory = directory
+        self.clock = Clock(device_id, last=store.get("hlc") or None)
+        self._docs: dict[str, JournalDoc] = {}
+
+    # ------------------------------------------------------------------ documents
+    def doc(self, journal_id: str) -> JournalDoc:
+        """The journal's document, loaded from the store (created empty if new)."""
+        with self.lock:
+            if journal_id in self._docs:
+                return self._docs[journal_id]
+            row = self.store.journal_row(journal_id)
+            if row is None:
+                client_id = new_client_id()
+                with self.store.transaction():
+                    self.store.put_journal(journal_id, client_id, b"\x00")
+                doc = JournalDoc(client_id=client_id)
+            else:
+                doc = JournalDoc(client_id=row["client_id"])
+                for update in self.store.doc_updates(journal_id):
+                    doc.apply(update)
+            self._docs[journal_id] = doc
+            return doc
+
+    def forget(self, journal_id: str | None = None) -> None:
+        """Drop cached documents so the next use reloads them from the store."""
+        with self.lock:
+            if journal_id is None:
+                self._docs.clear()
+            else:
+                self._docs.pop(journal_id, None)
+
+    def info(self, journal_id: str) -> JournalInfo:
+        if self.directory is not None:
+            for journal in self.directory.journals:
+                if journal.id == journal_id:
+                    return journal
+        raise KeyError(f"журнал {journal_id} не найден в справочнике")
+
+    def context(self, journal_id: str) -> JournalContext:
+        return JournalContext.from_directory(self.directory, self.info(journal_id))
+
+    def state(self, journal_id: str) -> JournalState:
+        with self.lock:
+            return fold(self.doc(journal_id).events())
+
+    def summaries(self) -> list[JournalSummary]:
+        if self.directory is None:
+            return []
+        classes = {c.id: c.name for c in self.directory.classes}
+        subjects = {s.id: s.name for s in self.directory.subjects}
+        counts: dict[tuple[str, str], int] = {}
+        for row in self.store.conn.execute(
+            "SELECT journal_id, state, count(*) AS n FROM outbox GROUP BY journal_id, state"
+        ):
+            counts[(row["journal_id"], row["state"])] = row["n"]
+        return [
+            JournalSummary(
+                info=j,
+                class_name=classes.get(j.class_id, j.class_id),
+                subject_name=subjects.get(j.subject_id, j.subject_id),
+                pending=sum(counts.get((j.id, s), 0) for s in PENDING_STATES),
+                refused=counts.get((j.id, REFUSED), 0),
+                conflicts=counts.get((j.id, CONFLICT), 0),
+            )
+            for j in sorted(
+                self.directory.journals,
+                key=lambda j: (
+                    not j.writable,
+                    classes.get(j.class_id, ""),
+                    subjects.get(j.subject_id, ""),
+                ),
+            )
+        ]
+
+    # ------------------------------------------------------------------ editing
+    def commit(self, journal_id: str, events: Iterable[JournalEvent]) -> list[JournalEvent]:
+        """Check events against the rules and commit them; raises RuleViolation, stores nothing.
+
+        The document is changed in memory and committed to the store under one lock, so the
+        sync engine never sends an entry that is not durably saved.
+        """
+        events = list(events)
+        with self.lock:
+            if not self.info(journal_id).writable:
+                raise RuleViolation(
+                    "author_may_write",
+                    "Журнал доступен только для чтения: вы не ведёте этот предмет в этом классе.",
+                )
+            doc = self.doc(journal_id)
+            violations = check_new_events(doc.events(), events, self.context(journal_id))
+            if violations:
+                raise violations[0]
+            try:
+                update = doc.add(events)
+                with self.store.transaction():
+                    count = self.store.append_doc_update(journal_id, update)
+                    for event in events:
+                        self.store.add_outbox(event.id, journal_id, encode_event(event))
+                    self.store.put("hlc", self.clock.last)
+                    if count > SQUASH_AFTER:
+                        self.store.replace_doc(journal_id, doc.snapshot())
+            except BaseException:
+                self.forget(journal_id)  # the memory copy may hold what the disk does not
+                raise
+        return events
+
+    def _stamp(self, supersedes: Iterable[JournalEvent] = ()) -> dict:
+        for old in supersedes:
+            self.clock.observe(old.hlc)
+        return {
+            "id": uuid.uuid4().hex,
+            "author": self.person_id,
+            "device": self.device_id,
+            "hlc": self.clock.tick(),
+        }
+
+    def _live(self, journal_id: str, key: tuple[str, ...]) -> list[JournalEvent]:
+        cell = self.state(journal_id).cells.get(key)
+        return list(cell.live) if cell else []
+
+    def record_lesson(
+        self,
+        journal_id: str,
+        *,
+        date: dt.date,
+        topic: str = "",
+        homework: str = "",
+        work_kind: WorkKind = WorkKind.REGULAR,
+        slot: int = 1,
+        lesson_id: str | None = None,
+        reason: str = "",
+    ) -> LessonRecorded:
+        """Record a new lesson, or (with lesson_id) correct an existing lesson's record."""
+        lesson_id = lesson_id or f"L{uuid.uuid4().hex[:16]}"
+        with self.lock:
+            live = self._live(journal_id, ("lesson", lesson_id))
+            event = LessonRecorded(
+                **self._stamp(live),
+                supersedes=tuple(e.id for e in live),
+                lesson_id=lesson_id,
+                date=date,
+                slot=slot,
+                topic=topic,
+                homework=homework,
+                work_kind=work_kind,
+                reason=reason,
+            )
+            return self.commit(journal_id, [event])[0]
+
+    def mark_attendance(
+        self,
+        journal_id: str,
+        lesson_id: str,
+        student_ids: Iterable[str],
+        code: AttendanceCode,
+        reason: str = "",
+    ) -> list[AttendanceMarked]:
+        """Attendance for one or many pupils of a lesson (a whole column at once)."""
+        with self.lock:
+            events = []
+            for student_id in student_ids:
+                live = self._live(journal_id, ("attendance", lesson_id, student_id))
+                events.append(
+                    AttendanceMarked(
+                        **self._stamp(live),
+                        supersedes=tuple(e.id for e in live),
+                        lesson_id=lesson_id,
+                        student_id=student_id,
+                        code=code,
+                        reason=reason,
+                    )
+                )
+            return self.commit(journal_id, events)
+
+    def give_mark(
+        self,
+        journal_id: str,
+        lesson_id: str,
+        student_id: str,
+        value: int,
+        *,
+        slot: int = 0,
+        work_kind: WorkKind | None = None,
+        weight: int = 1,
+        reason: str = "",
+    ) -> MarkGiven:
+        with self.lock:
+            lesson = self.state(journal_id).lesson(lesson_id)
+            kind = work_kind or (lesson.work_kind if lesson else WorkKind.REGULAR)
+            live = self._live(journal_id, ("mark", lesson_id, student_id, str(slot)))
+            event = MarkGiven(
+                **self._stamp(live),
+                supersedes=tuple(e.id for e in live),
+                lesson_id=lesson_id,
+                student_id=student_id,
+                value=value,
+                slot=slot,
+                work_kind=kind,
+                weight=weight,
+                reason=reason,
+            )
+            return self.commit(journal_id, [event])[0]
+
+    def give_period_mark(
+        self,
+        journal_id: str,
+        period_id: str,
+        student_id: str,
+        value: int,
+        *,
+        mark_kind: MarkKind = MarkKind.PERIOD,
+        reason: str = "",
+    ) -> PeriodMarkGiven:
+        with self.lock:
+            live = self._live(journal_id, ("period_mark", period_id, student_id))
+            event = PeriodMarkGiven(
+                **self._stamp(live),
+                supersedes=tuple(e.id for e in live),
+                period_id=period_id,
+                student_id=student_id,
+                value=value,
+                mark_kind=mark_kind,
+                reason=reason,
+            )
+            return self.commit(journal_id, [event])[0]
+
+    def retract(self, journal_id: str, event_id: str, reason: str = "") -> Retracted:
+        """Empty a cell: supersedes every live entry of the cell that holds `event_id`."""
+        with self.lock:
+            state = self.state(journal_id)
+            key = state.cell_of.get(event_id)
+            if key is None:
+                raise RuleViolation("correction_targets_its_cell", "Запись не найдена.")
+            live = list(state.cells[key].live)
+            event = Retracted(
+                **self._stamp(live), supersedes=tuple(e.id for e in live), reason=reason
+            )
+            return self.commit(journal_id, [event])[0]

@@ -1,0 +1,225 @@
+"""A teacher's profile on this laptop: login once online, then work from the local store.
+
+This is the service layer the headless CLI and the Textual screens both call.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import os
+import platform
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import httpx
+import msgspec
+
+from client_tui.services.api import RequestRefused, ServerApi
+from client_tui.services.journals import JournalBook
+from client_tui.services.store import CONFLICT, PENDING_STATES, REFUSED, LocalStore, OutboxEntry
+from client_tui.services.sync import SyncEngine, SyncReport
+from shared import wire
+from shared.model import Directory
+
+Transport = Callable[[bytes], bytes]
+
+
+def default_home() -> Path:
+    env = os.environ.get("ZHURNAL_HOME")
+    if env:
+        return Path(env)
+    base = os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share"
+    return Path(base) / "zhurnal"
+
+
+class NotLoggedIn(Exception):
+    message_ru = "Сначала войдите: journal login --server АДРЕС --login ЛОГИН"
+
+
+class Status(msgspec.Struct, frozen=True, kw_only=True):
+    logged_in: bool
+    server_url: str
+    login: str
+    pending: int
+    refused: int
+    conflicts: int
+    last_sync_ok_at: float | None
+    last_attempt_at: float | None
+    last_error: str
+
+
+class Session:
+    def __init__(
+        self,
+        home: Path | None = None,
+        profile: str = "default",
+        *,
+        transport: Transport | None = None,
+        http: httpx.Client | None = None,
+    ):
+        """`transport` replaces the sync link (tests, fault injection); `http` the HTTP client."""
+        self.home = home or default_home()
+        self._http = http
+        self.profile = profile
+        self.store = LocalStore(self.home / profile / "store.sqlite")
+        self.lock = threading.RLock()
+        self._transport = transport
+        self._api: ServerApi | None = None
+        self.book = self._make_book()
+
+    def close(self) -> None:
+        if self._api is not None and self._http is None:
+            self._api.close()
+        self.store.close()
+
+    def _make_book(self) -> JournalBook:
+        raw = self.store.get("directory")
+        directory = msgspec.msgpack.decode(raw, type=Directory) if raw else None
+        return JournalBook(
+            self.store,
+            self.lock,
+            person_id=self.store.get("person_id", ""),
+            device_id=self.store.get("device_id", ""),
+            directory=directory,
+        )
+
+    # ------------------------------------------------------------------ profile
+    @property
+    def logged_in(self) -> bool:
+        return bool(self.store.get("token"))
+
+    @property
+    def directory(self) -> Directory:
+        if self.book.directory is None:
+            raise NotLoggedIn()
+        return self.book.directory
+
+    def api(self) -> ServerApi:
+        if self._api is None:
+            self._api = ServerApi(
+                self.store.get("server_url", ""), self.store.get("token"), http=self._http
+            )
+        return self._api
+
+    def login(
+        self, server_url: str, login: str, password: str, device_name: str | None = None
+    ) -> None:
+        """Online once: register this laptop as a device and fetch the directory."""
+        api = ServerApi(server_url, http=self._http)
+        try:
+            token = api.login(login, password, device_name or platform.node() or "ноутбук")
+        finally:
+            if self._http is None:
+                api.close()
+        with self.lock, self.store.transaction():
+            self.store.put("server_url", server_url.rstrip("/"))
+            self.store.put("login", token["login"])
+            self.store.put("token", token["token"])
+            self.store.put("device_id", token["device_id"])
+            self.store.put("person_id", token["person_id"])
+        self._api = None
+        self.refresh_directory()
+
+    def refresh_directory(self) -> Directory:
+        raw = self.api().directory()
+        directory = msgspec.json.decode(raw, type=Directory)
+        with self.lock:
+            with self.store.transaction():
+                self.store.put("directory", msgspec.msgpack.encode(directory))
+            self.book = self._make_book()
+        return directory
+
+    # ------------------------------------------------------------------ sync
+    def transport(self) -> Transport:
+        if self._transport is not None:
+            return self._transport
+        if not self.logged_in:
+            raise NotLoggedIn()
+        return self.api().sync
+
+    def engine(self) -> SyncEngine:
+        return SyncEngine(self.store, self.book, self.transport())
+
+    def sync(self) -> SyncReport:
+        return self.engine().sync_once()
+
+    def status(self) -> Status:
+        counts = self.store.outbox_counts()
+        ok = self.store.last_sync(True)
+        last = self.store.last_sync()
+        return Status(
+            logged_in=self.logged_in,
+            server_url=self.store.get("server_url", ""),
+            login=self.store.get("login", ""),
+            pending=sum(counts.get(s, 0) for s in PENDING_STATES),
+            refused=counts.get(REFUSED, 0),
+            conflicts=counts.get(CONFLICT, 0),
+            last_sync_ok_at=ok["at"] if ok else None,
+            last_attempt_at=last["at"] if last else None,
+            last_error="" if last is None or last["ok"] else last["message"],
+        )
+
+    def rejected(self) -> list[OutboxEntry]:
+        return self.store.outbox(states=[REFUSED])
+
+    def conflicted(self) -> list[OutboxEntry]:
+        return self.store.outbox(states=[CONFLICT])
+
+    def pending(self) -> list[OutboxEntry]:
+        return self.store.outbox(states=PENDING_STATES)
+
+    # ------------------------------------------------------------------ USB bundles
+    def _mac_key(self) -> bytes:
+        token = self.store.get("token")
+        if not token:
+            raise NotLoggedIn()
+        return hashlib.sha256(token.encode()).digest()
+
+    def export_bundle(self, path: Path) -> int:
+        """Write everything the server lacks to a file for a USB stick; returns its size."""
+        engine = self.engine_offline()
+        request, _ = engine.build_request(engine.journal_ids())
+        body = wire.encode(request)
+        bundle = wire.Bundle(
+            device_id=self.store.get("device_id"),
+            login=self.store.get("login"),
+            created_ms=int(time.time() * 1000),
+            body=body,
+            mac=hmac.new(self._mac_key(), body, hashlib.sha256).digest(),
+        )
+        data = wire.encode(bundle)
+        tmp = path.with_name(path.name + ".tmp")
+        with open(tmp, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+        return len(data)
+
+    def import_bundle(self, path: Path) -> SyncReport:
+        """Take the server's reply bundle brought back on the USB stick."""
+        bundle = wire.decode(path.read_bytes())
+        if not isinstance(bundle, wire.Bundle):
+            raise RequestRefused("Это не файл обмена журнала.")
+        expected = hmac.new(self._mac_key(), bundle.body, hashlib.sha256).digest()
+        if not hmac.compare_digest(expected, bundle.mac):
+            raise RequestRefused("Файл обмена подписан не для этого устройства или повреждён.")
+        response = wire.decode(bundle.body)
+        if not isinstance(response, wire.SyncResponse):
+            raise RequestRefused("В файле нет ответа сервера.")
+        report = SyncReport(rounds=1, bytes_received=len(bundle.body))
+        engine = self.engine_offline()
+        engine.apply_response(response, report)
+        report.complete = not engine.unsettled(engine.journal_ids())
+        with self.store.transaction():
+            self.store.log_sync(True, f"Принят файл обмена {path.name}")
+        return report
+
+    def engine_offline(self) -> SyncEngine:
+        def no_link(_: bytes) -> bytes:
+            raise RequestRefused("Обмен через файл не обращается к сети.")
+
+        return SyncEngine(self.store, self.book, no_link)

@@ -1,0 +1,181 @@
+"""The teacher's local store: one SQLite file per profile; an edit is committed before it is
+reported saved (WAL, synchronous=FULL).
+
+Tables: settings (profile, token, clock), journals (client id, what the server is known to
+have), doc_updates (each journal's Yjs update log), outbox (every event this device wrote,
+with its state: waiting → sent → accepted | refused | conflict), sync_log.
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import time
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import msgspec
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS settings (key TEXT PRIMARY KEY, value BLOB);
+CREATE TABLE IF NOT EXISTS journals (
+    id TEXT PRIMARY KEY, client_id INTEGER NOT NULL, server_sv BLOB NOT NULL DEFAULT x'00',
+    updated_at REAL NOT NULL);
+CREATE TABLE IF NOT EXISTS doc_updates (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT, journal_id TEXT NOT NULL, body BLOB NOT NULL);
+CREATE INDEX IF NOT EXISTS doc_updates_journal ON doc_updates(journal_id, seq);
+CREATE TABLE IF NOT EXISTS outbox (
+    event_id TEXT PRIMARY KEY, journal_id TEXT NOT NULL, body TEXT NOT NULL,
+    state TEXT NOT NULL, rule TEXT NOT NULL DEFAULT '', message TEXT NOT NULL DEFAULT '',
+    created_at REAL NOT NULL, updated_at REAL NOT NULL);
+CREATE INDEX IF NOT EXISTS outbox_state ON outbox(journal_id, state);
+CREATE TABLE IF NOT EXISTS sync_log (
+    id INTEGER PRIMARY KEY AUTOINCREMENT, at REAL NOT NULL, ok INTEGER NOT NULL,
+    message TEXT NOT NULL);
+"""
+
+WAITING, SENT, ACCEPTED, REFUSED, CONFLICT = "waiting", "sent", "accepted", "refused", "conflict"
+PENDING_STATES = (WAITING, SENT)
+
+
+class OutboxEntry(msgspec.Struct, frozen=True, kw_only=True):
+    event_id: str
+    journal_id: str
+    body: str
+    state: str
+    rule: str
+    message: str
+    created_at: float
+    updated_at: float
+
+
+class LocalStore:
+    def __init__(self, path: Path):
+        self.path = path
+        path.parent.mkdir(parents=True, exist_ok=True)
+        os.chmod(path.parent, 0o700)  # a shared laptop: personal data stays with its user
+        self.conn = sqlite3.connect(
+            str(path), isolation_level=None, check_same_thread=False, timeout=30
+        )
+        self.conn.row_factory = sqlite3.Row
+        self.conn.execute("PRAGMA journal_mode=WAL")
+        self.conn.execute("PRAGMA synchronous=FULL")
+        self.conn.executescript(SCHEMA)
+        os.chmod(path, 0o600)
+
+    def close(self) -> None:
+        self.conn.close()
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        self.conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield self.conn
+        except BaseException:
+            self.conn.execute("ROLLBACK")
+            raise
+        else:
+            self.conn.execute("COMMIT")
+
+    # ------------------------------------------------------------------ settings
+    def get(self, key: str, default: bytes | str | None = None):
+        row = self.conn.execute("SELECT value FROM settings WHERE key = ?", (key,)).fetchone()
+        return row["value"] if row else default
+
+    def put(self, key: str, value: bytes | str | None) -> None:
+        self.conn.execute(
+            "INSERT INTO settings (key, value) VALUES (?, ?) "
+            "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+            (key, value),
+        )
+
+    # ------------------------------------------------------------------ journals
+    def journal_row(self, journal_id: str) -> sqlite3.Row | None:
+        return self.conn.execute("SELECT * FROM journals WHERE id = ?", (journal_id,)).fetchone()
+
+    def journal_ids(self) -> list[str]:
+        return [r["id"] for r in self.conn.execute("SELECT id FROM journals ORDER BY id")]
+
+    def put_journal(self, journal_id: str, client_id: int, server_sv: bytes) -> None:
+        self.conn.execute(
+            "INSERT INTO journals (id, client_id, server_sv, updated_at) VALUES (?, ?, ?, ?) "
+            "ON CONFLICT(id) DO UPDATE SET client_id = excluded.client_id, "
+            "server_sv = excluded.server_sv, updated_at = excluded.updated_at",
+            (journal_id, client_id, server_sv, time.time()),
+        )
+
+    def set_server_sv(self, journal_id: str, server_sv: bytes) -> None:
+        self.conn.execute(
+            "UPDATE journals SET server_sv = ?, updated_at = ? WHERE id = ?",
+            (server_sv, time.time(), journal_id),
+        )
+
+    def doc_updates(self, journal_id: str) -> list[bytes]:
+        rows = self.conn.execute(
+            "SELECT body FROM doc_updates WHERE journal_id = ? ORDER BY seq", (journal_id,)
+        )
+        return [bytes(r["body"]) for r in rows]
+
+    def append_doc_update(self, journal_id: str, body: bytes) -> int:
+        self.conn.execute(
+            "INSERT INTO doc_updates (journal_id, body) VALUES (?, ?)", (journal_id, body)
+        )
+        row = self.conn.execute(
+            "SELECT count(*) AS n FROM doc_updates WHERE journal_id = ?", (journal_id,)
+        ).fetchone()
+        return row["n"]
+
+    def replace_doc(self, journal_id: str, snapshot: bytes) -> None:
+        self.conn.execute("DELETE FROM doc_updates WHERE journal_id = ?", (journal_id,))
+        self.append_doc_update(journal_id, snapshot)
+
+    # ------------------------------------------------------------------ outbox
+    def add_outbox(self, event_id: str, journal_id: str, body: str) -> None:
+        now = time.time()
+        self.conn.execute(
+            "INSERT INTO outbox (event_id, journal_id, body, state, created_at, updated_at) "
+            "VALUES (?, ?, ?, ?, ?, ?)",
+            (event_id, journal_id, body, WAITING, now, now),
+        )
+
+    def set_outbox_state(
+        self, event_ids: Iterable[str], state: str, rule: str = "", message: str = ""
+    ) -> None:
+        now = time.time()
+        self.conn.executemany(
+            "UPDATE outbox SET state = ?, rule = ?, message = ?, updated_at = ? WHERE event_id = ?",
+            [(state, rule, message, now, event_id) for event_id in event_ids],
+        )
+
+    def outbox(
+        self, journal_id: str | None = None, states: Iterable[str] | None = None
+    ) -> list[OutboxEntry]:
+        sql, params = "SELECT * FROM outbox WHERE 1=1", []
+        if journal_id is not None:
+            sql += " AND journal_id = ?"
+            params.append(journal_id)
+        if states is not None:
+            states = list(states)
+            sql += f" AND state IN ({', '.join('?' for _ in states)})"
+            params += states
+        rows = self.conn.execute(sql + " ORDER BY created_at, event_id", params)
+        return [msgspec.convert(dict(r), OutboxEntry) for r in rows]
+
+    def outbox_counts(self) -> dict[str, int]:
+        rows = self.conn.execute("SELECT state, count(*) AS n FROM outbox GROUP BY state")
+        return {r["state"]: r["n"] for r in rows}
+
+    # ------------------------------------------------------------------ sync log
+    def log_sync(self, ok: bool, message: str) -> None:
+        self.conn.execute(
+            "INSERT INTO sync_log (at, ok, message) VALUES (?, ?, ?)",
+            (time.time(), int(ok), message),
+        )
+        self.conn.execute("DELETE FROM sync_log WHERE id < (SELECT max(id) - 500 FROM sync_log)")
+
+    def last_sync(self, ok: bool | None = None) -> sqlite3.Row | None:
+        where = "" if ok is None else f" WHERE ok = {int(ok)}"
+        return self.conn.execute(
+            f"SELECT * FROM sync_log{where} ORDER BY id DESC LIMIT 1"
+        ).fetchone()

@@ -1,0 +1,303 @@
+"""The sync engine: push what the server lacks, take what we lack, until both state vectors
+agree. Never holds the store lock during network I/O, so typing never waits for it.
+
+After a whole refusal it rebuilds the journal on the server's state under a new client id,
+replays the still-valid pending events and keeps the refused ones visible in the outbox.
+"""
+
+from __future__ import annotations
+
+import random
+import threading
+from collections.abc import Callable
+
+import msgspec
+
+from client_tui.services.api import RequestRefused, SyncError, TemporaryFailure
+from client_tui.services.journals import JournalBook
+from client_tui.services.store import (
+    ACCEPTED,
+    CONFLICT,
+    PENDING_STATES,
+    REFUSED,
+    SENT,
+    LocalStore,
+)
+from shared import wire
+from shared.fold import fold
+from shared.journal import EMPTY_STATE_VECTOR, JournalDoc, covers, new_client_id
+from shared.model import decode_event
+from shared.rules import check_new_events
+
+MAX_ROUNDS = 12
+REQUEST_BUDGET = 512 * 1024  # raw update bytes per request; the rest goes in the next one
+
+
+class SyncReport(msgspec.Struct, kw_only=True):
+    rounds: int = 0
+    requests: int = 0
+    bytes_sent: int = 0
+    bytes_received: int = 0
+    accepted: int = 0
+    refused: int = 0
+    rebuilt: list[str] = msgspec.field(default_factory=list)
+    complete: bool = False
+
+
+class SyncEngine:
+    def __init__(self, store: LocalStore, book: JournalBook, transport: Callable[[bytes], bytes]):
+        self.store = store
+        self.book = book
+        self.transport = transport
+
+    # ------------------------------------------------------------------ one sync
+
+    def journal_ids(self) -> list[str]:
+        """The journals the directory says we may open; others stay local, unsynced."""
+        if self.book.directory is None:
+            return []
+        return sorted(j.id for j in self.book.directory.journals)
+
+    def build_request(self, journal_ids: list[str]) -> tuple[wire.SyncRequest, list[str]]:
+        """Pushes for journals that differ from the server's known state; marks entries sent."""
+        pushes: list[wire.JournalPush] = []
+        size = 0
+        with self.book.lock:
+            for journal_id in journal_ids:
+                doc = self.book.doc(journal_id)
+                server_sv = bytes(self.store.journal_row(journal_id)["server_sv"])
+                local_sv = doc.state_vector()
+                update = b"" if covers(server_sv, local_sv) else doc.diff(server_sv)
+                if pushes and size + len(update) > REQUEST_BUDGET:
+                    break
+                size += len(update)
+                pushes.append(
+                    wire.JournalPush(journal_id=journal_id, state_vector=local_sv, update=update)
+                )
+            sent = [p.journal_id for p in pushes if p.update]
+            with self.store.transaction():
+                for journal_id in sent:
+                    waiting = self.store.outbox(journal_id, ["waiting"])
+                    self.store.set_outbox_state([e.event_id for e in waiting], SENT)
+        return wire.SyncRequest(journals=tuple(pushes)), [p.journal_id for p in pushes]
+
+    def sync_once(self) -> SyncReport:
+        """Sync every journal until both sides hold the same state (or MAX_ROUNDS pass)."""
+        report = SyncReport()
+        try:
+            todo = self.journal_ids()
+            while todo and report.rounds < MAX_ROUNDS:
+                report.rounds += 1
+                request, covered = self.build_request(todo)
+                body = wire.encode(request)
+                reply_body = self.transport(body)
+                report.requests += 1
+                report.bytes_sent += len(body)
+                report.bytes_received += len(reply_body)
+                reply = wire.decode(reply_body)
+                if not isinstance(reply, wire.SyncResponse):
+                    raise RequestRefused("Сервер прислал неожиданный ответ.")
+                self.apply_response(reply, report)
+                shut = {r.journal_id for r in reply.journals if r.rule == "no_access"}
+                todo = [j for j in todo if j not in covered] + [
+                    j for j in self.unsettled(covered) if j not in shut
+                ]
+            report.complete = not todo
+        except SyncError as exc:
+            with self.store.transaction():
+                self.store.log_sync(False, exc.message_ru)
+            raise
+        except wire.WireError as exc:
+            with self.store.transaction():
+                self.store.log_sync(False, f"Повреждённый ответ сервера: {exc}")
+            raise TemporaryFailure("Повреждённый ответ сервера.") from exc
+        with self.store.transaction():
+            self.store.log_sync(
+                report.complete,
+                "Синхронизация завершена"
+                if report.complete
+                else "Синхронизация не завершена: осталось несогласованное",
+            )
+        return report
+
+    def unsettled(self, journal_ids: list[str]) -> list[str]:
+        """Journals whose state vectors still differ from the server's (the final exchange)."""
+        result = []
+        with self.book.lock:
+            for journal_id in journal_ids:
+                local = self.book.doc(journal_id).state_vector()
+                server = bytes(self.store.journal_row(journal_id)["server_sv"])
+                if not (covers(server, local) and covers(local, server)):
+                    result.append(journal_id)
+        return result
+
+    # ------------------------------------------------------------------ replies
+
+    def apply_response(self, response: wire.SyncResponse, report: SyncReport) -> None:
+        for reply in response.journals:
+            if reply.outcome is wire.Outcome.REFUSED:
+                self.rebuild(reply, report)
+            else:
+                self.apply_reply(reply, report)
+
+    def apply_reply(self, reply: wire.JournalReply, report: SyncReport) -> None:
+        with self.book.lock:
+            doc = self.book.doc(reply.journal_id)
+            try:
+                with self.store.transaction():
+                    if reply.update:
+                        before = doc.state_vector()
+                        doc.apply(reply.update)
+                        if doc.state_vector() != before:
+                            self.store.append_doc_update(reply.journal_id, doc.diff(before))
+                    if reply.state_vector:
+                        self.store.set_server_sv(reply.journal_id, reply.state_vector)
+                    accepted, refused = self.settle_outbox(
+                        reply.journal_id, doc, reply.state_vector
+                    )
+            except BaseException:
+                self.book.forget(reply.journal_id)
+                raise
+        report.accepted += accepted
+        report.refused += refused
+
+    def settle_outbox(self, journal_id: str, doc: JournalDoc, server_sv: bytes) -> tuple[int, int]:
+        """Give every own entry the server now holds its final state. Inside a transaction."""
+        pending = self.store.outbox(journal_id, [*PENDING_STATES, CONFLICT])
+        if not pending:
+            return 0, 0
+        server_has_all = bool(server_sv) and covers(server_sv, doc.state_vector())
+        state = fold(doc.events())
+        accepted = refused = 0
+        for entry in pending:
+            if entry.event_id in state.refusals:
+                refusal = state.refusals[entry.event_id]
+                self.store.set_outbox_state([entry.event_id], REFUSED, refusal.rule, refusal.reason)
+                refused += 1
+                continue
+            key = state.cell_of.get(entry.event_id)
+            cell = state.cells.get(key) if key else None
+            if (
+                cell is not None
+                and cell.in_conflict
+                and any(e.id == entry.event_id for e in cell.losers)
+            ):
+                self.store.set_outbox_state(
+                    [entry.event_id],
+                    CONFLICT,
+                    "conflict",
+                    "Одновременное исправление другим устройством: "
+                    "показано значение с более поздней отметкой времени.",
+                )
+            elif server_has_all and entry.state != ACCEPTED:
+                self.store.set_outbox_state([entry.event_id], ACCEPTED)
+                accepted += 1
+        return accepted, refused
+
+    def rebuild(self, reply: wire.JournalReply, report: SyncReport) -> None:
+        """Start the journal again from the server's state under a new client id, replaying
+        the pending entries that still pass the rules; the rest stay visible as refused."""
+        journal_id = reply.journal_id
+        with self.book.lock:
+            pending = self.store.outbox(journal_id, PENDING_STATES)
+            blame_all = reply.rule in ("no_access", "no_write_access") or not reply.event_ids
+            blamed = {e.event_id for e in pending} if blame_all else set(reply.event_ids)
+            doc = JournalDoc(reply.update or None, client_id=new_client_id())
+            replay, refused = [], []
+            for entry in pending:
+                if entry.event_id in doc:
+                    continue
+                if entry.event_id in blamed:
+                    refused.append(entry)
+                    continue
+                try:
+                    replay.append(decode_event(entry.body))
+                except (msgspec.ValidationError, msgspec.DecodeError):
+                    refused.append(entry)
+            violations = []
+            if replay and self.book.directory is not None and not blame_all:
+                try:
+                    ctx = self.book.context(journal_id)
+                except KeyError:
+                    ctx = None
+                if ctx is not None:
+                    violations = check_new_events(doc.events(), replay, ctx)
+            bad = {v.event_id: v for v in violations}
+            good = [e for e in replay if e.id not in bad]
+            if good:
+                doc.add(good)
+            try:
+                with self.store.transaction():
+                    self.store.put_journal(
+                        journal_id, doc.client_id, reply.state_vector or EMPTY_STATE_VECTOR
+                    )
+                    self.store.replace_doc(journal_id, doc.snapshot())
+                    self.store.set_outbox_state(
+                        [e.event_id for e in refused], REFUSED, reply.rule, reply.message_ru
+                    )
+                    for event_id, violation in bad.items():
+                        self.store.set_outbox_state(
+                            [event_id], REFUSED, violation.rule, violation.message_ru
+                        )
+                    self.store.set_outbox_state([e.id for e in good], "waiting")
+            finally:
+                self.book.forget(journal_id)
+        report.refused += len(refused) + len(bad)
+        report.rebuilt.append(journal_id)
+
+
+class BackgroundSync:
+    """Runs sync in a thread whenever the server answers; exponential backoff with jitter."""
+
+    def __init__(
+        self,
+        engine: SyncEngine,
+        *,
+        interval: float = 60.0,
+        base_delay: float = 2.0,
+        max_delay: float = 600.0,
+        on_result: Callable[[SyncReport | None, str], None] | None = None,
+        rng: random.Random | None = None,
+    ):
+        self.engine = engine
+        self.interval = interval
+        self.base_delay = base_delay
+        self.max_delay = max_delay
+        self.on_result = on_result or (lambda report, message: None)
+        self.rng = rng or random.Random()
+        self._wake = threading.Event()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self.failures = 0
+
+    def next_delay(self) -> float:
+        """Full jitter: a random wait up to base·2^failures, capped."""
+        if self.failures == 0:
+            return self.interval
+        ceiling = min(self.max_delay, self.base_delay * 2 ** (self.failures - 1))
+        return self.rng.uniform(ceiling / 2, ceiling)
+
+    def sync_now(self) -> None:
+        self._wake.set()
+
+    def run(self) -> None:
+        while not self._stop.is_set():
+            try:
+                report = self.engine.sync_once()
+                self.failures = 0
+                self.on_result(report, "")
+            except SyncError as exc:
+                self.failures += 1
+                self.on_result(None, exc.message_ru)
+            self._wake.wait(self.next_delay())
+            self._wake.clear()
+
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self.run, name="zhurnal-sync", daemon=True)
+        self._thread.start()
+
+    def stop(self, timeout: float = 5.0) -> None:
+        self._stop.set()
+        self._wake.set()
+        if self._thread is not None:
+            self._thread.join(timeout)

@@ -1,0 +1,26 @@
+"""Bearer device tokens: every API call but login and health names its device."""
+
+from __future__ import annotations
+
+from litestar.connection import ASGIConnection
+from litestar.middleware import AbstractAuthenticationMiddleware, AuthenticationResult
+
+from server.auth.service import authenticate
+from server.errors import Unauthorized
+from server.storage.db import connect
+
+
+class DeviceTokenMiddleware(AbstractAuthenticationMiddleware):
+    async def authenticate_request(self, connection: ASGIConnection) -> AuthenticationResult:
+        header = connection.headers.get("authorization", "")
+        scheme, _, token = header.partition(" ")
+        if scheme.lower() != "bearer" or not token:
+            raise Unauthorized("Требуется вход в систему: нет токена устройства.")
+        conn = connect(connection.app.state.config.database)
+        try:
+            principal = authenticate(conn, token.strip())
+        finally:
+            conn.close()
+        if principal is None:
+            raise Unauthorized("Токен устройства недействителен или отозван. Войдите заново.")
+        return AuthenticationResult(user=principal, auth=token)

@@ -1,0 +1,145 @@
+"""Login, device tokens and revocation: a lost laptop is cut off by revoking its device."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+import sqlite3
+import time
+
+import msgspec
+
+from server.auth import passwords
+from server.auth.principal import Principal
+from server.config import ServerConfig
+from server.errors import AccessDenied, BadRequest, NotFound, TooManyAttempts, Unauthorized
+from server.storage import accounts
+from server.storage import directory as directory_storage
+from server.storage.db import transaction
+from shared.model import STAFF_ROLES, Role
+
+
+class DeviceToken(msgspec.Struct, frozen=True, kw_only=True):
+    """Returned once at login; the server keeps only the token's hash."""
+
+    token: str
+    device_id: str
+    login: str
+    role: Role
+    roles: tuple[Role, ...]
+    person_id: str
+
+
+def hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def _roles(conn: sqlite3.Connection, account: accounts.AccountRow) -> tuple[Role, ...]:
+    if account.role in STAFF_ROLES:
+        return directory_storage.staff_roles(conn, account.person_id) or (account.role,)
+    return (account.role,)
+
+
+def create_account(
+    conn: sqlite3.Connection, *, login: str, password: str, role: Role, person_id: str
+) -> None:
+    if len(password) < passwords.MIN_PASSWORD_LENGTH:
+        raise BadRequest(
+            f"Пароль слишком короткий: нужно не меньше {passwords.MIN_PASSWORD_LENGTH} символов."
+        )
+    with transaction(conn):
+        accounts.put_account(
+            conn,
+            login=login,
+            password_hash=passwords.hash_password(password),
+            role=role,
+            person_id=person_id,
+            now=time.time(),
+        )
+
+
+def login(
+    conn: sqlite3.Connection, config: ServerConfig, *, login: str, password: str, device_name: str
+) -> DeviceToken:
+    """Check the password and register a new device with a fresh token."""
+    now = time.time()
+    account = accounts.get_account(conn, login)
+    if account is not None and account.locked_until > now:
+        raise TooManyAttempts("Слишком много неудачных попыток входа. Попробуйте через 15 минут.")
+    if (
+        account is None
+        or not account.active
+        or not passwords.verify_password(account.password_hash, password)
+    ):
+        if account is not None:
+            failures = account.failed_logins + 1
+            lock = (
+                now + config.login_lock_seconds if failures >= config.login_max_failures else None
+            )
+            with transaction(conn):
+                accounts.record_login_failure(conn, login, lock)
+        raise Unauthorized("Неверный логин или пароль.")
+    token = secrets.token_urlsafe(32)
+    device_id = f"d-{secrets.token_hex(6)}"
+    rehash = (
+        passwords.hash_password(password) if passwords.needs_rehash(account.password_hash) else None
+    )
+    with transaction(conn):
+        accounts.record_login_success(conn, login, rehash)
+        accounts.add_device(
+            conn,
+            device_id=device_id,
+            login=login,
+            name=device_name[:100] or "устройство",
+            token_hash=hash_token(token),
+            now=now,
+        )
+    return DeviceToken(
+        token=token,
+        device_id=device_id,
+        login=login,
+        role=account.role,
+        roles=_roles(conn, account),
+        person_id=account.person_id,
+    )
+
+
+def authenticate(conn: sqlite3.Connection, token: str) -> Principal | None:
+    """The principal behind a bearer token, or None if it is unknown, revoked or disabled."""
+    found = accounts.device_by_token(conn, hash_token(token))
+    if found is None:
+        return None
+    device, account = found
+    if device.revoked_at is not None or not account.active:
+        return None
+    if device.last_seen is None or time.time() - device.last_seen > 60:
+        accounts.touch_device(conn, device.id, time.time())
+    return Principal(
+        login=account.login,
+        role=account.role,
+        roles=_roles(conn, account),
+        person_id=account.person_id,
+        device_id=device.id,
+    )
+
+
+def revoke(conn: sqlite3.Connection, principal: Principal, device_id: str) -> None:
+    """Cut a device off. Its owner or a system administrator may do it."""
+    device = accounts.get_device(conn, device_id)
+    if device is None:
+        raise NotFound("Устройство не найдено.")
+    if device.login != principal.login and not principal.has(Role.SYSADMIN):
+        raise AccessDenied("Отозвать можно только своё устройство.")
+    with transaction(conn):
+        accounts.revoke_device(conn, device_id, time.time())
+
+
+def list_devices(conn: sqlite3.Connection, principal: Principal) -> list[accounts.DeviceRow]:
+    login = None if principal.has(Role.SYSADMIN) else principal.login
+    return accounts.list_devices(conn, login)
+
+
+def device_mac_key(conn: sqlite3.Connection, device_id: str) -> bytes | None:
+    """The key a device signs sync bundles with: the hash of its token, known to both sides."""
+    token_hash = accounts.device_token_hash(conn, device_id)
+    return bytes.fromhex(token_hash) if token_hash else None

@@ -1,0 +1,158 @@
+"""The server's SQLite database: connection settings, schema and transactions.
+
+One file in WAL mode. Journal documents (as an append-only update log) and the consolidated
+rows live side by side and are written in the same transaction.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import sqlite_utils
+
+SCHEMA_VERSION = 1
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+
+-- directory: the server is the authority
+CREATE TABLE IF NOT EXISTS schools (id TEXT PRIMARY KEY, name TEXT NOT NULL, district TEXT);
+CREATE TABLE IF NOT EXISTS years (
+    id TEXT PRIMARY KEY, school_id TEXT NOT NULL REFERENCES schools(id), name TEXT NOT NULL,
+    starts TEXT NOT NULL, ends TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS periods (
+    id TEXT PRIMARY KEY, year_id TEXT NOT NULL REFERENCES years(id), kind TEXT NOT NULL,
+    number INTEGER NOT NULL, name TEXT NOT NULL, starts TEXT NOT NULL, ends TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS classes (
+    id TEXT PRIMARY KEY, year_id TEXT NOT NULL REFERENCES years(id), grade INTEGER NOT NULL,
+    letter TEXT NOT NULL DEFAULT '');
+CREATE TABLE IF NOT EXISTS subjects (id TEXT PRIMARY KEY, name TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS students (
+    id TEXT PRIMARY KEY, last_name TEXT NOT NULL, first_name TEXT NOT NULL,
+    patronymic TEXT NOT NULL DEFAULT '', birth_date TEXT);
+CREATE TABLE IF NOT EXISTS memberships (
+    student_id TEXT NOT NULL REFERENCES students(id), class_id TEXT NOT NULL REFERENCES classes(id),
+    starts TEXT NOT NULL, ends TEXT, PRIMARY KEY (student_id, class_id, starts));
+CREATE TABLE IF NOT EXISTS staff (
+    id TEXT PRIMARY KEY, school_id TEXT NOT NULL, last_name TEXT NOT NULL,
+    first_name TEXT NOT NULL, patronymic TEXT NOT NULL DEFAULT '', roles TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS parents (
+    id TEXT PRIMARY KEY, last_name TEXT NOT NULL, first_name TEXT NOT NULL,
+    patronymic TEXT NOT NULL DEFAULT '');
+CREATE TABLE IF NOT EXISTS parent_links (
+    parent_id TEXT NOT NULL REFERENCES parents(id), student_id TEXT NOT NULL REFERENCES students(id),
+    PRIMARY KEY (parent_id, student_id));
+CREATE TABLE IF NOT EXISTS teaching (
+    teacher_id TEXT NOT NULL REFERENCES staff(id), class_id TEXT NOT NULL REFERENCES classes(id),
+    subject_id TEXT NOT NULL REFERENCES subjects(id), PRIMARY KEY (teacher_id, class_id, subject_id));
+CREATE TABLE IF NOT EXISTS class_teachers (
+    teacher_id TEXT NOT NULL REFERENCES staff(id), class_id TEXT NOT NULL REFERENCES classes(id),
+    PRIMARY KEY (teacher_id, class_id));
+
+-- accounts and devices
+CREATE TABLE IF NOT EXISTS accounts (
+    login TEXT PRIMARY KEY, password_hash TEXT NOT NULL, role TEXT NOT NULL,
+    person_id TEXT NOT NULL, active INTEGER NOT NULL DEFAULT 1,
+    failed_logins INTEGER NOT NULL DEFAULT 0, locked_until REAL NOT NULL DEFAULT 0,
+    created_at REAL NOT NULL);
+CREATE TABLE IF NOT EXISTS devices (
+    id TEXT PRIMARY KEY, login TEXT NOT NULL REFERENCES accounts(login), name TEXT NOT NULL,
+    token_hash TEXT NOT NULL UNIQUE, created_at REAL NOT NULL, last_seen REAL,
+    revoked_at REAL);
+-- a Yjs client id belongs to the device that first used it: no one writes under another's id
+CREATE TABLE IF NOT EXISTS client_ids (
+    client_id INTEGER PRIMARY KEY, device_id TEXT NOT NULL, first_seen REAL NOT NULL);
+
+-- journals: the Yjs update log (squashed when it grows) and the consolidated rows
+CREATE TABLE IF NOT EXISTS journals (
+    id TEXT PRIMARY KEY, year_id TEXT NOT NULL, class_id TEXT NOT NULL, subject_id TEXT NOT NULL,
+    state_vector BLOB NOT NULL, event_count INTEGER NOT NULL DEFAULT 0, updated_at REAL NOT NULL);
+CREATE TABLE IF NOT EXISTS journal_updates (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT, journal_id TEXT NOT NULL REFERENCES journals(id),
+    body BLOB NOT NULL, device_id TEXT, received_at REAL NOT NULL);
+CREATE INDEX IF NOT EXISTS journal_updates_journal ON journal_updates(journal_id, seq);
+CREATE TABLE IF NOT EXISTS events (
+    id TEXT PRIMARY KEY, journal_id TEXT NOT NULL, kind TEXT NOT NULL, author TEXT NOT NULL,
+    device TEXT NOT NULL, hlc TEXT NOT NULL, supersedes TEXT NOT NULL, reason TEXT NOT NULL,
+    body TEXT NOT NULL, status TEXT NOT NULL, received_at REAL NOT NULL);
+CREATE INDEX IF NOT EXISTS events_journal ON events(journal_id, hlc);
+CREATE TABLE IF NOT EXISTS lessons (
+    journal_id TEXT NOT NULL, lesson_id TEXT NOT NULL, date TEXT NOT NULL, slot INTEGER NOT NULL,
+    topic TEXT NOT NULL, homework TEXT NOT NULL, work_kind TEXT NOT NULL, event_id TEXT NOT NULL,
+    author TEXT NOT NULL, hlc TEXT NOT NULL, in_conflict INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (journal_id, lesson_id));
+CREATE TABLE IF NOT EXISTS attendance (
+    journal_id TEXT NOT NULL, lesson_id TEXT NOT NULL, student_id TEXT NOT NULL,
+    code TEXT NOT NULL, event_id TEXT NOT NULL, author TEXT NOT NULL, hlc TEXT NOT NULL,
+    in_conflict INTEGER NOT NULL DEFAULT 0, PRIMARY KEY (journal_id, lesson_id, student_id));
+CREATE TABLE IF NOT EXISTS marks (
+    journal_id TEXT NOT NULL, lesson_id TEXT NOT NULL, student_id TEXT NOT NULL,
+    slot INTEGER NOT NULL, value INTEGER NOT NULL, work_kind TEXT NOT NULL,
+    weight INTEGER NOT NULL, event_id TEXT NOT NULL, author TEXT NOT NULL, hlc TEXT NOT NULL,
+    in_conflict INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (journal_id, lesson_id, student_id, slot));
+CREATE INDEX IF NOT EXISTS marks_student ON marks(student_id);
+CREATE TABLE IF NOT EXISTS period_marks (
+    journal_id TEXT NOT NULL, period_id TEXT NOT NULL, student_id TEXT NOT NULL,
+    value INTEGER NOT NULL, mark_kind TEXT NOT NULL, event_id TEXT NOT NULL,
+    author TEXT NOT NULL, hlc TEXT NOT NULL, in_conflict INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (journal_id, period_id, student_id));
+
+-- updates refused whole, kept with their reason for a person to look at
+CREATE TABLE IF NOT EXISTS quarantine (
+    id INTEGER PRIMARY KEY AUTOINCREMENT, received_at REAL NOT NULL, device_id TEXT,
+    login TEXT, journal_id TEXT, rule TEXT NOT NULL, message_ru TEXT NOT NULL,
+    event_ids TEXT NOT NULL DEFAULT '[]', body BLOB);
+"""
+
+
+def connect(path: Path | str) -> sqlite3.Connection:
+    """Open the database (creating its folder) in WAL mode with explicit transactions."""
+    if str(path) != ":memory:":
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+    conn = sqlite3.connect(str(path), isolation_level=None, check_same_thread=False, timeout=30)
+    conn.row_factory = sqlite3.Row
+    conn.execute("PRAGMA journal_mode=WAL")
+    conn.execute("PRAGMA synchronous=FULL")
+    conn.execute("PRAGMA foreign_keys=ON")
+    conn.execute("PRAGMA busy_timeout=30000")
+    return conn
+
+
+def create_schema(conn: sqlite3.Connection) -> None:
+    db = sqlite_utils.Database(conn)
+    db.executescript(SCHEMA)
+    conn.execute(
+        "INSERT OR IGNORE INTO meta(key, value) VALUES ('schema_version', ?)", (SCHEMA_VERSION,)
+    )
+
+
+@contextmanager
+def transaction(
+    conn: sqlite3.Connection, *, immediate: bool = True
+) -> Iterator[sqlite3.Connection]:
+    """One atomic unit of work; IMMEDIATE takes the write lock up front so writers queue."""
+    conn.execute("BEGIN IMMEDIATE" if immediate else "BEGIN")
+    try:
+        yield conn
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    else:
+        conn.execute("COMMIT")
+
+
+def get_meta(conn: sqlite3.Connection, key: str) -> str | None:
+    row = conn.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+    return row["value"] if row else None
+
+
+def set_meta(conn: sqlite3.Connection, key: str, value: str) -> None:
+    conn.execute(
+        "INSERT INTO meta(key, value) VALUES (?, ?) "
+        "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+        (key, value),
+    )

@@ -1,0 +1,252 @@
+"""Journal documents and their consolidated rows: the few functions that own that SQL."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterable
+
+from shared.fold import CellKey, JournalState
+from shared.journal import merge_updates
+from shared.model import (
+    AttendanceMarked,
+    JournalEvent,
+    JournalInfo,
+    LessonRecorded,
+    MarkGiven,
+    PeriodMarkGiven,
+    Retracted,
+)
+
+
+def ensure_journal(conn: sqlite3.Connection, info: JournalInfo, now: float) -> None:
+    conn.execute(
+        "INSERT OR IGNORE INTO journals (id, year_id, class_id, subject_id, state_vector, "
+        "updated_at) VALUES (?, ?, ?, ?, ?, ?)",
+        (info.id, info.year_id, info.class_id, info.subject_id, b"\x00", now),
+    )
+
+
+def load_document(conn: sqlite3.Connection, journal_id: str) -> tuple[bytes, int]:
+    """The journal's document as one update, and how many log rows it was made of."""
+    rows = conn.execute(
+        "SELECT body FROM journal_updates WHERE journal_id = ? ORDER BY seq", (journal_id,)
+    ).fetchall()
+    return merge_updates(r["body"] for r in rows), len(rows)
+
+
+def state_vector(conn: sqlite3.Connection, journal_id: str) -> bytes | None:
+    row = conn.execute("SELECT state_vector FROM journals WHERE id = ?", (journal_id,)).fetchone()
+    return bytes(row["state_vector"]) if row else None
+
+
+def append_update(
+    conn: sqlite3.Connection, journal_id: str, body: bytes, device_id: str | None, now: float
+) -> None:
+    conn.execute(
+        "INSERT INTO journal_updates (journal_id, body, device_id, received_at) "
+        "VALUES (?, ?, ?, ?)",
+        (journal_id, body, device_id, now),
+    )
+
+
+def squash(conn: sqlite3.Connection, journal_id: str, snapshot: bytes, now: float) -> None:
+    """Replace the update log with one snapshot update: cheap writes, bounded reads."""
+    conn.execute("DELETE FROM journal_updates WHERE journal_id = ?", (journal_id,))
+    append_update(conn, journal_id, snapshot, None, now)
+
+
+def set_state(
+    conn: sqlite3.Connection, journal_id: str, sv: bytes, event_count: int, now: float
+) -> None:
+    conn.execute(
+        "UPDATE journals SET state_vector = ?, event_count = ?, updated_at = ? WHERE id = ?",
+        (sv, event_count, now, journal_id),
+    )
+
+
+def bound_device(conn: sqlite3.Connection, client_id: int) -> str | None:
+    row = conn.execute(
+        "SELECT device_id FROM client_ids WHERE client_id = ?", (client_id,)
+    ).fetchone()
+    return row["device_id"] if row else None
+
+
+def bind_client(conn: sqlite3.Connection, client_id: int, device_id: str, now: float) -> None:
+    conn.execute(
+        "INSERT OR IGNORE INTO client_ids (client_id, device_id, first_seen) VALUES (?, ?, ?)",
+        (client_id, device_id, now),
+    )
+
+
+def _status(event_id: str, state: JournalState) -> str:
+    if event_id in state.refusals:
+        return "refused"
+    key = state.cell_of.get(event_id)
+    cell = state.cells.get(key) if key else None
+    if cell is None:
+        return "recorded"
+    if any(e.id == event_id for e in cell.live):
+        winner = cell.winner
+        if winner is not None and winner.id != event_id:
+            return "conflict"
+        return "retraction" if isinstance(winner, Retracted) else "current"
+    return "superseded"
+
+
+def insert_events(
+    conn: sqlite3.Connection,
+    journal_id: str,
+    events: Iterable[tuple[str, JournalEvent]],
+    state: JournalState,
+    now: float,
+) -> None:
+    """Record newly arrived events (raw JSON kept verbatim) with their status."""
+    conn.executemany(
+        "INSERT OR IGNORE INTO events (id, journal_id, kind, author, device, hlc, supersedes, "
+        "reason, body, status, received_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [
+            (
+                e.id,
+                journal_id,
+                type(e).__struct_config__.tag,
+                e.author,
+                e.device,
+                e.hlc,
+                json.dumps(list(e.supersedes)),
+                e.reason,
+                raw,
+                _status(e.id, state),
+                now,
+            )
+            for raw, e in events
+        ],
+    )
+
+
+def write_cells(
+    conn: sqlite3.Connection, journal_id: str, state: JournalState, keys: Iterable[CellKey]
+) -> None:
+    """Rewrite the consolidated rows (and event statuses) of the cells an update touched."""
+    for key in set(keys):
+        cell = state.cells.get(key)
+        if cell is None:
+            continue
+        conn.executemany(
+            "UPDATE events SET status = ? WHERE id = ?",
+            [(_status(e.id, state), e.id) for e in cell.history],
+        )
+        value, conflict = cell.value, int(cell.in_conflict)
+        kind = key[0]
+        if kind == "lesson":
+            conn.execute(
+                "DELETE FROM lessons WHERE journal_id = ? AND lesson_id = ?", (journal_id, key[1])
+            )
+            if isinstance(value, LessonRecorded):
+                conn.execute(
+                    "INSERT INTO lessons VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    (
+                        journal_id,
+                        value.lesson_id,
+                        value.date.isoformat(),
+                        value.slot,
+                        value.topic,
+                        value.homework,
+                        value.work_kind.value,
+                        value.id,
+                        value.author,
+                        value.hlc,
+                        conflict,
+                    ),
+                )
+        elif kind == "attendance":
+            conn.execute(
+                "DELETE FROM attendance WHERE journal_id = ? AND lesson_id = ? AND student_id = ?",
+                (journal_id, key[1], key[2]),
+            )
+            if isinstance(value, AttendanceMarked):
+                conn.execute(
+                    "INSERT INTO attendance VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                    (
+                        journal_id,
+                        value.lesson_id,
+                        value.student_id,
+                        value.code.value,
+                        value.id,
+                        value.author,
+                        value.hlc,
+                        conflict,
+                    ),
+                )
+        elif kind == "mark":
+            conn.execute(
+                "DELETE FROM marks WHERE journal_id = ? AND lesson_id = ? AND student_id = ? "
+                "AND slot = ?",
+                (journal_id, key[1], key[2], int(key[3])),
+            )
+            if isinstance(value, MarkGiven):
+                conn.execute(
+                    "INSERT INTO marks VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    (
+                        journal_id,
+                        value.lesson_id,
+                        value.student_id,
+                        value.slot,
+                        value.value,
+                        value.work_kind.value,
+                        value.weight,
+                        value.id,
+                        value.author,
+                        value.hlc,
+                        conflict,
+                    ),
+                )
+        elif kind == "period_mark":
+            conn.execute(
+                "DELETE FROM period_marks WHERE journal_id = ? AND period_id = ? "
+                "AND student_id = ?",
+                (journal_id, key[1], key[2]),
+            )
+            if isinstance(value, PeriodMarkGiven):
+                conn.execute(
+                    "INSERT INTO period_marks VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    (
+                        journal_id,
+                        value.period_id,
+                        value.student_id,
+                        value.value,
+                        value.mark_kind.value,
+                        value.id,
+                        value.author,
+                        value.hlc,
+                        conflict,
+                    ),
+                )
+
+
+def quarantine(
+    conn: sqlite3.Connection,
+    *,
+    now: float,
+    device_id: str | None,
+    login: str | None,
+    journal_id: str | None,
+    rule: str,
+    message_ru: str,
+    event_ids: Iterable[str],
+    body: bytes | None,
+) -> None:
+    conn.execute(
+        "INSERT INTO quarantine (received_at, device_id, login, journal_id, rule, message_ru, "
+        "event_ids, body) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        (now, device_id, login, journal_id, rule, message_ru, json.dumps(list(event_ids)), body),
+    )
+
+
+def quarantined(conn: sqlite3.Connection, limit: int = 500) -> list[dict]:
+    rows = conn.execute(
+        "SELECT id, received_at, device_id, login, journal_id, rule, message_ru, event_ids, "
+        "length(body) AS size FROM quarantine ORDER BY id DESC LIMIT ?",
+        (limit,),
+    ).fetchall()
+    return [dict(r) | {"event_ids": json.loads(r["event_ids"])} for r in rows]

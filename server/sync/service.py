@@ -1,0 +1,284 @@
+"""The sync decision: check every incoming event, store the update whole or not at all.
+
+Per journal, in one IMMEDIATE transaction: load the document, apply the push to it while
+observing exactly which event keys it adds or changes, check the sender's rights and every new
+event against the shared rules, append server-authored refusals for events that break a rule
+(so every replica converges and the teacher sees why), write the update log and the
+consolidated rows. An update that is malformed, forged or from someone who may not write is
+refused whole and quarantined; the sender rebuilds on the server's state.
+"""
+
+from __future__ import annotations
+
+import secrets
+import sqlite3
+import time
+from dataclasses import dataclass
+
+import msgspec
+
+from server.auth.access import journals_for
+from server.auth.principal import Principal
+from server.config import ServerConfig
+from server.storage import directory as directory_storage
+from server.storage import journals as storage
+from server.storage.db import get_meta, set_meta, transaction
+from shared.fold import fold
+from shared.hlc import Clock
+from shared.journal import EMPTY_STATE_VECTOR, JournalDoc
+from shared.model import SERVER_AUTHOR, Directory, JournalEvent, JournalInfo, Refused, decode_event
+from shared.rules import JournalContext, check_new_events
+from shared.wire import JournalPush, JournalReply, Outcome, SyncRequest, SyncResponse
+
+SERVER_DEVICE = "server"
+
+
+class WholeRefusal(Exception):
+    """The push is refused whole; nothing of it is stored, it goes to quarantine."""
+
+    def __init__(self, rule: str, message_ru: str, event_ids: tuple[str, ...] = ()):
+        super().__init__(message_ru)
+        self.rule, self.message_ru, self.event_ids = rule, message_ru, event_ids
+
+
+class NeedsResend(Exception):
+    """The update depends on items the server lacks; the client must diff against our state."""
+
+
+def server_client_id(conn: sqlite3.Connection) -> int:
+    """The Yjs client id the server writes refusals under, made once per database."""
+    value = get_meta(conn, "server_client_id")
+    if value is None:
+        with transaction(conn):
+            value = get_meta(conn, "server_client_id")
+            if value is None:
+                value = str(secrets.randbits(53) or 1)
+                set_meta(conn, "server_client_id", value)
+                storage.bind_client(conn, int(value), SERVER_DEVICE, time.time())
+    return int(value)
+
+
+@dataclass
+class ApplyResult:
+    outcome: Outcome
+    doc: JournalDoc
+    refused_ids: tuple[str, ...] = ()
+
+
+class SyncService:
+    def __init__(self, conn: sqlite3.Connection, config: ServerConfig, principal: Principal):
+        self.conn = conn
+        self.config = config
+        self.principal = principal
+        self.server_client = server_client_id(conn)
+        self._directory: Directory | None = None
+
+    @property
+    def directory(self) -> Directory:
+        if self._directory is None:
+            self._directory = directory_storage.load_full(self.conn)
+        return self._directory
+
+    # ------------------------------------------------------------------ the request
+
+    def sync(self, request: SyncRequest) -> SyncResponse:
+        readable = journals_for(self.principal, self.directory)
+        spent = 0
+        replies: list[JournalReply] = []
+        for push in request.journals:
+            reply = self._one(
+                push,
+                readable.get(push.journal_id),
+                budget_left=spent < self.config.reply_budget_bytes,
+            )
+            spent += len(reply.update)
+            replies.append(reply)
+        return SyncResponse(journals=tuple(replies), server_time_ms=int(time.time() * 1000))
+
+    def _one(
+        self, push: JournalPush, journal: JournalInfo | None, *, budget_left: bool
+    ) -> JournalReply:
+        if journal is None:
+            refusal = WholeRefusal(
+                "no_access", "Нет доступа к этому журналу: вы не ведёте этот предмет в этом классе."
+            )
+            if push.update:
+                self._quarantine(push, refusal)
+            return JournalReply(
+                journal_id=push.journal_id,
+                outcome=Outcome.REFUSED,
+                rule=refusal.rule,
+                message_ru=refusal.message_ru,
+            )
+        try:
+            result = (
+                self._apply(journal, push)
+                if push.update
+                else ApplyResult(Outcome.UNCHANGED, self._load(journal))
+            )
+        except NeedsResend:
+            doc = self._load(journal)
+            return JournalReply(
+                journal_id=journal.id,
+                outcome=Outcome.RESEND,
+                state_vector=doc.state_vector(),
+                message_ru="Сервер ждёт предыдущие изменения; отправьте заново.",
+            )
+        except WholeRefusal as refusal:
+            self._quarantine(push, refusal)
+            doc = self._load(journal)
+            return JournalReply(
+                journal_id=journal.id,
+                outcome=Outcome.REFUSED,
+                state_vector=doc.state_vector(),
+                update=doc.snapshot(),
+                rule=refusal.rule,
+                message_ru=refusal.message_ru,
+                event_ids=refusal.event_ids,
+            )
+        outcome = result.outcome
+        update = b""
+        if budget_left:
+            update = result.doc.diff(push.state_vector or EMPTY_STATE_VECTOR)
+        elif outcome is Outcome.UNCHANGED:
+            outcome = Outcome.DEFERRED
+        return JournalReply(
+            journal_id=journal.id,
+            outcome=outcome,
+            state_vector=result.doc.state_vector(),
+            update=update,
+            event_ids=result.refused_ids,
+        )
+
+    def _load(self, journal: JournalInfo) -> JournalDoc:
+        state, _ = storage.load_document(self.conn, journal.id)
+        return JournalDoc(state, client_id=self.server_client)
+
+    # ------------------------------------------------------------------ applying a push
+
+    def _apply(self, journal: JournalInfo, push: JournalPush) -> ApplyResult:
+        now = time.time()
+        with transaction(self.conn):
+            storage.ensure_journal(self.conn, journal, now)
+            state, log_rows = storage.load_document(self.conn, journal.id)
+            doc = JournalDoc(state, client_id=self.server_client)
+            existing = doc.events()
+            sv_before = doc.state_vector()
+            try:
+                effect = doc.apply(push.update)
+            except (KeyboardInterrupt, SystemExit):
+                raise
+            except BaseException as exc:  # pycrdt raises ValueError, or a Rust panic, on garbage
+                raise WholeRefusal(
+                    "malformed_update", "Повреждённые данные синхронизации."
+                ) from exc
+            if effect.changed or effect.removed:
+                raise WholeRefusal(
+                    "events_are_immutable",
+                    "Записи журнала нельзя изменять или удалять: исправление — это новая запись.",
+                    tuple(effect.changed) + tuple(effect.removed),
+                )
+            if not effect.integrated:
+                raise NeedsResend()
+            if not effect.added:
+                if effect.new_clients:
+                    raise WholeRefusal(
+                        "unexpected_content", "Обновление не содержит записей журнала."
+                    )
+                return ApplyResult(Outcome.UNCHANGED, doc)
+            self._check_client_ids(effect.new_clients)
+            added = self._decode_added(effect.added)
+            if not journal.writable:
+                raise WholeRefusal(
+                    "no_write_access",
+                    "Журнал доступен только для чтения: вы не ведёте этот предмет в этом классе "
+                    "(000 §4.5, §5.5).",
+                    tuple(e.id for e in added),
+                )
+            ctx = JournalContext.from_directory(self.directory, journal)
+            violations = check_new_events(existing, added, ctx)
+            refusals = self._refusals(violations, added)
+            if refusals:
+                doc.add(refusals)
+            for client_id in effect.new_clients:
+                storage.bind_client(self.conn, client_id, self.principal.device_id, now)
+            if log_rows + 1 >= self.config.squash_after_updates:
+                storage.squash(self.conn, journal.id, doc.snapshot(), now)
+            else:
+                storage.append_update(
+                    self.conn, journal.id, doc.diff(sv_before), self.principal.device_id, now
+                )
+            new_events = [*added, *refusals]
+            folded = fold(existing | {e.id: e for e in new_events})
+            raw = effect.added | {r.id: doc.raw_events()[r.id] for r in refusals}
+            storage.insert_events(
+                self.conn, journal.id, [(raw[e.id], e) for e in new_events], folded, now
+            )
+            touched = [folded.cell_of[e.id] for e in added if e.id in folded.cell_of]
+            storage.write_cells(self.conn, journal.id, folded, touched)
+            storage.set_state(self.conn, journal.id, doc.state_vector(), len(folded.events), now)
+        return ApplyResult(Outcome.ACCEPTED, doc, tuple(r.supersedes[0] for r in refusals))
+
+    def _check_client_ids(self, new_clients: dict[int, int]) -> None:
+        for client_id in new_clients:
+            owner = storage.bound_device(self.conn, client_id)
+            if owner is not None and owner != self.principal.device_id:
+                raise WholeRefusal(
+                    "forged_client_id",
+                    "Идентификатор клиента принадлежит другому устройству: обновление отклонено.",
+                )
+
+    def _decode_added(self, added: dict[str, str]) -> list[JournalEvent]:
+        events: list[JournalEvent] = []
+        for key, raw in added.items():
+            try:
+                event = decode_event(raw)
+            except (msgspec.ValidationError, msgspec.DecodeError) as exc:
+                raise WholeRefusal(
+                    "malformed_event", f"Запись журнала повреждена или неверна: {exc}", (key,)
+                ) from exc
+            if event.id != key:
+                raise WholeRefusal("malformed_event", "Ключ записи не совпадает с её id.", (key,))
+            if isinstance(event, Refused):
+                raise WholeRefusal("forged_refusal", "Отказ может записать только сервер.", (key,))
+            if event.author != self.principal.person_id or event.device != self.principal.device_id:
+                raise WholeRefusal(
+                    "forged_author",
+                    "Запись подписана другим автором или устройством: обновление отклонено.",
+                    (key,),
+                )
+            events.append(event)
+        return events
+
+    def _refusals(self, violations, added: list[JournalEvent]) -> list[Refused]:
+        if not violations:
+            return []
+        clock = Clock(SERVER_DEVICE)
+        for event in added:
+            clock.observe(event.hlc)
+        return [
+            Refused(
+                id=f"refusal-{v.event_id}",
+                author=SERVER_AUTHOR,
+                device=SERVER_DEVICE,
+                hlc=clock.tick(),
+                supersedes=(v.event_id,),
+                reason=v.message_ru,
+                rule=v.rule,
+            )
+            for v in violations
+        ]
+
+    def _quarantine(self, push: JournalPush, refusal: WholeRefusal) -> None:
+        with transaction(self.conn):
+            storage.quarantine(
+                self.conn,
+                now=time.time(),
+                device_id=self.principal.device_id,
+                login=self.principal.login,
+                journal_id=push.journal_id,
+                rule=refusal.rule,
+                message_ru=refusal.message_ru,
+                event_ids=refusal.event_ids,
+                body=push.update,
+            )

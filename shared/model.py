@@ -1,0 +1,320 @@
+"""The domain both sides agree on: the school directory and the journal events.
+
+The directory is authored by the server; clients receive the slice they need.
+Journal events are immutable: a correction is a new event that supersedes the old one.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from enum import StrEnum
+from typing import Annotated
+
+import msgspec
+
+Id = Annotated[str, msgspec.Meta(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9_.\-]+$")]
+ShortText = Annotated[str, msgspec.Meta(max_length=200)]
+
+
+class Frozen(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=False):
+    """Base for every struct that crosses a boundary."""
+
+
+# --------------------------------------------------------------------------- directory
+
+
+class Role(StrEnum):
+    """Roles of REQUIREMENTS.md «People and what each may do». Class teacher is an assignment."""
+
+    TEACHER = "teacher"  # учитель
+    DEPUTY = "deputy"  # заместитель директора по УВР
+    DIRECTOR = "director"  # директор
+    RECORDS_OFFICER = "records_officer"  # документовед
+    SYSADMIN = "sysadmin"  # технический специалист
+    PARENT = "parent"  # родитель (законный представитель)
+    STUDENT = "student"  # обучающийся
+
+
+ADMINISTRATION = frozenset({Role.DEPUTY, Role.DIRECTOR})
+STAFF_ROLES = frozenset(
+    {Role.TEACHER, Role.DEPUTY, Role.DIRECTOR, Role.RECORDS_OFFICER, Role.SYSADMIN}
+)
+
+
+class PeriodKind(StrEnum):
+    QUARTER = "quarter"  # четверть
+    HALF = "half"  # полугодие
+    YEAR = "year"  # учебный год (годовая отметка)
+
+
+class School(Frozen):
+    id: Id
+    name: ShortText
+    district: ShortText = ""
+
+
+class SchoolYear(Frozen):
+    id: Id
+    school_id: Id
+    name: ShortText  # "2026/2027"
+    starts: dt.date
+    ends: dt.date
+
+
+class Period(Frozen):
+    """Учебный период: четверть, полугодие или год, with its dates."""
+
+    id: Id
+    year_id: Id
+    kind: PeriodKind
+    number: int
+    name: ShortText
+    starts: dt.date
+    ends: dt.date
+
+
+class SchoolClass(Frozen):
+    """Класс, e.g. 5А, in one school year."""
+
+    id: Id
+    year_id: Id
+    grade: Annotated[int, msgspec.Meta(ge=1, le=11)]
+    letter: ShortText = ""
+
+    @property
+    def name(self) -> str:
+        return f"{self.grade}{self.letter}"
+
+
+class Subject(Frozen):
+    id: Id
+    name: ShortText
+
+
+class Person(Frozen):
+    id: Id
+    last_name: ShortText
+    first_name: ShortText
+    patronymic: ShortText = ""
+
+    @property
+    def full_name(self) -> str:
+        return " ".join(p for p in (self.last_name, self.first_name, self.patronymic) if p)
+
+    @property
+    def short_name(self) -> str:
+        initials = "".join(f"{p[0]}." for p in (self.first_name, self.patronymic) if p)
+        return f"{self.last_name} {initials}".strip()
+
+
+class Student(Person, frozen=True, kw_only=True):
+    birth_date: dt.date | None = None
+
+
+class Staff(Person, frozen=True, kw_only=True):
+    roles: tuple[Role, ...] = (Role.TEACHER,)
+
+
+class Parent(Person, frozen=True, kw_only=True):
+    pass
+
+
+class Membership(Frozen):
+    """A student's place in a class over time: a pupil who moves keeps their records."""
+
+    student_id: Id
+    class_id: Id
+    starts: dt.date
+    ends: dt.date | None = None
+
+    def covers(self, day: dt.date) -> bool:
+        return self.starts <= day and (self.ends is None or day <= self.ends)
+
+
+class TeachingAssignment(Frozen):
+    """Teacher × class × subject (the year is the class's)."""
+
+    teacher_id: Id
+    class_id: Id
+    subject_id: Id
+
+
+class ClassTeacher(Frozen):
+    """Классный руководитель: reads the whole journal of the class, edits none of it."""
+
+    teacher_id: Id
+    class_id: Id
+
+
+class ParentLink(Frozen):
+    parent_id: Id
+    student_id: Id
+
+
+class JournalInfo(Frozen):
+    """One journal: a (school year, class, subject) section, the unit of sync and permission."""
+
+    id: str
+    year_id: Id
+    class_id: Id
+    subject_id: Id
+    writable: bool = False
+
+
+def journal_id(year_id: str, class_id: str, subject_id: str) -> str:
+    return f"{year_id}~{class_id}~{subject_id}"
+
+
+def parse_journal_id(value: str) -> tuple[str, str, str]:
+    parts = value.split("~")
+    if len(parts) != 3 or not all(parts):
+        raise ValueError(f"not a journal id: {value!r}")
+    return parts[0], parts[1], parts[2]
+
+
+class Directory(Frozen):
+    """The part of the directory one user may see."""
+
+    school: School
+    year: SchoolYear
+    periods: tuple[Period, ...] = ()
+    classes: tuple[SchoolClass, ...] = ()
+    subjects: tuple[Subject, ...] = ()
+    students: tuple[Student, ...] = ()
+    memberships: tuple[Membership, ...] = ()
+    staff: tuple[Staff, ...] = ()
+    teaching: tuple[TeachingAssignment, ...] = ()
+    class_teachers: tuple[ClassTeacher, ...] = ()
+    journals: tuple[JournalInfo, ...] = ()
+
+    def class_roster(self, class_id: str, day: dt.date | None = None) -> list[Student]:
+        """Students of a class (on a day, or ever), alphabetical as in the paper journal."""
+        ids = {
+            m.student_id
+            for m in self.memberships
+            if m.class_id == class_id and (day is None or m.covers(day))
+        }
+        found = [s for s in self.students if s.id in ids]
+        return sorted(found, key=lambda s: (s.last_name, s.first_name, s.patronymic, s.id))
+
+
+# --------------------------------------------------------------------------- journal events
+
+
+class WorkKind(StrEnum):
+    """Вид работы on a lesson (000 §4.3.1, 002 §3.2–3.3)."""
+
+    REGULAR = "regular"  # обычный урок
+    CONTROL = "control"  # контрольная работа
+    PRACTICAL = "practical"  # практическая работа
+    LABORATORY = "laboratory"  # лабораторная работа
+    INDEPENDENT = "independent"  # самостоятельная работа
+
+
+class AttendanceCode(StrEnum):
+    """Attendance on a lesson (000 §5.4); illness with a document is distinguished (002 §3.5)."""
+
+    PRESENT = "present"  # присутствовал
+    ABSENT = "absent"  # н — отсутствовал
+    ILL = "ill"  # б — болел, есть медицинский документ
+    EXCUSED = "excused"  # у — уважительная причина
+    LATE = "late"  # о — опоздал
+
+
+ATTENDANCE_LETTERS: dict[AttendanceCode, str] = {
+    AttendanceCode.PRESENT: "",
+    AttendanceCode.ABSENT: "н",
+    AttendanceCode.ILL: "б",
+    AttendanceCode.EXCUSED: "у",
+    AttendanceCode.LATE: "о",
+}
+
+
+class MarkKind(StrEnum):
+    """Kinds of marks (004 §1.4)."""
+
+    CURRENT = "current"  # текущая
+    PERIOD = "period"  # четвертная / полугодовая
+    YEAR = "year"  # годовая (промежуточная аттестация)
+    FINAL = "final"  # итоговая
+
+
+class EventBase(
+    msgspec.Struct, frozen=True, kw_only=True, tag_field="kind", forbid_unknown_fields=True
+):
+    """Common part of every journal event.
+
+    `hlc` is a hybrid logical clock stamp (see shared.hlc): device clocks in rural schools are
+    often wrong, so ordering never trusts the wall clock alone.
+    """
+
+    id: Id
+    author: Id
+    device: Id
+    hlc: Annotated[str, msgspec.Meta(max_length=64)]
+    supersedes: tuple[Id, ...] = ()
+    reason: Annotated[str, msgspec.Meta(max_length=500)] = ""
+
+
+class LessonRecorded(EventBase, frozen=True, kw_only=True, tag="lesson"):
+    """A lesson and what was done: тема урока, домашнее задание, вид работы."""
+
+    lesson_id: Id
+    date: dt.date
+    slot: Annotated[int, msgspec.Meta(ge=1, le=4)] = 1  # a double lesson is two slots
+    topic: Annotated[str, msgspec.Meta(max_length=500)] = ""
+    homework: Annotated[str, msgspec.Meta(max_length=2000)] = ""
+    work_kind: WorkKind = WorkKind.REGULAR
+
+
+class AttendanceMarked(EventBase, frozen=True, kw_only=True, tag="attendance"):
+    lesson_id: Id
+    student_id: Id
+    code: AttendanceCode
+
+
+class MarkGiven(EventBase, frozen=True, kw_only=True, tag="mark"):
+    """A mark in a lesson's column; `slot` allows several marks in one cell."""
+
+    lesson_id: Id
+    student_id: Id
+    value: int
+    slot: Annotated[int, msgspec.Meta(ge=0, le=9)] = 0
+    work_kind: WorkKind = WorkKind.REGULAR
+    weight: int = 1
+
+
+class PeriodMarkGiven(EventBase, frozen=True, kw_only=True, tag="period_mark"):
+    """Отметка за период (четверть, полугодие, год)."""
+
+    period_id: Id
+    student_id: Id
+    value: int
+    mark_kind: MarkKind = MarkKind.PERIOD
+
+
+class Retracted(EventBase, frozen=True, kw_only=True, tag="retraction"):
+    """Empties a cell: supersedes the entries it retracts. Nothing is ever deleted."""
+
+
+class Refused(EventBase, frozen=True, kw_only=True, tag="refusal"):
+    """Written by the server: the superseded events broke a rule and count for nothing."""
+
+    rule: Annotated[str, msgspec.Meta(max_length=64)]
+
+
+JournalEvent = LessonRecorded | AttendanceMarked | MarkGiven | PeriodMarkGiven | Retracted | Refused
+
+SERVER_AUTHOR = "server"
+
+event_decoder = msgspec.json.Decoder(JournalEvent)
+_event_encoder = msgspec.json.Encoder()
+
+
+def encode_event(event: JournalEvent) -> str:
+    return _event_encoder.encode(event).decode()
+
+
+def decode_event(raw: str | bytes) -> JournalEvent:
+    """Decode one stored event; raises msgspec.ValidationError/DecodeError on bad input."""
+    return event_decoder.decode(raw)

@@ -1,0 +1,324 @@
+"""Validation rules of the school regulations, one function per rule.
+
+The same functions run on the client (refusing at the keyboard) and on the server (refusing on
+arrival), so the two cannot disagree. Clause references are `file §clause` of ../shared/seeds.
+Each rule returns None when the event is fine or a RuleViolation with a Russian message.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+
+from shared.fold import JournalState, fold, own_cell
+from shared.hlc import stamp_date
+from shared.model import (
+    ADMINISTRATION,
+    AttendanceCode,
+    AttendanceMarked,
+    Directory,
+    JournalEvent,
+    JournalInfo,
+    LessonRecorded,
+    MarkGiven,
+    Membership,
+    Period,
+    PeriodMarkGiven,
+    Refused,
+    Retracted,
+    SchoolYear,
+)
+
+MIN_MARK, MAX_MARK = 1, 5
+MAX_WEIGHT = 5
+ABSENT_CODES = frozenset({AttendanceCode.ABSENT, AttendanceCode.EXCUSED})
+
+
+class RuleViolation(Exception):
+    """An entry the regulations do not allow; `message_ru` is shown to the person."""
+
+    def __init__(self, rule: str, message_ru: str, event_id: str = ""):
+        super().__init__(f"{rule}: {message_ru}")
+        self.rule = rule
+        self.message_ru = message_ru
+        self.event_id = event_id
+
+
+@dataclass(frozen=True)
+class JournalContext:
+    """The directory facts the rules of one journal need."""
+
+    journal: JournalInfo
+    year: SchoolYear
+    periods: tuple[Period, ...]
+    memberships: tuple[Membership, ...]  # of this journal's class
+    writers: frozenset[str]  # staff who may write: its teachers and the administration
+
+    @classmethod
+    def from_directory(cls, directory: Directory, journal: JournalInfo) -> JournalContext:
+        teachers = {
+            t.teacher_id
+            for t in directory.teaching
+            if t.class_id == journal.class_id and t.subject_id == journal.subject_id
+        }
+        admins = {s.id for s in directory.staff if ADMINISTRATION.intersection(s.roles)}
+        return cls(
+            journal=journal,
+            year=directory.year,
+            periods=tuple(p for p in directory.periods if p.year_id == journal.year_id),
+            memberships=tuple(m for m in directory.memberships if m.class_id == journal.class_id),
+            writers=frozenset(teachers | admins),
+        )
+
+    def period(self, period_id: str) -> Period | None:
+        return next((p for p in self.periods if p.id == period_id), None)
+
+    def is_member(self, student_id: str, starts: dt.date, ends: dt.date) -> bool:
+        return any(
+            m.student_id == student_id and m.starts <= ends and (m.ends is None or m.ends >= starts)
+            for m in self.memberships
+        )
+
+
+Rule = Callable[[JournalEvent, JournalState, JournalContext], RuleViolation | None]
+
+
+def _violation(rule: str, message: str, event: JournalEvent) -> RuleViolation:
+    return RuleViolation(rule, message, event.id)
+
+
+# ------------------------------------------------------------------------ the rules
+
+
+def author_may_write(event, state, ctx):
+    """000 §4.5: only the class's teachers of the subject and the administration keep a journal.
+
+    A class teacher reads the whole class journal without edit rights (000 §5.5).
+    """
+    if event.author not in ctx.writers:
+        return _violation(
+            "author_may_write",
+            "Вы не ведёте этот предмет в этом классе: журнал доступен только для чтения.",
+            event,
+        )
+    return None
+
+
+def mark_on_five_point_scale(event, state, ctx):
+    """004 §1.5: marks are on the 5-point scale in grades 1–11."""
+    if isinstance(event, MarkGiven | PeriodMarkGiven) and not (MIN_MARK <= event.value <= MAX_MARK):
+        return _violation(
+            "mark_on_five_point_scale",
+            "Отметка должна быть от 1 до 5 (пятибалльная система).",
+            event,
+        )
+    return None
+
+
+def weight_in_range(event, state, ctx):
+    """002 §3.2: the form of assessment is recorded; a mark's weight is 1–5 by school policy."""
+    if isinstance(event, MarkGiven) and not (1 <= event.weight <= MAX_WEIGHT):
+        return _violation(
+            "weight_in_range", f"Вес отметки должен быть от 1 до {MAX_WEIGHT}.", event
+        )
+    return None
+
+
+def lesson_within_school_year(event, state, ctx):
+    """000 §5.4: lessons are recorded for the school year they belong to."""
+    if isinstance(event, LessonRecorded) and not (ctx.year.starts <= event.date <= ctx.year.ends):
+        return _violation(
+            "lesson_within_school_year",
+            f"Дата урока {event.date:%d.%m.%Y} вне учебного года {ctx.year.name}.",
+            event,
+        )
+    return None
+
+
+def lesson_not_in_future(event, state, ctx):
+    """000 §5.3: the journal reflects lessons actually held, so a lesson cannot be in the future."""
+    if isinstance(event, LessonRecorded) and event.date > stamp_date(event.hlc) + dt.timedelta(
+        days=1
+    ):
+        return _violation(
+            "lesson_not_in_future",
+            f"Урок {event.date:%d.%m.%Y} ещё не проведён: запись в будущее запрещена.",
+            event,
+        )
+    return None
+
+
+def entry_belongs_to_lesson(event, state, ctx):
+    """002 §3.4: a mark or attendance goes in the column of its lesson, which must exist."""
+    if isinstance(event, MarkGiven | AttendanceMarked) and state.lesson(event.lesson_id) is None:
+        return _violation(
+            "entry_belongs_to_lesson", "Урок не найден в журнале: сначала запишите урок.", event
+        )
+    return None
+
+
+def student_in_class(event, state, ctx):
+    """000 §4.5: a class journal holds that class's pupils, from the day they joined."""
+    if isinstance(event, MarkGiven | AttendanceMarked):
+        lesson = state.lesson(event.lesson_id)
+        if lesson is None:
+            return None  # entry_belongs_to_lesson reports it
+        starts = ends = lesson.date
+    elif isinstance(event, PeriodMarkGiven):
+        period = ctx.period(event.period_id)
+        if period is None:
+            return None  # period_mark_after_last_lesson reports it
+        starts, ends = period.starts, period.ends
+    else:
+        return None
+    if not ctx.is_member(event.student_id, starts, ends):
+        return _violation(
+            "student_in_class", "Обучающийся не числится в этом классе на дату урока.", event
+        )
+    return None
+
+
+def no_mark_for_absent_pupil(event, state, ctx):
+    """002 §3.5: no mark for a pupil absent from the lesson, except illness with a document.
+
+    Whichever of the two entries (absence, mark) came later is the one refused.
+    """
+    if isinstance(event, MarkGiven):
+        cell = state.cells.get(("attendance", event.lesson_id, event.student_id))
+        absence = cell.value if cell else None
+        if (
+            isinstance(absence, AttendanceMarked)
+            and absence.code in ABSENT_CODES
+            and absence.hlc < event.hlc
+        ):
+            return _violation(
+                "no_mark_for_absent_pupil",
+                "Отметка отсутствующему не ставится (кроме болезни с медицинским документом, «б»).",
+                event,
+            )
+    if isinstance(event, AttendanceMarked) and event.code in ABSENT_CODES:
+        earlier = [m for m in state.marks(event.lesson_id, event.student_id) if m.hlc < event.hlc]
+        if earlier:
+            return _violation(
+                "no_mark_for_absent_pupil",
+                "У обучающегося уже есть отметка за этот урок: отсутствие можно отметить только "
+                "«б» (болезнь с документом) или после отмены отметки.",
+                event,
+            )
+    return None
+
+
+def period_mark_after_last_lesson(event, state, ctx):
+    """000 §5.4: period marks are set after the last lesson of the reporting period."""
+    if not isinstance(event, PeriodMarkGiven):
+        return None
+    period = ctx.period(event.period_id)
+    if period is None:
+        return _violation("period_mark_after_last_lesson", "Неизвестный учебный период.", event)
+    held = [
+        lesson.date for lesson in state.lessons() if period.starts <= lesson.date <= period.ends
+    ]
+    if not held:
+        return _violation(
+            "period_mark_after_last_lesson",
+            f"В периоде «{period.name}» нет ни одного урока: отметку за период ставить рано.",
+            event,
+        )
+    entered = stamp_date(event.hlc)
+    if entered < max(held):
+        return _violation(
+            "period_mark_after_last_lesson",
+            f"Отметка за «{period.name}» ставится после последнего урока периода "
+            f"({max(held):%d.%m.%Y}).",
+            event,
+        )
+    return None
+
+
+def correction_targets_its_cell(event, state, ctx):
+    """000 §5.3: a correction replaces an existing entry of the same cell and keeps its history."""
+    if not event.supersedes or isinstance(event, Refused):
+        return None
+    cells = set()
+    for target in event.supersedes:
+        if target not in state.events or target in state.refusals:
+            return _violation(
+                "correction_targets_its_cell", "Исправляемая запись не найдена.", event
+            )
+        cells.add(state.cell_of.get(target))
+    expected = {own_cell(event)} if not isinstance(event, Retracted) else cells
+    if len(cells) != 1 or cells != expected:
+        return _violation(
+            "correction_targets_its_cell",
+            "Исправление должно относиться к той же клетке журнала.",
+            event,
+        )
+    return None
+
+
+def late_correction_has_reason(event, state, ctx):
+    """000 §5.3: corrections are controlled: changing a mark on a later day needs a reason."""
+    if event.reason.strip() or not event.supersedes:
+        return None
+    for target in event.supersedes:
+        old = state.events.get(target)
+        if isinstance(old, MarkGiven | PeriodMarkGiven) and stamp_date(old.hlc) < stamp_date(
+            event.hlc
+        ):
+            return _violation(
+                "late_correction_has_reason",
+                "Исправление отметки, поставленной в другой день, требует указать причину.",
+                event,
+            )
+    return None
+
+
+RULES: tuple[Rule, ...] = (
+    author_may_write,
+    mark_on_five_point_scale,
+    weight_in_range,
+    lesson_within_school_year,
+    lesson_not_in_future,
+    entry_belongs_to_lesson,
+    student_in_class,
+    no_mark_for_absent_pupil,
+    period_mark_after_last_lesson,
+    correction_targets_its_cell,
+    late_correction_has_reason,
+)
+
+
+def check_event(
+    event: JournalEvent, state: JournalState, ctx: JournalContext
+) -> RuleViolation | None:
+    """The first rule `event` breaks in `state` (which already includes it), or None."""
+    for rule in RULES:
+        violation = rule(event, state, ctx)
+        if violation is not None:
+            return violation
+    return None
+
+
+def check_new_events(
+    existing: Mapping[str, JournalEvent],
+    new: Iterable[JournalEvent],
+    ctx: JournalContext,
+) -> list[RuleViolation]:
+    """Check a batch of new events against the journal; returns the violations.
+
+    Events are checked in clock order against the state with every not-yet-refused event, so
+    that when two entries clash (a mark and an absence) the later one is the one refused.
+    """
+    pending = sorted(new, key=lambda e: (e.hlc, e.id))
+    refused: set[str] = set()
+    violations: list[RuleViolation] = []
+    everything = dict(existing) | {e.id: e for e in pending}
+    state = fold(everything)
+    for event in pending:
+        violation = check_event(event, state, ctx)
+        if violation is not None:
+            violations.append(violation)
+            refused.add(event.id)
+            state = fold({i: e for i, e in everything.items() if i not in refused})
+    return violations

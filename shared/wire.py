@@ -1,0 +1,92 @@
+"""Sync wire messages: msgpack through msgspec, compressed with zlib.
+
+A request carries, per journal, the client's state vector and its update (what the server
+lacks, as far as the client knows); the reply carries what the client lacks, the server's state
+vector and the outcome. Every step is idempotent, so a retried or duplicated request is safe.
+Schema evolution follows msgspec's rules: new fields get defaults, no field changes type.
+"""
+
+from __future__ import annotations
+
+import zlib
+from enum import StrEnum
+
+import msgspec
+
+PROTOCOL_VERSION = 1
+CONTENT_TYPE = "application/x-zhurnal-sync"
+MAX_REQUEST_BYTES = 8 * 1024 * 1024  # compressed body
+MAX_INFLATED_BYTES = 64 * 1024 * 1024  # after decompression: a zip bomb stops here
+REPLY_BUDGET_BYTES = 256 * 1024  # a reply stops adding journals past this; the rest follows
+
+
+class Outcome(StrEnum):
+    ACCEPTED = "accepted"  # stored (some events may carry a server refusal inside the document)
+    UNCHANGED = "unchanged"  # nothing new in the update: a duplicate or an empty push
+    RESEND = "resend"  # temporary: the update depends on something the server lacks
+    REFUSED = "refused"  # permanent: refused whole and quarantined; rebuild on server state
+    DEFERRED = "deferred"  # temporary: the reply budget is spent; ask again
+
+
+class JournalPush(msgspec.Struct, frozen=True, kw_only=True):
+    journal_id: str
+    state_vector: bytes  # the client's, so the server can answer with what it lacks
+    update: bytes = b""  # empty: a pull only
+
+
+class SyncRequest(msgspec.Struct, frozen=True, kw_only=True, tag="sync"):
+    protocol: int = PROTOCOL_VERSION
+    journals: tuple[JournalPush, ...] = ()
+
+
+class JournalReply(msgspec.Struct, frozen=True, kw_only=True):
+    journal_id: str
+    outcome: Outcome
+    state_vector: bytes = b""  # the server's, after applying the push
+    update: bytes = b""  # what the client lacks (the whole document when REFUSED)
+    rule: str = ""
+    message_ru: str = ""
+    event_ids: tuple[str, ...] = ()  # the events a REFUSED answer blames, when known
+
+
+class SyncResponse(msgspec.Struct, frozen=True, kw_only=True, tag="sync_reply"):
+    protocol: int = PROTOCOL_VERSION
+    journals: tuple[JournalReply, ...] = ()
+    server_time_ms: int = 0
+
+
+class Bundle(msgspec.Struct, frozen=True, kw_only=True, tag="bundle"):
+    """A sync request or reply carried on a USB stick; `mac` proves which device made it."""
+
+    device_id: str
+    login: str
+    created_ms: int
+    body: bytes  # an encoded SyncRequest or SyncResponse
+    mac: bytes
+
+
+Message = SyncRequest | SyncResponse | Bundle
+
+_encoder = msgspec.msgpack.Encoder()
+_decoder = msgspec.msgpack.Decoder(Message)
+
+
+class WireError(ValueError):
+    """A body that is not a valid sync message."""
+
+
+def encode(message: Message) -> bytes:
+    return zlib.compress(_encoder.encode(message), 6)
+
+
+def decode(body: bytes) -> Message:
+    try:
+        inflater = zlib.decompressobj()
+        raw = inflater.decompress(body, MAX_INFLATED_BYTES)
+        if inflater.unconsumed_tail:
+            raise WireError("тело запроса слишком велико после распаковки")
+        return _decoder.decode(raw)
+    except zlib.error as exc:
+        raise WireError(f"тело запроса не сжато zlib: {exc}") from exc
+    except (msgspec.DecodeError, msgspec.ValidationError) as exc:
+        raise WireError(f"неверное сообщение синхронизации: {exc}") from exc

@@ -1,0 +1,68 @@
+"""Shared fixtures: a small school on a real in-process server, and teachers' laptops."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from litestar.testing import TestClient
+
+from client_tui.services.session import Session
+from server.app import create_app
+from server.config import ServerConfig
+from server.storage.db import connect, create_schema
+from tests.factories import PASSWORD, write_school
+
+BASE_URL = "http://testserver.local"
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption("--bench", action="store_true", help="run benchmarks under tests/bench")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if config.getoption("--bench"):
+        return
+    skip = pytest.mark.skip(reason="benchmark: run with --bench")
+    for item in items:
+        if "bench" in item.keywords:
+            item.add_marker(skip)
+
+
+@pytest.fixture
+def server_config(tmp_path: Path) -> ServerConfig:
+    config = ServerConfig(database=tmp_path / "server" / "zhurnal.sqlite")
+    conn = connect(config.database)
+    create_schema(conn)
+    write_school(conn)
+    conn.close()
+    return config
+
+
+@pytest.fixture
+def client(server_config: ServerConfig) -> Iterator[TestClient]:
+    with TestClient(create_app(server_config), base_url=BASE_URL) as test_client:
+        yield test_client
+
+
+@pytest.fixture
+def laptop(tmp_path: Path, client: TestClient) -> Iterator[Callable[..., Session]]:
+    """Make a logged-in teacher's laptop: laptop("math") -> Session."""
+    sessions: list[Session] = []
+
+    def make(login: str, *, name: str | None = None, transport=None) -> Session:
+        session = Session(tmp_path / "laptops" / (name or login), http=client, transport=transport)
+        session.login(BASE_URL, login, PASSWORD, device_name=f"ноутбук {login}")
+        sessions.append(session)
+        return session
+
+    yield make
+    for session in sessions:
+        session.close()
+
+
+@pytest.fixture
+def today() -> dt.date:
+    return dt.date.today()

@@ -1,0 +1,130 @@
+"""A small fixture school, built once per test that needs it, and helpers to write it."""
+
+from __future__ import annotations
+
+import datetime as dt
+import sqlite3
+
+from server.auth.service import create_account
+from server.storage import directory as directory_storage
+from server.storage.db import transaction
+from shared.model import (
+    ClassTeacher,
+    Membership,
+    Parent,
+    ParentLink,
+    Period,
+    PeriodKind,
+    Role,
+    School,
+    SchoolClass,
+    SchoolYear,
+    Staff,
+    Student,
+    Subject,
+    TeachingAssignment,
+)
+
+PASSWORD = "password-123"
+YEAR = "2026-2027"
+CLASS_5, CLASS_6 = "2026-2027-5", "2026-2027-6"
+MATH_5 = f"{YEAR}~{CLASS_5}~math"
+RUSSIAN_5 = f"{YEAR}~{CLASS_5}~russian"
+MATH_6 = f"{YEAR}~{CLASS_6}~math"
+
+# login -> (role, person id)
+ACCOUNTS: dict[str, tuple[Role, str]] = {
+    "math": (Role.TEACHER, "t-math"),  # teaches math in 5 and 6
+    "rus": (Role.TEACHER, "t-rus"),  # teaches russian in 5, class teacher of 6
+    "deputy": (Role.DEPUTY, "t-deputy"),
+    "director": (Role.DIRECTOR, "t-director"),
+    "records": (Role.RECORDS_OFFICER, "t-records"),
+    "admin": (Role.SYSADMIN, "t-admin"),
+    "parent": (Role.PARENT, "p-1"),
+    "pupil": (Role.STUDENT, "s-1"),
+}
+
+
+def school_rows() -> list:
+    year = SchoolYear(
+        id=YEAR,
+        school_id="sch",
+        name="2026/2027",
+        starts=dt.date(2026, 9, 1),
+        ends=dt.date(2027, 5, 31),
+    )
+    quarters = [
+        (1, dt.date(2026, 9, 1), dt.date(2026, 10, 24)),
+        (2, dt.date(2026, 11, 5), dt.date(2026, 12, 28)),
+        (3, dt.date(2027, 1, 12), dt.date(2027, 3, 22)),
+        (4, dt.date(2027, 4, 1), dt.date(2027, 5, 31)),
+    ]
+    staff = [
+        Staff(id="t-math", last_name="Петрова", first_name="Анна", patronymic="Сергеевна"),
+        Staff(id="t-rus", last_name="Соколов", first_name="Иван", patronymic="Петрович"),
+        Staff(
+            id="t-deputy",
+            last_name="Орлова",
+            first_name="Мария",
+            patronymic="Ивановна",
+            roles=(Role.DEPUTY, Role.TEACHER),
+        ),
+        Staff(id="t-director", last_name="Громов", first_name="Олег", roles=(Role.DIRECTOR,)),
+        Staff(id="t-records", last_name="Лисина", first_name="Вера", roles=(Role.RECORDS_OFFICER,)),
+        Staff(id="t-admin", last_name="Быстров", first_name="Пётр", roles=(Role.SYSADMIN,)),
+    ]
+    names = [
+        ("Алексеев", "Артём"),
+        ("Борисова", "Вера"),
+        ("Васильев", "Глеб"),
+        ("Григорьева", "Дарья"),
+        ("Дмитриев", "Егор"),
+        ("Ершова", "Жанна"),
+    ]
+    students = [
+        Student(id=f"s-{i}", last_name=last, first_name=first)
+        for i, (last, first) in enumerate(names, start=1)
+    ]
+    memberships = [
+        Membership(
+            student_id=f"s-{i}", class_id=CLASS_5 if i <= 4 else CLASS_6, starts=dt.date(2026, 9, 1)
+        )
+        for i in range(1, 7)
+    ]
+    return [
+        School(id="sch", name="МБОУ «Тестовая СОШ»"),
+        year,
+        *[
+            Period(
+                id=f"{YEAR}-q{n}",
+                year_id=YEAR,
+                kind=PeriodKind.QUARTER,
+                number=n,
+                name=f"{n} четверть",
+                starts=a,
+                ends=b,
+            )
+            for n, a, b in quarters
+        ],
+        SchoolClass(id=CLASS_5, year_id=YEAR, grade=5),
+        SchoolClass(id=CLASS_6, year_id=YEAR, grade=6),
+        Subject(id="math", name="Математика"),
+        Subject(id="russian", name="Русский язык"),
+        *staff,
+        *students,
+        *memberships,
+        Parent(id="p-1", last_name="Алексеева", first_name="Ольга"),
+        ParentLink(parent_id="p-1", student_id="s-1"),
+        TeachingAssignment(teacher_id="t-math", class_id=CLASS_5, subject_id="math"),
+        TeachingAssignment(teacher_id="t-math", class_id=CLASS_6, subject_id="math"),
+        TeachingAssignment(teacher_id="t-rus", class_id=CLASS_5, subject_id="russian"),
+        ClassTeacher(teacher_id="t-rus", class_id=CLASS_6),
+        ClassTeacher(teacher_id="t-math", class_id=CLASS_5),
+    ]
+
+
+def write_school(conn: sqlite3.Connection) -> None:
+    with transaction(conn):
+        directory_storage.upsert(conn, school_rows(), school_id="sch")
+    for login, (role, person) in ACCOUNTS.items():
+        create_account(conn, login=login, password=PASSWORD, role=role, person_id=person)
