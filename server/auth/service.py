@@ -143,3 +143,18 @@ def device_mac_key(conn: sqlite3.Connection, device_id: str) -> bytes | None:
     """The key a device signs sync bundles with: the hash of its token, known to both sides."""
     token_hash = accounts.device_token_hash(conn, device_id)
     return bytes.fromhex(token_hash) if token_hash else None
+
+
+def principal_for_device(conn: sqlite3.Connection, device_id: str) -> Principal:
+    """The principal a (non-revoked) device acts for: used for USB bundles, which carry no token."""
+    device = accounts.get_device(conn, device_id)
+    account = accounts.get_account(conn, device.login) if device else None
+    if device is None or account is None or device.revoked_at is not None or not account.active:
+        raise Unauthorized("Устройство отключено или неизвестно.")
+    return Principal(
+        login=account.login,
+        role=account.role,
+        roles=_roles(conn, account),
+        person_id=account.person_id,
+        device_id=device.id,
+    )

@@ -33,7 +33,9 @@ class DirectoryController(Controller):
         sync_to_thread=True,
         media_type="application/octet-stream",
     )
-    def document(self, journal_id: FromPath[str], db: Db, principal: CurrentUser) -> Response[bytes]:
+    def document(
+        self, journal_id: FromPath[str], db: Db, principal: CurrentUser
+    ) -> Response[bytes]:
         """The journal as a standard Yjs update (binary), readable by any Yjs client."""
         body = service.journal_document(db, principal, journal_id)
         return Response(body, media_type="application/octet-stream")

@@ -1,0 +1,460 @@
+"""journal: the teacher's headless commands, calling the same services as the Textual app.
+
+Examples:
+  journal login --server http://10.0.0.5:8000 --login petrova.as
+  journal lesson "5:Математика" --date 2026-11-20 --topic "Дроби" --homework "§12"
+  journal mark "5:Математика" --lesson 2026-11-20 --student 3 --value 5
+  journal attend "5:Математика" --lesson 2026-11-20 --all-present
+  journal sync && journal status
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import getpass
+import os
+import signal
+import sys
+import time
+from pathlib import Path
+
+from client_tui.services.api import SyncError
+from client_tui.services.session import NotLoggedIn, Session
+from shared.fold import JournalState
+from shared.model import (
+    ATTENDANCE_LETTERS,
+    AttendanceCode,
+    JournalInfo,
+    LessonRecorded,
+    Student,
+    WorkKind,
+)
+from shared.rules import RuleViolation
+
+LETTER_CODES = {
+    "н": AttendanceCode.ABSENT,
+    "h": AttendanceCode.ABSENT,
+    "б": AttendanceCode.ILL,
+    "6": AttendanceCode.ILL,
+    "у": AttendanceCode.EXCUSED,
+    "y": AttendanceCode.EXCUSED,
+    "о": AttendanceCode.LATE,
+    "o": AttendanceCode.LATE,
+    "п": AttendanceCode.PRESENT,
+    "+": AttendanceCode.PRESENT,
+} | {c.value: c for c in AttendanceCode}
+WORK_KINDS = {
+    "обычная": WorkKind.REGULAR,
+    "контрольная": WorkKind.CONTROL,
+    "практическая": WorkKind.PRACTICAL,
+    "лабораторная": WorkKind.LABORATORY,
+    "самостоятельная": WorkKind.INDEPENDENT,
+} | {k.value: k for k in WorkKind}
+
+
+class UsageError(Exception):
+    pass
+
+
+# ---------------------------------------------------------------------- lookups
+
+
+def find_journal(session: Session, text: str) -> JournalInfo:
+    directory = session.directory
+    classes = {c.id: c.name.lower() for c in directory.classes}
+    subjects = {s.id: s.name.lower() for s in directory.subjects}
+    for journal in directory.journals:
+        if journal.id == text:
+            return journal
+    class_part, _, subject_part = text.lower().partition(":")
+    found = [
+        j
+        for j in directory.journals
+        if classes.get(j.class_id) == class_part.strip()
+        and subject_part.strip() in (j.subject_id, subjects.get(j.subject_id))
+    ]
+    if len(found) != 1:
+        raise UsageError(f"Журнал «{text}» не найден. Список: journal journals")
+    return found[0]
+
+
+def find_student(session: Session, journal: JournalInfo, text: str) -> Student:
+    roster = session.directory.class_roster(journal.class_id)
+    if text.isdigit() and 1 <= int(text) <= len(roster):
+        return roster[int(text) - 1]
+    found = [s for s in roster if text in (s.id,) or s.last_name.lower() == text.lower()]
+    if len(found) != 1:
+        raise UsageError(f"Ученик «{text}» не найден (номер по списку, фамилия или id).")
+    return found[0]
+
+
+def find_lesson(state: JournalState, text: str) -> LessonRecorded:
+    """A lesson by id, by date (2026-11-20) or by date and slot (2026-11-20#2)."""
+    lessons = state.lessons()
+    date_part, _, slot = text.partition("#")
+    found = [
+        lesson
+        for lesson in lessons
+        if lesson.lesson_id == text
+        or (lesson.date.isoformat() == date_part and (not slot or str(lesson.slot) == slot))
+    ]
+    if len(found) != 1:
+        more = " (сдвоенный урок: укажите #1 или #2)" if len(found) > 1 else ""
+        raise UsageError(f"Урок «{text}» не найден{more}.")
+    return found[0]
+
+
+def parse_date(text: str) -> dt.date:
+    for fmt in ("%Y-%m-%d", "%d.%m.%Y", "%d.%m"):
+        try:
+            value = dt.datetime.strptime(text, fmt).date()
+            return value.replace(year=dt.date.today().year) if fmt == "%d.%m" else value
+        except ValueError:
+            continue
+    raise UsageError(f"Дата «{text}» не распознана: пишите ДД.ММ.ГГГГ или ГГГГ-ММ-ДД.")
+
+
+# ---------------------------------------------------------------------- commands
+
+
+def cmd_login(session: Session, args: argparse.Namespace) -> int:
+    password = os.environ.get("ZHURNAL_PASSWORD") or getpass.getpass("Пароль: ")
+    session.login(args.server, args.login, password, device_name=args.device_name)
+    journals = session.directory.journals
+    print(f"Вход выполнен. Устройство зарегистрировано; журналов: {len(journals)}.")
+    return 0
+
+
+def cmd_journals(session: Session, args: argparse.Namespace) -> int:
+    for s in session.book.summaries():
+        mode = "запись" if s.info.writable else "только чтение"
+        extra = "".join(
+            [
+                f", ждут отправки: {s.pending}" if s.pending else "",
+                f", отклонено: {s.refused}" if s.refused else "",
+                f", конфликтов: {s.conflicts}" if s.conflicts else "",
+            ]
+        )
+        print(f"{s.class_name}:{s.subject_name:<22} [{mode}]{extra}   {s.info.id}")
+    return 0
+
+
+def cmd_show(session: Session, args: argparse.Namespace) -> int:
+    journal = find_journal(session, args.journal)
+    state = session.book.state(journal.id)
+    month = args.month or dt.date.today().strftime("%Y-%m")
+    lessons = [lesson for lesson in state.lessons() if lesson.date.strftime("%Y-%m") == month]
+    roster = session.directory.class_roster(journal.class_id)
+    print(f"{journal.id}  месяц {month}")
+    print(f"{'':>3} {'Ученик':<24}" + "".join(f"{lsn.date:%d}".rjust(5) for lsn in lessons))
+    for number, student in enumerate(roster, start=1):
+        cells = []
+        for lesson in lessons:
+            marks = "/".join(str(m.value) for m in state.marks(lesson.lesson_id, student.id))
+            code = state.attendance(lesson.lesson_id, student.id)
+            cells.append((marks or ATTENDANCE_LETTERS.get(code, "") if code else marks).rjust(5))
+        print(f"{number:>3} {student.short_name:<24}" + "".join(cells))
+    for lesson in lessons:
+        print(
+            f"  {lesson.date:%d.%m} #{lesson.slot} {lesson.topic}  ДЗ: {lesson.homework}"
+            f"  [{lesson.lesson_id}]"
+        )
+    conflicts = state.conflicts()
+    if conflicts:
+        print(f"Конфликтов в журнале: {len(conflicts)} (journal conflicts)")
+    return 0
+
+
+def cmd_lesson(session: Session, args: argparse.Namespace) -> int:
+    journal = find_journal(session, args.journal)
+    kind = WORK_KINDS.get(args.kind.lower()) if args.kind else WorkKind.REGULAR
+    if kind is None:
+        raise UsageError(f"Вид работы: {', '.join(k for k in WORK_KINDS if not k.isascii())}.")
+    lesson_id = None
+    if args.edit:
+        lesson_id = find_lesson(session.book.state(journal.id), args.edit).lesson_id
+    lesson = session.book.record_lesson(
+        journal.id,
+        date=parse_date(args.date) if args.date else dt.date.today(),
+        topic=args.topic or "",
+        homework=args.homework or "",
+        work_kind=kind,
+        slot=args.slot,
+        lesson_id=lesson_id,
+        reason=args.reason or "",
+    )
+    print(f"Сохранено: урок {lesson.date:%d.%m.%Y} #{lesson.slot} [{lesson.lesson_id}]")
+    return 0
+
+
+def cmd_mark(session: Session, args: argparse.Namespace) -> int:
+    journal = find_journal(session, args.journal)
+    lesson = find_lesson(session.book.state(journal.id), args.lesson)
+    student = find_student(session, journal, args.student)
+    kind = WORK_KINDS.get(args.kind.lower()) if args.kind else None
+    mark = session.book.give_mark(
+        journal.id,
+        lesson.lesson_id,
+        student.id,
+        args.value,
+        slot=args.slot,
+        work_kind=kind,
+        weight=args.weight,
+        reason=args.reason or "",
+    )
+    print(f"Сохранено: {student.short_name} — {mark.value} за {lesson.date:%d.%m} [{mark.id}]")
+    return 0
+
+
+def cmd_attend(session: Session, args: argparse.Namespace) -> int:
+    journal = find_journal(session, args.journal)
+    lesson = find_lesson(session.book.state(journal.id), args.lesson)
+    if args.all_present:
+        students = session.directory.class_roster(journal.class_id, lesson.date)
+        code = AttendanceCode.PRESENT
+    else:
+        code = LETTER_CODES.get((args.code or "").lower())
+        if code is None:
+            raise UsageError(
+                "Код посещаемости: н (отсутствовал), б (болел, есть справка), "
+                "у (уважительная причина), о (опоздал), п (присутствовал)."
+            )
+        students = [find_student(session, journal, s) for s in args.students.split(",")]
+    session.book.mark_attendance(
+        journal.id, lesson.lesson_id, [s.id for s in students], code, reason=args.reason or ""
+    )
+    print(f"Сохранено: посещаемость {lesson.date:%d.%m}, учеников: {len(students)}")
+    return 0
+
+
+def cmd_period_mark(session: Session, args: argparse.Namespace) -> int:
+    journal = find_journal(session, args.journal)
+    student = find_student(session, journal, args.student)
+    mark = session.book.give_period_mark(
+        journal.id, args.period, student.id, args.value, reason=args.reason or ""
+    )
+    print(f"Сохранено: {student.short_name} — {mark.value} за период [{mark.id}]")
+    return 0
+
+
+def cmd_retract(session: Session, args: argparse.Namespace) -> int:
+    journal = find_journal(session, args.journal)
+    event = session.book.retract(journal.id, args.event, reason=args.reason or "")
+    print(f"Запись отменена [{event.id}]")
+    return 0
+
+
+def cmd_sync(session: Session, args: argparse.Namespace) -> int:
+    while True:
+        try:
+            report = session.sync()
+            state = "завершена" if report.complete else "не завершена"
+            print(
+                f"Синхронизация {state}: запросов {report.requests}, отправлено "
+                f"{report.bytes_sent} Б, получено {report.bytes_received} Б, принято "
+                f"{report.accepted}, отклонено {report.refused}."
+            )
+            if report.refused:
+                print("Отклонённые записи: journal rejected")
+            if not args.watch:
+                return 0 if report.complete else 1
+        except SyncError as exc:
+            print(
+                f"Нет синхронизации: {exc.message_ru} Записи сохранены на этом компьютере.",
+                file=sys.stderr,
+            )
+            if not args.watch:
+                return 3
+        time.sleep(args.interval)
+
+
+def _when(at: float | None) -> str:
+    return time.strftime("%d.%m.%Y %H:%M", time.localtime(at)) if at else "никогда"
+
+
+def cmd_status(session: Session, args: argparse.Namespace) -> int:
+    status = session.status()
+    print(
+        f"Профиль: {session.profile}  пользователь: {status.login or '—'}  "
+        f"сервер: {status.server_url or '—'}"
+    )
+    print(
+        f"Ждут отправки: {status.pending}   отклонено: {status.refused}   "
+        f"конфликтов: {status.conflicts}"
+    )
+    print(f"Последняя успешная синхронизация: {_when(status.last_sync_ok_at)}")
+    if status.last_error:
+        print(f"Последняя ошибка: {status.last_error}")
+    return 0
+
+
+def _print_entries(entries, empty: str) -> int:
+    if not entries:
+        print(empty)
+    for entry in entries:
+        print(f"{_when(entry.created_at)}  {entry.journal_id}  [{entry.event_id}]")
+        print(f"    {entry.message or entry.state}")
+        print(f"    запись: {entry.body}")
+    return 0
+
+
+def cmd_rejected(session: Session, args: argparse.Namespace) -> int:
+    return _print_entries(session.rejected(), "Отклонённых записей нет.")
+
+
+def cmd_conflicts(session: Session, args: argparse.Namespace) -> int:
+    return _print_entries(session.conflicted(), "Конфликтов нет.")
+
+
+def cmd_pending(session: Session, args: argparse.Namespace) -> int:
+    return _print_entries(session.pending(), "Все записи отправлены.")
+
+
+def cmd_bundle(session: Session, args: argparse.Namespace) -> int:
+    if args.action == "export":
+        size = session.export_bundle(args.file)
+        print(f"Файл обмена записан: {args.file} ({size} Б). Отнесите его на сервер школы.")
+    else:
+        report = session.import_bundle(args.file)
+        print(f"Ответ сервера принят: принято {report.accepted}, отклонено {report.refused}.")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="journal",
+        description="Электронный журнал учителя (работает и без сети).",
+        epilog="ЖУРНАЛ — номер класса и предмет через двоеточие («5:Математика») или id журнала. "
+        "Урок — дата (2026-11-20 или 20.11.2026), для сдвоенного урока с #2.",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--profile", default="default", help="профиль (учётная запись) на ноутбуке")
+    parser.add_argument(
+        "--home",
+        type=Path,
+        default=None,
+        help="папка данных (по умолчанию $ZHURNAL_HOME или ~/.local/share/zhurnal)",
+    )
+    sub = parser.add_subparsers(dest="command", metavar="команда")
+
+    p = sub.add_parser("login", help="войти (нужна связь с сервером один раз)")
+    p.add_argument("--server", required=True, help="адрес сервера, например http://10.0.0.5:8000")
+    p.add_argument("--login", required=True, help="логин")
+    p.add_argument("--device-name", default=None, help="название этого компьютера")
+    p.set_defaults(func=cmd_login)
+
+    sub.add_parser("journals", help="мои журналы").set_defaults(func=cmd_journals)
+
+    p = sub.add_parser("show", help="показать журнал за месяц")
+    p.add_argument("journal")
+    p.add_argument("--month", help="месяц ГГГГ-ММ (по умолчанию текущий)")
+    p.set_defaults(func=cmd_show)
+
+    p = sub.add_parser("lesson", help="записать урок: тема, домашнее задание, вид работы")
+    p.add_argument("journal")
+    p.add_argument("--date", help="дата урока (по умолчанию сегодня)")
+    p.add_argument("--topic", help="тема урока")
+    p.add_argument("--homework", help="домашнее задание")
+    p.add_argument(
+        "--kind", help="вид работы: контрольная, практическая, лабораторная, самостоятельная"
+    )
+    p.add_argument("--slot", type=int, default=1, help="номер урока в сдвоенном (1 или 2)")
+    p.add_argument("--edit", help="исправить уже записанный урок (дата или id)")
+    p.add_argument("--reason", help="причина исправления")
+    p.set_defaults(func=cmd_lesson)
+
+    p = sub.add_parser("mark", help="поставить отметку")
+    p.add_argument("journal")
+    p.add_argument("--lesson", required=True, help="урок: дата или id")
+    p.add_argument("--student", required=True, help="номер по списку, фамилия или id")
+    p.add_argument("--value", type=int, required=True, help="отметка 1–5")
+    p.add_argument("--weight", type=int, default=1, help="вес отметки (1–5)")
+    p.add_argument("--slot", type=int, default=0, help="номер отметки в клетке (0, 1, …)")
+    p.add_argument("--kind", help="вид работы (по умолчанию как у урока)")
+    p.add_argument("--reason", help="причина исправления")
+    p.set_defaults(func=cmd_mark)
+
+    p = sub.add_parser("attend", help="отметить посещаемость")
+    p.add_argument("journal")
+    p.add_argument("--lesson", required=True, help="урок: дата или id")
+    p.add_argument("--code", help="н, б, у, о или п")
+    p.add_argument("--students", default="", help="номера, фамилии или id через запятую")
+    p.add_argument("--all-present", action="store_true", help="все присутствовали")
+    p.add_argument("--reason", help="примечание")
+    p.set_defaults(func=cmd_attend)
+
+    p = sub.add_parser("period-mark", help="отметка за четверть, полугодие или год")
+    p.add_argument("journal")
+    p.add_argument("--period", required=True, help="id периода, например 2026-2027-q1")
+    p.add_argument("--student", required=True)
+    p.add_argument("--value", type=int, required=True)
+    p.add_argument("--reason", help="причина исправления")
+    p.set_defaults(func=cmd_period_mark)
+
+    p = sub.add_parser("retract", help="отменить запись (с причиной, если её требуют правила)")
+    p.add_argument("journal")
+    p.add_argument("event", help="id записи")
+    p.add_argument("--reason", help="причина")
+    p.set_defaults(func=cmd_retract)
+
+    p = sub.add_parser("sync", help="синхронизировать с сервером")
+    p.add_argument("--watch", action="store_true", help="повторять, пока не остановят (Ctrl+C)")
+    p.add_argument("--interval", type=float, default=60, help="пауза между попытками, с")
+    p.set_defaults(func=cmd_sync)
+
+    sub.add_parser(
+        "status", help="состояние: связь, очередь, последняя синхронизация"
+    ).set_defaults(func=cmd_status)
+    sub.add_parser("pending", help="записи, ждущие отправки").set_defaults(func=cmd_pending)
+    sub.add_parser("rejected", help="отклонённые сервером записи и причины").set_defaults(
+        func=cmd_rejected
+    )
+    sub.add_parser("conflicts", help="конфликты одновременных исправлений").set_defaults(
+        func=cmd_conflicts
+    )
+
+    p = sub.add_parser("bundle", help="обмен через флешку, когда связи нет совсем")
+    p.add_argument(
+        "action",
+        choices=["export", "import"],
+        help="export — записать файл для сервера; import — принять ответ сервера",
+    )
+    p.add_argument("file", type=Path)
+    p.set_defaults(func=cmd_bundle)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    if hasattr(signal, "SIGPIPE"):
+        signal.signal(signal.SIGPIPE, signal.SIG_DFL)  # `journal show … | head` ends quietly
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        parser.print_help()
+        return 0
+    session = Session(args.home, args.profile)
+    try:
+        if args.command != "login" and not session.logged_in:
+            raise NotLoggedIn()
+        return args.func(session, args)
+    except RuleViolation as exc:
+        print(f"Не сохранено: {exc.message_ru}", file=sys.stderr)
+        return 2
+    except (UsageError, ValueError) as exc:
+        print(f"Ошибка: {exc}", file=sys.stderr)
+        return 2
+    except NotLoggedIn as exc:
+        print(exc.message_ru, file=sys.stderr)
+        return 2
+    except SyncError as exc:
+        print(f"Ошибка: {exc.message_ru}", file=sys.stderr)
+        return 3
+    except KeyboardInterrupt:
+        return 130
+    finally:
+        session.close()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

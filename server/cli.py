@@ -1,0 +1,267 @@
+"""journal-server: run the server and do the school's chores from the command line."""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import hashlib
+import hmac
+import os
+import sys
+import time
+from pathlib import Path
+
+from server.config import ServerConfig
+from server.storage.db import connect, create_schema
+
+DEFAULT_DB = Path(os.environ.get("ZHURNAL_DB", "var/zhurnal.sqlite"))
+
+
+def _open(args: argparse.Namespace):
+    conn = connect(args.db)
+    create_schema(conn)
+    return conn
+
+
+def _progress(done: int, total: int) -> None:
+    width = 30
+    filled = width * done // max(total, 1)
+    end = "\n" if done >= total else ""
+    print(f"\r  [{'#' * filled}{'.' * (width - filled)}] {done}/{total}", end=end, flush=True)
+
+
+def cmd_init_db(args: argparse.Namespace) -> int:
+    _open(args).close()
+    print(f"База данных готова: {args.db}")
+    return 0
+
+
+def cmd_load_demo(args: argparse.Namespace) -> int:
+    from scripts.seed_demo import build_demo_school
+    from server.seeding import load_accounts, load_directory, load_journals
+
+    conn = _open(args)
+    if conn.execute("SELECT count(*) FROM years").fetchone()[0] and not args.force:
+        print("В базе уже есть школа; демонстрационная не загружена (--force, чтобы дополнить).")
+        return 0
+    print("Строю демонстрационную школу…")
+    school = build_demo_school()
+    load_directory(conn, school.directory, school.parents, school.parent_links)
+    load_accounts(
+        conn, [(a.login, a.password, a.role, a.person_id) for a in school.accounts], time.time()
+    )
+    events = sum(len(v) for v in school.events.values())
+    print(f"Загружаю журналы ({len(school.events)} журналов, {events} записей)…")
+    config = ServerConfig(database=args.db)
+    load_journals(conn, config, school.directory, school.events, progress=_progress)
+    print(
+        f"Готово: {school.directory.school.name}, {len(school.directory.students)} учеников, "
+        f"{len(school.directory.staff)} сотрудников."
+    )
+    teachers = [a for a in school.accounts if a.role.value == "teacher"][:3]
+    print("Логины для входа (пароли демонстрационные):")
+    for account in [*teachers, *(a for a in school.accounts if a.role.value != "teacher")][:8]:
+        print(f"  {account.login:<16} {account.password:<14} {account.role.value}")
+    return 0
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from server.app import create_app
+
+    app = create_app(ServerConfig(database=args.db))
+    print(f"Сервер журнала: http://{args.host}:{args.port}  (документация API: /schema)")
+    uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level)
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    cmd_load_demo(args)
+    return cmd_serve(args)
+
+
+def cmd_create_user(args: argparse.Namespace) -> int:
+    from server.auth.service import create_account
+    from shared.model import Role
+
+    password = os.environ.get("ZHURNAL_PASSWORD") or getpass.getpass("Пароль: ")
+    create_account(
+        _open(args),
+        login=args.login,
+        password=password,
+        role=Role(args.role),
+        person_id=args.person,
+    )
+    print(f"Учётная запись {args.login} ({args.role}) создана.")
+    return 0
+
+
+def cmd_import(args: argparse.Namespace) -> int:
+    from server.importer import import_staff, import_students
+
+    conn = _open(args)
+    year = conn.execute("SELECT id, school_id FROM years ORDER BY starts DESC").fetchone()
+    if year is None:
+        print("В базе нет учебного года: сначала загрузите справочник школы.", file=sys.stderr)
+        return 2
+    if args.what == "students":
+        count = import_students(conn, args.file, year["id"])
+        print(f"Импортировано учеников: {count}")
+    else:
+        count = import_staff(conn, args.file, year["id"], year["school_id"])
+        print(f"Импортировано сотрудников: {count}")
+    return 0
+
+
+def cmd_revoke(args: argparse.Namespace) -> int:
+    from server.storage.accounts import revoke_device
+
+    conn = _open(args)
+    conn.execute("BEGIN IMMEDIATE")
+    changed = revoke_device(conn, args.device, time.time())
+    conn.execute("COMMIT")
+    print("Устройство отключено." if changed else "Устройство не найдено или уже отключено.")
+    return 0 if changed else 1
+
+
+def cmd_quarantine(args: argparse.Namespace) -> int:
+    from server.storage.journals import quarantined
+
+    rows = quarantined(_open(args))
+    if not rows:
+        print("Карантин пуст.")
+    for row in rows:
+        when = time.strftime("%d.%m.%Y %H:%M", time.localtime(row["received_at"]))
+        print(f"{when}  {row['login']}  {row['journal_id']}  {row['rule']}: {row['message_ru']}")
+    return 0
+
+
+def cmd_import_bundle(args: argparse.Namespace) -> int:
+    """Process a USB sync bundle from a laptop and write the reply bundle for it."""
+    from server.auth.service import device_mac_key, principal_for_device
+    from server.sync.service import SyncService
+    from shared import wire
+
+    conn = _open(args)
+    bundle = wire.decode(args.bundle.read_bytes())
+    if not isinstance(bundle, wire.Bundle):
+        raise wire.WireError("это не файл обмена журнала")
+    key = device_mac_key(conn, bundle.device_id)
+    if key is None or not hmac.compare_digest(
+        hmac.new(key, bundle.body, hashlib.sha256).digest(), bundle.mac
+    ):
+        print("Файл обмена не подписан действующим устройством: не принят.", file=sys.stderr)
+        return 2
+    request = wire.decode(bundle.body)
+    if not isinstance(request, wire.SyncRequest):
+        raise wire.WireError("в файле нет запроса синхронизации")
+    principal = principal_for_device(conn, bundle.device_id)
+    response = SyncService(conn, ServerConfig(database=args.db), principal).sync(request)
+    body = wire.encode(response)
+    reply = wire.Bundle(
+        device_id=bundle.device_id,
+        login=bundle.login,
+        created_ms=int(time.time() * 1000),
+        body=body,
+        mac=hmac.new(key, body, hashlib.sha256).digest(),
+    )
+    args.reply.write_bytes(wire.encode(reply))
+    print(f"Принято журналов: {len(response.journals)}. Ответ записан в {args.reply}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="journal-server",
+        description="Сервер электронного журнала: запуск, база данных, учётные записи, импорт.",
+    )
+    parser.add_argument(
+        "--db",
+        type=Path,
+        default=DEFAULT_DB,
+        help=f"файл базы данных SQLite (по умолчанию {DEFAULT_DB})",
+    )
+    sub = parser.add_subparsers(dest="command", required=True, metavar="команда")
+
+    sub.add_parser("init-db", help="создать пустую базу данных").set_defaults(func=cmd_init_db)
+
+    demo = sub.add_parser("load-demo", help="загрузить демонстрационную школу")
+    demo.add_argument("--force", action="store_true", help="загрузить, даже если школа уже есть")
+    demo.set_defaults(func=cmd_load_demo)
+
+    for name, func, text in (
+        ("serve", cmd_serve, "запустить сервер"),
+        ("demo", cmd_demo, "загрузить демо-школу и запустить сервер"),
+    ):
+        p = sub.add_parser(name, help=text)
+        p.add_argument("--host", default="127.0.0.1", help="адрес (по умолчанию 127.0.0.1)")
+        p.add_argument("--port", type=int, default=8000, help="порт (по умолчанию 8000)")
+        p.add_argument("--log-level", default="info", help="подробность журнала uvicorn")
+        p.add_argument("--force", action="store_true", help=argparse.SUPPRESS)
+        p.set_defaults(func=func)
+
+    user = sub.add_parser("create-user", help="создать учётную запись (пароль спросит)")
+    user.add_argument("login", help="логин")
+    user.add_argument(
+        "--role",
+        required=True,
+        choices=[
+            "teacher",
+            "deputy",
+            "director",
+            "records_officer",
+            "sysadmin",
+            "parent",
+            "student",
+        ],
+        help="роль",
+    )
+    user.add_argument("--person", required=True, help="id сотрудника, родителя или ученика")
+    user.set_defaults(func=cmd_create_user)
+
+    imp = sub.add_parser("import", help="импорт списков из CSV (как их ведёт секретарь)")
+    imp.add_argument("what", choices=["students", "staff"], help="что импортировать")
+    imp.add_argument("file", type=Path, help="CSV: «;» или «,», UTF-8 (как сохраняет Excel)")
+    imp.set_defaults(func=cmd_import)
+
+    rev = sub.add_parser("revoke-device", help="отключить устройство (потерянный ноутбук)")
+    rev.add_argument("device", help="id устройства")
+    rev.set_defaults(func=cmd_revoke)
+
+    sub.add_parser("quarantine", help="показать отклонённые обновления").set_defaults(
+        func=cmd_quarantine
+    )
+
+    bun = sub.add_parser("import-bundle", help="принять файл обмена с флешки и записать ответ")
+    bun.add_argument("bundle", type=Path, help="файл обмена от ноутбука")
+    bun.add_argument("--reply", type=Path, required=True, help="куда записать ответ")
+    bun.set_defaults(func=cmd_import_bundle)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    from server.errors import AppError
+    from server.importer import ImportFailed
+    from shared.wire import WireError
+
+    try:
+        return args.func(args)
+    except ImportFailed as exc:
+        print("Импорт отменён, ничего не изменено:", file=sys.stderr)
+        for error in exc.errors:
+            print(f"  {error}", file=sys.stderr)
+        return 2
+    except (AppError, WireError) as exc:
+        print(f"Ошибка: {getattr(exc, 'message_ru', exc)}", file=sys.stderr)
+        return 2
+    except FileNotFoundError as exc:
+        print(f"Файл не найден: {exc.filename}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())
