@@ -151,7 +151,7 @@ class JournalDoc:
         return len(self._events)
 
     def events(self) -> dict[str, JournalEvent]:
-        """Decoded events; an entry that does not decode is skipped (the server never stores one)."""
+        """Decoded events; an entry that does not decode is skipped (the server stores none)."""
         result: dict[str, JournalEvent] = {}
         for key, raw in self._events.items():
             try:

@@ -43,11 +43,12 @@ CREATE TABLE IF NOT EXISTS parents (
     id TEXT PRIMARY KEY, last_name TEXT NOT NULL, first_name TEXT NOT NULL,
     patronymic TEXT NOT NULL DEFAULT '');
 CREATE TABLE IF NOT EXISTS parent_links (
-    parent_id TEXT NOT NULL REFERENCES parents(id), student_id TEXT NOT NULL REFERENCES students(id),
-    PRIMARY KEY (parent_id, student_id));
+    parent_id TEXT NOT NULL REFERENCES parents(id),
+    student_id TEXT NOT NULL REFERENCES students(id), PRIMARY KEY (parent_id, student_id));
 CREATE TABLE IF NOT EXISTS teaching (
     teacher_id TEXT NOT NULL REFERENCES staff(id), class_id TEXT NOT NULL REFERENCES classes(id),
-    subject_id TEXT NOT NULL REFERENCES subjects(id), PRIMARY KEY (teacher_id, class_id, subject_id));
+    subject_id TEXT NOT NULL REFERENCES subjects(id),
+    PRIMARY KEY (teacher_id, class_id, subject_id));
 CREATE TABLE IF NOT EXISTS class_teachers (
     teacher_id TEXT NOT NULL REFERENCES staff(id), class_id TEXT NOT NULL REFERENCES classes(id),
     PRIMARY KEY (teacher_id, class_id));
