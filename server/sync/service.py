@@ -186,6 +186,15 @@ class SyncService:
                         "unexpected_content", "Обновление не содержит записей журнала."
                     )
                 return ApplyResult(Outcome.UNCHANGED, doc)
+            if sum(effect.new_clients.values()) != len(effect.added):
+                # An event is one plain string under a new key: exactly one Yjs clock tick.
+                # Anything more (a shared Text or Map as a value, another root type) is content
+                # the events map does not show and could be edited later, unchecked.
+                raise WholeRefusal(
+                    "unexpected_content",
+                    "Обновление содержит данные помимо записей журнала: отклонено.",
+                    tuple(effect.added),
+                )
             self._check_client_ids(effect.new_clients)
             added = self._decode_added(effect.added)
             if not journal.writable:
