@@ -136,13 +136,19 @@ def fold(events: Mapping[str, JournalEvent]) -> JournalState:
         key = own_cell(event)
         if key is not None:
             cell_of[event_id] = key
-    # Retractions take the cell of what they retract (once that has arrived).
-    for event_id, event in valid.items():
-        if isinstance(event, Retracted):
-            for target in event.supersedes:
-                if target in cell_of:
-                    cell_of[event_id] = cell_of[target]
-                    break
+    # Retractions take the cell of what they retract (once that has arrived), through chains of
+    # retractions too: repeat to a fixed point, in clock order so that arrival order is irrelevant.
+    retractions = sorted(
+        (i for i, e in valid.items() if isinstance(e, Retracted)), key=lambda i: order_key(valid[i])
+    )
+    placed = True
+    while placed:
+        placed = False
+        for event_id in retractions:
+            target = next((t for t in valid[event_id].supersedes if t in cell_of), None)
+            if event_id not in cell_of and target is not None:
+                cell_of[event_id] = cell_of[target]
+                placed = True
 
     cells: dict[CellKey, Cell] = {}
     for event_id in sorted(cell_of, key=lambda i: order_key(valid[i])):

@@ -133,11 +133,15 @@ class JournalDoc:
 
     def add(self, events: Iterable[JournalEvent]) -> bytes:
         """Add new events; returns the incremental update. Existing ids are never rewritten."""
+        events = list(events)
+        seen: set[str] = set()
+        for event in events:  # all checked first: a refused batch writes nothing
+            if event.id in self._events or event.id in seen:
+                raise ValueError(f"event {event.id} already exists")
+            seen.add(event.id)
         before = self._doc.get_state()
         with self._doc.transaction():
             for event in events:
-                if event.id in self._events:
-                    raise ValueError(f"event {event.id} already exists")
                 self._events[event.id] = encode_event(event)
         return self._doc.get_update(before)
 

@@ -10,6 +10,8 @@ from server.storage import directory as directory_storage
 from server.storage.db import transaction
 from shared.model import (
     ClassTeacher,
+    Directory,
+    JournalInfo,
     Membership,
     Parent,
     ParentLink,
@@ -23,6 +25,7 @@ from shared.model import (
     Student,
     Subject,
     TeachingAssignment,
+    journal_id,
 )
 
 PASSWORD = "password-123"
@@ -128,3 +131,38 @@ def write_school(conn: sqlite3.Connection) -> None:
         directory_storage.upsert(conn, school_rows(), school_id="sch")
     for login, (role, person) in ACCOUNTS.items():
         create_account(conn, login=login, password=PASSWORD, role=role, person_id=person)
+
+
+def fixture_directory() -> Directory:
+    """The fixture school as the whole Directory, with a journal per teaching assignment."""
+    rows = school_rows()
+
+    def of(kind: type) -> tuple:
+        return tuple(r for r in rows if type(r) is kind)
+
+    (school,) = of(School)
+    (year,) = of(SchoolYear)
+    teaching = of(TeachingAssignment)
+    classes = {c.id: c for c in of(SchoolClass)}
+    journals = tuple(
+        JournalInfo(
+            id=journal_id(classes[t.class_id].year_id, t.class_id, t.subject_id),
+            year_id=classes[t.class_id].year_id,
+            class_id=t.class_id,
+            subject_id=t.subject_id,
+        )
+        for t in teaching
+    )
+    return Directory(
+        school=school,
+        year=year,
+        periods=of(Period),
+        classes=tuple(classes.values()),
+        subjects=of(Subject),
+        students=of(Student),
+        memberships=of(Membership),
+        staff=of(Staff),
+        teaching=teaching,
+        class_teachers=of(ClassTeacher),
+        journals=journals,
+    )
