@@ -11,6 +11,8 @@ import datetime as dt
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 
+import msgspec
+
 from shared.fold import JournalState, fold, own_cell
 from shared.hlc import stamp_date
 from shared.model import (
@@ -289,10 +291,23 @@ RULES: tuple[Rule, ...] = (
 )
 
 
+def well_formed(event: JournalEvent) -> RuleViolation | None:
+    """The event's own limits (lengths, slots, id pattern): msgspec checks them on decoding,
+    not on construction, so an event built in code is round-tripped once before it counts."""
+    try:
+        msgspec.json.decode(msgspec.json.encode(event), type=type(event))
+    except msgspec.ValidationError as exc:
+        return _violation("well_formed", f"Запись не соответствует формату журнала: {exc}.", event)
+    return None
+
+
 def check_event(
     event: JournalEvent, state: JournalState, ctx: JournalContext
 ) -> RuleViolation | None:
     """The first rule `event` breaks in `state` (which already includes it), or None."""
+    violation = well_formed(event)
+    if violation is not None:
+        return violation
     for rule in RULES:
         violation = rule(event, state, ctx)
         if violation is not None:

@@ -514,3 +514,23 @@ def test_period_mark_corrected_next_day_refused_without_reason() -> None:
     old = period_mark(Q1, 4, at=stamp(dt.date(2026, 10, 24)))
     entry = period_mark(Q1, 5, at=stamp(dt.date(2026, 10, 25)), supersedes=(old.id,))
     assert_refused(check([OCT_5_LESSON, old], entry), "late_correction_has_reason", entry)
+
+
+def test_event_outside_its_format_limits_is_refused_before_any_rule():
+    """msgspec checks limits on decoding only; a slot of 15 built in code must not be saved."""
+    from shared.rules import well_formed
+
+    event = MarkGiven(
+        id="m-slot",
+        author="t-math",
+        device="d",
+        hlc="0000000000000-000000-d",
+        lesson_id="L1",
+        student_id="s-1",
+        value=5,
+        slot=15,
+    )
+    violation = well_formed(event)
+    assert violation is not None and violation.rule == "well_formed"
+    assert "формату" in violation.message_ru
+    assert well_formed(msgspec.structs.replace(event, slot=1)) is None
