@@ -184,9 +184,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sub = parser.add_subparsers(dest="command", required=True, metavar="команда")
 
-    sub.add_parser("init-db", help="создать пустую базу данных").set_defaults(func=cmd_init_db)
+    def command(name: str, text: str) -> argparse.ArgumentParser:
+        """A subcommand whose own --help says what it does, not only the list in the main one."""
+        return sub.add_parser(name, help=text, description=text)
 
-    demo = sub.add_parser("load-demo", help="загрузить демонстрационную школу")
+    command("init-db", "создать пустую базу данных").set_defaults(func=cmd_init_db)
+
+    demo = command("load-demo", "загрузить демонстрационную школу")
     demo.add_argument("--force", action="store_true", help="загрузить, даже если школа уже есть")
     demo.set_defaults(func=cmd_load_demo)
 
@@ -194,14 +198,14 @@ def build_parser() -> argparse.ArgumentParser:
         ("serve", cmd_serve, "запустить сервер"),
         ("demo", cmd_demo, "загрузить демо-школу и запустить сервер"),
     ):
-        p = sub.add_parser(name, help=text)
+        p = command(name, text)
         p.add_argument("--host", default="127.0.0.1", help="адрес (по умолчанию 127.0.0.1)")
         p.add_argument("--port", type=int, default=8000, help="порт (по умолчанию 8000)")
         p.add_argument("--log-level", default="info", help="подробность журнала uvicorn")
         p.add_argument("--force", action="store_true", help=argparse.SUPPRESS)
         p.set_defaults(func=func)
 
-    user = sub.add_parser("create-user", help="создать учётную запись (пароль спросит)")
+    user = command("create-user", "создать учётную запись (пароль спросит)")
     user.add_argument("login", help="логин")
     user.add_argument(
         "--role",
@@ -220,20 +224,18 @@ def build_parser() -> argparse.ArgumentParser:
     user.add_argument("--person", required=True, help="id сотрудника, родителя или ученика")
     user.set_defaults(func=cmd_create_user)
 
-    imp = sub.add_parser("import", help="импорт списков из CSV (как их ведёт секретарь)")
+    imp = command("import", "импорт списков из CSV (как их ведёт секретарь)")
     imp.add_argument("what", choices=["students", "staff"], help="что импортировать")
     imp.add_argument("file", type=Path, help="CSV: «;» или «,», UTF-8 (как сохраняет Excel)")
     imp.set_defaults(func=cmd_import)
 
-    rev = sub.add_parser("revoke-device", help="отключить устройство (потерянный ноутбук)")
+    rev = command("revoke-device", "отключить устройство (потерянный ноутбук)")
     rev.add_argument("device", help="id устройства")
     rev.set_defaults(func=cmd_revoke)
 
-    sub.add_parser("quarantine", help="показать отклонённые обновления").set_defaults(
-        func=cmd_quarantine
-    )
+    command("quarantine", "показать отклонённые обновления").set_defaults(func=cmd_quarantine)
 
-    bun = sub.add_parser("import-bundle", help="принять файл обмена с флешки и записать ответ")
+    bun = command("import-bundle", "принять файл обмена с флешки и записать ответ")
     bun.add_argument("bundle", type=Path, help="файл обмена от ноутбука")
     bun.add_argument("--reply", type=Path, required=True, help="куда записать ответ")
     bun.set_defaults(func=cmd_import_bundle)

@@ -98,10 +98,32 @@ class ImportResult:
     errors: list[str] = field(default_factory=list)
 
 
-def _read(path: Path) -> list[dict[str, str]]:
-    text = path.read_bytes().decode("utf-8-sig")
-    dialect = csv.Sniffer().sniff(text.splitlines()[0], delimiters=";,\t") if text else None
-    reader = csv.DictReader(io.StringIO(text), dialect=dialect) if dialect else []
+STUDENT_COLUMNS = ("Фамилия", "Имя", "Класс")
+STAFF_COLUMNS = ("Фамилия", "Имя", "Должность", "Предметы и классы")
+
+
+def _read(path: Path, required: tuple[str, ...] = ()) -> list[dict[str, str]]:
+    """The file's lines as dicts; a missing required column refuses the whole file."""
+    try:
+        text = path.read_bytes().decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise ImportFailed(
+            ["Файл не в кодировке UTF-8: в Excel сохраните его как «CSV UTF-8»."]
+        ) from exc
+    if not text.strip():
+        return []
+    try:
+        dialect = csv.Sniffer().sniff(text.splitlines()[0], delimiters=";,\t")
+    except csv.Error as exc:
+        raise ImportFailed(
+            ["В первой строке не найдены названия столбцов через «;» или «,»."]
+        ) from exc
+    dialect.doublequote = True  # Excel writes «"» inside a field as «""»; one line can't show it
+    reader = csv.DictReader(io.StringIO(text), dialect=dialect)
+    header = {(k or "").strip() for k in reader.fieldnames or ()}
+    missing = [f"В файле нет столбца «{c}»." for c in required if c not in header]
+    if missing:
+        raise ImportFailed(missing)
     return [{(k or "").strip(): (v or "").strip() for k, v in row.items()} for row in reader]
 
 
@@ -132,7 +154,7 @@ def import_students(
         raise ImportFailed([f"Учебный год {year_id} не найден: сначала создайте школу."])
     starts = joined or dt.date.fromisoformat(year["starts"])
     rows, errors = [], []
-    for number, line in enumerate(_read(path), start=2):
+    for number, line in enumerate(_read(path, STUDENT_COLUMNS), start=2):
         try:
             last, first = line["Фамилия"], line["Имя"]
             birth = (
@@ -141,7 +163,7 @@ def import_students(
                 else None
             )
         except KeyError as exc:
-            raise ImportFailed([f"В файле нет столбца {exc}."]) from exc
+            raise ImportFailed([f"В файле нет столбца «{exc.args[0]}»."]) from exc
         except ValueError:
             errors.append(f"Строка {number}: дата рождения не в формате ДД.ММ.ГГГГ.")
             continue
@@ -173,7 +195,7 @@ def import_students(
 def import_staff(conn: sqlite3.Connection, path: Path, year_id: str, school_id: str) -> int:
     """Add staff with their roles and teaching assignments; returns how many lines."""
     rows, errors = [], []
-    for number, line in enumerate(_read(path), start=2):
+    for number, line in enumerate(_read(path, STAFF_COLUMNS), start=2):
         last, first = line.get("Фамилия", ""), line.get("Имя", "")
         roles = []
         for part in re.split(r"[,/]", line.get("Должность", "")):

@@ -1,0 +1,318 @@
+"""The teacher's headless `journal` commands, run in-process against the in-process server.
+
+`journal` builds its own Session from --home; the tests swap `client_tui.cli.Session` for one
+that talks to the litestar TestClient, so nothing else in the command changes.
+"""
+
+from __future__ import annotations
+
+import re
+import signal
+import sqlite3
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+import client_tui.cli as cli
+from client_tui.services.session import Session
+from server.config import ServerConfig
+from tests.conftest import BASE_URL
+from tests.factories import MATH_5, MATH_6, PASSWORD, RUSSIAN_5
+
+NOT_LOGGED_IN = "Сначала войдите: journal login --server АДРЕС --login ЛОГИН\n"
+Journal = Callable[..., tuple[int, str, str]]
+
+
+@pytest.fixture(autouse=True)
+def _keep_sigpipe() -> Iterator[None]:
+    """`journal` resets SIGPIPE for `journal show | head`; give pytest its handler back."""
+    saved = signal.getsignal(signal.SIGPIPE) if hasattr(signal, "SIGPIPE") else None
+    yield
+    if saved is not None:
+        signal.signal(signal.SIGPIPE, saved)
+
+
+@pytest.fixture
+def home(tmp_path: Path) -> Path:
+    return tmp_path / "laptop"
+
+
+@pytest.fixture
+def offline(home, capsys, monkeypatch) -> Journal:
+    """journal(*argv) -> (exit code, stdout, stderr), on a laptop with no server at all."""
+    monkeypatch.setenv("ZHURNAL_PASSWORD", PASSWORD)
+
+    def run(*argv: object) -> tuple[int, str, str]:
+        capsys.readouterr()
+        code = cli.main(["--home", str(home), *(str(a) for a in argv)])
+        out, err = capsys.readouterr()
+        assert "Traceback" not in err
+        return code, out, err
+
+    return run
+
+
+@pytest.fixture
+def journal(client, offline, monkeypatch) -> Journal:
+    """The same, the laptop's HTTP going to the in-process server's TestClient.
+
+    `client` comes before `offline` (and so before capsys): the app's logging handler keeps
+    the stderr it finds at start-up, which must not be the one capsys swaps in and out.
+    """
+    monkeypatch.setattr(cli, "Session", lambda home, profile: Session(home, profile, http=client))
+    return offline
+
+
+@pytest.fixture
+def logged_in(journal: Journal) -> Journal:
+    code, _, err = journal("login", "--server", BASE_URL, "--login", "math")
+    assert (code, err) == (0, "")
+    return journal
+
+
+def pending(out: str) -> int:
+    match = re.search(r"Ждут отправки: (\d+)", out)
+    assert match, out
+    return int(match.group(1))
+
+
+def server_events(config: ServerConfig) -> list[sqlite3.Row]:
+    conn = sqlite3.connect(config.database)
+    conn.row_factory = sqlite3.Row
+    try:
+        return conn.execute("SELECT * FROM events ORDER BY hlc").fetchall()
+    finally:
+        conn.close()
+
+
+def record_lesson_with_a_mark(journal: Journal) -> None:
+    assert journal(
+        "lesson", "5:Математика", "--date", "05.10.2026", "--topic", "Дроби", "--homework", "§12"
+    )[:2] == (0, f"Сохранено: урок 05.10.2026 #1 [{lesson_id(journal, '2026-10-05')}]\n")
+    code, out, _ = journal("attend", "5:Математика", "--lesson", "2026-10-05", "--all-present")
+    assert (code, out) == (0, "Сохранено: посещаемость 05.10, учеников: 4\n")
+    code, out, _ = journal(
+        "mark", "5:математика", "--lesson", "2026-10-05", "--student", "1", "--value", "5"
+    )
+    assert code == 0
+    assert out.startswith("Сохранено: Алексеев А. — 5 за 05.10 [")
+
+
+def lesson_id(journal: Journal, date: str) -> str:
+    code, out, _ = journal("show", MATH_5, "--month", date[:7])
+    assert code == 0
+    ids = re.findall(rf"{date[8:]}\.{date[5:7]} #\d .*\[(\w+)\]", out)
+    assert len(ids) == 1, out
+    return ids[0]
+
+
+# ---------------------------------------------------------------------- login and journals
+
+
+def test_login_registers_the_laptop(journal, home, server_config):
+    code, out, err = journal("login", "--server", BASE_URL, "--login", "math")
+
+    assert (code, err) == (0, "")
+    assert out == "Вход выполнен. Устройство зарегистрировано; журналов: 3.\n"
+    session = Session(home, "default")
+    try:
+        assert session.logged_in
+        assert session.store.get("login") == "math"
+        device_id = session.store.get("device_id")
+    finally:
+        session.close()
+    conn = sqlite3.connect(server_config.database)
+    try:
+        devices = conn.execute("SELECT login, revoked_at FROM devices WHERE id = ?", (device_id,))
+        assert devices.fetchall() == [("math", None)]
+    finally:
+        conn.close()
+
+
+def test_login_with_a_wrong_password_is_refused_in_russian(journal, home, monkeypatch):
+    monkeypatch.setenv("ZHURNAL_PASSWORD", "не-тот-пароль")
+    code, out, err = journal("login", "--server", BASE_URL, "--login", "math")
+    assert code == 3
+    assert out == ""
+    assert err == "Ошибка: Неверный логин или пароль.\n"
+    assert journal("status")[2] == NOT_LOGGED_IN
+
+
+def test_journals_lists_writable_and_read_only(logged_in):
+    code, out, err = logged_in("journals")
+
+    assert (code, err) == (0, "")
+    lines = out.splitlines()
+    assert len(lines) == 3
+    writable = [line for line in lines if "[запись]" in line]
+    read_only = [line for line in lines if "[только чтение]" in line]
+    assert sorted(line.split()[-1] for line in writable) == sorted([MATH_5, MATH_6])
+    assert [line.split()[-1] for line in read_only] == [RUSSIAN_5]
+    assert read_only[0].startswith("5:Русский язык")
+    assert lines[-1] == read_only[0]  # writable journals come first
+
+
+def test_read_only_journal_refuses_a_lesson(logged_in):
+    code, out, err = logged_in("lesson", "5:Русский язык", "--date", "2026-10-05")
+    assert (code, out) == (2, "")
+    assert err == (
+        "Не сохранено: Журнал доступен только для чтения: "
+        "вы не ведёте этот предмет в этом классе.\n"
+    )
+
+
+# ---------------------------------------------------------------------- recording
+
+
+def test_lesson_attendance_mark_then_show(logged_in):
+    record_lesson_with_a_mark(logged_in)
+
+    code, out, err = logged_in("show", "5:Математика", "--month", "2026-10")
+
+    assert (code, err) == (0, "")
+    rows = {line.split()[0]: line for line in out.splitlines() if re.match(r"\s+\d ", line)}
+    assert set(rows) == {"1", "2", "3", "4"}
+    assert "Алексеев А." in rows["1"]
+    assert rows["1"].split()[-1] == "5"
+    assert all(rows[n].split()[-1] != "5" for n in "234")
+    assert "05.10 #1 Дроби  ДЗ: §12" in out
+    assert out.splitlines()[0] == f"{MATH_5}  месяц 2026-10"
+
+
+def test_mark_for_an_absent_pupil_is_not_saved(logged_in):
+    assert logged_in("lesson", "5:Математика", "--date", "2026-10-06")[0] == 0
+    code, out, _ = logged_in(
+        "attend", "5:Математика", "--lesson", "2026-10-06", "--code", "н", "--students", "2"
+    )
+    assert (code, out) == (0, "Сохранено: посещаемость 06.10, учеников: 1\n")
+    before = pending(logged_in("status")[1])
+
+    code, out, err = logged_in(
+        "mark", "5:Математика", "--lesson", "2026-10-06", "--student", "Борисова", "--value", "4"
+    )
+
+    assert (code, out) == (2, "")
+    assert err == (
+        "Не сохранено: Отметка отсутствующему не ставится "
+        "(кроме болезни с медицинским документом, «б»).\n"
+    )
+    assert pending(logged_in("status")[1]) == before == 2
+    row = next(
+        line
+        for line in logged_in("show", MATH_5, "--month", "2026-10")[1].splitlines()
+        if "Борисова" in line
+    )
+    assert row.split()[-1] == "н"
+
+
+def test_mark_out_of_scale_is_not_saved(logged_in):
+    assert logged_in("lesson", "5:Математика", "--date", "2026-10-06")[0] == 0
+    code, out, err = logged_in(
+        "mark", "5:Математика", "--lesson", "2026-10-06", "--student", "1", "--value", "6"
+    )
+    assert (code, out) == (2, "")
+    assert err.startswith("Не сохранено: ")
+    assert pending(logged_in("status")[1]) == 1
+
+
+# ---------------------------------------------------------------------- sync and status
+
+
+def test_status_sync_and_rejected(logged_in, server_config):
+    code, out, _ = logged_in("status")
+    assert code == 0
+    assert pending(out) == 0
+    assert "пользователь: math" in out and f"сервер: {BASE_URL}" in out
+    assert "Последняя успешная синхронизация: никогда" in out
+
+    record_lesson_with_a_mark(logged_in)
+    code, out, _ = logged_in("status")
+    assert pending(out) == 6  # the lesson, four attendance entries, the mark
+    code, out, _ = logged_in("pending")
+    assert out.count("[запись]") == 0 and out.count(MATH_5) == 6
+
+    code, out, err = logged_in("sync")
+
+    assert (code, err) == (0, "")
+    assert out.startswith("Синхронизация завершена: ")
+    assert "принято 6, отклонено 0." in out
+    code, out, _ = logged_in("status")
+    assert pending(out) == 0
+    assert "отклонено: 0" in out
+    assert "Последняя успешная синхронизация: никогда" not in out
+    assert logged_in("rejected")[:2] == (0, "Отклонённых записей нет.\n")
+    assert logged_in("pending")[:2] == (0, "Все записи отправлены.\n")
+    assert logged_in("conflicts")[:2] == (0, "Конфликтов нет.\n")
+
+    events = server_events(server_config)
+    assert len(events) == 6
+    assert {e["journal_id"] for e in events} == {MATH_5}
+    assert logged_in("sync")[0] == 0  # again: nothing new, nothing doubled
+    assert len(server_events(server_config)) == 6
+
+
+def test_sync_with_the_server_unreachable_keeps_entries(logged_in, home, monkeypatch):
+    record_lesson_with_a_mark(logged_in)
+    session = Session(home, "default")
+    try:
+        with session.store.transaction():
+            session.store.put("server_url", "http://127.0.0.1:9")  # nothing listens there
+    finally:
+        session.close()
+    monkeypatch.setattr(cli, "Session", Session)  # a real httpx client from here on
+
+    code, out, err = logged_in("sync")
+
+    assert (code, out) == (3, "")
+    assert err.startswith("Нет синхронизации: Нет связи с сервером")
+    assert err.rstrip().endswith("Записи сохранены на этом компьютере.")
+    code, out, _ = logged_in("status")
+    assert pending(out) == 6
+    assert "Последняя ошибка: Нет связи с сервером" in out
+    assert "Последняя успешная синхронизация: никогда" in out
+    assert logged_in("rejected")[1] == "Отклонённых записей нет.\n"
+
+
+# ---------------------------------------------------------------------- mistakes
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["journals"],
+        ["status"],
+        ["sync"],
+        ["show", "5:Математика"],
+        ["mark", "5:Математика", "--lesson", "2026-10-05", "--student", "1", "--value", "5"],
+        ["bundle", "export", "out.bin"],
+    ],
+    ids=lambda argv: argv[0] + ("-" + argv[1] if argv[0] == "bundle" else ""),
+)
+def test_commands_before_login_ask_to_log_in(offline, argv):
+    assert offline(*argv) == (2, "", NOT_LOGGED_IN)
+
+
+def test_unknown_journal_is_a_russian_error(logged_in):
+    code, out, err = logged_in("show", "9:Химия")
+    assert (code, out) == (2, "")
+    assert err == "Ошибка: Журнал «9:Химия» не найден. Список: journal journals\n"
+    code, _, err = logged_in(
+        "mark", "5:Химия", "--lesson", "2026-10-05", "--student", "1", "--value", "5"
+    )
+    assert code == 2
+    assert err == "Ошибка: Журнал «5:Химия» не найден. Список: journal journals\n"
+
+
+def test_unknown_lesson_student_and_date_are_russian_errors(logged_in):
+    assert logged_in("lesson", "5:Математика", "--date", "2026-10-05")[0] == 0
+    assert logged_in(
+        "mark", "5:Математика", "--lesson", "2026-10-07", "--student", "1", "--value", "5"
+    )[1:] == ("", "Ошибка: Урок «2026-10-07» не найден.\n")
+    assert logged_in(
+        "mark", "5:Математика", "--lesson", "2026-10-05", "--student", "Иванов", "--value", "5"
+    )[1:] == ("", "Ошибка: Ученик «Иванов» не найден (номер по списку, фамилия или id).\n")
+    code, _, err = logged_in("lesson", "5:Математика", "--date", "вчера")
+    assert code == 2
+    assert err == "Ошибка: Дата «вчера» не распознана: пишите ДД.ММ.ГГГГ или ГГГГ-ММ-ДД.\n"
+    assert pending(logged_in("status")[1]) == 1
