@@ -19,7 +19,7 @@ import sys
 import time
 from pathlib import Path
 
-from client_tui.services.api import SyncError
+from client_tui.services.api import SyncError, TemporaryFailure
 from client_tui.services.session import NotLoggedIn, Session
 from shared.fold import JournalState
 from shared.model import (
@@ -261,7 +261,7 @@ def cmd_sync(session: Session, args: argparse.Namespace) -> int:
                 return 0 if report.complete else 1
         except SyncError as exc:
             print(
-                f"Нет синхронизации: {exc.message_ru} Записи сохранены на этом компьютере.",
+                f"Нет синхронизации. {exc.message_ru} Записи сохранены на этом компьютере.",
                 file=sys.stderr,
             )
             if not args.watch:
@@ -338,20 +338,23 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sub = parser.add_subparsers(dest="command", metavar="команда")
 
-    p = sub.add_parser("login", help="войти (нужна связь с сервером один раз)")
+    def command(name: str, text: str) -> argparse.ArgumentParser:
+        return sub.add_parser(name, help=text, description=text)
+
+    p = command("login", "войти (нужна связь с сервером один раз)")
     p.add_argument("--server", required=True, help="адрес сервера, например http://10.0.0.5:8000")
     p.add_argument("--login", required=True, help="логин")
     p.add_argument("--device-name", default=None, help="название этого компьютера")
     p.set_defaults(func=cmd_login)
 
-    sub.add_parser("journals", help="мои журналы").set_defaults(func=cmd_journals)
+    command("journals", "мои журналы").set_defaults(func=cmd_journals)
 
-    p = sub.add_parser("show", help="показать журнал за месяц")
+    p = command("show", "показать журнал за месяц")
     p.add_argument("journal")
     p.add_argument("--month", help="месяц ГГГГ-ММ (по умолчанию текущий)")
     p.set_defaults(func=cmd_show)
 
-    p = sub.add_parser("lesson", help="записать урок: тема, домашнее задание, вид работы")
+    p = command("lesson", "записать урок: тема, домашнее задание, вид работы")
     p.add_argument("journal")
     p.add_argument("--date", help="дата урока (по умолчанию сегодня)")
     p.add_argument("--topic", help="тема урока")
@@ -364,7 +367,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--reason", help="причина исправления")
     p.set_defaults(func=cmd_lesson)
 
-    p = sub.add_parser("mark", help="поставить отметку")
+    p = command("mark", "поставить отметку")
     p.add_argument("journal")
     p.add_argument("--lesson", required=True, help="урок: дата или id")
     p.add_argument("--student", required=True, help="номер по списку, фамилия или id")
@@ -375,7 +378,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--reason", help="причина исправления")
     p.set_defaults(func=cmd_mark)
 
-    p = sub.add_parser("attend", help="отметить посещаемость")
+    p = command("attend", "отметить посещаемость")
     p.add_argument("journal")
     p.add_argument("--lesson", required=True, help="урок: дата или id")
     p.add_argument("--code", help="н, б, у, о или п")
@@ -384,7 +387,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--reason", help="примечание")
     p.set_defaults(func=cmd_attend)
 
-    p = sub.add_parser("period-mark", help="отметка за четверть, полугодие или год")
+    p = command("period-mark", "отметка за четверть, полугодие или год")
     p.add_argument("journal")
     p.add_argument("--period", required=True, help="id периода, например 2026-2027-q1")
     p.add_argument("--student", required=True)
@@ -392,29 +395,25 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--reason", help="причина исправления")
     p.set_defaults(func=cmd_period_mark)
 
-    p = sub.add_parser("retract", help="отменить запись (с причиной, если её требуют правила)")
+    p = command("retract", "отменить запись (с причиной, если её требуют правила)")
     p.add_argument("journal")
     p.add_argument("event", help="id записи")
     p.add_argument("--reason", help="причина")
     p.set_defaults(func=cmd_retract)
 
-    p = sub.add_parser("sync", help="синхронизировать с сервером")
+    p = command("sync", "синхронизировать с сервером")
     p.add_argument("--watch", action="store_true", help="повторять, пока не остановят (Ctrl+C)")
     p.add_argument("--interval", type=float, default=60, help="пауза между попытками, с")
     p.set_defaults(func=cmd_sync)
 
-    sub.add_parser(
-        "status", help="состояние: связь, очередь, последняя синхронизация"
-    ).set_defaults(func=cmd_status)
-    sub.add_parser("pending", help="записи, ждущие отправки").set_defaults(func=cmd_pending)
-    sub.add_parser("rejected", help="отклонённые сервером записи и причины").set_defaults(
-        func=cmd_rejected
+    command("status", "состояние: связь, очередь, последняя синхронизация").set_defaults(
+        func=cmd_status
     )
-    sub.add_parser("conflicts", help="конфликты одновременных исправлений").set_defaults(
-        func=cmd_conflicts
-    )
+    command("pending", "записи, ждущие отправки").set_defaults(func=cmd_pending)
+    command("rejected", "отклонённые сервером записи и причины").set_defaults(func=cmd_rejected)
+    command("conflicts", "конфликты одновременных исправлений").set_defaults(func=cmd_conflicts)
 
-    p = sub.add_parser("bundle", help="обмен через флешку, когда связи нет совсем")
+    p = command("bundle", "обмен через флешку, когда связи нет совсем")
     p.add_argument(
         "action",
         choices=["export", "import"],
@@ -447,9 +446,12 @@ def main(argv: list[str] | None = None) -> int:
     except NotLoggedIn as exc:
         print(exc.message_ru, file=sys.stderr)
         return 2
-    except SyncError as exc:
+    except TemporaryFailure as exc:
         print(f"Ошибка: {exc.message_ru}", file=sys.stderr)
         return 3
+    except SyncError as exc:  # refused: retrying the same thing will not help
+        print(f"Ошибка: {exc.message_ru}", file=sys.stderr)
+        return 2
     except KeyboardInterrupt:
         return 130
     finally:

@@ -17,9 +17,14 @@ from server.storage.db import connect, create_schema
 DEFAULT_DB = Path(os.environ.get("ZHURNAL_DB", "var/zhurnal.sqlite"))
 
 
+_open_connections: list = []
+
+
 def _open(args: argparse.Namespace):
+    """The database, schema ensured; closed by main() when the command ends."""
     conn = connect(args.db)
     create_schema(conn)
+    _open_connections.append(conn)
     return conn
 
 
@@ -263,6 +268,9 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     except KeyboardInterrupt:
         return 130
+    finally:
+        while _open_connections:
+            _open_connections.pop().close()
 
 
 if __name__ == "__main__":

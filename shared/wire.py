@@ -87,6 +87,8 @@ def decode(body: bytes) -> Message:
             raise WireError("тело запроса слишком велико после распаковки")
         return _decoder.decode(raw)
     except zlib.error as exc:
-        raise WireError(f"тело запроса не сжато zlib: {exc}") from exc
+        raise WireError(
+            "это не сообщение синхронизации журнала (файл повреждён или не тот)"
+        ) from exc
     except (msgspec.DecodeError, msgspec.ValidationError) as exc:
         raise WireError(f"неверное сообщение синхронизации: {exc}") from exc

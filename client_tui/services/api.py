@@ -78,8 +78,12 @@ class ServerApi:
                 headers=self._headers() | (headers or {}),
                 **kwargs,
             )
+        except httpx.TimeoutException as exc:
+            raise TemporaryFailure("Сервер не ответил вовремя.") from exc
+        except httpx.ConnectError as exc:
+            raise TemporaryFailure("Нет связи с сервером.") from exc
         except httpx.TransportError as exc:
-            raise TemporaryFailure(f"Нет связи с сервером: {type(exc).__name__}") from exc
+            raise TemporaryFailure("Связь с сервером прервалась.") from exc
         raise_for_status(response)
         return response
 
