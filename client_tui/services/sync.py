@@ -166,7 +166,13 @@ class SyncEngine:
         pending = self.store.outbox(journal_id, [*PENDING_STATES, CONFLICT])
         if not pending:
             return 0, 0
-        server_has_all = bool(server_sv) and covers(server_sv, doc.state_vector())
+        # Accepted only when both hold the same: a server refusal of an entry is part of the
+        # server's state, and a reply cut by the reply budget brings the server's state vector
+        # without its update, so "the server has our entry" alone could hide a refusal.
+        local_sv = doc.state_vector()
+        server_has_all = (
+            bool(server_sv) and covers(server_sv, local_sv) and covers(local_sv, server_sv)
+        )
         state = fold(doc.events())
         accepted = refused = 0
         for entry in pending:
