@@ -8,7 +8,8 @@ visible as losers until someone supersedes them all.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from bisect import insort
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 from shared.model import (
@@ -71,10 +72,90 @@ class Cell:
 
 @dataclass
 class JournalState:
+    """A folded journal. `extend` returns a new state, unless asked to work in place."""
+
     events: dict[str, JournalEvent]
     refusals: dict[str, Refused]  # refused event id -> the server's refusal
     cells: dict[CellKey, Cell]
     cell_of: dict[str, CellKey]  # event id -> its cell (retractions: the cell they empty)
+    superseded: set[str] = field(default_factory=set)  # ids some valid event supersedes
+    unplaced: int = 0  # valid retractions whose target has not arrived
+
+    def extend(self, new: Iterable[JournalEvent], *, in_place: bool = False) -> JournalState:
+        """The state with `new` events folded in: equal to `fold` of all events, at a cost
+        that grows with the new events, not with the journal (a typed entry, a day's delta).
+        `in_place` changes this state instead of copying it (for its only owner: a copy is
+        as long as the journal); the result must then be used instead of this state.
+
+        Falls back to a full fold when an arrival can reshape what is already folded: a
+        refusal, an event something already supersedes (it arrived after its correction), a
+        retraction whose target is missing.
+        """
+        new = sorted({e.id: e for e in new if e.id not in self.events}.values(), key=order_key)
+        if not new:
+            return self
+        keys = self._cells_for(new)
+        if keys is None:
+            return fold(self.events | {e.id: e for e in new})
+        if in_place:
+            state, copied = self, None
+        else:
+            state = JournalState(
+                events=dict(self.events),
+                refusals=self.refusals,
+                cells=dict(self.cells),
+                cell_of=dict(self.cell_of),
+                superseded=set(self.superseded),
+            )
+            copied = set()
+
+        def writable(key: CellKey) -> Cell:
+            cell = state.cells.get(key)
+            if cell is None:
+                cell = state.cells[key] = Cell(key)
+            elif copied is not None and key not in copied:
+                cell = state.cells[key] = Cell(key, list(cell.history), list(cell.live))
+            if copied is not None:
+                copied.add(key)
+            return cell
+
+        for event, key in zip(new, keys, strict=True):
+            state.events[event.id] = event
+            state.cell_of[event.id] = key
+            for target in event.supersedes:
+                state.superseded.add(target)
+                if target in state.cell_of:
+                    target_cell = writable(state.cell_of[target])
+                    target_cell.live = [e for e in target_cell.live if e.id != target]
+            cell = writable(key)
+            insort(cell.history, event, key=order_key)
+            if event.id not in state.superseded:  # an earlier entry of this batch may supersede it
+                insort(cell.live, event, key=order_key)
+        return state
+
+    def _cells_for(self, new: list[JournalEvent]) -> list[CellKey] | None:
+        """The cell of each new event (in clock order), or None if only a full fold is right."""
+        if self.unplaced:
+            return None
+        keys: list[CellKey] = []
+        placed: dict[str, CellKey] = {}
+        for event in new:
+            if isinstance(event, Refused) or event.id in self.refusals:
+                return None
+            if event.id in self.superseded:
+                return None
+            if isinstance(event, Retracted):
+                targets = [self.cell_of.get(t) or placed.get(t) for t in event.supersedes]
+                if not targets or None in targets:
+                    return None
+                key = targets[0]
+            else:
+                key = own_cell(event)
+            if key is None:
+                return None
+            placed[event.id] = key
+            keys.append(key)
+        return keys
 
     # ------------------------------------------------------------------ lookups
     def value(self, key: CellKey) -> JournalEvent | None:
@@ -125,9 +206,10 @@ class JournalState:
 
 def fold(events: Mapping[str, JournalEvent]) -> JournalState:
     """Fold events (in any order, any subset delivered so far) into the current state."""
-    refusals = {
-        target: e for e in events.values() if isinstance(e, Refused) for target in e.supersedes
-    }
+    refusals: dict[str, Refused] = {}
+    for refusal in sorted((e for e in events.values() if isinstance(e, Refused)), key=order_key):
+        for target in refusal.supersedes:
+            refusals.setdefault(target, refusal)  # the first, whatever the arrival order
     valid = {i: e for i, e in events.items() if i not in refusals and not isinstance(e, Refused)}
     superseded = {target for e in valid.values() for target in e.supersedes}
 
@@ -157,4 +239,11 @@ def fold(events: Mapping[str, JournalEvent]) -> JournalState:
         cell.history.append(event)
         if event_id not in superseded:
             cell.live.append(event)
-    return JournalState(events=dict(events), refusals=refusals, cells=cells, cell_of=cell_of)
+    return JournalState(
+        events=dict(events),
+        refusals=refusals,
+        cells=cells,
+        cell_of=cell_of,
+        superseded=superseded,
+        unplaced=sum(1 for i in retractions if i not in cell_of),
+    )

@@ -9,11 +9,13 @@ keeps Yjs' delete set empty and deltas small (see ARCHITECTURE.md, measured fact
 from __future__ import annotations
 
 import secrets
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from types import MappingProxyType
 
 import msgspec
 import pycrdt
 
+from shared.fold import JournalState, fold
 from shared.model import JournalEvent, decode_event, encode_event
 
 EVENTS_ROOT = "events"
@@ -108,13 +110,21 @@ class UpdateEffect(msgspec.Struct, frozen=True, kw_only=True):
 
 
 class JournalDoc:
-    """A journal's Yjs document with the few operations the rest of the code needs."""
+    """A journal's Yjs document with the few operations the rest of the code needs.
+
+    Events are immutable and the map only grows, so the decoded events and their fold are
+    kept beside the document and brought up to date with what each `add` or `apply` brings:
+    an edit or a delta costs what it adds, not what the journal already holds.
+    """
 
     def __init__(self, state: bytes | None = None, *, client_id: int | None = None):
         self._doc = pycrdt.Doc(client_id=client_id, allow_multithreading=True)
         self._events = self._doc.get(EVENTS_ROOT, type=pycrdt.Map)
         if state:
             self._doc.apply_update(state)
+        self._decoded: dict[str, JournalEvent] | None = None  # filled on first use
+        self._state: JournalState | None = None
+        self._folded: list[str] = []  # decoded ids not yet folded into _state
 
     @property
     def client_id(self) -> int:
@@ -143,6 +153,10 @@ class JournalDoc:
         with self._doc.transaction():
             for event in events:
                 self._events[event.id] = encode_event(event)
+        if self._decoded is not None:
+            for event in events:
+                self._decoded[event.id] = event
+                self._folded.append(event.id)
         return self._doc.get_update(before)
 
     def raw_events(self) -> dict[str, str]:
@@ -154,15 +168,34 @@ class JournalDoc:
     def __len__(self) -> int:
         return len(self._events)
 
-    def events(self) -> dict[str, JournalEvent]:
-        """Decoded events; an entry that does not decode is skipped (the server stores none)."""
-        result: dict[str, JournalEvent] = {}
-        for key, raw in self._events.items():
+    def events(self) -> Mapping[str, JournalEvent]:
+        """Decoded events, read-only; an entry that does not decode is skipped (the server
+        stores none)."""
+        if self._decoded is None:
+            self._decoded = {}
+            self._absorb(self.raw_events())
+        return MappingProxyType(self._decoded)
+
+    def state(self) -> JournalState:
+        """The folded journal, brought up to date with the events that arrived since the last
+        call. It is the document's own: a later call may change it in place, so keep
+        `fold(doc.events())` instead if an unchanging copy is needed."""
+        events = self.events()
+        if self._state is None:
+            self._state = fold(events)
+        elif self._folded:
+            self._state = self._state.extend((events[i] for i in self._folded), in_place=True)
+        self._folded = []
+        return self._state
+
+    def _absorb(self, raw: Mapping[str, str]) -> None:
+        assert self._decoded is not None
+        for key, text in raw.items():
             try:
-                result[key] = decode_event(str(raw))
+                self._decoded[key] = decode_event(text)
             except (msgspec.ValidationError, msgspec.DecodeError):
                 continue
-        return result
+            self._folded.append(key)
 
     def apply(self, update: bytes) -> UpdateEffect:
         """Apply an update and report exactly which keys it added, changed or removed."""
@@ -186,6 +219,10 @@ class JournalDoc:
             self._doc.apply_update(update)
         finally:
             self._events.unobserve(subscription)
+            if changed or removed:  # never from a valid peer; decode again from the document
+                self._decoded, self._state, self._folded = None, None, []
+            elif self._decoded is not None:
+                self._absorb(added)
         after_sv = self._doc.get_state()
         after = decode_state_vector(after_sv)
         integrated = not update_has_structs(pycrdt.get_update(update, after_sv))

@@ -8,12 +8,12 @@ Each rule returns None when the event is fine or a RuleViolation with a Russian 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 import msgspec
 
-from shared.fold import JournalState, fold, own_cell
+from shared.fold import JournalState, own_cell
 from shared.hlc import stamp_date
 from shared.model import (
     ADMINISTRATION,
@@ -316,11 +316,11 @@ def check_event(
 
 
 def check_new_events(
-    existing: Mapping[str, JournalEvent],
+    state: JournalState,
     new: Iterable[JournalEvent],
     ctx: JournalContext,
 ) -> list[RuleViolation]:
-    """Check a batch of new events against the journal; returns the violations.
+    """Check a batch of new events against the folded journal; returns the violations.
 
     Events are checked in clock order against the state with every not-yet-refused event, so
     that when two entries clash (a mark and an absence) the later one is the one refused.
@@ -328,12 +328,11 @@ def check_new_events(
     pending = sorted(new, key=lambda e: (e.hlc, e.id))
     refused: set[str] = set()
     violations: list[RuleViolation] = []
-    everything = dict(existing) | {e.id: e for e in pending}
-    state = fold(everything)
+    everything = state.extend(pending)
     for event in pending:
-        violation = check_event(event, state, ctx)
+        violation = check_event(event, everything, ctx)
         if violation is not None:
             violations.append(violation)
             refused.add(event.id)
-            state = fold({i: e for i, e in everything.items() if i not in refused})
+            everything = state.extend(e for e in pending if e.id not in refused)
     return violations

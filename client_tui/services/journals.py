@@ -11,7 +11,7 @@ from collections.abc import Iterable
 import msgspec
 
 from client_tui.services.store import CONFLICT, PENDING_STATES, REFUSED, LocalStore
-from shared.fold import JournalState, fold
+from shared.fold import JournalState
 from shared.hlc import Clock
 from shared.journal import JournalDoc, new_client_id
 from shared.model import (
@@ -101,7 +101,7 @@ class JournalBook:
 
     def state(self, journal_id: str) -> JournalState:
         with self.lock:
-            return fold(self.doc(journal_id).events())
+            return self.doc(journal_id).state()
 
     def summaries(self) -> list[JournalSummary]:
         if self.directory is None:
@@ -147,7 +147,7 @@ class JournalBook:
                     "Журнал доступен только для чтения: вы не ведёте этот предмет в этом классе.",
                 )
             doc = self.doc(journal_id)
-            violations = check_new_events(doc.events(), events, self.context(journal_id))
+            violations = check_new_events(doc.state(), events, self.context(journal_id))
             if violations:
                 raise violations[0]
             try:

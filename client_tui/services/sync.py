@@ -24,7 +24,6 @@ from client_tui.services.store import (
     LocalStore,
 )
 from shared import wire
-from shared.fold import fold
 from shared.journal import EMPTY_STATE_VECTOR, JournalDoc, covers, new_client_id
 from shared.model import decode_event
 from shared.rules import check_new_events
@@ -173,7 +172,7 @@ class SyncEngine:
         server_has_all = (
             bool(server_sv) and covers(server_sv, local_sv) and covers(local_sv, server_sv)
         )
-        state = fold(doc.events())
+        state = doc.state()
         accepted = refused = 0
         for entry in pending:
             if entry.event_id in state.refusals:
@@ -227,7 +226,7 @@ class SyncEngine:
                 except KeyError:
                     ctx = None
                 if ctx is not None:
-                    violations = check_new_events(doc.events(), replay, ctx)
+                    violations = check_new_events(doc.state(), replay, ctx)
             bad = {v.event_id: v for v in violations}
             good = [e for e in replay if e.id not in bad]
             if good:

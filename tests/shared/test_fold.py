@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from shared.fold import JournalState, fold
 from shared.hlc import format_stamp
+from shared.journal import JournalDoc
 from shared.model import (
     AttendanceCode,
     AttendanceMarked,
@@ -264,3 +266,64 @@ def test_fold_gives_the_same_state_whatever_order_events_arrive_in(
     events: list[JournalEvent],
 ) -> None:
     assert _observable(fold({e.id: e for e in events})) == EXPECTED
+
+
+# ------------------------------------------------------------------ incremental fold
+
+
+@st.composite
+def histories(draw) -> list[JournalEvent]:
+    """Random entries in a few cells: corrections of earlier entries (not always the live
+    ones), retractions, retractions of retractions, server refusals, equal clocks."""
+    events: list[JournalEvent] = []
+    for n in range(draw(st.integers(1, 14))):
+        second = draw(st.integers(0, 12))
+        earlier = [e.id for e in events if not isinstance(e, Refused)]
+        targets = tuple(
+            draw(st.lists(st.sampled_from(earlier), max_size=2, unique=True)) if earlier else []
+        )
+        kind = draw(st.sampled_from(["mark", "mark", "retract", "refuse"]))
+        if kind == "retract" and targets:
+            events.append(retraction(f"r{n}", second, *targets))
+        elif kind == "refuse" and targets:
+            events.append(refusal(f"x{n}", second, targets[0]))
+        else:
+            student = draw(st.sampled_from(["s-1", "s-2"]))
+            events.append(mark(f"m{n}", 5, second, *targets, student=student))
+    return events
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    history=st.one_of(st.permutations(HISTORY), histories()).flatmap(st.permutations),
+    cuts=st.sets(st.integers(1, 13), max_size=5),
+    in_place=st.booleans(),
+)
+def test_folding_batch_by_batch_equals_folding_everything(
+    history: list[JournalEvent], cuts: set[int], in_place: bool
+) -> None:
+    bounds = [0, *sorted(c for c in cuts if c < len(history)), len(history)]
+    state = fold({})
+    for start, end in itertools.pairwise(bounds):
+        before = fold(dict(state.events))
+        kept = state
+        state = state.extend(history[start:end], in_place=in_place)
+        assert state == fold({e.id: e for e in history[:end]})
+        if not in_place:
+            assert kept == before, "extend changed the state it was given"
+
+
+def test_extending_with_known_events_changes_nothing() -> None:
+    state = folded(*HISTORY)
+    assert state.extend(HISTORY[:3]) is state
+
+
+def test_a_document_keeps_its_fold_current_through_adds_and_updates() -> None:
+    source, replica = JournalDoc(), JournalDoc()
+    for start in range(0, len(HISTORY), 4):
+        before = replica.state_vector()
+        source.add(HISTORY[start : start + 4])
+        replica.apply(source.diff(before))
+        assert replica.state() == fold(dict(replica.events()))
+        assert source.state() == fold(dict(source.events()))
+    assert _observable(replica.state()) == EXPECTED

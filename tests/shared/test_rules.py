@@ -9,6 +9,7 @@ import re
 import msgspec
 import pytest
 
+from shared.fold import fold
 from shared.hlc import format_stamp
 from shared.model import (
     AttendanceCode,
@@ -135,7 +136,7 @@ def retraction(*targets: JournalEvent, at: str, reason: str = "") -> Retracted:
 def check(
     existing: list[JournalEvent], *new: JournalEvent, ctx: JournalContext | None = None
 ) -> list[RuleViolation]:
-    return check_new_events({e.id: e for e in existing}, new, ctx or context())
+    return check_new_events(fold({e.id: e for e in existing}), new, ctx or context())
 
 
 def assert_refused(violations: list[RuleViolation], rule: str, event: JournalEvent) -> None:
