@@ -17,6 +17,7 @@ from server.directory.controller import DirectoryController
 from server.errors import AppError, app_error_handler, http_error_handler
 from server.storage.db import connect, create_schema
 from server.sync.controller import SyncController
+from server.sync.documents import DocumentCache
 
 
 @get("/api/v1/health", exclude_from_auth=True)
@@ -42,5 +43,6 @@ def create_app(config: ServerConfig | None = None) -> Litestar:
         middleware=[auth],
         exception_handlers={AppError: app_error_handler, HTTPException: http_error_handler},
         openapi_config=OpenAPIConfig(title="Журнал", version="0.1.0", path="/schema"),
-        state=State({"config": config}),
+        # one cache of journal documents per server process (see server/sync/documents.py)
+        state=State({"config": config, "documents": DocumentCache()}),
     )

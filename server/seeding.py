@@ -13,6 +13,7 @@ from server.config import ServerConfig
 from server.storage import accounts
 from server.storage import directory as directory_storage
 from server.storage.db import transaction
+from server.sync.documents import DocumentCache
 from server.sync.service import SyncService
 from shared.journal import JournalDoc
 from shared.model import Directory, JournalEvent, Parent, ParentLink, Role
@@ -72,6 +73,7 @@ def load_journals(
 ) -> int:
     """Push each journal's events as its teacher's device would; returns events refused."""
     roles = {s.id: s.roles for s in directory.staff}
+    documents = DocumentCache()
     refused = 0
     for done, (journal_id, journal_events) in enumerate(sorted(events.items()), start=1):
         for (author, device), batch in groupby(journal_events, key=lambda e: (e.author, e.device)):
@@ -84,7 +86,7 @@ def load_journals(
             )
             doc = JournalDoc()
             update = doc.add(list(batch))
-            response = SyncService(conn, config, principal).sync(
+            response = SyncService(conn, config, principal, documents).sync(
                 SyncRequest(
                     journals=(
                         JournalPush(

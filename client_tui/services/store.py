@@ -106,9 +106,10 @@ class LocalStore:
         )
 
     def set_server_sv(self, journal_id: str, server_sv: bytes) -> None:
+        # unchanged: no write, so an idle sync of many journals costs no disk syncs
         self.conn.execute(
-            "UPDATE journals SET server_sv = ?, updated_at = ? WHERE id = ?",
-            (server_sv, time.time(), journal_id),
+            "UPDATE journals SET server_sv = ?, updated_at = ? WHERE id = ? AND server_sv IS NOT ?",
+            (server_sv, time.time(), journal_id, server_sv),
         )
 
     def doc_updates(self, journal_id: str) -> list[bytes]:

@@ -35,6 +35,23 @@ def load_document(conn: sqlite3.Connection, journal_id: str) -> tuple[bytes, int
     return merge_updates(r["body"] for r in rows), len(rows)
 
 
+def update_count(conn: sqlite3.Connection, journal_id: str) -> int:
+    """How many update-log rows the journal's document is made of (squashed past a limit)."""
+    return conn.execute(
+        "SELECT count(*) FROM journal_updates WHERE journal_id = ?", (journal_id,)
+    ).fetchone()[0]
+
+
+def document_version(conn: sqlite3.Connection, journal_id: str) -> tuple[int, bytes]:
+    """What identifies the stored document: its last update-log row and its state vector."""
+    row = conn.execute(
+        "SELECT (SELECT max(seq) FROM journal_updates WHERE journal_id = ?) AS seq, "
+        "(SELECT state_vector FROM journals WHERE id = ?) AS sv",
+        (journal_id, journal_id),
+    ).fetchone()
+    return (row["seq"] or 0, bytes(row["sv"] or b""))
+
+
 def state_vector(conn: sqlite3.Connection, journal_id: str) -> bytes | None:
     row = conn.execute("SELECT state_vector FROM journals WHERE id = ?", (journal_id,)).fetchone()
     return bytes(row["state_vector"]) if row else None

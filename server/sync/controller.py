@@ -58,7 +58,8 @@ class SyncController(Controller):
         message = _parse(await request.body())
 
         def run() -> bytes:
-            return wire.encode(SyncService(db, config, principal).sync(message))
+            documents = request.app.state.documents
+            return wire.encode(SyncService(db, config, principal, documents).sync(message))
 
         return Response(await anyio.to_thread.run_sync(run), media_type=wire.CONTENT_TYPE)
 

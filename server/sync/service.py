@@ -23,10 +23,18 @@ from server.config import ServerConfig
 from server.storage import directory as directory_storage
 from server.storage import journals as storage
 from server.storage.db import get_meta, set_meta, transaction
-from shared.fold import fold
+from server.sync.documents import DocumentCache
 from shared.hlc import Clock
 from shared.journal import EMPTY_STATE_VECTOR, JournalDoc
-from shared.model import SERVER_AUTHOR, Directory, JournalEvent, JournalInfo, Refused, decode_event
+from shared.model import (
+    SERVER_AUTHOR,
+    Directory,
+    JournalEvent,
+    JournalInfo,
+    Refused,
+    decode_event,
+    encode_event,
+)
 from shared.rules import JournalContext, check_new_events
 from shared.wire import JournalPush, JournalReply, Outcome, SyncRequest, SyncResponse
 
@@ -66,10 +74,17 @@ class ApplyResult:
 
 
 class SyncService:
-    def __init__(self, conn: sqlite3.Connection, config: ServerConfig, principal: Principal):
+    def __init__(
+        self,
+        conn: sqlite3.Connection,
+        config: ServerConfig,
+        principal: Principal,
+        documents: DocumentCache | None = None,
+    ):
         self.conn = conn
         self.config = config
         self.principal = principal
+        self.documents = documents or DocumentCache()
         self.server_client = server_client_id(conn)
         self._directory: Directory | None = None
 
@@ -110,6 +125,10 @@ class SyncService:
                 rule=refusal.rule,
                 message_ru=refusal.message_ru,
             )
+        with self.documents.lock(journal.id):
+            return self._reply(push, journal, budget_left=budget_left)
+
+    def _reply(self, push: JournalPush, journal: JournalInfo, *, budget_left: bool) -> JournalReply:
         try:
             result = (
                 self._apply(journal, push)
@@ -151,81 +170,84 @@ class SyncService:
         )
 
     def _load(self, journal: JournalInfo) -> JournalDoc:
-        state, _ = storage.load_document(self.conn, journal.id)
-        return JournalDoc(state, client_id=self.server_client)
+        return self.documents.load(self.conn, journal.id, self.server_client)
 
     # ------------------------------------------------------------------ applying a push
 
     def _apply(self, journal: JournalInfo, push: JournalPush) -> ApplyResult:
+        try:
+            with transaction(self.conn):
+                return self._apply_in_transaction(journal, push)
+        except BaseException:
+            self.documents.drop(journal.id)  # it may hold what the rollback undid
+            raise
+
+    def _apply_in_transaction(self, journal: JournalInfo, push: JournalPush) -> ApplyResult:
         now = time.time()
-        with transaction(self.conn):
-            storage.ensure_journal(self.conn, journal, now)
-            state, log_rows = storage.load_document(self.conn, journal.id)
-            doc = JournalDoc(state, client_id=self.server_client)
-            existing = doc.events()
-            sv_before = doc.state_vector()
-            try:
-                effect = doc.apply(push.update)
-            except (KeyboardInterrupt, SystemExit):
-                raise
-            except BaseException as exc:  # pycrdt raises ValueError, or a Rust panic, on garbage
-                raise WholeRefusal(
-                    "malformed_update", "Повреждённые данные синхронизации."
-                ) from exc
-            if effect.changed or effect.removed:
-                raise WholeRefusal(
-                    "events_are_immutable",
-                    "Записи журнала нельзя изменять или удалять: исправление — это новая запись.",
-                    tuple(effect.changed) + tuple(effect.removed),
-                )
-            if not effect.integrated:
-                raise NeedsResend()
-            if not effect.added:
-                if effect.new_clients:
-                    raise WholeRefusal(
-                        "unexpected_content", "Обновление не содержит записей журнала."
-                    )
-                return ApplyResult(Outcome.UNCHANGED, doc)
-            if sum(effect.new_clients.values()) != len(effect.added):
-                # An event is one plain string under a new key: exactly one Yjs clock tick.
-                # Anything more (a shared Text or Map as a value, another root type) is content
-                # the events map does not show and could be edited later, unchecked.
-                raise WholeRefusal(
-                    "unexpected_content",
-                    "Обновление содержит данные помимо записей журнала: отклонено.",
-                    tuple(effect.added),
-                )
-            self._check_client_ids(effect.new_clients)
-            added = self._decode_added(effect.added)
-            if not journal.writable:
-                raise WholeRefusal(
-                    "no_write_access",
-                    "Журнал доступен только для чтения: вы не ведёте этот предмет в этом классе "
-                    "(000 §4.5, §5.5).",
-                    tuple(e.id for e in added),
-                )
-            ctx = JournalContext.from_directory(self.directory, journal)
-            violations = check_new_events(existing, added, ctx)
-            refusals = self._refusals(violations, added)
-            if refusals:
-                doc.add(refusals)
-            for client_id in effect.new_clients:
-                storage.bind_client(self.conn, client_id, self.principal.device_id, now)
-            if log_rows + 1 >= self.config.squash_after_updates:
-                storage.squash(self.conn, journal.id, doc.snapshot(), now)
-            else:
-                storage.append_update(
-                    self.conn, journal.id, doc.diff(sv_before), self.principal.device_id, now
-                )
-            new_events = [*added, *refusals]
-            folded = fold(existing | {e.id: e for e in new_events})
-            raw = effect.added | {r.id: doc.raw_events()[r.id] for r in refusals}
-            storage.insert_events(
-                self.conn, journal.id, [(raw[e.id], e) for e in new_events], folded, now
+        storage.ensure_journal(self.conn, journal, now)
+        doc = self._load(journal)
+        log_rows = storage.update_count(self.conn, journal.id)
+        before = doc.state()
+        sv_before = doc.state_vector()
+        try:
+            effect = doc.apply(push.update)
+        except (KeyboardInterrupt, SystemExit):
+            raise
+        except BaseException as exc:  # pycrdt raises ValueError, or a Rust panic, on garbage
+            raise WholeRefusal("malformed_update", "Повреждённые данные синхронизации.") from exc
+        if effect.changed or effect.removed:
+            raise WholeRefusal(
+                "events_are_immutable",
+                "Записи журнала нельзя изменять или удалять: исправление — это новая запись.",
+                tuple(effect.changed) + tuple(effect.removed),
             )
-            touched = [folded.cell_of[e.id] for e in added if e.id in folded.cell_of]
-            storage.write_cells(self.conn, journal.id, folded, touched)
-            storage.set_state(self.conn, journal.id, doc.state_vector(), len(folded.events), now)
+        if not effect.integrated:
+            raise NeedsResend()
+        if not effect.added:
+            if effect.new_clients:
+                raise WholeRefusal("unexpected_content", "Обновление не содержит записей журнала.")
+            return ApplyResult(Outcome.UNCHANGED, doc)
+        if sum(effect.new_clients.values()) != len(effect.added):
+            # An event is one plain string under a new key: exactly one Yjs clock tick.
+            # Anything more (a shared Text or Map as a value, another root type) is content
+            # the events map does not show and could be edited later, unchecked.
+            raise WholeRefusal(
+                "unexpected_content",
+                "Обновление содержит данные помимо записей журнала: отклонено.",
+                tuple(effect.added),
+            )
+        self._check_client_ids(effect.new_clients)
+        added = self._decode_added(effect.added)
+        if not journal.writable:
+            raise WholeRefusal(
+                "no_write_access",
+                "Журнал доступен только для чтения: вы не ведёте этот предмет в этом классе "
+                "(000 §4.5, §5.5).",
+                tuple(e.id for e in added),
+            )
+        ctx = JournalContext.from_directory(self.directory, journal)
+        violations = check_new_events(before, added, ctx)
+        refusals = self._refusals(violations, added)
+        if refusals:
+            doc.add(refusals)
+        for client_id in effect.new_clients:
+            storage.bind_client(self.conn, client_id, self.principal.device_id, now)
+        if log_rows + 1 >= self.config.squash_after_updates:
+            storage.squash(self.conn, journal.id, doc.snapshot(), now)
+        else:
+            storage.append_update(
+                self.conn, journal.id, doc.diff(sv_before), self.principal.device_id, now
+            )
+        new_events = [*added, *refusals]
+        folded = doc.state()
+        raw = effect.added | {r.id: encode_event(r) for r in refusals}
+        storage.insert_events(
+            self.conn, journal.id, [(raw[e.id], e) for e in new_events], folded, now
+        )
+        touched = [folded.cell_of[e.id] for e in added if e.id in folded.cell_of]
+        storage.write_cells(self.conn, journal.id, folded, touched)
+        storage.set_state(self.conn, journal.id, doc.state_vector(), len(folded.events), now)
+        self.documents.keep(self.conn, journal.id, doc)
         return ApplyResult(Outcome.ACCEPTED, doc, tuple(r.supersedes[0] for r in refusals))
 
     def _check_client_ids(self, new_clients: dict[int, int]) -> None:

@@ -1,0 +1,119 @@
+"""The server keeps journal documents in memory between requests (server/sync/documents.py).
+
+What must hold: a cached document is never stale (another server process, or a restored
+database file, wrote since) and never holds what a refused or failed request left in it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from litestar.testing import TestClient
+
+from server.app import create_app
+from shared import wire
+from tests.factories import MATH_5
+from tests.server.school_kit import BASE_URL, Replica, SchoolServer, Writer, copy_database, template
+
+Outcome = wire.Outcome
+
+
+@pytest.fixture
+def server(tmp_path: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[SchoolServer]:
+    db, tokens = template(tmp_path_factory.getbasetemp())
+    with SchoolServer(db, tokens, tmp_path) as school:
+        yield school
+
+
+def loads(server: SchoolServer) -> int:
+    return server.client.app.state.documents.loads
+
+
+def test_a_journal_is_read_from_the_database_once_and_kept(server: SchoolServer) -> None:
+    math = Writer(server.tokens["math"])
+    replica = Replica(MATH_5)
+    replica.add(math.lesson("L1"))
+    assert server.push("math", replica.push()).outcome is Outcome.ACCEPTED
+    after_first = loads(server)
+
+    for student in ("s-1", "s-2", "s-3"):
+        since = replica.doc.state_vector()
+        replica.add(math.mark("L1", student, 4))
+        reply = server.push("math", replica.push(since=since))
+        assert reply.outcome is Outcome.ACCEPTED
+
+    assert loads(server) == after_first
+    assert server.count("marks", MATH_5) == 3
+    assert server.count("events", MATH_5) == 4
+
+
+def test_a_write_by_another_server_process_is_seen(server: SchoolServer) -> None:
+    math, later = Writer(server.tokens["math"]), Writer(server.tokens["math"], hour=13)
+    first = Replica(MATH_5)
+    first.add(math.lesson("L1"))
+    assert server.push("math", first.push()).outcome is Outcome.ACCEPTED
+
+    # a second worker process on the same database takes the next push
+    with TestClient(create_app(server.config), base_url=BASE_URL) as other:
+        second = Replica(MATH_5, state=first.doc.snapshot())
+        mark = second.add(later.mark("L1", "s-1", 5))
+        response = other.post(
+            "/api/v1/sync",
+            content=wire.encode(wire.SyncRequest(journals=(second.push(mark),))),
+            headers={"Content-Type": wire.CONTENT_TYPE} | server.headers("math"),
+        )
+        assert wire.decode(response.content).journals[0].outcome is Outcome.ACCEPTED
+
+    # the first process answers from the database, not from what it remembered
+    since = first.doc.state_vector()
+    absence = math.attendance("L1", "s-2")
+    first.add(absence)
+    reply = server.push("math", first.push(since=since))
+    assert reply.outcome is Outcome.ACCEPTED
+    first.take(reply)
+    assert set(first.doc.events()) == set(second.doc.events()) | {absence.id}
+    assert server.count("events", MATH_5) == 3
+    assert server.count("marks", MATH_5) == 1
+
+
+def test_a_restored_database_file_is_seen(server: SchoolServer, tmp_path: Path) -> None:
+    math = Writer(server.tokens["math"])
+    replica = Replica(MATH_5)
+    replica.add(math.lesson("L1"))
+    assert server.push("math", replica.push()).outcome is Outcome.ACCEPTED
+    backup = tmp_path / "backup.sqlite"
+    copy_database(server.config.database, backup)
+    lost = Replica(MATH_5, state=replica.doc.snapshot())
+    lost.add(math.mark("L1", "s-1", 3))
+    assert server.push("math", lost.push()).outcome is Outcome.ACCEPTED
+
+    copy_database(backup, server.config.database)  # the administrator restores last night's copy
+
+    fresh = Replica(MATH_5)
+    reply = server.push("math", fresh.push())
+    fresh.take(reply)
+    assert set(fresh.doc.events()) == set(replica.doc.events())
+
+
+def test_a_refused_push_leaves_nothing_in_the_kept_document(server: SchoolServer) -> None:
+    math = Writer(server.tokens["math"])
+    replica = Replica(MATH_5)
+    replica.add(math.lesson("L1"))
+    assert server.push("math", replica.push()).outcome is Outcome.ACCEPTED
+
+    forger = Replica(MATH_5, state=replica.doc.snapshot())
+    since = forger.doc.state_vector()
+    forger.add(math.lesson("L2"), math.mark("L1", "s-1", 2, author="t-rus"))
+    assert server.push("math", forger.push(since=since)).outcome is Outcome.REFUSED
+
+    # an honest device of the same teacher still gets only what the server accepted
+    honest = Replica(MATH_5)
+    mark = math.mark("L1", "s-2", 5)
+    honest.add(mark)
+    reply = server.push("math", honest.push())
+    assert reply.outcome is Outcome.ACCEPTED
+    honest.take(reply)
+    assert set(honest.doc.events()) == set(replica.doc.events()) | {mark.id}
+    assert server.count("events", MATH_5) == 2
