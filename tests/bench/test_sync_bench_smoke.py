@@ -1,0 +1,39 @@
+"""The sync benchmark's quick mode, in the normal suite so the benchmark cannot rot."""
+
+from __future__ import annotations
+
+from scripts.bench.sync_bench import markdown, run
+
+
+def test_quick_benchmark_measures_every_scenario():
+    rows = run(quick=True)
+    by = {row.key: row for row in rows}
+    for key in (
+        "first_sync",
+        "day_delta_open",
+        "day_delta_entry",
+        "day_delta",
+        "day_delta_cold",
+        "day_delta_idle",
+        "server_day",
+        "server_journal",
+        "first_sync_grown",
+        "day_delta_grown_open",
+        "day_delta_grown_entry",
+        "day_delta_grown",
+        "day_delta_grown_cold",
+        "day_delta_grown_idle",
+    ):
+        assert key in by, key
+        assert by[key].seconds > 0, key
+    for key in ("first_sync", "day_delta", "first_sync_grown", "day_delta_grown"):
+        row = by[key]
+        assert row.requests and row.requests >= 1, key
+        assert row.sent and row.received, key
+        assert row.json_bytes and row.json_zlib_bytes and row.json_seconds, key
+    assert by["day_delta"].wire_bytes < by["first_sync"].wire_bytes
+    assert by["day_delta_grown"].wire_bytes < by["first_sync_grown"].wire_bytes
+    assert by["day_delta"].events == by["day_delta_grown"].events > 0
+    assert by["server_day"].events >= 1_000 and by["server_day"].rate > 0
+    text = markdown(rows, command="smoke", seconds=1.0)
+    assert text.startswith("## Sync core") and "| (a) first sync" in text
