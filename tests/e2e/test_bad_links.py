@@ -12,6 +12,7 @@ import httpx
 import pytest
 
 from client_tui.services.api import TemporaryFailure
+from scripts.badlink.proxy import PERFECT, FaultProxy, LinkProfile
 from shared import wire
 from shared.fold import fold
 from tests.e2e.workload import (
@@ -26,7 +27,6 @@ from tests.e2e.workload import (
     server_event_counts,
 )
 from tests.factories import MATH_5
-from tests.faultproxy import PERFECT, FaultProxy, LinkProfile
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(120)]
 

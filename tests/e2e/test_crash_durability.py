@@ -22,6 +22,7 @@ import pytest
 from client_tui.services.api import SyncError, TemporaryFailure
 from client_tui.services.session import Session
 from client_tui.services.store import ACCEPTED
+from scripts.badlink.proxy import PERFECT, FaultProxy, LinkProfile
 from shared.fold import fold
 from tests.e2e.workload import (
     ROOT,
@@ -40,7 +41,6 @@ from tests.e2e.workload import (
     wait_until,
 )
 from tests.factories import MATH_5
-from tests.faultproxy import PERFECT, FaultProxy, LinkProfile
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(120)]
 

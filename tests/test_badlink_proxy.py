@@ -20,9 +20,10 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from tests.faultproxy import (
+from scripts.badlink.proxy import (
     LAN,
     PERFECT,
+    PROFILES,
     SATELLITE,
     THREE_G_EVENING,
     VILLAGE_2G,
@@ -312,6 +313,36 @@ def test_stall_pauses_forwarding(echo_port: int) -> None:
     assert elapsed >= 0.29, elapsed
 
 
+def test_loss_delays_a_chunk_by_the_retransmission_timeout_and_keeps_order(
+    echo_port: int,
+) -> None:
+    payload = os.urandom(8_000)
+    lossless = LinkProfile(chunk_size=1000)
+    lossy = LinkProfile(chunk_size=1000, loss_probability=1.0, retransmit_ms=100)
+    with FaultProxy(echo_port, lossless) as proxy:
+        started = time.monotonic()
+        assert _echo_roundtrip(proxy, payload) == payload
+        clean = time.monotonic() - started
+        assert proxy.stats.losses == 0
+    with FaultProxy(echo_port, lossy) as proxy:
+        started = time.monotonic()
+        assert _echo_roundtrip(proxy, payload) == payload  # in order, nothing missing
+        elapsed = time.monotonic() - started
+        assert proxy.stats.losses >= 16  # every chunk, both ways
+    # every chunk waits its timeout, but a later one waits in the pipe with the earlier
+    assert elapsed >= clean + 0.19, (clean, elapsed)
+
+
+def test_a_lost_chunk_occupies_the_link_twice(http_port: int) -> None:
+    profile = LinkProfile(bandwidth_bps=20_000, chunk_size=4096)
+    lossy = dataclasses.replace(profile, loss_probability=1.0)
+    with FaultProxy(http_port, lossy) as proxy, _client() as client:
+        started = time.monotonic()
+        assert client.get(f"{proxy.url}/bytes/20000").content == _pattern(20_000)
+        elapsed = time.monotonic() - started
+    assert 1.5 <= elapsed < 5, elapsed  # 20 KB sent twice at 20 KB/s
+
+
 def test_close_closes_listener_and_live_connections(echo_port: int) -> None:
     proxy = FaultProxy(echo_port, PERFECT).start_in_thread()
     try:
@@ -377,6 +408,8 @@ def test_named_profiles() -> None:
     assert VILLAGE_2G.bandwidth_bps * 8 == 64_000
     assert VILLAGE_2G.rtt_ms == 600
     assert VILLAGE_2G.reset_probability > 0
+    assert VILLAGE_2G.loss_probability == 0.10
+    assert list(PROFILES) == ["LAN", "3G evening", "satellite", "2G village"]
     assert THREE_G_EVENING.stall_probability > 0
     tweaked = dataclasses.replace(VILLAGE_2G, reset_probability=0.0)
     assert tweaked.latency_ms == VILLAGE_2G.latency_ms

@@ -62,6 +62,7 @@ from typing import Literal
 __all__ = [
     "LAN",
     "PERFECT",
+    "PROFILES",
     "SATELLITE",
     "THREE_G_EVENING",
     "VILLAGE_2G",
@@ -95,15 +96,27 @@ class LinkProfile:
     """Cuts close with RST instead of FIN (the receiver may then lose buffered bytes)."""
     drop_connect_probability: float = 0.0
     """Per connection: accept, then close immediately without contacting the upstream."""
+    loss_probability: float = 0.0
+    """Per chunk: the segment is lost and TCP sends it again after ``retransmit_ms``. It
+    occupies the link twice, and, delivery being in order, holds back what follows (a proxy
+    above TCP cannot drop bytes; this is what loss costs the application)."""
+    retransmit_ms: float = 0.0
+    """The retransmission timeout a lost chunk waits (Linux: at least 200 ms, about RTT + 4
+    deviations)."""
     chunk_size: int = 16384
     """Maximum bytes read (and judged by the per-chunk dice) at once."""
 
     def __post_init__(self) -> None:
-        for name in ("reset_probability", "stall_probability", "drop_connect_probability"):
+        for name in (
+            "reset_probability",
+            "stall_probability",
+            "drop_connect_probability",
+            "loss_probability",
+        ):
             value = getattr(self, name)
             if not 0.0 <= value <= 1.0:
                 raise ValueError(f"{name} must be within [0, 1], got {value!r}")
-        for name in ("latency_ms", "bandwidth_bps", "stall_ms"):
+        for name in ("latency_ms", "bandwidth_bps", "stall_ms", "retransmit_ms"):
             if getattr(self, name) < 0:
                 raise ValueError(f"{name} must be >= 0")
         for name in ("cut_after_bytes", "cut_request_after_bytes"):
@@ -140,13 +153,23 @@ SATELLITE = LinkProfile(latency_ms=350, bandwidth_bps=250_000, chunk_size=8192)
 VILLAGE_2G = LinkProfile(
     latency_ms=300,
     bandwidth_bps=8_000,
+    loss_probability=0.10,
+    retransmit_ms=1000,
     reset_probability=0.01,
     stall_probability=0.03,
     stall_ms=2000,
     drop_connect_probability=0.02,
     chunk_size=1460,
 )
-"""Rural EDGE/2G: 64 kbit/s, 600 ms RTT, resets, stalls and dropped connects."""
+"""Rural EDGE/2G: 64 kbit/s, 600 ms RTT, 10 % loss, resets, stalls and dropped connects."""
+
+PROFILES = {
+    "LAN": LAN,
+    "3G evening": THREE_G_EVENING,
+    "satellite": SATELLITE,
+    "2G village": VILLAGE_2G,
+}
+"""The named links of the benchmarks, best first."""
 
 
 @dataclass(frozen=True)
@@ -169,6 +192,8 @@ class ProxyStats:
     """Connections dropped right after accept (``drop_connect_probability``)."""
     upstream_failures: int = 0
     """Connections whose upstream connect failed or timed out."""
+    losses: int = 0
+    """Chunks lost and sent again (``loss_probability``)."""
 
 
 # Queue items: (kind, deliver_at, data)
@@ -547,12 +572,20 @@ class FaultProxy:
             if cut:
                 assert limit is not None
                 data = data[: max(0, limit - forwarded)]
+            lost = bool(data) and bool(profile.loss_probability)
+            lost = lost and rng.random() < profile.loss_probability
+            if lost:
+                self._bump(losses=1)
             now = loop.time()
             tx_end = now
             if profile.bandwidth_bps > 0 and data:
-                tx_end = max(now, self._link_free_at[direction]) + len(data) / profile.bandwidth_bps
+                sends = 2 if lost else 1
+                tx_end = max(now, self._link_free_at[direction])
+                tx_end += sends * len(data) / profile.bandwidth_bps
                 self._link_free_at[direction] = tx_end
             deliver_at = tx_end + profile.latency_ms / 1000
+            if lost:
+                deliver_at += profile.retransmit_ms / 1000
             if data:
                 await queue.put((_DATA, deliver_at, data))
                 forwarded += len(data)
