@@ -36,6 +36,11 @@ class NotFound(AppError):
     code = "not_found"
 
 
+class RangeNotSatisfiable(AppError):
+    status = 416
+    code = "range_not_satisfiable"
+
+
 class TooManyAttempts(AppError):
     status = 429
     code = "too_many_attempts"

@@ -18,6 +18,10 @@ CONTENT_TYPE = "application/x-zhurnal-sync"
 MAX_REQUEST_BYTES = 8 * 1024 * 1024  # compressed body
 MAX_INFLATED_BYTES = 64 * 1024 * 1024  # after decompression: a zip bomb stops here
 REPLY_BUDGET_BYTES = 256 * 1024  # a reply stops adding journals past this; the rest follows
+# A reply body larger than this is kept by the server for a while under the id in the
+# REPLY_ID_HEADER, so a client whose link cut it mid-body fetches only the rest (HTTP Range).
+RESUMABLE_REPLY_BYTES = 4 * 1024
+REPLY_ID_HEADER = "X-Sync-Reply"
 
 
 class Outcome(StrEnum):

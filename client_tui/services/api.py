@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import hashlib
+import time
 from collections.abc import Callable
+from dataclasses import dataclass, field
 
 import httpx
 
@@ -47,6 +50,26 @@ def raise_for_status(response: httpx.Response) -> None:
     raise RequestRefused(_message(response))
 
 
+RESUME_ATTEMPTS = 3
+RESUME_PAUSE = 0.5  # seconds before the second attempt; doubles
+
+
+@dataclass
+class PartialReply:
+    request: bytes  # SHA-256 of the request body it answers
+    reply_id: str | None  # None: the server did not keep it (small)
+    size: int  # Content-Length; -1 if not given
+    received: bytearray = field(default_factory=bytearray)
+
+    @property
+    def complete(self) -> bool:
+        return self.size >= 0 and len(self.received) >= self.size
+
+
+class _ReplyGone(Exception):
+    """The server no longer keeps the reply being resumed."""
+
+
 class ServerApi:
     """A thin HTTP client for the server's /api/v1."""
 
@@ -61,12 +84,21 @@ class ServerApi:
         self.base_url = base_url.rstrip("/")
         self.token = token
         self._http = http or httpx.Client(timeout=httpx.Timeout(timeout, connect=10.0))
+        self._partial: PartialReply | None = None  # a sync reply the link cut
 
     def close(self) -> None:
         self._http.close()
 
     def _headers(self) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.token}"} if self.token else {}
+
+    @staticmethod
+    def _temporary(exc: httpx.TransportError) -> TemporaryFailure:
+        if isinstance(exc, httpx.TimeoutException):
+            return TemporaryFailure("Сервер не ответил вовремя.")
+        if isinstance(exc, httpx.ConnectError):
+            return TemporaryFailure("Нет связи с сервером.")
+        return TemporaryFailure("Связь с сервером прервалась.")
 
     def _call(
         self, method: str, path: str, headers: dict[str, str] | None = None, **kwargs
@@ -78,12 +110,8 @@ class ServerApi:
                 headers=self._headers() | (headers or {}),
                 **kwargs,
             )
-        except httpx.TimeoutException as exc:
-            raise TemporaryFailure("Сервер не ответил вовремя.") from exc
-        except httpx.ConnectError as exc:
-            raise TemporaryFailure("Нет связи с сервером.") from exc
         except httpx.TransportError as exc:
-            raise TemporaryFailure("Связь с сервером прервалась.") from exc
+            raise self._temporary(exc) from exc
         raise_for_status(response)
         return response
 
@@ -101,7 +129,83 @@ class ServerApi:
         return self._call("GET", "/directory").content
 
     def sync(self, body: bytes) -> bytes:
-        response = self._call(
-            "POST", "/sync", content=body, headers={"Content-Type": wire.CONTENT_TYPE}
-        )
-        return response.content
+        """POST a sync request; a reply the link cuts mid-body is resumed from where it
+        stopped (the server keeps large replies), now or at the next call with the same
+        request, instead of being fetched again whole."""
+        digest = hashlib.sha256(body).digest()
+        partial = self._partial if self._partial and self._partial.request == digest else None
+        if partial is None:
+            partial = self._receive(
+                "POST", "/sync", digest, content=body, headers={"Content-Type": wire.CONTENT_TYPE}
+            )
+        failures = 0
+        while not partial.complete:
+            if partial.reply_id is None:  # a small reply is not kept: ask again
+                self._partial = None
+                raise TemporaryFailure("Связь с сервером прервалась.")
+            self._partial = partial
+            if failures > RESUME_ATTEMPTS:
+                percent = len(partial.received) * 100 // max(partial.size, 1)
+                raise TemporaryFailure(
+                    f"Связь прерывается; получено {percent} % ответа, остальное будет "
+                    "получено при следующей синхронизации."
+                )
+            if failures:
+                time.sleep(min(RESUME_PAUSE * 2 ** (failures - 1), 8.0))
+            try:
+                self._resume(partial)
+            except _ReplyGone:
+                self._partial = None
+                raise TemporaryFailure("Связь прервалась, а сервер уже удалил ответ.") from None
+            except TemporaryFailure:
+                failures += 1
+        self._partial = None
+        return bytes(partial.received)
+
+    def _receive(self, method: str, path: str, digest: bytes, **kwargs) -> PartialReply:
+        """Send a request and read its body as far as the link lets it."""
+        partial: PartialReply | None = None
+        try:
+            with self._http.stream(
+                method,
+                f"{self.base_url}/api/v1{path}",
+                headers=self._headers() | kwargs.pop("headers", {}),
+                **kwargs,
+            ) as response:
+                if response.status_code >= 400:
+                    response.read()
+                    raise_for_status(response)
+                partial = PartialReply(
+                    request=digest,
+                    reply_id=response.headers.get(wire.REPLY_ID_HEADER),
+                    size=int(response.headers.get("Content-Length", -1)),
+                )
+                for chunk in response.iter_raw():
+                    partial.received += chunk
+                if partial.size < 0:  # no length given: what came whole is all there is
+                    partial.size = len(partial.received)
+        except httpx.TransportError as exc:
+            if partial is None:  # nothing of the reply arrived: the usual failure
+                raise self._temporary(exc) from exc
+        assert partial is not None
+        return partial
+
+    def _resume(self, partial: PartialReply) -> None:
+        start = len(partial.received)
+        try:
+            with self._http.stream(
+                "GET",
+                f"{self.base_url}/api/v1/sync/replies/{partial.reply_id}",
+                headers=self._headers() | {"Range": f"bytes={start}-"},
+            ) as response:
+                if response.status_code == 404:
+                    raise _ReplyGone()
+                if response.status_code >= 400:
+                    response.read()
+                    raise_for_status(response)
+                if response.status_code == 200:  # the whole body again
+                    partial.received = bytearray()
+                for chunk in response.iter_raw():
+                    partial.received += chunk
+        except httpx.TransportError as exc:
+            raise self._temporary(exc) from exc

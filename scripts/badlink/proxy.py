@@ -93,6 +93,9 @@ class LinkProfile:
     cut_request_after_bytes: int | None = None
     """Cut the connection after forwarding this many bytes client→server."""
     cut_with_reset: bool = False
+    max_cuts: int | None = None
+    """At most this many connections are cut (counted by the proxy); later ones pass whole:
+    a link that breaks once and comes back."""
     """Cuts close with RST instead of FIN (the receiver may then lose buffered bytes)."""
     drop_connect_probability: float = 0.0
     """Per connection: accept, then close immediately without contacting the upstream."""
@@ -568,6 +571,8 @@ class FaultProxy:
             limit = (
                 profile.cut_after_bytes if direction == "down" else profile.cut_request_after_bytes
             )
+            if profile.max_cuts is not None and self._counters["cuts"] >= profile.max_cuts:
+                limit = None
             cut = limit is not None and forwarded + len(data) >= limit
             if cut:
                 assert limit is not None

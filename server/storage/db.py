@@ -102,6 +102,11 @@ CREATE TABLE IF NOT EXISTS period_marks (
     author TEXT NOT NULL, hlc TEXT NOT NULL, in_conflict INTEGER NOT NULL DEFAULT 0,
     PRIMARY KEY (journal_id, period_id, student_id));
 
+-- large sync replies, kept a while so a reply cut mid-body resumes where it stopped
+CREATE TABLE IF NOT EXISTS sync_replies (
+    id TEXT PRIMARY KEY, device_id TEXT NOT NULL, body BLOB NOT NULL, created_at REAL NOT NULL);
+CREATE INDEX IF NOT EXISTS sync_replies_device ON sync_replies(device_id, created_at);
+
 -- updates refused whole, kept with their reason for a person to look at
 CREATE TABLE IF NOT EXISTS quarantine (
     id INTEGER PRIMARY KEY AUTOINCREMENT, received_at REAL NOT NULL, device_id TEXT,

@@ -267,3 +267,31 @@ def quarantined(conn: sqlite3.Connection, limit: int = 500) -> list[dict]:
         (limit,),
     ).fetchall()
     return [dict(r) | {"event_ids": json.loads(r["event_ids"])} for r in rows]
+
+
+# ----------------------------------------------------------------- resumable sync replies
+
+REPLIES_KEPT_PER_DEVICE = 4
+REPLY_KEPT_SECONDS = 24 * 3600
+
+
+def keep_reply(
+    conn: sqlite3.Connection, reply_id: str, device_id: str, body: bytes, now: float
+) -> None:
+    """Keep a sync reply for its device to fetch the rest of, should the link cut it."""
+    conn.execute(
+        "INSERT INTO sync_replies(id, device_id, body, created_at) VALUES (?, ?, ?, ?)",
+        (reply_id, device_id, body, now),
+    )
+    conn.execute(
+        "DELETE FROM sync_replies WHERE created_at < ? OR (device_id = ? AND id NOT IN "
+        "(SELECT id FROM sync_replies WHERE device_id = ? ORDER BY created_at DESC LIMIT ?))",
+        (now - REPLY_KEPT_SECONDS, device_id, device_id, REPLIES_KEPT_PER_DEVICE),
+    )
+
+
+def kept_reply(conn: sqlite3.Connection, reply_id: str, device_id: str) -> bytes | None:
+    row = conn.execute(
+        "SELECT body FROM sync_replies WHERE id = ? AND device_id = ?", (reply_id, device_id)
+    ).fetchone()
+    return bytes(row["body"]) if row else None

@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import secrets
+import time
 from typing import ClassVar
 
 import anyio
 from litestar import Controller, Request, Response, get, post
+from litestar.params import FromPath
 
 from server.auth.guards import requires_journal_staff, requires_supervisors
 from server.deps import Config, CurrentUser, Db
-from server.errors import BadRequest
+from server.errors import BadRequest, NotFound, RangeNotSatisfiable
 from server.storage import journals as journal_storage
+from server.storage.db import transaction
 from server.sync.service import SyncService
 from shared import wire
 from shared.journal import decode_state_vector
@@ -36,6 +40,20 @@ def _parse(body: bytes) -> wire.SyncRequest:
     return message
 
 
+def _range_start(header: str | None, size: int) -> int:
+    """The N of `Range: bytes=N-`; 0 without one. Other forms are not needed by our client."""
+    if not header:
+        return 0
+    unit, _, spec = header.partition("=")
+    first, dash, last = spec.strip().partition("-")
+    if unit.strip() != "bytes" or not dash or last or not first.isdigit():
+        raise BadRequest("Поддерживается только диапазон вида bytes=N-.", code="bad_range")
+    start = int(first)
+    if start >= size:
+        raise RangeNotSatisfiable(f"Ответ короче {start} байт.")
+    return start
+
+
 class SyncController(Controller):
     path = "/api/v1"
     tags: ClassVar[list[str]] = ["sync"]
@@ -57,11 +75,40 @@ class SyncController(Controller):
         """
         message = _parse(await request.body())
 
-        def run() -> bytes:
+        def run() -> tuple[bytes, dict[str, str]]:
             documents = request.app.state.documents
-            return wire.encode(SyncService(db, config, principal, documents).sync(message))
+            body = wire.encode(SyncService(db, config, principal, documents).sync(message))
+            if len(body) <= wire.RESUMABLE_REPLY_BYTES:
+                return body, {}
+            reply_id = secrets.token_urlsafe(16)
+            with transaction(db):
+                journal_storage.keep_reply(db, reply_id, principal.device_id, body, time.time())
+            return body, {wire.REPLY_ID_HEADER: reply_id, "Accept-Ranges": "bytes"}
 
-        return Response(await anyio.to_thread.run_sync(run), media_type=wire.CONTENT_TYPE)
+        body, headers = await anyio.to_thread.run_sync(run)
+        return Response(body, media_type=wire.CONTENT_TYPE, headers=headers)
+
+    @get("/sync/replies/{reply_id:str}", guards=[requires_journal_staff], sync_to_thread=True)
+    def sync_reply(
+        self, request: Request, reply_id: FromPath[str], db: Db, principal: CurrentUser
+    ) -> Response[bytes]:
+        """The rest of a sync reply the link cut: `Range: bytes=N-` gives it from byte N.
+
+        Only the device that made the request may fetch it; replies are kept a day, the last
+        few per device. Gone: 404, and the client simply syncs again (sync is idempotent).
+        """
+        body = journal_storage.kept_reply(db, reply_id, principal.device_id)
+        if body is None:
+            raise NotFound("Ответ синхронизации уже удалён: синхронизируйте заново.")
+        start = _range_start(request.headers.get("Range"), len(body))
+        if start == 0:
+            return Response(body, media_type=wire.CONTENT_TYPE)
+        return Response(
+            body[start:],
+            status_code=206,
+            media_type=wire.CONTENT_TYPE,
+            headers={"Content-Range": f"bytes {start}-{len(body) - 1}/{len(body)}"},
+        )
 
     @get("/quarantine", guards=[requires_supervisors], sync_to_thread=True)
     def quarantine(self, db: Db) -> list[dict]:

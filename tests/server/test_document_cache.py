@@ -1,4 +1,5 @@
-"""The server keeps journal documents in memory between requests (server/sync/documents.py).
+"""What the server keeps between sync requests: journal documents in memory
+(server/sync/documents.py), and large replies for a cut link to resume.
 
 What must hold: a cached document is never stale (another server process, or a restored
 database file, wrote since) and never holds what a refused or failed request left in it.
@@ -6,6 +7,7 @@ database file, wrote since) and never holds what a refused or failed request lef
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -15,7 +17,15 @@ from litestar.testing import TestClient
 from server.app import create_app
 from shared import wire
 from tests.factories import MATH_5
-from tests.server.school_kit import BASE_URL, Replica, SchoolServer, Writer, copy_database, template
+from tests.server.school_kit import (
+    BASE_URL,
+    Replica,
+    SchoolServer,
+    Writer,
+    assert_russian_error,
+    copy_database,
+    template,
+)
 
 Outcome = wire.Outcome
 
@@ -117,3 +127,64 @@ def test_a_refused_push_leaves_nothing_in_the_kept_document(server: SchoolServer
     honest.take(reply)
     assert set(honest.doc.events()) == set(replica.doc.events()) | {mark.id}
     assert server.count("events", MATH_5) == 2
+
+
+# ----------------------------------------------------------------- resumable replies
+
+
+def big_reply(server: SchoolServer) -> tuple[bytes, str]:
+    """A sync reply over the resumable size: math's journal, fetched by a fresh replica."""
+    math = Writer(server.tokens["math"])
+    replica = Replica(MATH_5)
+    replica.add(*(math.lesson(f"L{n}", topic=secrets.token_hex(100)) for n in range(60)))
+    assert server.push("math", replica.push()).outcome is Outcome.ACCEPTED
+    response = server.post_sync(
+        "math", wire.encode(wire.SyncRequest(journals=(Replica(MATH_5).push(),)))
+    )
+    assert response.status_code == 200
+    assert len(response.content) > wire.RESUMABLE_REPLY_BYTES
+    return response.content, response.headers[wire.REPLY_ID_HEADER]
+
+
+def test_a_kept_reply_is_served_from_any_byte(server: SchoolServer) -> None:
+    body, reply_id = big_reply(server)
+    url = f"/api/v1/sync/replies/{reply_id}"
+    whole = server.client.get(url, headers=server.headers("math"))
+    assert (whole.status_code, whole.content) == (200, body)
+    rest = server.client.get(url, headers=server.headers("math") | {"Range": "bytes=1000-"})
+    assert rest.status_code == 206
+    assert rest.content == body[1000:]
+    assert rest.headers["Content-Range"] == f"bytes 1000-{len(body) - 1}/{len(body)}"
+
+
+@pytest.mark.parametrize(("value", "status"), [("bytes=0-10", 400), ("lines=5-", 400)])
+def test_an_odd_range_is_refused_in_russian(server: SchoolServer, value: str, status: int) -> None:
+    _, reply_id = big_reply(server)
+    response = server.client.get(
+        f"/api/v1/sync/replies/{reply_id}", headers=server.headers("math") | {"Range": value}
+    )
+    assert_russian_error(response, status)
+
+
+def test_a_range_past_the_end_is_416(server: SchoolServer) -> None:
+    body, reply_id = big_reply(server)
+    response = server.client.get(
+        f"/api/v1/sync/replies/{reply_id}",
+        headers=server.headers("math") | {"Range": f"bytes={len(body)}-"},
+    )
+    assert_russian_error(response, 416)
+
+
+def test_only_the_device_that_asked_gets_the_reply(server: SchoolServer) -> None:
+    _, reply_id = big_reply(server)
+    url = f"/api/v1/sync/replies/{reply_id}"
+    _, spare_token = server.add_device("math")  # the same teacher's other laptop
+    for headers in (server.headers("deputy"), {"Authorization": f"Bearer {spare_token}"}):
+        assert_russian_error(server.client.get(url, headers=headers), 404)
+
+
+def test_a_small_reply_is_not_kept(server: SchoolServer) -> None:
+    response = server.post_sync("math", wire.encode(wire.SyncRequest()))
+    assert response.status_code == 200
+    assert wire.REPLY_ID_HEADER not in response.headers
+    assert server.count("sync_replies") == 0

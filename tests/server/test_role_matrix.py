@@ -8,12 +8,16 @@ without a valid device token gets 401. A route the app serves without a row here
 
 from __future__ import annotations
 
+import secrets
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 
 import httpx
 import pytest
 
+from server.storage.db import transaction
+from server.storage.journals import keep_reply
 from shared import wire
 from tests.factories import ACCOUNTS, MATH_5, MATH_6, PASSWORD, RUSSIAN_5
 from tests.server.school_kit import SchoolServer, assert_russian_error, template
@@ -64,6 +68,7 @@ LOGIN = "/api/v1/auth/login"
 LOGOUT = "/api/v1/auth/logout"
 REVOKE = "/api/v1/devices/{device_id:str}/revoke"
 SYNC = "/api/v1/sync"
+REPLY = "/api/v1/sync/replies/{reply_id:str}"
 
 ENDPOINTS = (
     Endpoint("GET", "/api/v1/health", EVERYONE, public=True),
@@ -79,6 +84,7 @@ ENDPOINTS = (
         for journal, readers in READERS.items()
     ),
     Endpoint("POST", SYNC, JOURNAL_STAFF),
+    Endpoint("GET", REPLY, JOURNAL_STAFF, path="/api/v1/sync/replies/{reply}"),
     Endpoint("GET", "/api/v1/quarantine", SUPERVISORS),
 )
 PROTECTED = tuple(e for e in ENDPOINTS if not e.public)
@@ -111,6 +117,12 @@ def call(
         kwargs["content"] = wire.encode(wire.SyncRequest())
         headers["Content-Type"] = wire.CONTENT_TYPE
     url = endpoint.url.replace("{device}", device or "d-000000000000")
+    if endpoint.route == REPLY:  # a reply the server kept for the caller's device
+        reply_id = f"reply-{secrets.token_hex(4)}"
+        with server.db() as conn, transaction(conn):
+            device_id = server.tokens[login]["device_id"]
+            keep_reply(conn, reply_id, device_id, b"x" * 5000, time.time())
+        url = url.replace("{reply}", reply_id)
     return server.client.request(endpoint.method, url, headers=headers, **kwargs)
 
 
