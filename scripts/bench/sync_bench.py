@@ -56,6 +56,7 @@ from litestar import Litestar, Request, post
 from litestar.testing import TestClient
 
 from client_tui.services.api import ServerApi
+from client_tui.services.journals import JournalBook
 from client_tui.services.session import Session
 from client_tui.services.sync import SyncReport
 from scripts.seed_demo import MSK, Account, DemoSchool, build_demo_school
@@ -419,10 +420,7 @@ class Laptop:
         self.client = client
         self.meter = Meter(ServerApi(BASE_URL, token, http=client))
         self.session = Session(home, http=client, transport=self.meter)
-        afternoon = dt.datetime(day.year, day.month, day.day, 14, 0, tzinfo=MSK).timestamp()
-        ticks = iter(range(10**9))
-        book = self.session.book
-        book.clock = Clock(book.device_id, now=lambda: afternoon + 0.5 * next(ticks))
+        afternoon_clock(self.session.book, day)
 
     def close(self) -> None:
         self.session.close()
@@ -462,39 +460,49 @@ class Laptop:
         return sum(len(self.session.book.doc(j)) for j in journals)
 
     def enter_day(self, lessons: list[LessonPlan]) -> list[JournalEvent]:
-        """The teacher enters the day as the TUI would: each lesson, the attendance column
-        (one call per code), then each mark; every call is checked and committed locally."""
-        book = self.session.book
-        entered: list[JournalEvent] = []
-        for plan in lessons:
-            old = plan.lesson
-            lesson = book.record_lesson(
-                plan.journal_id,
-                date=old.date,
-                topic=old.topic,
-                homework=old.homework,
-                work_kind=old.work_kind,
-                slot=old.slot,
-            )
-            entered.append(lesson)
-            by_code: dict[AttendanceCode, list[str]] = defaultdict(list)
-            for mark in plan.attendance:
-                by_code[mark.code].append(mark.student_id)
-            for code, students in by_code.items():
-                entered += book.mark_attendance(plan.journal_id, lesson.lesson_id, students, code)
-            for mark in plan.marks:
-                entered.append(
-                    book.give_mark(
-                        plan.journal_id,
-                        lesson.lesson_id,
-                        mark.student_id,
-                        mark.value,
-                        slot=mark.slot,
-                        work_kind=mark.work_kind,
-                        weight=mark.weight,
-                    )
+        return enter_day(self.session.book, lessons)
+
+
+def enter_day(book: JournalBook, lessons: list[LessonPlan]) -> list[JournalEvent]:
+    """The teacher enters the day as the TUI would: each lesson, the attendance column (one
+    call per code), then each mark; every call is checked and committed locally."""
+    entered: list[JournalEvent] = []
+    for plan in lessons:
+        old = plan.lesson
+        lesson = book.record_lesson(
+            plan.journal_id,
+            date=old.date,
+            topic=old.topic,
+            homework=old.homework,
+            work_kind=old.work_kind,
+            slot=old.slot,
+        )
+        entered.append(lesson)
+        by_code: dict[AttendanceCode, list[str]] = defaultdict(list)
+        for mark in plan.attendance:
+            by_code[mark.code].append(mark.student_id)
+        for code, students in by_code.items():
+            entered += book.mark_attendance(plan.journal_id, lesson.lesson_id, students, code)
+        for mark in plan.marks:
+            entered.append(
+                book.give_mark(
+                    plan.journal_id,
+                    lesson.lesson_id,
+                    mark.student_id,
+                    mark.value,
+                    slot=mark.slot,
+                    work_kind=mark.work_kind,
+                    weight=mark.weight,
                 )
-        return entered
+            )
+    return entered
+
+
+def afternoon_clock(book: JournalBook, day: dt.date) -> None:
+    """The laptop's clock reads the afternoon of the recorded day (half a second a tick)."""
+    afternoon = dt.datetime(day.year, day.month, day.day, 14, 0, tzinfo=MSK).timestamp()
+    ticks = iter(range(10**9))
+    book.clock = Clock(book.device_id, now=lambda: afternoon + 0.5 * next(ticks))
 
 
 @dataclass
@@ -1070,14 +1078,14 @@ def markdown(rows: list[Row], *, command: str, seconds: float) -> str:
     return "\n".join(parts)
 
 
-def write_section(text: str, path: Path = DOCS) -> None:
-    """Replace (or add) the "Sync core" section of docs/BENCHMARKS.md, keeping the others."""
+def write_section(text: str, path: Path = DOCS, section: str = SECTION) -> None:
+    """Replace (or add) one "## …" section of docs/BENCHMARKS.md, keeping the others."""
     current = path.read_text(encoding="utf-8") if path.exists() else "# Benchmarks\n"
-    start = current.find(SECTION + "\n")
+    start = current.find(section + "\n")
     if start < 0:
         new = current.rstrip("\n") + "\n\n" + text
     else:
-        end = current.find("\n## ", start + len(SECTION))
+        end = current.find("\n## ", start + len(section))
         rest = current[end + 1 :] if end >= 0 else ""
         new = current[:start] + text + ("\n" + rest if rest else "")
     path.parent.mkdir(parents=True, exist_ok=True)

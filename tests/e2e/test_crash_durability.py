@@ -22,13 +22,12 @@ import pytest
 from client_tui.services.api import SyncError, TemporaryFailure
 from client_tui.services.session import Session
 from client_tui.services.store import ACCEPTED
+from scripts.badlink.live import ROOT, child_env
 from scripts.badlink.proxy import PERFECT, FaultProxy, LinkProfile
 from shared.fold import fold
 from tests.e2e.workload import (
-    ROOT,
     LineReader,
     bulk_record,
-    child_env,
     consolidated,
     expected_consolidated,
     folded_view,

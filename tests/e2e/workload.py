@@ -5,7 +5,6 @@ folded journals that two replicas (or a replica and the consolidated rows) must 
 from __future__ import annotations
 
 import datetime as dt
-import os
 import queue
 import random
 import sqlite3
@@ -15,7 +14,6 @@ import time
 import uuid
 from collections import Counter
 from collections.abc import Callable, Iterable
-from pathlib import Path
 
 import httpx
 
@@ -25,7 +23,6 @@ from shared.fold import JournalState, fold
 from shared.journal import JournalDoc
 from shared.model import AttendanceCode, AttendanceMarked, LessonRecorded, MarkGiven, WorkKind
 
-ROOT = Path(__file__).resolve().parents[2]
 PUPILS = ("s-1", "s-2", "s-3", "s-4")  # tests.factories: CLASS_5
 FIRST_DAY = dt.date(2026, 9, 1)
 # Codes that still allow a mark (an absence without a document would refuse the pupil's marks).
@@ -221,15 +218,6 @@ def wait_until(predicate: Callable[[], bool], timeout: float, interval: float = 
 
 
 # ---------------------------------------------------------------------- processes, wire
-
-
-def child_env() -> dict[str, str]:
-    """The environment for child Python processes: this checkout importable, unbuffered."""
-    env = dict(os.environ)
-    env["PYTHONPATH"] = os.pathsep.join(p for p in (str(ROOT), env.get("PYTHONPATH")) if p)
-    env["PYTHONUNBUFFERED"] = "1"
-    env.pop("ZHURNAL_HOME", None)
-    return env
 
 
 def request_head_size(request: httpx.Request) -> int:
