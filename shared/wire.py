@@ -8,10 +8,14 @@ Schema evolution follows msgspec's rules: new fields get defaults, no field chan
 
 from __future__ import annotations
 
+import hashlib
 import zlib
+from collections.abc import Iterable
 from enum import StrEnum
 
 import msgspec
+
+from shared.journal import decode_state_vector, encode_state_vector
 
 PROTOCOL_VERSION = 1
 CONTENT_TYPE = "application/x-zhurnal-sync"
@@ -41,6 +45,20 @@ class JournalPush(msgspec.Struct, frozen=True, kw_only=True):
 class SyncRequest(msgspec.Struct, frozen=True, kw_only=True, tag="sync"):
     protocol: int = PROTOCOL_VERSION
     journals: tuple[JournalPush, ...] = ()
+    # For every other journal the sender may read: the digest of the server states it last
+    # heard of (`quiet_digest`). The server answers those journals only if its own states
+    # differ, with their state vectors (DEFERRED); empty: no such claim, nothing answered.
+    quiet: bytes = b""
+
+
+def quiet_digest(states: Iterable[tuple[str, bytes]]) -> bytes:
+    """8 bytes naming a set of (journal id, server state vector); the same set of states
+    gives the same digest whatever order the state vectors list their clients in."""
+    digest = hashlib.sha256()
+    for journal_id, sv in sorted(states):
+        digest.update(journal_id.encode() + b"\0" + encode_state_vector(decode_state_vector(sv)))
+        digest.update(b"\0")
+    return digest.digest()[:8]
 
 
 class JournalReply(msgspec.Struct, frozen=True, kw_only=True):

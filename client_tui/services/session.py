@@ -181,7 +181,7 @@ class Session:
     def export_bundle(self, path: Path) -> int:
         """Write everything the server lacks to a file for a USB stick; returns its size."""
         engine = self.engine_offline()
-        request, _ = engine.build_request(engine.journal_ids())
+        request, _ = engine.build_request(engine.journal_ids(), every=True)
         body = wire.encode(request)
         bundle = wire.Bundle(
             device_id=self.store.get("device_id"),

@@ -57,18 +57,30 @@ class SyncEngine:
             return []
         return sorted(j.id for j in self.book.directory.journals)
 
-    def build_request(self, journal_ids: list[str]) -> tuple[wire.SyncRequest, list[str]]:
-        """Pushes for journals that differ from the server's known state; marks entries sent."""
+    def build_request(
+        self, journal_ids: list[str], *, every: bool = False
+    ) -> tuple[wire.SyncRequest, list[str]]:
+        """Pushes for the journals whose state differs from the server's as last heard (what
+        the server lacks, or a pull of what we know it has); one digest of the server states
+        we hold for the rest, which the server answers only if they changed. `every`: a push
+        (or pull) for each journal, for a one-way trip such as a USB bundle. Marks the pushed
+        entries sent."""
         pushes: list[wire.JournalPush] = []
+        quiet: list[tuple[str, bytes]] = []
         size = 0
         with self.book.lock:
             for journal_id in journal_ids:
                 doc = self.book.doc(journal_id)
                 server_sv = bytes(self.store.journal_row(journal_id)["server_sv"])
                 local_sv = doc.state_vector()
-                update = b"" if covers(server_sv, local_sv) else doc.diff(server_sv)
+                ours = not covers(server_sv, local_sv)
+                if not every and not ours and covers(local_sv, server_sv):
+                    quiet.append((journal_id, server_sv))
+                    continue
+                update = doc.diff(server_sv) if ours else b""
                 if pushes and size + len(update) > REQUEST_BUDGET:
-                    break
+                    quiet.append((journal_id, server_sv))  # the next round pushes it
+                    continue
                 size += len(update)
                 pushes.append(
                     wire.JournalPush(journal_id=journal_id, state_vector=local_sv, update=update)
@@ -78,16 +90,22 @@ class SyncEngine:
                 for journal_id in sent:
                     waiting = self.store.outbox(journal_id, ["waiting"])
                     self.store.set_outbox_state([e.event_id for e in waiting], SENT)
-        return wire.SyncRequest(journals=tuple(pushes)), [p.journal_id for p in pushes]
+        request = wire.SyncRequest(
+            journals=tuple(pushes), quiet=wire.quiet_digest(quiet) if quiet else b""
+        )
+        return request, [p.journal_id for p in pushes]
 
     def sync_once(self) -> SyncReport:
-        """Sync every journal until both sides hold the same state (or MAX_ROUNDS pass)."""
+        """Sync every journal until both sides hold the same state (or MAX_ROUNDS pass). Every
+        round also checks the journals it does not push (the digest of their server states),
+        so the round that finds nothing left to send either way ends the sync."""
         report = SyncReport()
         try:
-            todo = self.journal_ids()
+            journals = self.journal_ids()
+            todo = journals
             while todo and report.rounds < MAX_ROUNDS:
                 report.rounds += 1
-                request, covered = self.build_request(todo)
+                request, _ = self.build_request(journals)
                 body = wire.encode(request)
                 reply_body = self.transport(body)
                 report.requests += 1
@@ -98,19 +116,19 @@ class SyncEngine:
                     raise RequestRefused("Сервер прислал неожиданный ответ.")
                 self.apply_response(reply, report)
                 shut = {r.journal_id for r in reply.journals if r.rule == "no_access"}
-                todo = [j for j in todo if j not in covered] + [
-                    j for j in self.unsettled(covered) if j not in shut
-                ]
+                journals = [j for j in journals if j not in shut]
+                todo = self.unsettled(journals)
             report.complete = not todo
         except SyncError as exc:
-            with self.store.transaction():
+            with self.book.lock, self.store.transaction():
                 self.store.log_sync(False, exc.message_ru)
             raise
         except wire.WireError as exc:
-            with self.store.transaction():
+            with self.book.lock, self.store.transaction():
                 self.store.log_sync(False, f"Повреждённый ответ сервера: {exc}")
             raise TemporaryFailure("Повреждённый ответ сервера.") from exc
-        with self.store.transaction():
+        # under the book's lock: the store's one connection is shared with the typing thread
+        with self.book.lock, self.store.transaction():
             self.store.log_sync(
                 report.complete,
                 "Синхронизация завершена"
@@ -133,7 +151,10 @@ class SyncEngine:
     # ------------------------------------------------------------------ replies
 
     def apply_response(self, response: wire.SyncResponse, report: SyncReport) -> None:
+        known = set(self.journal_ids())
         for reply in response.journals:
+            if reply.journal_id not in known and reply.outcome is wire.Outcome.DEFERRED:
+                continue  # a journal our directory does not list yet: refresh the directory
             if reply.outcome is wire.Outcome.REFUSED:
                 self.rebuild(reply, report)
             else:

@@ -57,6 +57,19 @@ def state_vector(conn: sqlite3.Connection, journal_id: str) -> bytes | None:
     return bytes(row["state_vector"]) if row else None
 
 
+def state_vectors(conn: sqlite3.Connection, journal_ids: list[str]) -> dict[str, bytes]:
+    """The stored state vectors of those of `journal_ids` the server has."""
+    found: dict[str, bytes] = {}
+    for start in range(0, len(journal_ids), 500):
+        chunk = journal_ids[start : start + 500]
+        marks = ",".join("?" * len(chunk))
+        for row in conn.execute(
+            f"SELECT id, state_vector FROM journals WHERE id IN ({marks})", chunk
+        ):
+            found[row["id"]] = bytes(row["state_vector"])
+    return found
+
+
 def append_update(
     conn: sqlite3.Connection, journal_id: str, body: bytes, device_id: str | None, now: float
 ) -> None:

@@ -36,7 +36,14 @@ from shared.model import (
     encode_event,
 )
 from shared.rules import JournalContext, check_new_events
-from shared.wire import JournalPush, JournalReply, Outcome, SyncRequest, SyncResponse
+from shared.wire import (
+    JournalPush,
+    JournalReply,
+    Outcome,
+    SyncRequest,
+    SyncResponse,
+    quiet_digest,
+)
 
 SERVER_DEVICE = "server"
 
@@ -108,7 +115,23 @@ class SyncService:
             )
             spent += len(reply.update)
             replies.append(reply)
+        if request.quiet:
+            replies += self._quiet(request, readable)
         return SyncResponse(journals=tuple(replies), server_time_ms=int(time.time() * 1000))
+
+    def _quiet(self, request: SyncRequest, readable: dict[str, JournalInfo]) -> list[JournalReply]:
+        """The journals the client did not push: nothing if their states are what the client
+        last heard of (the digest matches), else each one's state vector, to ask about."""
+        pushed = {push.journal_id for push in request.journals}
+        quiet = sorted(set(readable) - pushed)
+        states = storage.state_vectors(self.conn, quiet)
+        current = [(j, states.get(j, EMPTY_STATE_VECTOR)) for j in quiet]
+        if quiet_digest(current) == request.quiet:
+            return []
+        return [
+            JournalReply(journal_id=j, outcome=Outcome.DEFERRED, state_vector=sv)
+            for j, sv in current
+        ]
 
     def _one(
         self, push: JournalPush, journal: JournalInfo | None, *, budget_left: bool

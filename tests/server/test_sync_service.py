@@ -558,8 +558,9 @@ def test_a_reply_over_budget_converges_over_several_rounds(
     assert report.complete
     assert report.rounds >= 3
     assert any(r.outcome is Outcome.DEFERRED for reply in replies for r in reply.journals)
-    for reply in replies:  # each reply stops adding journals once the budget is spent
-        assert sum(1 for r in reply.journals if r.update) == 1
+    # each reply stops adding journals once the budget is spent (the first, answering a
+    # fresh laptop's digest, carries only state vectors)
+    assert [sum(1 for r in reply.journals if r.update) for reply in replies] == [0, 1, 1, 1]
     for journal_id in (MATH_5, MATH_6, RUSSIAN_5):
         assert set(deputy.book.doc(journal_id).events()) == set(events_of(server, journal_id))
 
