@@ -76,7 +76,7 @@ class _Author:
     def _stamp(self, fields: dict) -> dict:
         self.count += 1
         return {
-            "id": f"{self.person}-{self.count}",
+            "id": f"{self.device}-{self.count}",
             "author": self.person,
             "device": self.device,
             "hlc": self.clock.tick(),
@@ -163,6 +163,7 @@ def journal_events() -> dict[str, list[JournalEvent]]:
     r5 += [rus.period(Q1, s, v) for s, v in (("s-1", 3), ("s-2", 4), ("s-3", 4), ("s-4", 4))]
 
     m6: list[JournalEvent] = []
+    math = _Author("t-math", "d-math-6-fixture")  # its own clock: entered on the lesson's day
     math.at(D(2026, 9, 7))
     m6 += [
         math.lesson("M1", D(2026, 9, 7), "Дроби", "№ 10"),

@@ -127,9 +127,13 @@ class ClassController(Controller):
             raise NotFound("Такого ученика в классе нет.")
         chosen = _period(directory, period)
         people.audit(
-            db, principal, "diary_extract", student_id=student_id, class_id=class_id,
+            db,
+            principal,
+            "diary_extract",
+            student_id=student_id,
+            class_id=class_id,
             detail=chosen.id,
-        )  # fmt: skip
+        )
         data = extract_data(
             db, directory, student_id, class_id, chosen.starts, chosen.ends, chosen.name
         )

@@ -76,9 +76,14 @@ class PagesController(Controller):
 
         def again(message: str, status: int) -> Template:
             response = page(
-                request, "login.html", status, login_csrf=token, next=next_url,
-                message=message, login=login,
-            )  # fmt: skip
+                request,
+                "login.html",
+                status,
+                login_csrf=token,
+                next=next_url,
+                message=message,
+                login=login,
+            )
             response.cookies.append(
                 Cookie(key=LOGIN_CSRF, value=token, httponly=True, samesite="strict", path="/login")
             )
