@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import datetime as dt
 import time
-from typing import Annotated, Any
+from typing import Any
 
 from litestar import Controller, Request, Response, get, post
-from litestar.enums import RequestEncodingType
-from litestar.params import Body, FromPath
+from litestar.params import FromPath, FromQuery, URLEncodedBody
 from litestar.response import Redirect, Template
 
 from server.deps import Db
@@ -23,7 +22,7 @@ from server.web.guards import page_class_staff
 from server.web.render import page
 from shared.model import Directory, Period
 
-Form = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.URL_ENCODED)]
+Form = URLEncodedBody[dict[str, Any]]
 
 
 def _period(directory: Directory, period_id: str | None) -> Period:
@@ -49,7 +48,11 @@ class ClassController(Controller):
 
     @get("/{class_id:str}", guards=[page_class_staff], sync_to_thread=True)
     def show(
-        self, request: Request, db: Db, class_id: FromPath[str], period: str | None = None
+        self,
+        request: Request,
+        db: Db,
+        class_id: FromPath[str],
+        period: FromQuery[str | None] = None,
     ) -> Template:
         principal = request.state.web.principal
         directory = directory_storage.load_full(db)
@@ -116,7 +119,7 @@ class ClassController(Controller):
         db: Db,
         class_id: FromPath[str],
         student_id: FromPath[str],
-        period: str | None = None,
+        period: FromQuery[str | None] = None,
     ) -> Response:
         """Printable diary extract (PDF) of one pupil for a period, for a parent offline."""
         principal = request.state.web.principal

@@ -6,7 +6,7 @@ import datetime as dt
 import time
 
 from litestar import Controller, Request, get, post
-from litestar.params import FromPath
+from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect, Template
 
 from server.deps import Db
@@ -45,7 +45,11 @@ class DiaryController(Controller):
 
     @get("/{student_id:str}", guards=[page_family], sync_to_thread=True)
     def diary(
-        self, request: Request, db: Db, student_id: FromPath[str], week: str | None = None
+        self,
+        request: Request,
+        db: Db,
+        student_id: FromPath[str],
+        week: FromQuery[str | None] = None,
     ) -> Template:
         principal = request.state.web.principal
         directory = directory_storage.load_full(db)
@@ -68,7 +72,11 @@ class DiaryController(Controller):
 
     @post("/{student_id:str}/read", guards=[page_roles(Role.PARENT)], sync_to_thread=True)
     def acknowledge(
-        self, request: Request, db: Db, student_id: FromPath[str], week: str | None = None
+        self,
+        request: Request,
+        db: Db,
+        student_id: FromPath[str],
+        week: FromQuery[str | None] = None,
     ) -> Redirect:
         """«Ознакомлен»: the parent confirms having read this week of the diary."""
         principal = request.state.web.principal

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import secrets
-from typing import Annotated, Any
+from typing import Any
 
 from litestar import Controller, Request, get, post
 from litestar.datastructures import Cookie
-from litestar.enums import RequestEncodingType
-from litestar.params import Body
+from litestar.params import FromQuery, URLEncodedBody
 from litestar.response import Redirect, Template
 
 from server.auth import passwords
@@ -22,7 +21,7 @@ from server.web.guards import page_any_user
 from server.web.render import page
 from shared.model import ADMINISTRATION, Role
 
-Form = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.URL_ENCODED)]
+Form = URLEncodedBody[dict[str, Any]]
 LOGIN_CSRF = "zh_login_csrf"
 
 
@@ -60,7 +59,7 @@ def home_links(roles: tuple[Role, ...]) -> list[tuple[str, str]]:
 
 class PagesController(Controller):
     @get("/login", sync_to_thread=False)
-    def login_form(self, request: Request, next: str | None = None) -> Template:
+    def login_form(self, request: Request, next: FromQuery[str | None] = None) -> Template:
         token = secrets.token_urlsafe(16)
         response = page(request, "login.html", login_csrf=token, next=_safe_next(next), login="")
         response.cookies.append(
