@@ -50,11 +50,10 @@ def log_in(client: TestClient, login: str, password: str = PASSWORD):
 @pytest.fixture
 def browser_as(web_config: ServerConfig) -> Iterator[Callable[[str | None], TestClient]]:
     """browser_as("parent") -> a TestClient logged in as that account (None: logged out)."""
-    app = create_app(web_config)
     clients: list[TestClient] = []
 
     def make(login: str | None) -> TestClient:
-        client = TestClient(app, base_url=BASE_URL)
+        client = TestClient(create_app(web_config), base_url=BASE_URL)  # one app per browser
         client.__enter__()
         clients.append(client)
         if login:
