@@ -189,7 +189,8 @@ def corrections(conn: sqlite3.Connection, journal_ids: list[str]) -> list[Correc
         "SELECT e.journal_id, e.id AS event_id, e.kind, e.author, e.hlc, e.reason, e.body, "
         "e.supersedes, (SELECT json_group_array(o.body) FROM json_each(e.supersedes) s "
         "JOIN events o ON o.id = s.value) AS old_bodies FROM events e "
-        f"WHERE e.journal_id IN ({marks_}) AND e.supersedes != '[]' AND e.kind != 'refusal' "
+        f"WHERE e.journal_id IN ({marks_}) AND (e.supersedes != '[]' OR e.reason != '') "
+        "AND e.kind != 'refusal' "
         "AND e.status != 'refused' ORDER BY e.hlc",
         journal_ids,
     )

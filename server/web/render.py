@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from pathlib import Path
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
@@ -16,6 +17,7 @@ from server.errors import _HTTP_MESSAGES_RU, AppError
 from shared.model import Role
 
 TEMPLATES = Path(__file__).parent / "templates"
+logger = logging.getLogger("zhurnal.web")
 
 ROLE_NAMES = {
     Role.TEACHER: "учитель",
@@ -79,4 +81,6 @@ def html_error(request: Request, exc: Exception) -> Response:
             message = f"Неверные данные в запросе: {exc.detail}"
     else:
         status, message = 500, _HTTP_MESSAGES_RU[500]
+    if status >= 500:
+        logger.error("page %s failed", request.url.path, exc_info=exc)
     return page(request, "error.html", status_code=status, message=message, status=status)
