@@ -214,43 +214,51 @@ def unsatisfactory(data: Dataset) -> Report:
     )
 
 
-def completeness(data: Dataset) -> Report:
+def completeness(conn: sqlite3.Connection, data: Dataset) -> Report:
     """Полнота и своевременность заполнения журнала по учителям."""
-    teachers = defaultdict(set)
-    for t in data.directory.teaching:
-        teachers[(t.class_id, t.subject_id)].add(t.teacher_id)
-    lesson_date = {(x.journal_id, x.lesson_id): x.date for x in data.lessons}
-    attended = {(a.journal_id, a.lesson_id) for a in data.attendance}
+    attended = consolidated.attended_lessons(conn, **data.span) if data.span else set()
     stats: dict[str, dict] = defaultdict(
-        lambda: {"lessons": 0, "no_topic": 0, "no_attendance": 0, "delays": []}
+        lambda: {
+            "lessons": 0,
+            "no_topic": 0,
+            "no_attendance": 0,
+            "entries": 0,
+            "days": 0,
+            "max": None,
+            "late": 0,
+        }
     )
     for x in data.lessons:
         s = stats[x.author]
         s["lessons"] += 1
         s["no_topic"] += not x.topic.strip()
         s["no_attendance"] += (x.journal_id, x.lesson_id) not in attended
-    entries = [(x.author, x.hlc, x.date) for x in data.lessons]
-    entries += [
-        (r.author, r.hlc, lesson_date[(r.journal_id, r.lesson_id)])
-        for r in [*data.marks, *data.attendance]
-        if (r.journal_id, r.lesson_id) in lesson_date
-    ]
-    for author, hlc, day in entries:
-        stats[author]["delays"].append((stamp_date(hlc) - dt.date.fromisoformat(day)).days)
+    delays = (
+        consolidated.entry_delays(conn, **data.span, late_after=LATE_ENTRY_DAYS)
+        if data.span
+        else []
+    )
+    for d in delays:
+        if d.journal_id not in data.journals:
+            continue
+        s = stats[d.author]
+        s["entries"] += d.entries
+        s["days"] += d.total_days
+        s["late"] += d.late
+        s["max"] = d.max_days if s["max"] is None else max(s["max"], d.max_days)
     rows = []
     for author in sorted(stats, key=data.staff_name):
         s = stats[author]
-        delays = s["delays"]
         rows.append(
             (
                 data.staff_name(author),
                 s["lessons"],
                 s["no_topic"],
                 s["no_attendance"],
-                len(delays),
-                round(sum(delays) / len(delays), 2) if delays else None,
-                max(delays) if delays else None,
-                sum(d > LATE_ENTRY_DAYS for d in delays),
+                s["entries"],
+                round(s["days"] / s["entries"], 2) if s["entries"] else None,
+                s["max"],
+                s["late"],
             )
         )
     return Report(
@@ -414,6 +422,8 @@ def _old_value(body: str, data: Dataset) -> str:
 
 
 def _in_closed_period(body, class_id, closed, periods, data: Dataset) -> bool:
+    if not any(c == class_id for c, _ in closed):
+        return False
     event = decode_event(body)
     period_id = getattr(event, "period_id", None)
     if period_id is not None:
@@ -527,7 +537,19 @@ REPORTS: dict[str, str] = {
 def build(conn: sqlite3.Connection, directory: Directory, name: str, filters: Filters) -> Report:
     if name not in REPORTS:
         raise KeyError(name)
-    data = load(conn, directory, filters)
+    needs = {
+        "results": {"lessons": False, "attendance": False},
+        "summary": {"lessons": False, "marks": False, "attendance": False},
+        "control": {"attendance": False},
+        "missed": {"lessons": False, "marks": False, "absences_only": True},
+        "unsatisfactory": {"lessons": False, "attendance": False},
+        "completeness": {"marks": False, "attendance": False},
+        "leaders": {"lessons": False, "attendance": False},
+        "forecast": {"lessons": False, "attendance": False},
+        "corrections": {"marks": False, "attendance": False},
+        "conflicts": {"lessons": False, "marks": False, "attendance": False},
+    }[name]
+    data = load(conn, directory, filters, **needs)
     match name:
         case "results":
             return results(data)
@@ -540,7 +562,7 @@ def build(conn: sqlite3.Connection, directory: Directory, name: str, filters: Fi
         case "unsatisfactory":
             return unsatisfactory(data)
         case "completeness":
-            return completeness(data)
+            return completeness(conn, data)
         case "leaders":
             return leaders_and_behind(data)
         case "forecast":

@@ -48,6 +48,7 @@ class Dataset:
     lessons: list[consolidated.LessonRow] = field(default_factory=list)
     marks: list[consolidated.MarkRow] = field(default_factory=list)
     attendance: list[consolidated.AttendanceRow] = field(default_factory=list)
+    span: dict = field(default_factory=dict)  # the query arguments the rows were read with
 
     def student_name(self, student_id: str) -> str:
         return self._students.get(student_id, student_id)
@@ -99,12 +100,14 @@ def load(
     lessons: bool = True,
     marks: bool = True,
     attendance: bool = True,
+    absences_only: bool = False,
 ) -> Dataset:
+    """Only the row kinds a report needs: a school year's attendance is most of the rows."""
     journals = select_journals(directory, filters)
     data = Dataset(directory=directory, filters=filters, journals=journals)
     if not journals:
         return data
-    span = {
+    data.span = span = {
         "year_id": directory.year.id,
         "date_from": filters.date_from.isoformat() if filters.date_from else None,
         "date_to": filters.date_to.isoformat() if filters.date_to else None,
@@ -116,6 +119,8 @@ def load(
         data.marks = [r for r in consolidated.marks(conn, **span) if r.journal_id in journals]
     if attendance:
         data.attendance = [
-            r for r in consolidated.attendance(conn, **span) if r.journal_id in journals
+            r
+            for r in consolidated.attendance(conn, **span, absences_only=absences_only)
+            if r.journal_id in journals
         ]
     return data

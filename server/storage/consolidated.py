@@ -7,7 +7,9 @@ import sqlite3
 import msgspec
 
 
-class PeriodMarkRow(msgspec.Struct, frozen=True, kw_only=True):
+class PeriodMarkRow(msgspec.Struct, frozen=True):
+    """Fields in the order of the SELECT that reads them."""
+
     class_id: str
     subject_id: str
     period_id: str
@@ -30,10 +32,12 @@ def period_marks(
     if class_id is not None:
         sql += " AND j.class_id = ?"
         params.append(class_id)
-    return [PeriodMarkRow(**dict(row)) for row in conn.execute(sql, params).fetchall()]
+    return [PeriodMarkRow(*row) for row in conn.execute(sql, params).fetchall()]
 
 
-class LessonRow(msgspec.Struct, frozen=True, kw_only=True):
+class LessonRow(msgspec.Struct, frozen=True):
+    """Fields in the order of the SELECT that reads them."""
+
     journal_id: str
     class_id: str
     subject_id: str
@@ -47,7 +51,9 @@ class LessonRow(msgspec.Struct, frozen=True, kw_only=True):
     hlc: str
 
 
-class MarkRow(msgspec.Struct, frozen=True, kw_only=True):
+class MarkRow(msgspec.Struct, frozen=True):
+    """Fields in the order of the SELECT that reads them."""
+
     journal_id: str
     class_id: str
     subject_id: str
@@ -63,7 +69,9 @@ class MarkRow(msgspec.Struct, frozen=True, kw_only=True):
     hlc: str
 
 
-class AttendanceRow(msgspec.Struct, frozen=True, kw_only=True):
+class AttendanceRow(msgspec.Struct, frozen=True):
+    """Fields in the order of the SELECT that reads them."""
+
     journal_id: str
     class_id: str
     subject_id: str
@@ -115,7 +123,7 @@ def lessons(
         f"JOIN journals j ON j.id = l.journal_id WHERE {where} ORDER BY l.date, l.slot",
         params,
     )
-    return [LessonRow(**dict(r)) for r in rows.fetchall()]
+    return [LessonRow(*r) for r in rows.fetchall()]
 
 
 def marks(
@@ -135,7 +143,7 @@ def marks(
         f"JOIN journals j ON j.id = m.journal_id WHERE {where} ORDER BY l.date, l.slot, m.slot",
         params,
     )
-    return [MarkRow(**dict(r)) for r in rows.fetchall()]
+    return [MarkRow(*r) for r in rows.fetchall()]
 
 
 def attendance(
@@ -146,8 +154,12 @@ def attendance(
     date_to: str | None = None,
     class_ids: list[str] | None = None,
     student_id: str | None = None,
+    absences_only: bool = False,
 ) -> list[AttendanceRow]:
+    """Attendance rows; `absences_only` skips «present» (most rows of a school year)."""
     where, params = _where(year_id, date_from, date_to, class_ids, student_id, "a")
+    if absences_only:
+        where += " AND a.code != 'present'"
     rows = conn.execute(
         "SELECT a.journal_id, j.class_id, j.subject_id, a.lesson_id, l.date, l.topic, "
         "a.student_id, a.code, a.author, a.hlc FROM attendance a "
@@ -155,7 +167,7 @@ def attendance(
         f"JOIN journals j ON j.id = a.journal_id WHERE {where} ORDER BY l.date, l.slot",
         params,
     )
-    return [AttendanceRow(**dict(r)) for r in rows.fetchall()]
+    return [AttendanceRow(*r) for r in rows.fetchall()]
 
 
 def student_period_marks(conn: sqlite3.Connection, student_id: str) -> list[PeriodMarkRow]:
@@ -165,7 +177,7 @@ def student_period_marks(conn: sqlite3.Connection, student_id: str) -> list[Peri
         "WHERE p.student_id = ?",
         (student_id,),
     )
-    return [PeriodMarkRow(**dict(r)) for r in rows.fetchall()]
+    return [PeriodMarkRow(*r) for r in rows.fetchall()]
 
 
 class CorrectionRow(msgspec.Struct, frozen=True, kw_only=True):
@@ -221,3 +233,69 @@ def refused_events(conn: sqlite3.Connection, journal_ids: list[str]) -> list[dic
         journal_ids,
     )
     return [dict(r) for r in rows.fetchall()]
+
+
+# an HLC stamp starts with 13 digits of wall milliseconds; its day in UTC+3, as days since 1970
+_STAMP_DAY = "CAST((CAST(substr({0}.hlc, 1, 13) AS INTEGER) / 1000 + 10800) / 86400 AS INTEGER)"
+_LESSON_DAY = "CAST(julianday(l.date) - 2440587.5 AS INTEGER)"
+
+
+class DelayRow(msgspec.Struct, frozen=True):
+    journal_id: str
+    author: str
+    entries: int
+    total_days: int
+    max_days: int
+    late: int  # entries made more than `late_after` days after the lesson
+
+
+def entry_delays(
+    conn: sqlite3.Connection,
+    *,
+    year_id: str,
+    late_after: int,
+    date_from: str | None = None,
+    date_to: str | None = None,
+    class_ids: list[str] | None = None,
+) -> list[DelayRow]:
+    """Per journal and author: how many days after the lesson its entries were made."""
+    where, params = _where(year_id, date_from, date_to, class_ids)
+    parts = []
+    for table, alias in (("lessons", "l"), ("marks", "m"), ("attendance", "a")):
+        join = (
+            ""
+            if table == "lessons"
+            else f"JOIN lessons l ON l.journal_id = {alias}.journal_id "
+            f"AND l.lesson_id = {alias}.lesson_id "
+        )
+        parts.append(
+            f"SELECT {alias}.journal_id AS journal_id, {alias}.author AS author, "
+            f"{_STAMP_DAY.format(alias)} - {_LESSON_DAY} AS delay FROM {table} {alias} {join}"
+            f"JOIN journals j ON j.id = {alias}.journal_id WHERE {where}"
+        )
+    rows = conn.execute(
+        "SELECT journal_id, author, count(*), sum(delay), max(delay), "
+        f"sum(delay > {int(late_after)}) FROM ({' UNION ALL '.join(parts)}) "
+        "GROUP BY journal_id, author",
+        params * 3,
+    )
+    return [DelayRow(*r) for r in rows.fetchall()]
+
+
+def attended_lessons(
+    conn: sqlite3.Connection,
+    *,
+    year_id: str,
+    date_from: str | None = None,
+    date_to: str | None = None,
+    class_ids: list[str] | None = None,
+) -> set[tuple[str, str]]:
+    """Lessons with at least one attendance entry (journal id, lesson id)."""
+    where, params = _where(year_id, date_from, date_to, class_ids)
+    rows = conn.execute(
+        "SELECT DISTINCT a.journal_id, a.lesson_id FROM attendance a "
+        "JOIN lessons l ON l.journal_id = a.journal_id AND l.lesson_id = a.lesson_id "
+        f"JOIN journals j ON j.id = a.journal_id WHERE {where}",
+        params,
+    )
+    return {(r[0], r[1]) for r in rows.fetchall()}

@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from server.storage.db import connect
 from tests.factories import CLASS_5, CLASS_6
+from tests.server.web.conftest import csrf_of
 
 # login -> what a person is: parent (p-1, child s-1), pupil (s-1), math (class teacher of 5),
 # rus (class teacher of 6), deputy, director, records officer, system administrator
 EVERYONE = ("parent", "pupil", "math", "rus", "deputy", "director", "records", "admin")
 PAGES: dict[str, set[str]] = {
+    "/diary": {"parent", "pupil"},
     "/diary/s-1?week=2026-09-07": {"parent", "pupil"},
     f"/classes/{CLASS_5}": {"math", "deputy", "director"},
     f"/classes/{CLASS_6}": {"rus", "deputy", "director"},
@@ -26,6 +30,22 @@ PAGES: dict[str, set[str]] = {
     "/": set(EVERYONE),
     "/password": set(EVERYONE),
 }
+# POST routes: (path, form, allowed logins); the form is completed with the session's token
+POSTS: dict[str, tuple[dict, set[str]]] = {
+    "/diary/s-1/read?week=2026-09-07": ({}, {"parent"}),
+    f"/classes/{CLASS_5}/consent": (
+        {"parent_id": "p-1", "status": "given"},
+        {"math", "deputy", "director"},
+    ),
+    f"/classes/{CLASS_5}/read": (
+        {"parent_id": "p-1", "student_id": "s-1"},
+        {"math", "deputy", "director"},
+    ),
+    "/periods/close": ({"class_id": CLASS_5, "period_id": "2026-2027-q1"}, {"deputy"}),
+    "/password": ({"old": "x", "new": "y", "again": "y"}, set(EVERYONE)),
+    "/logout": ({}, set(EVERYONE)),
+}
+PUBLIC = {("GET", "/login"), ("POST", "/login")}
 CASES = [(path, login, login in allowed) for path, allowed in PAGES.items() for login in EVERYONE]
 
 
@@ -79,3 +99,38 @@ def test_post_without_the_session_csrf_token_is_refused(browser_as, web_config):
 
 def test_device_token_api_still_needs_its_token(browser_as):
     assert browser_as("deputy").get("/api/v1/me").status_code == 401
+
+
+def test_every_page_route_has_a_row(browser_as):
+    app = browser_as(None).app
+    served = {
+        (method, route.path)
+        for route in app.routes
+        for method in getattr(route, "methods", ())
+        if method not in ("OPTIONS", "HEAD") and not route.path.startswith(("/api", "/schema"))
+    }
+    covered = set(PUBLIC)
+    rows = [("GET", p) for p in PAGES] + [("POST", p) for p in POSTS]
+    for method, path in rows:
+        bare = path.split("?")[0]
+        for route_method, route_path in served:
+            pattern = "^" + re.sub(r"\{[^}]+\}", "[^/]+", route_path) + "$"
+            if re.match(pattern, bare) and route_method == method:
+                covered.add((route_method, route_path))
+    assert served - covered == set(), "page routes without a row in the web role matrix"
+
+
+POST_CASES = [
+    (p, login, login in allowed) for p, (_, allowed) in POSTS.items() for login in EVERYONE
+]
+
+
+@pytest.mark.parametrize(("path", "login", "allowed"), POST_CASES)
+def test_form_admits_exactly_its_roles(browser_as, path, login, allowed):
+    client = browser_as(login)
+    form = POSTS[path][0] | {"csrf": csrf_of(client.get("/").text)}
+    response = client.post(path, data=form, follow_redirects=False)
+    if allowed:
+        assert response.status_code in (200, 303, 401), response.text  # 401: wrong old password
+    else:
+        assert response.status_code == 403, response.text
