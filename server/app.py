@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from litestar import Litestar, get
+from litestar import Litestar, Router, get
 from litestar.datastructures import State
 from litestar.di import Provide
 from litestar.exceptions import HTTPException
@@ -18,6 +18,9 @@ from server.errors import AppError, app_error_handler, http_error_handler
 from server.storage.db import connect, create_schema
 from server.sync.controller import SyncController
 from server.sync.documents import DocumentCache
+from server.web.render import html_error, template_config
+from server.web.routes import WEB_HANDLERS
+from server.web.session import LoginRateLimit
 
 
 @get("/api/v1/health", exclude_from_auth=True)
@@ -33,8 +36,17 @@ def create_app(config: ServerConfig | None = None) -> Litestar:
     finally:
         conn.close()
     auth = DefineMiddleware(DeviceTokenMiddleware, exclude=["/schema", "/api/v1/health"])
+    # Pages for people: a session cookie instead of a device token, HTML errors instead of JSON.
+    web = Router(
+        path="/",
+        route_handlers=WEB_HANDLERS,
+        opt={"exclude_from_auth": True},
+        exception_handlers={AppError: html_error, HTTPException: html_error},
+        include_in_schema=False,
+    )
     return Litestar(
-        route_handlers=[health, AuthController, DirectoryController, SyncController],
+        route_handlers=[health, AuthController, DirectoryController, SyncController, web],
+        template_config=template_config(),
         dependencies={
             "db": Provide(provide_db),
             "config": Provide(provide_config, sync_to_thread=False),
@@ -43,6 +55,9 @@ def create_app(config: ServerConfig | None = None) -> Litestar:
         middleware=[auth],
         exception_handlers={AppError: app_error_handler, HTTPException: http_error_handler},
         openapi_config=OpenAPIConfig(title="Журнал", version="0.1.0", path="/schema"),
-        # one cache of journal documents per server process (see server/sync/documents.py)
-        state=State({"config": config, "documents": DocumentCache()}),
+        # per server process: the journal documents (server/sync/documents.py) and the web
+        # login rate limit
+        state=State(
+            {"config": config, "documents": DocumentCache(), "login_limit": LoginRateLimit()}
+        ),
     )

@@ -33,6 +33,7 @@ class Role(StrEnum):
     SYSADMIN = "sysadmin"  # технический специалист
     PARENT = "parent"  # родитель (законный представитель)
     STUDENT = "student"  # обучающийся
+    DISTRICT = "district"  # специалист районного управления образования: только сводные цифры
 
 
 ADMINISTRATION = frozenset({Role.DEPUTY, Role.DIRECTOR})

@@ -56,6 +56,9 @@ class JournalContext:
     periods: tuple[Period, ...]
     memberships: tuple[Membership, ...]  # of this journal's class
     writers: frozenset[str]  # staff who may write: its teachers and the administration
+    # periods the deputy director has closed for this class (known to the server; a client
+    # that does not know them learns of a closure from the server's refusal)
+    closed_periods: frozenset[str] = frozenset()
 
     @classmethod
     def from_directory(cls, directory: Directory, journal: JournalInfo) -> JournalContext:
@@ -276,6 +279,41 @@ def late_correction_has_reason(event, state, ctx):
     return None
 
 
+def closed_period_change_has_reason(event, state, ctx):
+    """000 §5.3: once a period is closed for the class, changing its marks needs a reason.
+
+    Such a change is controlled by the deputy director: it is flagged in the correction log."""
+    if not ctx.closed_periods or event.reason.strip():
+        return None
+    targets = [event]
+    if isinstance(event, Retracted):
+        targets = [state.events[t] for t in event.supersedes if t in state.events]
+    for target in targets:
+        period = None
+        if isinstance(target, PeriodMarkGiven):
+            period = ctx.period(target.period_id)
+        elif isinstance(target, MarkGiven):
+            lesson = state.lesson(target.lesson_id)
+            period = next(
+                (
+                    p
+                    for p in ctx.periods
+                    if p.id in ctx.closed_periods
+                    and lesson is not None
+                    and p.starts <= lesson.date <= p.ends
+                ),
+                None,
+            )
+        if period is not None and period.id in ctx.closed_periods:
+            return _violation(
+                "closed_period_change_has_reason",
+                f"Период «{period.name}» закрыт заместителем директора: изменение отметок "
+                "за него требует указать причину (000 §5.3).",
+                event,
+            )
+    return None
+
+
 RULES: tuple[Rule, ...] = (
     author_may_write,
     mark_on_five_point_scale,
@@ -288,6 +326,7 @@ RULES: tuple[Rule, ...] = (
     period_mark_after_last_lesson,
     correction_targets_its_cell,
     late_correction_has_reason,
+    closed_period_change_has_reason,
 )
 
 

@@ -58,10 +58,12 @@ def create_account(
         )
 
 
-def login(
-    conn: sqlite3.Connection, config: ServerConfig, *, login: str, password: str, device_name: str
-) -> DeviceToken:
-    """Check the password and register a new device with a fresh token."""
+def check_credentials(
+    conn: sqlite3.Connection, config: ServerConfig, *, login: str, password: str
+) -> accounts.AccountRow:
+    """The account if the password is right; counts failures and locks after too many.
+
+    Shared by device login (API) and the web login, so both lock the same account."""
     now = time.time()
     account = accounts.get_account(conn, login)
     if account is not None and account.locked_until > now:
@@ -79,13 +81,35 @@ def login(
             with transaction(conn):
                 accounts.record_login_failure(conn, login, lock)
         raise Unauthorized("Неверный логин или пароль.")
-    token = secrets.token_urlsafe(32)
-    device_id = f"d-{secrets.token_hex(6)}"
     rehash = (
         passwords.hash_password(password) if passwords.needs_rehash(account.password_hash) else None
     )
     with transaction(conn):
         accounts.record_login_success(conn, login, rehash)
+    return account
+
+
+def principal_for_account(
+    conn: sqlite3.Connection, account: accounts.AccountRow, device_id: str
+) -> Principal:
+    return Principal(
+        login=account.login,
+        role=account.role,
+        roles=_roles(conn, account),
+        person_id=account.person_id,
+        device_id=device_id,
+    )
+
+
+def login(
+    conn: sqlite3.Connection, config: ServerConfig, *, login: str, password: str, device_name: str
+) -> DeviceToken:
+    """Check the password and register a new device with a fresh token."""
+    now = time.time()
+    account = check_credentials(conn, config, login=login, password=password)
+    token = secrets.token_urlsafe(32)
+    device_id = f"d-{secrets.token_hex(6)}"
+    with transaction(conn):
         accounts.add_device(
             conn,
             device_id=device_id,

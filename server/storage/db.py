@@ -112,6 +112,29 @@ CREATE TABLE IF NOT EXISTS quarantine (
     id INTEGER PRIMARY KEY AUTOINCREMENT, received_at REAL NOT NULL, device_id TEXT,
     login TEXT, journal_id TEXT, rule TEXT NOT NULL, message_ru TEXT NOT NULL,
     event_ids TEXT NOT NULL DEFAULT '[]', body BLOB);
+CREATE INDEX IF NOT EXISTS attendance_student ON attendance(student_id);
+CREATE INDEX IF NOT EXISTS lessons_date ON lessons(journal_id, date);
+
+-- people on the web: sessions (only the cookie's hash is kept), consents, acknowledgements
+CREATE TABLE IF NOT EXISTS web_sessions (
+    id_hash TEXT PRIMARY KEY, login TEXT NOT NULL REFERENCES accounts(login),
+    csrf TEXT NOT NULL, created_at REAL NOT NULL, last_seen REAL NOT NULL);
+CREATE TABLE IF NOT EXISTS consents (
+    parent_id TEXT PRIMARY KEY REFERENCES parents(id), status TEXT NOT NULL,
+    recorded_by TEXT NOT NULL, recorded_at REAL NOT NULL, note TEXT NOT NULL DEFAULT '');
+CREATE TABLE IF NOT EXISTS acknowledgements (
+    parent_id TEXT NOT NULL, student_id TEXT NOT NULL, week TEXT NOT NULL, at REAL NOT NULL,
+    PRIMARY KEY (parent_id, student_id, week));
+-- every view of a pupil's personal data by staff, and every refused attempt
+CREATE TABLE IF NOT EXISTS audit_log (
+    id INTEGER PRIMARY KEY AUTOINCREMENT, at REAL NOT NULL, login TEXT NOT NULL,
+    role TEXT NOT NULL, action TEXT NOT NULL, student_id TEXT, class_id TEXT,
+    detail TEXT NOT NULL DEFAULT '', outcome TEXT NOT NULL DEFAULT 'allowed');
+CREATE INDEX IF NOT EXISTS audit_log_at ON audit_log(at);
+-- a closed period: later changes of its marks need a reason and are flagged
+CREATE TABLE IF NOT EXISTS period_closures (
+    class_id TEXT NOT NULL, period_id TEXT NOT NULL, closed_by TEXT NOT NULL,
+    closed_at REAL NOT NULL, PRIMARY KEY (class_id, period_id));
 """
 
 

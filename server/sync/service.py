@@ -10,6 +10,7 @@ refused whole and quarantined; the sender rebuilds on the server's state.
 
 from __future__ import annotations
 
+import dataclasses
 import secrets
 import sqlite3
 import time
@@ -22,6 +23,7 @@ from server.auth.principal import Principal
 from server.config import ServerConfig
 from server.storage import directory as directory_storage
 from server.storage import journals as storage
+from server.storage import web as web_storage
 from server.storage.db import get_meta, set_meta, transaction
 from server.sync.documents import DocumentCache
 from shared.hlc import Clock
@@ -249,6 +251,9 @@ class SyncService:
                 tuple(e.id for e in added),
             )
         ctx = JournalContext.from_directory(self.directory, journal)
+        closed = web_storage.closures(self.conn, journal.class_id)
+        if closed:
+            ctx = dataclasses.replace(ctx, closed_periods=frozenset(c["period_id"] for c in closed))
         violations = check_new_events(before, added, ctx)
         refusals = self._refusals(violations, added)
         if refusals:

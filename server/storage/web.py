@@ -1,0 +1,167 @@
+"""The SQL behind the web pages: sessions, consents, acknowledgements, audit, closed periods."""
+
+from __future__ import annotations
+
+import sqlite3
+
+import msgspec
+
+
+class SessionRow(msgspec.Struct, frozen=True, kw_only=True):
+    id_hash: str
+    login: str
+    csrf: str
+    created_at: float
+    last_seen: float
+
+
+def add_session(conn: sqlite3.Connection, id_hash: str, login: str, csrf: str, now: float) -> None:
+    conn.execute(
+        "INSERT INTO web_sessions (id_hash, login, csrf, created_at, last_seen) "
+        "VALUES (?, ?, ?, ?, ?)",
+        (id_hash, login, csrf, now, now),
+    )
+
+
+def get_session(conn: sqlite3.Connection, id_hash: str) -> SessionRow | None:
+    row = conn.execute("SELECT * FROM web_sessions WHERE id_hash = ?", (id_hash,)).fetchone()
+    return SessionRow(**dict(row)) if row else None
+
+
+def touch_session(conn: sqlite3.Connection, id_hash: str, now: float) -> None:
+    conn.execute("UPDATE web_sessions SET last_seen = ? WHERE id_hash = ?", (now, id_hash))
+
+
+def drop_session(conn: sqlite3.Connection, id_hash: str) -> None:
+    conn.execute("DELETE FROM web_sessions WHERE id_hash = ?", (id_hash,))
+
+
+def drop_sessions_of(conn: sqlite3.Connection, login: str, keep: str = "") -> None:
+    conn.execute("DELETE FROM web_sessions WHERE login = ? AND id_hash != ?", (login, keep))
+
+
+def set_password_hash(conn: sqlite3.Connection, login: str, password_hash: str) -> None:
+    conn.execute("UPDATE accounts SET password_hash = ? WHERE login = ?", (password_hash, login))
+
+
+# --------------------------------------------------------------------------- consents
+
+
+class ConsentRow(msgspec.Struct, frozen=True, kw_only=True):
+    parent_id: str
+    status: str  # "given" | "refused"
+    recorded_by: str
+    recorded_at: float
+    note: str
+
+
+def consents(conn: sqlite3.Connection, parent_ids: list[str]) -> dict[str, ConsentRow]:
+    if not parent_ids:
+        return {}
+    marks = ",".join("?" * len(parent_ids))
+    rows = conn.execute(f"SELECT * FROM consents WHERE parent_id IN ({marks})", parent_ids)
+    return {r["parent_id"]: ConsentRow(**dict(r)) for r in rows.fetchall()}
+
+
+def set_consent(
+    conn: sqlite3.Connection, parent_id: str, status: str, recorded_by: str, now: float, note: str
+) -> None:
+    conn.execute(
+        "INSERT INTO consents (parent_id, status, recorded_by, recorded_at, note) "
+        "VALUES (?, ?, ?, ?, ?) ON CONFLICT(parent_id) DO UPDATE SET status = excluded.status, "
+        "recorded_by = excluded.recorded_by, recorded_at = excluded.recorded_at, "
+        "note = excluded.note",
+        (parent_id, status, recorded_by, now, note),
+    )
+
+
+def parents_of(conn: sqlite3.Connection, student_ids: list[str]) -> list[dict]:
+    if not student_ids:
+        return []
+    marks = ",".join("?" * len(student_ids))
+    rows = conn.execute(
+        "SELECT l.student_id, p.id, p.last_name, p.first_name, p.patronymic FROM parent_links l "
+        f"JOIN parents p ON p.id = l.parent_id WHERE l.student_id IN ({marks}) "
+        "ORDER BY p.last_name, p.first_name",
+        student_ids,
+    )
+    return [dict(r) for r in rows.fetchall()]
+
+
+def children_of(conn: sqlite3.Connection, parent_id: str) -> list[str]:
+    rows = conn.execute("SELECT student_id FROM parent_links WHERE parent_id = ?", (parent_id,))
+    return [r["student_id"] for r in rows.fetchall()]
+
+
+# --------------------------------------------------------------------------- acknowledgements
+
+
+def acknowledge(
+    conn: sqlite3.Connection, parent_id: str, student_id: str, week: str, now: float
+) -> None:
+    conn.execute(
+        "INSERT OR IGNORE INTO acknowledgements (parent_id, student_id, week, at) "
+        "VALUES (?, ?, ?, ?)",
+        (parent_id, student_id, week, now),
+    )
+
+
+def acknowledgements(
+    conn: sqlite3.Connection, student_ids: list[str], week: str
+) -> dict[tuple[str, str], float]:
+    """(parent id, student id) -> when that parent confirmed reading that week."""
+    if not student_ids:
+        return {}
+    marks = ",".join("?" * len(student_ids))
+    rows = conn.execute(
+        "SELECT parent_id, student_id, at FROM acknowledgements "
+        f"WHERE week = ? AND student_id IN ({marks})",
+        [week, *student_ids],
+    )
+    return {(r["parent_id"], r["student_id"]): r["at"] for r in rows.fetchall()}
+
+
+# --------------------------------------------------------------------------- audit
+
+
+def audit(
+    conn: sqlite3.Connection,
+    *,
+    now: float,
+    login: str,
+    role: str,
+    action: str,
+    student_id: str | None = None,
+    class_id: str | None = None,
+    detail: str = "",
+    outcome: str = "allowed",
+) -> None:
+    conn.execute(
+        "INSERT INTO audit_log (at, login, role, action, student_id, class_id, detail, outcome) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        (now, login, role, action, student_id, class_id, detail, outcome),
+    )
+
+
+def audit_entries(conn: sqlite3.Connection, limit: int = 500) -> list[dict]:
+    rows = conn.execute("SELECT * FROM audit_log ORDER BY id DESC LIMIT ?", (limit,))
+    return [dict(r) for r in rows.fetchall()]
+
+
+# --------------------------------------------------------------------------- closed periods
+
+
+def close_period(
+    conn: sqlite3.Connection, class_id: str, period_id: str, closed_by: str, now: float
+) -> None:
+    conn.execute(
+        "INSERT OR IGNORE INTO period_closures (class_id, period_id, closed_by, closed_at) "
+        "VALUES (?, ?, ?, ?)",
+        (class_id, period_id, closed_by, now),
+    )
+
+
+def closures(conn: sqlite3.Connection, class_id: str | None = None) -> list[dict]:
+    sql = "SELECT * FROM period_closures"
+    rows = conn.execute(sql + " WHERE class_id = ?", (class_id,)) if class_id else conn.execute(sql)
+    return [dict(r) for r in rows.fetchall()]

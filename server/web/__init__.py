@@ -1,0 +1,1 @@
+"""Server-rendered pages for people: login, diaries, class views, reports (Russian, no JS)."""

@@ -1,0 +1,160 @@
+"""The diary of one pupil: a week of lessons, period marks and the year's marks as a chart."""
+
+from __future__ import annotations
+
+import datetime as dt
+import sqlite3
+from dataclasses import dataclass, field
+
+from server.storage import consolidated
+from server.web.people import student_classes, week_start
+from server.web.svg import marks_chart
+from shared.model import ATTENDANCE_LETTERS, AttendanceCode, Directory, PeriodKind, Student
+
+WEEKDAYS = ("Понедельник", "Вторник", "Среда", "Четверг", "Пятница", "Суббота", "Воскресенье")
+WORK_KINDS = {
+    "regular": "",
+    "control": "контрольная работа",
+    "practical": "практическая работа",
+    "laboratory": "лабораторная работа",
+    "independent": "самостоятельная работа",
+}
+ABSENCES = {
+    "absent": "н — отсутствовал",
+    "ill": "б — болел (есть справка)",
+    "excused": "у — уважительная причина",
+    "late": "о — опоздал",
+}
+
+
+@dataclass
+class DiaryLesson:
+    subject: str
+    slot: int
+    topic: str
+    homework: str
+    work_kind: str
+    marks: list[str] = field(default_factory=list)
+    absence: str = ""
+
+
+@dataclass
+class DiaryDay:
+    date: dt.date
+    weekday: str
+    lessons: list[DiaryLesson]
+
+
+@dataclass
+class Diary:
+    student: Student
+    class_name: str
+    week: dt.date
+    days: list[DiaryDay]
+    periods: list[str]  # column names of the period marks table
+    period_marks: list[tuple[str, list[str]]]  # (subject, marks per period column)
+    chart_svg: str
+
+    @property
+    def previous_week(self) -> dt.date:
+        return self.week - dt.timedelta(days=7)
+
+    @property
+    def next_week(self) -> dt.date:
+        return self.week + dt.timedelta(days=7)
+
+
+def build_diary(
+    conn: sqlite3.Connection, directory: Directory, student: Student, week: dt.date
+) -> Diary:
+    week = week_start(week)
+    sunday = week + dt.timedelta(days=6)
+    class_ids = student_classes(directory, student.id)
+    subjects = {s.id: s.name for s in directory.subjects}
+    year = directory.year.id
+    lessons = consolidated.lessons(
+        conn,
+        year_id=year,
+        date_from=week.isoformat(),
+        date_to=sunday.isoformat(),
+        class_ids=class_ids,
+    )
+    memberships = [m for m in directory.memberships if m.student_id == student.id]
+    lessons = [
+        lesson
+        for lesson in lessons
+        if any(
+            m.class_id == lesson.class_id and m.covers(dt.date.fromisoformat(lesson.date))
+            for m in memberships
+        )
+    ]
+    year_marks = consolidated.marks(conn, year_id=year, student_id=student.id)
+    absences = consolidated.attendance(
+        conn,
+        year_id=year,
+        date_from=week.isoformat(),
+        date_to=sunday.isoformat(),
+        student_id=student.id,
+    )
+    by_lesson: dict[tuple[str, str], DiaryLesson] = {}
+    days: dict[dt.date, list[DiaryLesson]] = {}
+    for lesson in lessons:
+        item = DiaryLesson(
+            subject=subjects.get(lesson.subject_id, lesson.subject_id),
+            slot=lesson.slot,
+            topic=lesson.topic,
+            homework=lesson.homework,
+            work_kind=WORK_KINDS.get(lesson.work_kind, ""),
+        )
+        by_lesson[(lesson.journal_id, lesson.lesson_id)] = item
+        days.setdefault(dt.date.fromisoformat(lesson.date), []).append(item)
+    for mark in year_marks:
+        item = by_lesson.get((mark.journal_id, mark.lesson_id))
+        if item is not None:
+            kind = WORK_KINDS.get(mark.work_kind, "")
+            item.marks.append(f"{mark.value} ({kind})" if kind else str(mark.value))
+    for row in absences:
+        item = by_lesson.get((row.journal_id, row.lesson_id))
+        if item is not None and row.code != AttendanceCode.PRESENT.value:
+            item.absence = ABSENCES.get(row.code, ATTENDANCE_LETTERS.get(row.code, row.code))
+    week_days = [
+        DiaryDay(date=day, weekday=WEEKDAYS[day.weekday()], lessons=days[day])
+        for day in sorted(days)
+    ]
+    # period marks: quarters/halves the pupil has, then the year
+    own = consolidated.student_period_marks(conn, student.id)
+    periods = [p for p in directory.periods if p.year_id == year]
+    used = {m.period_id for m in own}
+    columns = [p for p in periods if p.kind != PeriodKind.YEAR and p.id in used] or [
+        p for p in periods if p.kind == PeriodKind.QUARTER
+    ]
+    columns += [p for p in periods if p.kind == PeriodKind.YEAR]
+    table: dict[str, dict[str, int]] = {}
+    for m in own:
+        table.setdefault(m.subject_id, {})[m.period_id] = m.value
+    chart_points: dict[str, list[tuple[dt.date, int]]] = {}
+    for mark in year_marks:
+        chart_points.setdefault(mark.subject_id, []).append(
+            (dt.date.fromisoformat(mark.date), mark.value)
+        )
+    subject_ids = sorted(set(table) | set(chart_points), key=lambda s: subjects.get(s, s))
+    class_name = next(
+        (c.name for c in directory.classes if class_ids and c.id == class_ids[-1]), ""
+    )
+    return Diary(
+        student=student,
+        class_name=class_name,
+        week=week,
+        days=week_days,
+        periods=[p.name for p in columns],
+        period_marks=[
+            (subjects.get(s, s), [str(table.get(s, {}).get(p.id, "")) for p in columns])
+            for s in subject_ids
+            if s in table
+        ],
+        chart_svg=marks_chart(
+            [(subjects.get(s, s), chart_points[s]) for s in subject_ids if s in chart_points],
+            directory.year.starts,
+            directory.year.ends,
+        ),
+    )

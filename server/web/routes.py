@@ -1,0 +1,8 @@
+"""Every page controller, in one list for the app factory."""
+
+from server.web.admin import AdminController
+from server.web.classes import ClassController
+from server.web.family import DiaryController
+from server.web.pages import PagesController
+
+WEB_HANDLERS = [PagesController, DiaryController, ClassController, AdminController]

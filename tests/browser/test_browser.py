@@ -1,0 +1,111 @@
+"""Real browser (headless Debian chromium via Playwright) against a real uvicorn server.
+
+Screenshots of every page go to test-artifacts/browser/ (gitignored)."""
+
+from __future__ import annotations
+
+import shutil
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import uvicorn
+
+from server.app import create_app
+from server.config import ServerConfig
+from tests.factories import CLASS_5, PASSWORD
+
+CHROMIUM = shutil.which("chromium")
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "browser"
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(CHROMIUM is None, reason="chromium missing: ./scripts/install.sh --dev"),
+]
+
+
+@pytest.fixture
+def base_url(web_config: ServerConfig) -> Iterator[str]:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    server = uvicorn.Server(
+        uvicorn.Config(create_app(web_config), host="127.0.0.1", port=port, log_level="warning")
+    )
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not server.started and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert server.started
+    yield f"http://127.0.0.1:{port}"
+    server.should_exit = True
+    thread.join(timeout=10)
+
+
+@pytest.fixture
+def browser() -> Iterator:
+    from playwright.sync_api import sync_playwright
+
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    with sync_playwright() as p:
+        instance = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=["--no-sandbox"])
+        yield instance
+        instance.close()
+
+
+def log_in(browser, base_url: str, login: str):
+    page = browser.new_page(viewport={"width": 390, "height": 844})  # a phone
+    page.goto(f"{base_url}/login")
+    page.fill("input[name=login]", login)
+    page.fill("input[name=password]", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_load_state()
+    return page
+
+
+def test_parent_sees_the_diary_acknowledges_and_cannot_open_another_child(browser, base_url):
+    page = log_in(browser, base_url, "parent")
+    page.goto(f"{base_url}/diary/s-1?week=2026-09-14")
+    assert "Дневник: Алексеев Артём" in page.content()
+    assert page.locator("text=Сложение").count() == 1
+    page.screenshot(path=str(ARTIFACTS / "diary.png"), full_page=True)
+    page.click("text=С дневником за неделю ознакомлен(а)")
+    page.wait_for_load_state()
+    assert "Вы ознакомились с дневником за эту неделю" in page.content()
+    page.screenshot(path=str(ARTIFACTS / "diary-acknowledged.png"), full_page=True)
+    response = page.goto(f"{base_url}/diary/s-2")
+    assert response.status == 403
+    assert "только дневник своего ребёнка" in page.content()
+    page.screenshot(path=str(ARTIFACTS / "other-child-refused.png"), full_page=True)
+
+
+def test_class_teacher_finds_no_edit_control(browser, base_url):
+    page = log_in(browser, base_url, "math")
+    page.goto(f"{base_url}/classes/{CLASS_5}?period=2026-2027-q1")
+    assert "Только просмотр" in page.content()
+    page.screenshot(path=str(ARTIFACTS / "class-view.png"), full_page=True)
+    # the marks grid holds text only: no input, select or button inside any journal table
+    grids = page.locator("h2:has-text('Математика') + div table")
+    assert grids.count() == 1
+    assert grids.locator("input, select, textarea, button").count() == 0
+    assert page.locator("[contenteditable]").count() == 0
+
+
+def test_deputy_downloads_a_report_pdf(browser, base_url):
+    from io import BytesIO
+
+    from pypdf import PdfReader
+
+    page = log_in(browser, base_url, "deputy")
+    page.goto(f"{base_url}/reports/control?date_from=2026-09-01&date_to=2026-10-24")
+    page.screenshot(path=str(ARTIFACTS / "report.png"), full_page=True)
+    href = page.locator("#download-pdf").get_attribute("href")
+    assert href.endswith("format=pdf")
+    response = page.request.get(page.url.split("?")[0] + href)
+    assert response.headers["content-type"] == "application/pdf"
+    text = "\n".join(p.extract_text() for p in PdfReader(BytesIO(response.body())).pages)
+    assert "Результаты контрольных работ" in text and "Контрольная работа № 1" in text
+    (ARTIFACTS / "control.pdf").write_bytes(response.body())

@@ -1,0 +1,66 @@
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from litestar.testing import TestClient
+
+from server.app import create_app
+from server.config import ServerConfig
+from server.storage import web as web_storage
+from server.storage.db import connect, transaction
+from tests.factories import PASSWORD
+from tests.reports_school import database_copy
+
+BASE_URL = "http://testserver.local"
+
+
+@pytest.fixture(scope="session")
+def web_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("web-template")
+
+
+@pytest.fixture
+def web_config(web_template: Path, tmp_path: Path) -> ServerConfig:
+    """The fixture school with its autumn; the parent p-1 has signed the consent."""
+    config = database_copy(web_template, tmp_path / "web.sqlite")
+    conn = connect(config.database)
+    with transaction(conn):
+        web_storage.set_consent(conn, "p-1", "given", "math", time.time(), "")
+    conn.close()
+    return config
+
+
+def csrf_of(html: str) -> str:
+    return re.search(r'name="csrf" value="([^"]+)"', html).group(1)
+
+
+def log_in(client: TestClient, login: str, password: str = PASSWORD):
+    form = client.get("/login")
+    return client.post(
+        "/login",
+        data={"login": login, "password": password, "csrf": csrf_of(form.text), "next": "/"},
+        follow_redirects=False,
+    )
+
+
+@pytest.fixture
+def browser_as(web_config: ServerConfig) -> Iterator[Callable[[str | None], TestClient]]:
+    """browser_as("parent") -> a TestClient logged in as that account (None: logged out)."""
+    clients: list[TestClient] = []
+
+    def make(login: str | None) -> TestClient:
+        client = TestClient(create_app(web_config), base_url=BASE_URL)  # one app per browser
+        client.__enter__()
+        clients.append(client)
+        if login:
+            response = log_in(client, login)
+            assert response.status_code == 303, response.text
+        return client
+
+    yield make
+    for client in clients:
+        client.__exit__(None, None, None)

@@ -1,0 +1,136 @@
+"""Route by route: every page refuses every role that must not see it."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from server.storage.db import connect
+from tests.factories import CLASS_5, CLASS_6
+from tests.server.web.conftest import csrf_of
+
+# login -> what a person is: parent (p-1, child s-1), pupil (s-1), math (class teacher of 5),
+# rus (class teacher of 6), deputy, director, records officer, system administrator
+EVERYONE = ("parent", "pupil", "math", "rus", "deputy", "director", "records", "admin")
+PAGES: dict[str, set[str]] = {
+    "/diary": {"parent", "pupil"},
+    "/diary/s-1?week=2026-09-07": {"parent", "pupil"},
+    f"/classes/{CLASS_5}": {"math", "deputy", "director"},
+    f"/classes/{CLASS_6}": {"rus", "deputy", "director"},
+    f"/classes/{CLASS_5}/extract/s-1?period=2026-2027-q1": {"math", "deputy", "director"},
+    "/classes": {"math", "rus", "deputy", "director"},
+    "/reports": {"deputy", "director"},
+    "/reports/results": {"deputy", "director"},
+    "/reports/corrections?format=csv": {"deputy", "director"},
+    "/reports/summary?class_id=2026-2027-5&format=pdf": {"deputy", "director"},
+    "/periods": {"deputy"},
+    "/district": {"deputy", "director"},
+    "/audit": {"director", "records"},
+    "/": set(EVERYONE),
+    "/password": set(EVERYONE),
+}
+# POST routes: (path, form, allowed logins); the form is completed with the session's token
+POSTS: dict[str, tuple[dict, set[str]]] = {
+    "/diary/s-1/read?week=2026-09-07": ({}, {"parent"}),
+    f"/classes/{CLASS_5}/consent": (
+        {"parent_id": "p-1", "status": "given"},
+        {"math", "deputy", "director"},
+    ),
+    f"/classes/{CLASS_5}/read": (
+        {"parent_id": "p-1", "student_id": "s-1"},
+        {"math", "deputy", "director"},
+    ),
+    "/periods/close": ({"class_id": CLASS_5, "period_id": "2026-2027-q1"}, {"deputy"}),
+    "/password": ({"old": "x", "new": "y", "again": "y"}, set(EVERYONE)),
+    "/logout": ({}, set(EVERYONE)),
+}
+PUBLIC = {("GET", "/login"), ("POST", "/login")}
+CASES = [(path, login, login in allowed) for path, allowed in PAGES.items() for login in EVERYONE]
+
+
+@pytest.mark.parametrize(("path", "login", "allowed"), CASES)
+def test_page_admits_exactly_its_roles(browser_as, path, login, allowed):
+    response = browser_as(login).get(path)
+    if allowed:
+        assert response.status_code == 200, response.text
+    else:
+        assert response.status_code in (403, 404), response.text
+        assert "Не получилось" in response.text  # a Russian page, not a stack trace
+
+
+@pytest.mark.parametrize("path", sorted(PAGES))
+def test_every_page_sends_strangers_to_the_login_form(browser_as, path):
+    response = browser_as(None).get(path, follow_redirects=False)
+    assert response.status_code == 303
+    assert response.headers["location"].startswith("/login?next=")
+
+
+def test_parent_asking_for_another_childs_diary_is_refused_and_logged(browser_as, web_config):
+    response = browser_as("parent").get("/diary/s-2")
+    assert response.status_code == 403
+    assert "только дневник своего ребёнка" in response.text
+    conn = connect(web_config.database)
+    rows = conn.execute("SELECT login, action, student_id, outcome FROM audit_log").fetchall()
+    conn.close()
+    assert [tuple(r) for r in rows] == [("parent", "diary", "s-2", "refused")]
+
+
+def test_pupil_cannot_read_a_classmates_diary(browser_as):
+    assert browser_as("pupil").get("/diary/s-2").status_code == 403
+
+
+def test_class_teacher_of_another_class_cannot_print_an_extract(browser_as):
+    assert browser_as("rus").get(f"/classes/{CLASS_5}/extract/s-1").status_code == 403
+
+
+def test_class_teacher_cannot_print_a_pupil_of_another_class_through_own_class(browser_as):
+    assert browser_as("math").get(f"/classes/{CLASS_5}/extract/s-5").status_code == 404
+
+
+def test_post_without_the_session_csrf_token_is_refused(browser_as, web_config):
+    client = browser_as("parent")
+    response = client.post("/diary/s-1/read?week=2026-09-07", data={"csrf": "forged"})
+    assert response.status_code == 403
+    conn = connect(web_config.database)
+    assert conn.execute("SELECT count(*) FROM acknowledgements").fetchone()[0] == 0
+    conn.close()
+
+
+def test_device_token_api_still_needs_its_token(browser_as):
+    assert browser_as("deputy").get("/api/v1/me").status_code == 401
+
+
+def test_every_page_route_has_a_row(browser_as):
+    app = browser_as(None).app
+    served = {
+        (method, route.path)
+        for route in app.routes
+        for method in getattr(route, "methods", ())
+        if method not in ("OPTIONS", "HEAD") and not route.path.startswith(("/api", "/schema"))
+    }
+    covered = set(PUBLIC)
+    rows = [("GET", p) for p in PAGES] + [("POST", p) for p in POSTS]
+    for method, path in rows:
+        bare = path.split("?")[0]
+        for route_method, route_path in served:
+            pattern = "^" + re.sub(r"\{[^}]+\}", "[^/]+", route_path) + "$"
+            if re.match(pattern, bare) and route_method == method:
+                covered.add((route_method, route_path))
+    assert served - covered == set(), "page routes without a row in the web role matrix"
+
+
+POST_CASES = [
+    (p, login, login in allowed) for p, (_, allowed) in POSTS.items() for login in EVERYONE
+]
+
+
+@pytest.mark.parametrize(("path", "login", "allowed"), POST_CASES)
+def test_form_admits_exactly_its_roles(browser_as, path, login, allowed):
+    client = browser_as(login)
+    form = POSTS[path][0] | {"csrf": csrf_of(client.get("/").text)}
+    response = client.post(path, data=form, follow_redirects=False)
+    if allowed:
+        assert response.status_code in (200, 303, 401), response.text  # 401: wrong old password
+    else:
+        assert response.status_code == 403, response.text
