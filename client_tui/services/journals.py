@@ -61,6 +61,7 @@ class JournalBook:
         self.directory = directory
         self.clock = Clock(device_id, last=store.get("hlc") or None)
         self._docs: dict[str, JournalDoc] = {}
+        self._states: dict[str, tuple[bytes, JournalState]] = {}  # folded, by state vector
 
     # ------------------------------------------------------------------ documents
     def doc(self, journal_id: str) -> JournalDoc:
@@ -86,8 +87,10 @@ class JournalBook:
         with self.lock:
             if journal_id is None:
                 self._docs.clear()
+                self._states.clear()
             else:
                 self._docs.pop(journal_id, None)
+                self._states.pop(journal_id, None)
 
     def info(self, journal_id: str) -> JournalInfo:
         if self.directory is not None:
@@ -100,8 +103,17 @@ class JournalBook:
         return JournalContext.from_directory(self.directory, self.info(journal_id))
 
     def state(self, journal_id: str) -> JournalState:
+        """The folded journal; cached until the document changes (events are only ever added,
+        so an unchanged state vector means unchanged events)."""
         with self.lock:
-            return fold(self.doc(journal_id).events())
+            doc = self.doc(journal_id)
+            vector = doc.state_vector()
+            cached = self._states.get(journal_id)
+            if cached is not None and cached[0] == vector:
+                return cached[1]
+            state = fold(doc.events())
+            self._states[journal_id] = (vector, state)
+            return state
 
     def summaries(self) -> list[JournalSummary]:
         if self.directory is None:
@@ -147,7 +159,8 @@ class JournalBook:
                     "Журнал доступен только для чтения: вы не ведёте этот предмет в этом классе.",
                 )
             doc = self.doc(journal_id)
-            violations = check_new_events(doc.events(), events, self.context(journal_id))
+            existing = self.state(journal_id).events
+            violations = check_new_events(existing, events, self.context(journal_id))
             if violations:
                 raise violations[0]
             try:
@@ -163,6 +176,14 @@ class JournalBook:
                 self.forget(journal_id)  # the memory copy may hold what the disk does not
                 raise
         return events
+
+    def stamp(self, supersedes: Iterable[JournalEvent] = ()) -> dict:
+        """A new event's id, author, device and HLC stamp (after everything it supersedes)."""
+        return self._stamp(supersedes)
+
+    def live(self, journal_id: str, key: tuple[str, ...]) -> list[JournalEvent]:
+        """The entries of a cell nothing supersedes (more than one: a conflict)."""
+        return self._live(journal_id, key)
 
     def _stamp(self, supersedes: Iterable[JournalEvent] = ()) -> dict:
         for old in supersedes:

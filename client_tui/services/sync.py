@@ -104,14 +104,16 @@ class SyncEngine:
                 ]
             report.complete = not todo
         except SyncError as exc:
-            with self.store.transaction():
+            with self.book.lock, self.store.transaction():
                 self.store.log_sync(False, exc.message_ru)
             raise
         except wire.WireError as exc:
-            with self.store.transaction():
+            with self.book.lock, self.store.transaction():
                 self.store.log_sync(False, f"Повреждённый ответ сервера: {exc}")
             raise TemporaryFailure("Повреждённый ответ сервера.") from exc
-        with self.store.transaction():
+        # under the book's lock: the store's one connection is shared with the typing thread,
+        # and two threads' transactions on one connection would interleave
+        with self.book.lock, self.store.transaction():
             self.store.log_sync(
                 report.complete,
                 "Синхронизация завершена"
