@@ -45,6 +45,9 @@ class JournalEditor:
         self.book = book
         self.limit = limit
         self.history: list[Edit] = []
+        # an undo brings a value back as a new event that stands in for the original, so the
+        # next undo finds the original's stand-in live in the cell
+        self._stand_ins: dict[str, str] = {}
 
     # ------------------------------------------------------------------ plumbing
     def _commit(self, journal_id: str, events: list[JournalEvent], label: str) -> Edit:
@@ -280,12 +283,14 @@ class JournalEditor:
         edit = self.history[-1]
         state = self.book.state(edit.journal_id)
         inverse: list[JournalEvent] = []
+        stand_ins: dict[str, str] = {}
         for event in edit.events:
-            key = state.cell_of.get(event.id)
-            if key is None or event.id in state.refusals:
+            current = self._stand_ins.get(event.id, event.id)
+            key = state.cell_of.get(current)
+            if key is None or current in state.refusals:
                 continue  # refused by the server: it already counts for nothing
             cell = state.cells[key]
-            if all(e.id != event.id for e in cell.live):
+            if all(e.id != current for e in cell.live):
                 raise RuleViolation(
                     "undo_stale", "Эту клетку уже изменили после вашей правки: отмена невозможна."
                 )
@@ -295,16 +300,18 @@ class JournalEditor:
                 if t in state.events and t not in state.refusals
             ]
             before = max(previous, key=order_key) if previous else None
-            stamp = self.book.stamp([event])
+            stamp = self.book.stamp(cell.live)
             if before is None or isinstance(before, Retracted):
-                inverse.append(Retracted(**stamp, supersedes=(event.id,), reason=UNDO_REASON))
+                inverse.append(Retracted(**stamp, supersedes=(current,), reason=UNDO_REASON))
             else:
                 inverse.append(
                     msgspec.structs.replace(
-                        before, **stamp, supersedes=(event.id,), reason=UNDO_REASON
+                        before, **stamp, supersedes=(current,), reason=UNDO_REASON
                     )
                 )
+                stand_ins[before.id] = stamp["id"]
         if inverse:
             self.book.commit(edit.journal_id, inverse)
+        self._stand_ins.update(stand_ins)
         self.history.pop()
         return edit
