@@ -30,8 +30,9 @@ class JournalApp(App):
     TITLE = "Журнал"
     ENABLE_COMMAND_PALETTE = False
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("f1", "help", "Помощь"),
+        Binding("f1", "help", "Помощь", show=False),
         Binding("f5", "sync_now", "Синхр."),
+        Binding("ctrl+s", "sync_now", "Синхр.", show=False),
         Binding("ctrl+q", "quit", "Выход", priority=True),
     ]
 

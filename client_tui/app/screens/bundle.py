@@ -29,11 +29,11 @@ class BundleScreen(ModalScreen[None]):
                 "journal-server import-bundle ФАЙЛ --reply ОТВЕТ. 3) «Принять» — файл ответа."
             )
             yield Label("Файл")
-            yield Input(str(Path.home() / f"{login}.bundle"), id="path")
+            yield Input(str(Path.home() / f"{login}.bundle"), id="path", compact=True)
             with Horizontal(classes="form-buttons"):
-                yield Button("Записать", id="export", variant="primary")
-                yield Button("Принять ответ", id="import")
-                yield Button("Закрыть", id="close")
+                yield Button("Записать", id="export", variant="primary", compact=True)
+                yield Button("Принять ответ", id="import", compact=True)
+                yield Button("Закрыть", id="close", compact=True)
             yield Static("", classes="form-error", id="bundle-result")
 
     def on_button_pressed(self, event: Button.Pressed) -> None:

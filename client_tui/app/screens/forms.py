@@ -38,8 +38,8 @@ class _Form(ModalScreen):
 
     def buttons(self) -> ComposeResult:
         with Horizontal(classes="form-buttons"):
-            yield Button("Сохранить", id="ok", variant="primary")
-            yield Button("Отмена", id="cancel")
+            yield Button("Сохранить (Enter)", id="ok", variant="primary", compact=True)
+            yield Button("Отмена (Esc)", id="cancel", compact=True)
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
         if event.button.id == "ok":
@@ -69,11 +69,17 @@ class LessonForm(_Form):
             double = f", урок {self.slot}" if self.slot > 1 else ""
             yield Static(f"[b]Урок {self.day:%d.%m.%Y}{double}[/b]")
             yield Label("Тема урока")
-            yield Input(self.fields.topic, id="topic", max_length=500)
+            yield Input(self.fields.topic, id="topic", max_length=500, compact=True)
             yield Label("Домашнее задание")
-            yield Input(self.fields.homework, id="homework", max_length=2000)
+            yield Input(self.fields.homework, id="homework", max_length=2000, compact=True)
             yield Label("Вид работы")
-            yield Select(KIND_OPTIONS, value=self.fields.work_kind, allow_blank=False, id="kind")
+            yield Select(
+                KIND_OPTIONS,
+                value=self.fields.work_kind,
+                allow_blank=False,
+                id="kind",
+                compact=True,
+            )
             yield Static("", classes="form-error")
             yield from self.buttons()
 
@@ -101,11 +107,17 @@ class MarksForm(_Form):
         with Vertical(classes="form"):
             yield Static(f"[b]Отметки: {self.who}[/b]")
             yield Label("Отметки через пробел (например: 5 4)")
-            yield Input(" ".join(str(v) for v in self.fields.values), id="values")
+            yield Input(" ".join(str(v) for v in self.fields.values), id="values", compact=True)
             yield Label("Вид работы")
-            yield Select(KIND_OPTIONS, value=self.fields.work_kind, allow_blank=False, id="kind")
+            yield Select(
+                KIND_OPTIONS,
+                value=self.fields.work_kind,
+                allow_blank=False,
+                id="kind",
+                compact=True,
+            )
             yield Label("Вес отметки (1–5)")
-            yield Input(str(self.fields.weight), id="weight")
+            yield Input(str(self.fields.weight), id="weight", compact=True)
             yield Static("", classes="form-error")
             yield from self.buttons()
 
@@ -144,7 +156,7 @@ class ReasonForm(_Form):
         with Vertical(classes="form"):
             yield Static(f"[b]{self.message}[/b]")
             yield Label("Причина исправления")
-            yield Input(id="reason", max_length=500)
+            yield Input(id="reason", max_length=500, compact=True)
             yield Static("", classes="form-error")
             yield from self.buttons()
 

@@ -19,6 +19,7 @@ from textual.widgets import DataTable, Footer, Static
 
 from client_tui.app.messages import EntrySaved
 from client_tui.app.screens.forms import LessonFields, LessonForm, MarkFields, MarksForm, ReasonForm
+from client_tui.app.screens.problems import ProblemsScreen
 from client_tui.app.widgets.status_bar import StatusBar
 from client_tui.services.describe import journal_title
 from client_tui.services.editor import Edit, JournalEditor
@@ -41,15 +42,16 @@ NEEDS_REASON = "late_correction_has_reason"
 
 class GridScreen(Screen[None]):
     BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("f1", "app.help", "Помощь"),
         Binding("escape", "back", "Назад"),
-        Binding("delete,backspace", "clear_cell", "Отменить", show=False),
+        Binding("delete,backspace", "clear_cell", "Удалить", show=False),
         Binding("f2", "edit_lesson", "Урок"),
-        Binding("f3", "new_lesson", "Новый урок"),
+        Binding("f3", "new_lesson", "Нов.урок"),
         Binding("f4", "marks_form", "Отметки"),
         Binding("f6", "problems", "Конфликты", show=False),
-        Binding("f7", "month(-1)", "◀ Мес."),
-        Binding("f8", "month(1)", "Мес. ▶"),
-        Binding("ctrl+z", "undo", "Отмена правки"),
+        Binding("f7", "month(-1)", "◀Мес"),
+        Binding("f8", "month(1)", "Мес▶"),
+        Binding("ctrl+z", "undo", "Отменить"),
         Binding("ctrl+s", "app.sync_now", "Синхр.", show=False),
     ]
 
@@ -448,8 +450,6 @@ class GridScreen(Screen[None]):
         self.app.pop_screen()
 
     def action_problems(self) -> None:
-        from client_tui.app.screens.problems import ProblemsScreen
-
         self.app.push_screen(ProblemsScreen())
 
     def after_sync(self) -> None:

@@ -9,6 +9,9 @@ from textual.binding import Binding, BindingType
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Static
 
+from client_tui.app.screens.bundle import BundleScreen
+from client_tui.app.screens.grid import GridScreen
+from client_tui.app.screens.problems import ProblemsScreen
 from client_tui.app.widgets.status_bar import StatusBar
 
 READ_ONLY = "только чтение"
@@ -16,6 +19,8 @@ READ_ONLY = "только чтение"
 
 class JournalsScreen(Screen[None]):
     BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("f1", "app.help", "Помощь"),
+        Binding("enter", "open", "Открыть", show=True),
         Binding("f6", "problems", "Конфликты"),
         Binding("f9", "bundle", "Флешка"),
         Binding("ctrl+s", "app.sync_now", "Синхр.", show=False),
@@ -74,16 +79,19 @@ class JournalsScreen(Screen[None]):
             self.fill()
 
     def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
-        from client_tui.app.screens.grid import GridScreen
+        self.open_journal(str(event.row_key.value))
 
-        self.app.push_screen(GridScreen(event.row_key.value))
+    def action_open(self) -> None:
+        table = self.query_one("#journals", DataTable)
+        if table.row_count:
+            row_key, _ = table.coordinate_to_cell_key(table.cursor_coordinate)
+            self.open_journal(str(row_key.value))
+
+    def open_journal(self, journal_id: str) -> None:
+        self.app.push_screen(GridScreen(journal_id))
 
     def action_problems(self) -> None:
-        from client_tui.app.screens.problems import ProblemsScreen
-
         self.app.push_screen(ProblemsScreen())
 
     def action_bundle(self) -> None:
-        from client_tui.app.screens.bundle import BundleScreen
-
         self.app.push_screen(BundleScreen())

@@ -21,12 +21,12 @@ class LoginScreen(Screen[None]):
                 id="login-hint",
             )
             yield Label("Адрес сервера")
-            yield Input(placeholder="http://10.0.0.5:8000", id="server")
+            yield Input(placeholder="http://10.0.0.5:8000", id="server", compact=True)
             yield Label("Логин")
-            yield Input(id="login")
+            yield Input(id="login", compact=True)
             yield Label("Пароль")
-            yield Input(password=True, id="password")
-            yield Button("Войти", id="submit", variant="primary")
+            yield Input(password=True, id="password", compact=True)
+            yield Button("Войти", id="submit", variant="primary", compact=True)
             yield Static("", id="login-error")
 
     def on_mount(self) -> None:
