@@ -8,7 +8,8 @@ visible as losers until someone supersedes them all.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import bisect
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 from shared.model import (
@@ -75,6 +76,7 @@ class JournalState:
     refusals: dict[str, Refused]  # refused event id -> the server's refusal
     cells: dict[CellKey, Cell]
     cell_of: dict[str, CellKey]  # event id -> its cell (retractions: the cell they empty)
+    superseded: frozenset[str] = frozenset()  # ids some valid event supersedes
 
     # ------------------------------------------------------------------ lookups
     def value(self, key: CellKey) -> JournalEvent | None:
@@ -157,4 +159,66 @@ def fold(events: Mapping[str, JournalEvent]) -> JournalState:
         cell.history.append(event)
         if event_id not in superseded:
             cell.live.append(event)
-    return JournalState(events=dict(events), refusals=refusals, cells=cells, cell_of=cell_of)
+    return JournalState(
+        events=dict(events),
+        refusals=refusals,
+        cells=cells,
+        cell_of=cell_of,
+        superseded=frozenset(superseded),
+    )
+
+
+def fold_more(state: JournalState, new: Iterable[JournalEvent]) -> JournalState:
+    """fold(state.events | new), without refolding everything, for the usual case: new events
+    typed on this device (fresh ids, no refusals) that supersede events already placed.
+
+    Anything else (a refusal, an id seen before, a retraction of something not yet placed)
+    takes the full fold, so the result is always exactly fold()'s. `state` is not modified.
+    """
+    new = sorted(new, key=order_key)
+    everything = {**state.events, **{e.id: e for e in new}}
+    ids = {e.id for e in new}
+    if (
+        len(ids) != len(new)
+        or any(isinstance(e, Refused) for e in new)
+        or ids & (state.events.keys() | state.superseded | state.refusals.keys())
+    ):
+        return fold(everything)
+    cells = dict(state.cells)
+    cell_of = dict(state.cell_of)
+    superseded = set(state.superseded)
+    copied: set[CellKey] = set()
+
+    def writable(key: CellKey) -> Cell:
+        if key not in copied:
+            old = cells.get(key)
+            cells[key] = Cell(key, list(old.history), list(old.live)) if old else Cell(key)
+            copied.add(key)
+        return cells[key]
+
+    # as fold() does: retractions are placed after the entries they may retract
+    for event in sorted(new, key=lambda e: isinstance(e, Retracted)):
+        key = own_cell(event)
+        if isinstance(event, Retracted):
+            key = next((cell_of[t] for t in event.supersedes if t in cell_of), None)
+            if key is None:
+                return fold(everything)
+        for target in event.supersedes:
+            superseded.add(target)
+            if target in cell_of:
+                cell = writable(cell_of[target])
+                cell.live = [e for e in cell.live if e.id != target]
+        if key is None:
+            continue
+        cell_of[event.id] = key
+        cell = writable(key)
+        bisect.insort(cell.history, event, key=order_key)
+        if event.id not in superseded:
+            bisect.insort(cell.live, event, key=order_key)
+    return JournalState(
+        events=everything,
+        refusals=state.refusals,
+        cells=cells,
+        cell_of=cell_of,
+        superseded=frozenset(superseded),
+    )

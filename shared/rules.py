@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import msgspec
 
-from shared.fold import JournalState, fold, own_cell
+from shared.fold import JournalState, fold, fold_more, own_cell
 from shared.hlc import stamp_date
 from shared.model import (
     ADMINISTRATION,
@@ -319,21 +319,35 @@ def check_new_events(
     existing: Mapping[str, JournalEvent],
     new: Iterable[JournalEvent],
     ctx: JournalContext,
+    *,
+    base: JournalState | None = None,
 ) -> list[RuleViolation]:
     """Check a batch of new events against the journal; returns the violations.
 
     Events are checked in clock order against the state with every not-yet-refused event, so
     that when two entries clash (a mark and an absence) the later one is the one refused.
+    `base`, when given, is fold(existing), so only the new events need folding.
     """
+    return check_and_fold(existing, new, ctx, base=base)[0]
+
+
+def check_and_fold(
+    existing: Mapping[str, JournalEvent],
+    new: Iterable[JournalEvent],
+    ctx: JournalContext,
+    *,
+    base: JournalState | None = None,
+) -> tuple[list[RuleViolation], JournalState]:
+    """check_new_events, and the folded state with every event that passed."""
     pending = sorted(new, key=lambda e: (e.hlc, e.id))
     refused: set[str] = set()
     violations: list[RuleViolation] = []
     everything = dict(existing) | {e.id: e for e in pending}
-    state = fold(everything)
+    state = fold_more(base, pending) if base is not None else fold(everything)
     for event in pending:
         violation = check_event(event, state, ctx)
         if violation is not None:
             violations.append(violation)
             refused.add(event.id)
             state = fold({i: e for i, e in everything.items() if i not in refused})
-    return violations
+    return violations, state

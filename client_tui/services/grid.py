@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import calendar
 import datetime as dt
+from collections.abc import Iterable
 
 import msgspec
 
-from shared.fold import JournalState
+from shared.fold import Cell, JournalState
 from shared.grades import average_of, suggested_mark
 from shared.model import (
     ATTENDANCE_LETTERS,
@@ -58,6 +59,7 @@ ATTENDANCE_RU: dict[AttendanceCode, str] = {
     AttendanceCode.LATE: "опоздал (о)",
 }
 SUPERSCRIPT = {2: "²", 3: "³", 4: "⁴"}
+MAX_SLOTS = 10  # MarkGiven.slot is 0–9
 
 
 class GridColumn(msgspec.Struct, frozen=True, kw_only=True):
@@ -111,6 +113,7 @@ class MonthGrid(msgspec.Struct, frozen=True, kw_only=True):
     cells: dict[tuple[str, str], GridCell]  # (student id, lesson id) -> cell
     period: Period | None
     period_cells: dict[str, PeriodCell]  # student id -> its period figures
+    period_lessons: frozenset[str] = frozenset()  # lesson ids of the whole period
 
     @property
     def title(self) -> str:
@@ -121,6 +124,24 @@ class MonthGrid(msgspec.Struct, frozen=True, kw_only=True):
 
     def column(self, lesson_id: str) -> GridColumn | None:
         return next((c for c in self.columns if c.lesson_id == lesson_id), None)
+
+    def updated(self, state: JournalState, touched: Iterable[tuple[str, str]]) -> MonthGrid:
+        """The grid after an edit of the (student id, lesson id) cells in `touched` (lesson id
+        "" for a period mark): only those cells and those pupils' period figures are read
+        again, by direct lookups, so a keypress costs the same in May as in September."""
+        cells = dict(self.cells)
+        students = set()
+        for student_id, lesson_id in touched:
+            students.add(student_id)
+            if (student_id, lesson_id) in cells:
+                cells[(student_id, lesson_id)] = grid_cell(state, lesson_id, student_id)
+        period_cells = dict(self.period_cells)
+        if self.period is not None:
+            for student_id in students & period_cells.keys():
+                period_cells[student_id] = _period_lookup(
+                    state, self.period, student_id, self.period_lessons
+                )
+        return msgspec.structs.replace(self, cells=cells, period_cells=period_cells)
 
 
 def month_start(day: dt.date) -> dt.date:
@@ -198,14 +219,50 @@ def lessons_in(state: JournalState, first: dt.date, last: dt.date) -> list[Lesso
     return [lesson for lesson in state.lessons() if first <= lesson.date <= last]
 
 
+def _cell_marks(state: JournalState, lesson_id: str, student_id: str) -> list[Cell]:
+    found = []
+    for slot in range(MAX_SLOTS):
+        cell = state.cells.get(("mark", lesson_id, student_id, str(slot)))
+        if cell is not None:
+            found.append(cell)
+    return found
+
+
 def grid_cell(state: JournalState, lesson_id: str, student_id: str) -> GridCell:
-    """One cell, for redrawing after an edit."""
-    return _Index(state).cell(lesson_id, student_id)
+    """One cell, for redrawing after an edit: direct lookups, no pass over the journal."""
+    marks = _cell_marks(state, lesson_id, student_id)
+    attendance = state.cells.get(("attendance", lesson_id, student_id))
+    code = attendance.value.code if attendance and attendance.value else None
+    return GridCell(
+        marks=tuple(c.value.value for c in marks if isinstance(c.value, MarkGiven)),
+        attendance=code if code is not AttendanceCode.PRESENT else None,
+        conflict=any(c.in_conflict for c in [*marks, attendance] if c is not None),
+    )
+
+
+def _period_lookup(
+    state: JournalState, period: Period, student_id: str, lessons: frozenset[str]
+) -> PeriodCell:
+    marks = [
+        c.value
+        for lesson_id in lessons
+        for c in _cell_marks(state, lesson_id, student_id)
+        if isinstance(c.value, MarkGiven)
+    ]
+    average = average_of(marks)
+    cell = state.cells.get(("period_mark", period.id, student_id))
+    value = cell.value if cell else None
+    return PeriodCell(
+        average=average,
+        suggested=suggested_mark(average),
+        mark=value.value if isinstance(value, PeriodMarkGiven) else None,
+        conflict=bool(cell and cell.in_conflict),
+    )
 
 
 def period_cell(state: JournalState, period: Period, student_id: str) -> PeriodCell:
-    lessons = {lesson.lesson_id for lesson in lessons_in(state, period.starts, period.ends)}
-    return _Index(state).period(period, student_id, lessons)
+    lessons = frozenset(lsn.lesson_id for lsn in lessons_in(state, period.starts, period.ends))
+    return _period_lookup(state, period, student_id, lessons)
 
 
 def roster_for_month(directory: Directory, class_id: str, month: dt.date) -> list[GridRow]:
@@ -256,8 +313,11 @@ def build_month_grid(
     }
     period = period_for_month(directory.periods, month)
     period_cells: dict[str, PeriodCell] = {}
+    in_period: frozenset[str] = frozenset()
     if period is not None:
-        in_period = {lsn.lesson_id for lsn in lessons_in(state, period.starts, period.ends)}
+        in_period = frozenset(
+            lsn.lesson_id for lsn in lessons_in(state, period.starts, period.ends)
+        )
         period_cells = {
             row.student_id: index.period(period, row.student_id, in_period) for row in rows
         }
@@ -270,4 +330,5 @@ def build_month_grid(
         cells=cells,
         period=period,
         period_cells=period_cells,
+        period_lessons=in_period,
     )

@@ -28,7 +28,7 @@ from shared.model import (
     WorkKind,
     encode_event,
 )
-from shared.rules import JournalContext, RuleViolation, check_new_events
+from shared.rules import JournalContext, RuleViolation, check_and_fold
 
 SQUASH_AFTER = 200
 
@@ -159,8 +159,10 @@ class JournalBook:
                     "Журнал доступен только для чтения: вы не ведёте этот предмет в этом классе.",
                 )
             doc = self.doc(journal_id)
-            existing = self.state(journal_id).events
-            violations = check_new_events(existing, events, self.context(journal_id))
+            before = self.state(journal_id)
+            violations, after = check_and_fold(
+                before.events, events, self.context(journal_id), base=before
+            )
             if violations:
                 raise violations[0]
             try:
@@ -175,6 +177,8 @@ class JournalBook:
             except BaseException:
                 self.forget(journal_id)  # the memory copy may hold what the disk does not
                 raise
+            # the folded state with the new events: the next keypress need not refold
+            self._states[journal_id] = (doc.state_vector(), after)
         return events
 
     def stamp(self, supersedes: Iterable[JournalEvent] = ()) -> dict:

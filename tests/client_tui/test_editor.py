@@ -172,3 +172,38 @@ def test_period_mark_before_the_last_lesson_is_refused(math, editor):
     with pytest.raises(RuleViolation) as refused:
         editor.set_period_mark(MATH_5, period.id, "s-1", 5)
     assert refused.value.rule == "period_mark_after_last_lesson"
+
+
+def test_the_state_kept_between_keypresses_is_the_full_fold(math, editor):
+    """The book folds only each commit's new events onto its cached state; after a day of
+    random typing, corrections, deletions and undos it equals folding the document anew."""
+    import random
+
+    from shared.fold import fold
+
+    rng = random.Random(7)
+    lessons = [new_lesson(editor, DAY + dt.timedelta(days=d)) for d in range(3)]
+    pupils = ["s-1", "s-2", "s-3", "s-4"]
+    for _ in range(150):
+        lesson, pupil = rng.choice(lessons), rng.choice(pupils)
+        action = rng.random()
+        try:
+            if action < 0.4:
+                editor.set_mark(MATH_5, lesson.lesson_id, pupil, rng.randint(1, 5))
+            elif action < 0.6:
+                code = rng.choice(list(AttendanceCode))
+                editor.set_attendance(MATH_5, lesson.lesson_id, pupil, code)
+            elif action < 0.75:
+                editor.clear_cell(MATH_5, lesson.lesson_id, pupil)
+            elif action < 0.85:
+                editor.fill_column(MATH_5, lesson.lesson_id, pupils)
+            else:
+                editor.undo()
+        except RuleViolation:
+            pass
+    kept = math.book.state(MATH_5)
+    full = fold(math.book.doc(MATH_5).events())
+    assert kept.cell_of == full.cell_of and kept.superseded == full.superseded
+    assert {
+        k: ([e.id for e in c.history], [e.id for e in c.live]) for k, c in kept.cells.items()
+    } == {k: ([e.id for e in c.history], [e.id for e in c.live]) for k, c in full.cells.items()}

@@ -264,3 +264,37 @@ def test_fold_gives_the_same_state_whatever_order_events_arrive_in(
     events: list[JournalEvent],
 ) -> None:
     assert _observable(fold({e.id: e for e in events})) == EXPECTED
+
+
+# ------------------------------------------------------------------ folding only what is new
+
+
+def _structure(state: JournalState) -> tuple:
+    cells = {
+        key: ([e.id for e in cell.history], [e.id for e in cell.live])
+        for key, cell in state.cells.items()
+    }
+    return cells, state.cell_of, set(state.refusals), state.superseded, set(state.events)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.permutations(HISTORY), st.integers(0, len(HISTORY)), st.integers(1, 4))
+def test_folding_new_events_onto_a_state_equals_folding_everything(
+    events: list[JournalEvent], split: int, batch: int
+) -> None:
+    from shared.fold import fold_more
+
+    state = fold({e.id: e for e in events[:split]})
+    rest = events[split:]
+    for start in range(0, len(rest), batch):
+        state = fold_more(state, rest[start : start + batch])
+    assert _structure(state) == _structure(folded(*HISTORY))
+
+
+def test_folding_more_leaves_the_earlier_state_untouched() -> None:
+    from shared.fold import fold_more
+
+    before = folded(mark("m1", 3, 1))
+    after = fold_more(before, [mark("m2", 4, 2, "m1")])
+    assert value_id(before, CELL_S1) == "m1"
+    assert value_id(after, CELL_S1) == "m2"

@@ -7,19 +7,19 @@ background: nothing here waits for the network.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import ClassVar
 
-from rich.text import Text
 from textual import events
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Static
+from textual.widgets import Footer, Static
 
 from client_tui.app.messages import EntrySaved
 from client_tui.app.screens.forms import LessonFields, LessonForm, MarkFields, MarksForm, ReasonForm
 from client_tui.app.screens.problems import ProblemsScreen
+from client_tui.app.widgets.journal_grid import JournalGrid
 from client_tui.app.widgets.status_bar import StatusBar
 from client_tui.services.describe import journal_title
 from client_tui.services.editor import Edit, JournalEditor
@@ -73,7 +73,7 @@ class GridScreen(Screen[None]):
     # ------------------------------------------------------------------ layout
     def compose(self) -> ComposeResult:
         yield Static("", id="grid-title", classes="title")
-        yield DataTable(id="grid", cursor_type="cell", fixed_columns=2, zebra_stripes=True)
+        yield JournalGrid(id="grid")
         yield Static("", id="lesson-panel")
         yield Static("", id="message")
         yield StatusBar(id="status")
@@ -82,11 +82,11 @@ class GridScreen(Screen[None]):
     def on_mount(self) -> None:
         self.month = month_start(self.app.today())
         self.load(keep_cursor=False)
-        self.query_one("#grid", DataTable).focus()
+        self.query_one("#grid", JournalGrid).focus()
 
     @property
-    def table(self) -> DataTable:
-        return self.query_one("#grid", DataTable)
+    def table(self) -> JournalGrid:
+        return self.query_one("#grid", JournalGrid)
 
     def build(self) -> MonthGrid:
         info = self.book.info(self.journal_id)
@@ -96,29 +96,20 @@ class GridScreen(Screen[None]):
     def load(self, keep_cursor: bool = True) -> None:
         """Build the table from the month's grid (columns may have changed)."""
         table = self.table
-        cursor = table.cursor_coordinate
         self.grid = grid = self.build()
-        table.clear(columns=True)
-        table.add_column("№", key=NUM, width=2)
-        table.add_column("Ученик", key=NAME, width=16)
-        for column in grid.columns:
-            table.add_column(column.label, key=column.lesson_id, width=4)
+        columns = [(NUM, "№", 2), (NAME, "Ученик", 16)]
+        columns += [(c.lesson_id, c.label, 4) for c in grid.columns]
         if grid.period is not None:
-            table.add_column("Ср.", key=AVERAGE, width=4)
-            table.add_column("Рек", key=SUGGESTED, width=3)
-            table.add_column("Итог", key=PERIOD, width=4)
-        for row in grid.rows:
-            table.add_row(
-                *self.row_cells(grid, row.student_id, row.number, row.name), key=row.student_id
-            )
-        table.add_row(*self.topic_cells(grid), key=TOPICS_ROW)
+            columns += [(AVERAGE, "Ср.", 4), (SUGGESTED, "Рек", 3), (PERIOD, "Итог", 4)]
+        rows = [
+            (row.student_id, self.row_cells(grid, row.student_id, row.number, row.name))
+            for row in grid.rows
+        ]
+        rows.append((TOPICS_ROW, self.topic_cells(grid)))
+        table.set_data(columns, rows, italic_rows={TOPICS_ROW})
         self.show_title()
-        if keep_cursor:
-            table.move_cursor(row=cursor.row, column=cursor.column)
-        else:
-            first = 2 if grid.columns else 0
-            last_lesson = len(grid.columns) + 1 if grid.columns else 0
-            table.move_cursor(row=0, column=last_lesson if grid.columns else first)
+        if not keep_cursor:
+            table.move_cursor(row=0, column=len(grid.columns) + 1, quiet=True)
         self.show_panel()
 
     def row_cells(self, grid: MonthGrid, student_id: str, number: int, name: str) -> list:
@@ -136,16 +127,22 @@ class GridScreen(Screen[None]):
         return [cell.average_text, str(cell.suggested or ""), mark]
 
     def topic_cells(self, grid: MonthGrid) -> list:
-        cells: list = ["", Text("Тема урока", style="italic")]
+        cells: list = ["", "Тема урока"]
         cells += [(c.topic[:4] if c.topic else "—") for c in grid.columns]
         if grid.period is not None:
             cells += ["", "", ""]
         return cells
 
-    def refresh_grid(self) -> None:
-        """Redraw what changed since the last build; rebuild if rows or columns changed."""
-        old, new = self.grid, self.build()
-        if old is None or old.columns != new.columns or old.rows != new.rows:
+    def refresh_grid(self, touched: Iterable[tuple[str, str]] | None = None) -> None:
+        """Redraw what changed: after a typed entry only its cells (and their pupils' period
+        figures) are recomputed; otherwise the month is rebuilt and compared."""
+        old = self.grid
+        if old is None:
+            self.load()
+            return
+        state = self.book.state(self.journal_id)
+        new = old.updated(state, touched) if touched is not None else self.build()
+        if old.columns != new.columns or old.rows != new.rows:
             self.load()
             return
         self.grid = new
@@ -178,13 +175,9 @@ class GridScreen(Screen[None]):
 
     # ------------------------------------------------------------------ where the cursor is
     def cursor_keys(self) -> tuple[str, str]:
-        table = self.table
-        if not table.row_count or not table.columns:
-            return "", ""
-        row_key, column_key = table.coordinate_to_cell_key(table.cursor_coordinate)
-        return str(row_key.value), str(column_key.value)
+        return self.table.cursor_keys()
 
-    def on_data_table_cell_highlighted(self, event: DataTable.CellHighlighted) -> None:
+    def on_journal_grid_cursor_moved(self, event: JournalGrid.CursorMoved) -> None:
         self.show_panel()
 
     def show_panel(self) -> None:
@@ -229,7 +222,13 @@ class GridScreen(Screen[None]):
             self.app.bell()
 
     # ------------------------------------------------------------------ doing things
-    def run_edit(self, action: Callable[[str], Edit], done: str, reason: str = "") -> bool:
+    def run_edit(
+        self,
+        action: Callable[[str], Edit],
+        done: str,
+        reason: str = "",
+        touched: list[tuple[str, str]] | None = None,
+    ) -> bool:
         """Call the service; show a refusal with its Russian message, or ask for a reason when
         the rules require one and then try again."""
         if self.grid is not None and not self.grid.writable:
@@ -242,7 +241,7 @@ class GridScreen(Screen[None]):
 
                 def retry(given: str | None) -> None:
                     if given:
-                        self.run_edit(action, done, given)
+                        self.run_edit(action, done, given, touched)
                     else:
                         self.say("Не сохранено: исправление без причины отменено.", error=True)
 
@@ -251,7 +250,7 @@ class GridScreen(Screen[None]):
             self.say(f"Не сохранено: {exc.message_ru}", error=True)
             return False
         self.say(done)
-        self.refresh_grid()
+        self.refresh_grid(touched)
         self.post_message(EntrySaved())
         return True
 
@@ -282,6 +281,7 @@ class GridScreen(Screen[None]):
                     self.journal_id, period_id, row_key, value, r
                 ),
                 f"Сохранено: {name} — {value} за «{grid.period.name}»",
+                touched=[(row_key, "")],
             )
             return
         column = grid.column(column_key)
@@ -294,6 +294,7 @@ class GridScreen(Screen[None]):
                     self.journal_id, column.lesson_id, row_key, value, r
                 ),
                 f"Сохранено: {name} — {value} ({column.date:%d.%m})",
+                touched=[(row_key, column.lesson_id)],
             )
         else:
             self.run_edit(
@@ -301,13 +302,14 @@ class GridScreen(Screen[None]):
                     self.journal_id, column.lesson_id, row_key, value, r
                 ),
                 f"Сохранено: {name} — {value_name(value)} ({column.date:%d.%m})",
+                touched=[(row_key, column.lesson_id)],
             )
 
     def student_name(self, student_id: str) -> str:
         row = next((r for r in self.grid.rows if r.student_id == student_id), None)
         return row.name if row else ""
 
-    def on_data_table_cell_selected(self, event: DataTable.CellSelected) -> None:
+    def on_journal_grid_selected(self, event: JournalGrid.Selected) -> None:
         """Enter: down the column, as on paper; on the topics row, the lesson form."""
         event.stop()
         row_key, _column_key = self.cursor_keys()
@@ -327,6 +329,7 @@ class GridScreen(Screen[None]):
         self.run_edit(
             lambda r: self.editor.fill_column(self.journal_id, column.lesson_id, students),
             f"Сохранено: присутствовали все, у кого ничего не отмечено ({column.date:%d.%m})",
+            touched=[(s, column.lesson_id) for s in students],
         )
 
     def action_clear_cell(self) -> None:
@@ -338,6 +341,7 @@ class GridScreen(Screen[None]):
             self.run_edit(
                 lambda r: self.editor.clear_period_mark(self.journal_id, period_id, row_key, r),
                 f"Отменено: отметка за период — {name}",
+                touched=[(row_key, "")],
             )
             return
         column = grid.column(column_key)
@@ -347,6 +351,7 @@ class GridScreen(Screen[None]):
         self.run_edit(
             lambda r: self.editor.clear_cell(self.journal_id, column.lesson_id, row_key, r),
             f"Отменено: {name}, {column.date:%d.%m}",
+            touched=[(row_key, column.lesson_id)],
         )
 
     def action_undo(self) -> None:
@@ -437,6 +442,7 @@ class GridScreen(Screen[None]):
                     reason=r,
                 ),
                 f"Сохранено: {name}, {column.date:%d.%m} — {marks_text(result.values)}",
+                touched=[(row_key, column.lesson_id)],
             )
 
         self.app.push_screen(MarksForm(f"{name}, {column.date:%d.%m}", fields), save)

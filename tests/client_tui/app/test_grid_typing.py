@@ -193,3 +193,27 @@ async def test_months_move_with_f7_and_f8(math_laptop, make_app):
         assert [c.topic for c in app.screen.grid.columns] == ["Повторение"]
         await pilot.press("f8", "f8")
         assert app.screen.grid.title == "ноябрь 2026"
+
+
+async def test_a_full_month_scrolls_by_columns_keeping_the_names(math_laptop, make_app):
+    book = math_laptop.book
+    days = [dt.date(2026, 10, d) for d in range(1, 31) if dt.date(2026, 10, d).weekday() < 5]
+    for day in days:
+        book.record_lesson(MATH_5, date=day)
+    app = make_app(math_laptop)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await open_journal(pilot)
+        table = app.screen.table
+        await pilot.press("home")
+        assert table.cursor_keys()[1] == app.screen.grid.columns[0].lesson_id
+        assert table.render_line(0).text.rstrip().endswith("▶")
+        await pilot.press("end")
+        header, first_row = table.render_line(0).text, table.render_line(1).text
+        assert "◀" in header and "Итог" in header
+        assert "Алексеев А." in first_row  # the name column never scrolls away
+        await pilot.press("left", "left", "left", "4")  # 30.10: after the 1st quarter ended
+        await pilot.press("home", "5")  # 01.10
+        await pilot.pause()
+        row = table.get_row("s-1")
+        assert (row[2], row[2 + len(days) - 1]) == ("5", "4")
+        assert row[-3:] == ["5,00", "5", ""]  # the quarter's average counts 01.10 only
