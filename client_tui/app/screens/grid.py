@@ -60,6 +60,7 @@ class GridScreen(Screen[None]):
         self.journal_id = journal_id
         self.grid: MonthGrid | None = None
         self.month = None
+        self._state_shown = None  # the folded state the grid was drawn from
 
     # ------------------------------------------------------------------ services
     @property
@@ -90,7 +91,7 @@ class GridScreen(Screen[None]):
 
     def build(self) -> MonthGrid:
         info = self.book.info(self.journal_id)
-        state = self.book.state(self.journal_id)
+        state = self._state_shown = self.book.state(self.journal_id)
         return build_month_grid(state, self.book.directory, info, self.month)
 
     def load(self, keep_cursor: bool = True) -> None:
@@ -140,8 +141,11 @@ class GridScreen(Screen[None]):
         if old is None:
             self.load()
             return
-        state = self.book.state(self.journal_id)
-        new = old.updated(state, touched) if touched is not None else self.build()
+        if touched is not None:
+            state = self._state_shown = self.book.state(self.journal_id)
+            new = old.updated(state, touched)
+        else:
+            new = self.build()
         if old.columns != new.columns or old.rows != new.rows:
             self.load()
             return
@@ -187,7 +191,8 @@ class GridScreen(Screen[None]):
         _row_key, column_key = self.cursor_keys()
         column = grid.column(column_key) if grid else None
         if column is not None:
-            double = f", урок {column.slot}" if column.slot > 1 or column.label[-1:] in "²" else ""
+            doubled = column.label != f"{column.date:%d}"
+            double = f", урок {column.slot}" if doubled else ""
             panel.update(
                 f"[b]{column.date:%d.%m.%Y}{double}[/b] · {WORK_KINDS_RU[column.work_kind]}\n"
                 f"Тема: {column.topic or '— (F2 — записать)'}\n"
@@ -459,8 +464,9 @@ class GridScreen(Screen[None]):
         self.app.push_screen(ProblemsScreen())
 
     def after_sync(self) -> None:
-        """Entries from other devices may have arrived: redraw what changed."""
-        if self.is_mounted:
+        """Entries from other devices may have arrived: redraw what changed (the book hands
+        out the same folded state while the journal is unchanged, so a quiet sync is free)."""
+        if self.is_mounted and self.book.state(self.journal_id) is not self._state_shown:
             self.refresh_grid()
 
 
