@@ -24,7 +24,6 @@ from client_tui.services.store import (
     LocalStore,
 )
 from shared import wire
-from shared.fold import fold
 from shared.journal import EMPTY_STATE_VECTOR, JournalDoc, covers, new_client_id
 from shared.model import decode_event
 from shared.rules import check_new_events
@@ -175,7 +174,7 @@ class SyncEngine:
         server_has_all = (
             bool(server_sv) and covers(server_sv, local_sv) and covers(local_sv, server_sv)
         )
-        state = fold(doc.events())
+        state = self.book.state(journal_id)  # folded once, kept for the screens too
         accepted = refused = 0
         for entry in pending:
             if entry.event_id in state.refusals:
