@@ -59,6 +59,7 @@ class JournalApp(App):
         self.connection = Connection.UNKNOWN
         self.editor: JournalEditor | None = None
         self.sync: BackgroundSync | None = None
+        self._last_error = ""
 
     # ------------------------------------------------------------------ lifecycle
     def on_mount(self) -> None:
@@ -97,6 +98,12 @@ class JournalApp(App):
     def on_sync_finished(self, message: SyncFinished) -> None:
         self.connection = Connection.OFFLINE if message.error else Connection.ONLINE
         self.refresh_status()
+        if message.error and message.error != self._last_error:  # once, not on every retry
+            self.notify(
+                f"Нет синхронизации: {message.error} Записи сохранены на этом компьютере.",
+                severity="warning",
+            )
+        self._last_error = message.error
         if message.report is not None and message.report.refused:
             self.notify(
                 f"Сервер отклонил записей: {message.report.refused}. Подробности — F6.",

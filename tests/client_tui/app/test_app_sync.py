@@ -195,3 +195,54 @@ async def test_f1_lists_every_key_in_russian(math_laptop, make_app):
         assert "н б у о" in keys and "h, 6, y, o" in keys
         await pilot.press("escape")
         assert isinstance(app.screen, GridScreen)
+
+
+async def test_typing_goes_on_while_a_sync_hangs_on_a_dead_link(laptop, make_app):
+    import threading
+
+    entered, release = threading.Event(), threading.Event()
+
+    def hanging(body: bytes) -> bytes:
+        entered.set()
+        release.wait(20)  # a link that accepted the connection and then went silent
+        raise TemporaryFailure("Сервер не ответил вовремя.")
+
+    math = laptop("math", transport=hanging)
+    app = make_app(math, background_sync=True, sync_interval=300)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await open_journal(pilot)
+        await wait_for(pilot, entered.is_set)  # the sync thread is stuck in the network call
+        await pilot.press("f3", "=", "5", "enter", "н", "enter", "4")
+        await pilot.pause()
+        (lesson,) = app.screen.grid.columns
+        texts = [
+            app.screen.grid.cell(r.student_id, lesson.lesson_id).text for r in app.screen.grid.rows
+        ]
+        assert texts[:3] == ["5", "н", "4"]
+        assert math.status().pending == 8  # lesson, 4 present, н, 5, 4: all durable already
+        release.set()
+        await wait_for(pilot, lambda: "связь: НЕТ" in status_text(app))
+
+
+async def test_an_entry_the_server_refused_is_listed_with_its_reason(laptop, make_app):
+    first, second = laptop("math", name="first"), laptop("math", name="second")
+    lesson = first.book.record_lesson(MATH_5, date=LESSON_DAY)
+    first.sync()
+    second.sync()
+    first.book.mark_attendance(MATH_5, lesson.lesson_id, ["s-2"], AttendanceCode.ABSENT)
+    second.book.give_mark(MATH_5, lesson.lesson_id, "s-2", 5)  # later: the one refused
+    first.sync()
+    second.sync()
+    assert second.status().refused == 1
+    app = make_app(second)
+    async with app.run_test(size=(80, 24)) as pilot:
+        assert "отклонено: 1" in status_text(app)
+        await pilot.press("f6")
+        text = " ".join(str(s.render()) for s in app.screen.query(".problem"))
+        assert "ОТКЛОНЕНО" in text
+        assert "Борисова В., урок 05.10: отметка 5" in text
+        assert "Отметка отсутствующему не ставится" in text
+        assert "Запись не учтена" in text
+        await pilot.press("escape")
+        await open_journal(pilot)
+        assert app.screen.grid.cell("s-2", lesson.lesson_id).text == "н"
