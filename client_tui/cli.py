@@ -421,6 +421,9 @@ def main(argv: list[str] | None = None) -> int:
         signal.signal(signal.SIGPIPE, signal.SIG_DFL)  # `journal show … | head` ends quietly
     parser = build_parser()
     args = parser.parse_args(argv)
+    if args.command is None and not (sys.stdin.isatty() and sys.stdout.isatty()):
+        parser.print_help()  # a script, not a person at a terminal: no full-screen app
+        return 0
     if args.command in (None, "tui"):
         return run_app(args.home, args.profile)
     session = Session(args.home, args.profile)
