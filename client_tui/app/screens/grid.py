@@ -325,7 +325,14 @@ class GridScreen(Screen[None]):
         self.table.move_cursor(row=coordinate.row + 1, column=coordinate.column)
 
     def fill_column(self) -> None:
-        _row_key, column_key = self.cursor_keys()
+        row_key, column_key = self.cursor_keys()
+        if column_key == PERIOD and self.grid.period is not None:
+            suggested = self.grid.period_cells.get(row_key)
+            if suggested is None or suggested.suggested is None:
+                self.say("Рекомендуемой отметки нет: в периоде нет отметок.", error=True)
+            else:
+                self.type_value(suggested.suggested)  # «=» in «Итог»: take the suggestion
+            return
         column = self.grid.column(column_key)
         if column is None:
             self.say("Выберите колонку урока.", error=True)

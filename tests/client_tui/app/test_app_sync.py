@@ -140,6 +140,8 @@ async def test_conflicts_screen_shows_what_collided_and_what_to_do(laptop, make_
     app = make_app(first)
     async with app.run_test(size=(80, 24)) as pilot:
         assert "конфликтов: 1" in status_text(app)
+        row = app.screen.query_one("#journals").get_row(MATH_5)
+        assert (row[3], row[4]) == ("", "1")  # «Ждут», «Конфл.» of the journal
         await open_journal(pilot)
         assert isinstance(app.screen, GridScreen)
         assert app.screen.grid.cell("s-1", lesson.lesson_id).text == "4!"

@@ -101,11 +101,16 @@ async def test_period_mark_beside_average_and_suggestion(math_laptop, make_app):
         await open_journal(pilot)
         table = app.screen.table
         table.move_cursor(row=0, column=len(table.columns) - 1)
-        await pilot.press("5")
+        await pilot.press("4")
         await pilot.pause()
         row = table.get_row("s-1")
-        assert row[-3:] == ["4,50", "5", "5"]
+        assert row[-3:] == ["4,50", "5", "4"]
         assert "Сохранено" in message(app)
+        await pilot.press("=")  # take the suggested mark instead
+        await pilot.pause()
+        assert table.get_row("s-1")[-1] == "5"
+        await pilot.press("down", "=")  # pupil 2 has no marks: nothing to suggest
+        assert "Рекомендуемой отметки нет" in message(app)
     period_mark = book.state(MATH_5).period_mark("2026-2027-q1", "s-1")
     assert period_mark.value == 5
 
