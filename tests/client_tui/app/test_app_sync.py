@@ -9,14 +9,13 @@ from client_tui.app import JournalApp
 from client_tui.app.screens.bundle import BundleScreen
 from client_tui.app.screens.grid import GridScreen
 from client_tui.app.screens.help import HelpScreen
-from client_tui.app.screens.journals import JournalsScreen
 from client_tui.app.screens.login import LoginScreen
 from client_tui.app.screens.problems import ProblemsScreen
 from client_tui.services.api import TemporaryFailure
 from client_tui.services.session import Session
 from server.cli import main as server_main
 from shared.model import AttendanceCode
-from tests.client_tui.app.conftest import LESSON_DAY, open_journal
+from tests.client_tui.app.conftest import LESSON_DAY, journals_listed, open_journal
 from tests.conftest import BASE_URL
 from tests.factories import MATH_5, PASSWORD
 
@@ -46,7 +45,7 @@ async def test_first_run_registers_the_device_and_later_starts_offline(tmp_path,
         assert isinstance(app.screen, LoginScreen)
         await pilot.press(*"testserver.local", "enter")  # no scheme: http:// is assumed
         await pilot.press(*"math", "enter", *PASSWORD, "enter")
-        await wait_for(pilot, lambda: isinstance(app.screen, JournalsScreen))
+        await journals_listed(pilot)
         assert "Математика" in str(app.screen.query_one("#journals").get_row(MATH_5))
     assert session.logged_in
     session.close()
@@ -54,7 +53,7 @@ async def test_first_run_registers_the_device_and_later_starts_offline(tmp_path,
     offline = Session(home, transport=no_link)  # the server is gone: no HTTP client at all
     app = JournalApp(offline, sync_interval=0.2, today=lambda: LESSON_DAY)
     async with app.run_test(size=(80, 24)) as pilot:
-        assert isinstance(app.screen, JournalsScreen)
+        await journals_listed(pilot)
         await wait_for(pilot, lambda: "связь: НЕТ" in status_text(app))
         await open_journal(pilot)
         await pilot.press("f3", "5")
@@ -139,6 +138,7 @@ async def test_conflicts_screen_shows_what_collided_and_what_to_do(laptop, make_
     assert first.status().conflicts == 1
     app = make_app(first)
     async with app.run_test(size=(80, 24)) as pilot:
+        await journals_listed(pilot)
         assert "конфликтов: 1" in status_text(app)
         row = app.screen.query_one("#journals").get_row(MATH_5)
         assert (row[3], row[4]) == ("", "1")  # «Ждут», «Конфл.» of the journal
@@ -161,6 +161,7 @@ async def test_usb_bundle_export_and_import_from_the_app(laptop, make_app, tmp_p
     bundle.parent.mkdir()
     app = make_app(math)
     async with app.run_test(size=(80, 24)) as pilot:
+        await journals_listed(pilot)
         await pilot.press("f9")
         assert isinstance(app.screen, BundleScreen)
         path = app.screen.query_one("#path")
@@ -175,6 +176,7 @@ async def test_usb_bundle_export_and_import_from_the_app(laptop, make_app, tmp_p
     assert server_main([*command, "--reply", str(reply)]) == 0
     app = make_app(math)
     async with app.run_test(size=(80, 24)) as pilot:
+        await journals_listed(pilot)
         await pilot.press("f9")
         app.screen.query_one("#path").value = str(reply)
         await pilot.click("#import")
@@ -238,6 +240,7 @@ async def test_an_entry_the_server_refused_is_listed_with_its_reason(laptop, mak
     assert second.status().refused == 1
     app = make_app(second)
     async with app.run_test(size=(80, 24)) as pilot:
+        await journals_listed(pilot)
         assert "отклонено: 1" in status_text(app)
         await pilot.press("f6")
         text = " ".join(str(s.render()) for s in app.screen.query(".problem"))

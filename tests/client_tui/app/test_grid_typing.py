@@ -10,7 +10,7 @@ from client_tui.app.screens.forms import MarksForm, ReasonForm
 from client_tui.app.screens.grid import GridScreen
 from shared.hlc import Clock
 from shared.model import AttendanceCode, LessonRecorded, WorkKind
-from tests.client_tui.app.conftest import LESSON_DAY, open_journal
+from tests.client_tui.app.conftest import LESSON_DAY, journals_listed, open_journal
 from tests.factories import MATH_5, RUSSIAN_5
 
 
@@ -118,6 +118,7 @@ async def test_period_mark_beside_average_and_suggestion(math_laptop, make_app):
 async def test_read_only_journal_is_marked_and_refuses_edits(math_laptop, make_app):
     app = make_app(math_laptop)
     async with app.run_test(size=(100, 30)) as pilot:
+        await journals_listed(pilot)
         journals = app.screen.query_one("#journals")
         assert "только чтение" in journals.get_row(RUSSIAN_5)
         await open_journal(pilot, RUSSIAN_5)

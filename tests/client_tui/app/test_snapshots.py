@@ -11,7 +11,7 @@ import pytest
 from client_tui.app import JournalApp
 from client_tui.services.session import Session
 from shared.model import AttendanceCode, WorkKind
-from tests.client_tui.app.conftest import LESSON_DAY
+from tests.client_tui.app.conftest import LESSON_DAY, journals_listed
 from tests.factories import MATH_5
 
 SIZES = [pytest.param((80, 24), id="80x24"), pytest.param((120, 36), id="120x36")]
@@ -59,22 +59,31 @@ def snap_app(laptop):
 
 @pytest.mark.parametrize("size", SIZES)
 def test_journals_screen(snap_compare, snap_app, size):
-    assert snap_compare(snap_app(), terminal_size=size)
+    assert snap_compare(snap_app(), terminal_size=size, run_before=journals_listed)
 
 
 @pytest.mark.parametrize("size", SIZES)
 def test_grid_screen(snap_compare, snap_app, size):
-    assert snap_compare(snap_app(), press=["enter", "up", "left"], terminal_size=size)
+    assert snap_compare(
+        snap_app(), press=["enter", "up", "left"], terminal_size=size, run_before=journals_listed
+    )
 
 
 @pytest.mark.parametrize("size", SIZES)
 def test_help_screen(snap_compare, snap_app, size):
-    assert snap_compare(snap_app(), press=["enter", "f1"], terminal_size=size)
+    assert snap_compare(
+        snap_app(), press=["enter", "f1"], terminal_size=size, run_before=journals_listed
+    )
 
 
 def test_refused_mark_message(snap_compare, snap_app):
     """The rule's message at the keyboard, in a monochrome-safe form (reverse video)."""
-    assert snap_compare(snap_app(), press=["enter", "up", "up", "н", "5"], terminal_size=(80, 24))
+    assert snap_compare(
+        snap_app(),
+        press=["enter", "up", "up", "н", "5"],
+        terminal_size=(80, 24),
+        run_before=journals_listed,
+    )
 
 
 @pytest.mark.parametrize("size", SIZES)
