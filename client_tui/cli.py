@@ -6,6 +6,7 @@ Examples:
   journal mark "5:Математика" --lesson 2026-11-20 --student 3 --value 5
   journal attend "5:Математика" --lesson 2026-11-20 --all-present
   journal sync && journal status
+  journal                      (no command: the Textual app; also `journal tui`)
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ import time
 from pathlib import Path
 
 from client_tui.services.api import SyncError, TemporaryFailure
+from client_tui.services.entry import LETTER_CODES, WORK_KINDS
 from client_tui.services.session import NotLoggedIn, Session
 from shared.fold import JournalState
 from shared.model import (
@@ -31,26 +33,6 @@ from shared.model import (
     WorkKind,
 )
 from shared.rules import RuleViolation
-
-LETTER_CODES = {
-    "н": AttendanceCode.ABSENT,
-    "h": AttendanceCode.ABSENT,
-    "б": AttendanceCode.ILL,
-    "6": AttendanceCode.ILL,
-    "у": AttendanceCode.EXCUSED,
-    "y": AttendanceCode.EXCUSED,
-    "о": AttendanceCode.LATE,
-    "o": AttendanceCode.LATE,
-    "п": AttendanceCode.PRESENT,
-    "+": AttendanceCode.PRESENT,
-} | {c.value: c for c in AttendanceCode}
-WORK_KINDS = {
-    "обычная": WorkKind.REGULAR,
-    "контрольная": WorkKind.CONTROL,
-    "практическая": WorkKind.PRACTICAL,
-    "лабораторная": WorkKind.LABORATORY,
-    "самостоятельная": WorkKind.INDEPENDENT,
-} | {k.value: k for k in WorkKind}
 
 
 class UsageError(Exception):
@@ -321,6 +303,14 @@ def cmd_bundle(session: Session, args: argparse.Namespace) -> int:
     return 0
 
 
+def run_app(home: Path | None, profile: str) -> int:
+    """The Textual app: first run asks for the server, later starts work offline."""
+    from client_tui.app import JournalApp  # Textual loads only for the app, not for scripts
+
+    JournalApp(home=home, profile=profile).run()
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="journal",
@@ -413,6 +403,8 @@ def build_parser() -> argparse.ArgumentParser:
     command("rejected", "отклонённые сервером записи и причины").set_defaults(func=cmd_rejected)
     command("conflicts", "конфликты одновременных исправлений").set_defaults(func=cmd_conflicts)
 
+    command("tui", "открыть журнал в окне терминала (то же, что journal без команды)")
+
     p = command("bundle", "обмен через флешку, когда связи нет совсем")
     p.add_argument(
         "action",
@@ -429,9 +421,11 @@ def main(argv: list[str] | None = None) -> int:
         signal.signal(signal.SIGPIPE, signal.SIG_DFL)  # `journal show … | head` ends quietly
     parser = build_parser()
     args = parser.parse_args(argv)
-    if args.command is None:
-        parser.print_help()
+    if args.command is None and not (sys.stdin.isatty() and sys.stdout.isatty()):
+        parser.print_help()  # a script, not a person at a terminal: no full-screen app
         return 0
+    if args.command in (None, "tui"):
+        return run_app(args.home, args.profile)
     session = Session(args.home, args.profile)
     try:
         if args.command != "login" and not session.logged_in:

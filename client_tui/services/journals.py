@@ -100,6 +100,8 @@ class JournalBook:
         return JournalContext.from_directory(self.directory, self.info(journal_id))
 
     def state(self, journal_id: str) -> JournalState:
+        """The folded journal, kept up to date by its document (see JournalDoc.state): a
+        keypress folds only its own entries."""
         with self.lock:
             return self.doc(journal_id).state()
 
@@ -163,6 +165,14 @@ class JournalBook:
                 self.forget(journal_id)  # the memory copy may hold what the disk does not
                 raise
         return events
+
+    def stamp(self, supersedes: Iterable[JournalEvent] = ()) -> dict:
+        """A new event's id, author, device and HLC stamp (after everything it supersedes)."""
+        return self._stamp(supersedes)
+
+    def live(self, journal_id: str, key: tuple[str, ...]) -> list[JournalEvent]:
+        """The entries of a cell nothing supersedes (more than one: a conflict)."""
+        return self._live(journal_id, key)
 
     def _stamp(self, supersedes: Iterable[JournalEvent] = ()) -> dict:
         for old in supersedes:

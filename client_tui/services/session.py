@@ -18,6 +18,7 @@ import httpx
 import msgspec
 
 from client_tui.services.api import RequestRefused, ServerApi
+from client_tui.services.describe import EntryView, describe_entry
 from client_tui.services.journals import JournalBook
 from client_tui.services.store import CONFLICT, PENDING_STATES, REFUSED, LocalStore, OutboxEntry
 from client_tui.services.sync import SyncEngine, SyncReport
@@ -147,9 +148,10 @@ class Session:
         return self.engine().sync_once()
 
     def status(self) -> Status:
-        counts = self.store.outbox_counts()
-        ok = self.store.last_sync(True)
-        last = self.store.last_sync()
+        with self.lock:
+            counts = self.store.outbox_counts()
+            ok = self.store.last_sync(True)
+            last = self.store.last_sync()
         return Status(
             logged_in=self.logged_in,
             server_url=self.store.get("server_url", ""),
@@ -170,6 +172,17 @@ class Session:
 
     def pending(self) -> list[OutboxEntry]:
         return self.store.outbox(states=PENDING_STATES)
+
+    def problems(self) -> list[EntryView]:
+        """Own entries the server refused or that collided, described for a person; they stay
+        listed (the outbox keeps them) whatever happens next."""
+        journals = {j.id for j in self.book.directory.journals} if self.book.directory else set()
+        views = []
+        with self.lock:
+            for entry in self.store.outbox(states=[REFUSED, CONFLICT]):
+                state = self.book.state(entry.journal_id) if entry.journal_id in journals else None
+                views.append(describe_entry(entry, self.book.directory, state))
+        return views
 
     # ------------------------------------------------------------------ USB bundles
     def _mac_key(self) -> bytes:
@@ -214,7 +227,7 @@ class Session:
         engine = self.engine_offline()
         engine.apply_response(response, report)
         report.complete = not engine.unsettled(engine.journal_ids())
-        with self.store.transaction():
+        with self.lock, self.store.transaction():
             self.store.log_sync(True, f"Принят файл обмена {path.name}")
         return report
 

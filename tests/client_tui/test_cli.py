@@ -316,3 +316,11 @@ def test_unknown_lesson_student_and_date_are_russian_errors(logged_in):
     assert code == 2
     assert err == "Ошибка: Дата «вчера» не распознана: пишите ДД.ММ.ГГГГ или ГГГГ-ММ-ДД.\n"
     assert pending(logged_in("status")[1]) == 1
+
+
+def test_journal_without_a_command_outside_a_terminal_prints_help(capsys, tmp_path):
+    from client_tui.cli import main
+
+    assert main(["--home", str(tmp_path)]) == 0  # pytest's stdin is not a terminal
+    out = capsys.readouterr().out
+    assert "tui" in out and "открыть журнал в окне терминала" in out

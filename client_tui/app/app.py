@@ -1,0 +1,131 @@
+"""JournalApp: screens and bindings; the state it keeps is the session and the sync thread."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from pathlib import Path
+from typing import ClassVar
+
+from textual.app import App
+from textual.binding import Binding, BindingType
+from textual.reactive import reactive
+
+from client_tui.app.messages import EntrySaved, LoggedIn, SyncFinished
+from client_tui.app.screens.help import HelpScreen
+from client_tui.app.screens.journals import JournalsScreen
+from client_tui.app.screens.login import LoginScreen
+from client_tui.app.widgets.status_bar import Connection, StatusInfo
+from client_tui.services.editor import JournalEditor
+from client_tui.services.session import Session
+from client_tui.services.sync import BackgroundSync
+
+SYNC_INTERVAL = 60.0
+
+
+class JournalApp(App):
+    """Электронный журнал учителя."""
+
+    CSS_PATH = "app.tcss"
+    TITLE = "Журнал"
+    ENABLE_COMMAND_PALETTE = False
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("f1", "help", "Помощь", show=False),
+        Binding("f5", "sync_now", "Синхр."),
+        Binding("ctrl+s", "sync_now", "Синхр.", show=False),
+        Binding("ctrl+q", "quit", "Выход", priority=True),
+    ]
+
+    status: reactive[StatusInfo] = reactive(StatusInfo, always_update=True)
+
+    def __init__(
+        self,
+        session: Session | None = None,
+        *,
+        home: Path | None = None,
+        profile: str = "default",
+        sync_interval: float = SYNC_INTERVAL,
+        background_sync: bool = True,
+        today: Callable[[], dt.date] = dt.date.today,
+    ):
+        """`session` is for tests (an in-process server's transport); otherwise one is opened
+        on `home`/`profile`. `today` fixes the date in tests and snapshots."""
+        super().__init__()
+        self.session = session or Session(home, profile)
+        self._owns_session = session is None
+        self.sync_interval = sync_interval
+        self.background_sync = background_sync
+        self.today = today
+        self.connection = Connection.UNKNOWN
+        self.editor: JournalEditor | None = None
+        self.sync: BackgroundSync | None = None
+        self._last_error = ""
+
+    # ------------------------------------------------------------------ lifecycle
+    def on_mount(self) -> None:
+        if self.session.logged_in and self.session.book.directory is not None:
+            self.start_work()
+        else:
+            self.push_screen(LoginScreen())
+
+    def start_work(self) -> None:
+        """Every start after the first: the local store is enough; the link is a bonus."""
+        self.editor = JournalEditor(self.session.book)
+        self.refresh_status()
+        self.push_screen(JournalsScreen())
+        if self.background_sync:
+            self.sync = BackgroundSync(
+                self.session.engine(),
+                interval=self.sync_interval,
+                on_result=lambda report, error: self.post_message(SyncFinished(report, error)),
+            )
+            self.sync.start()
+
+    def on_logged_in(self, message: LoggedIn) -> None:
+        self.pop_screen()
+        self.start_work()
+
+    def on_unmount(self) -> None:
+        if self.sync is not None:
+            self.sync.stop(timeout=2.0)
+        if self._owns_session:
+            self.session.close()
+
+    # ------------------------------------------------------------------ status
+    def refresh_status(self) -> None:
+        self.status = StatusInfo.from_status(self.session.status(), self.connection)
+
+    def on_sync_finished(self, message: SyncFinished) -> None:
+        self.connection = Connection.OFFLINE if message.error else Connection.ONLINE
+        self.refresh_status()
+        if message.error and message.error != self._last_error:  # once, not on every retry
+            self.notify(
+                f"Нет синхронизации: {message.error} Записи сохранены на этом компьютере.",
+                severity="warning",
+            )
+        self._last_error = message.error
+        if message.report is not None and message.report.refused:
+            self.notify(
+                f"Сервер отклонил записей: {message.report.refused}. Подробности — F6.",
+                severity="warning",
+            )
+        for screen in self.screen_stack:
+            handler = getattr(screen, "after_sync", None)
+            if handler is not None:
+                handler()
+
+    def on_entry_saved(self, message: EntrySaved) -> None:
+        self.refresh_status()
+
+    # ------------------------------------------------------------------ actions
+    def action_help(self) -> None:
+        if not isinstance(self.screen, HelpScreen):
+            self.push_screen(HelpScreen())
+
+    def action_sync_now(self) -> None:
+        if self.sync is None:
+            self.notify("Синхронизация выключена.", severity="warning")
+            return
+        self.connection = Connection.SYNCING
+        self.refresh_status()
+        self.sync.sync_now()

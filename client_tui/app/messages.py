@@ -1,0 +1,24 @@
+"""Messages the app's parts send each other (past tense: what happened)."""
+
+from __future__ import annotations
+
+from textual.message import Message
+
+from client_tui.services.sync import SyncReport
+
+
+class SyncFinished(Message):
+    """The background sync ended a round: `report` on success, `error` (Russian) otherwise."""
+
+    def __init__(self, report: SyncReport | None, error: str):
+        super().__init__()
+        self.report = report
+        self.error = error
+
+
+class EntrySaved(Message):
+    """Something was committed to the local store (the status bar's pending count changed)."""
+
+
+class LoggedIn(Message):
+    """First run done: the device is registered and the directory is on this laptop."""

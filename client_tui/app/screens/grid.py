@@ -1,0 +1,496 @@
+"""The journal of one class and subject for one month, shaped like the paper journal.
+
+Every key goes to JournalEditor (client service layer), which checks the shared rules and
+commits to the local store before the grid shows the entry. Sync happens elsewhere, in the
+background: nothing here waits for the network.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from typing import ClassVar
+
+from textual import events
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.screen import Screen
+from textual.widgets import Footer, Static
+
+from client_tui.app.messages import EntrySaved
+from client_tui.app.screens.forms import LessonFields, LessonForm, MarkFields, MarksForm, ReasonForm
+from client_tui.app.screens.problems import ProblemsScreen
+from client_tui.app.widgets.journal_grid import JournalGrid
+from client_tui.app.widgets.status_bar import StatusBar
+from client_tui.services.describe import journal_title
+from client_tui.services.editor import Edit, JournalEditor
+from client_tui.services.entry import parse_cell_key
+from client_tui.services.grid import (
+    WORK_KINDS_RU,
+    MonthGrid,
+    build_month_grid,
+    month_start,
+    shift_month,
+)
+from shared.model import AttendanceCode, WorkKind
+from shared.rules import RuleViolation
+
+TOPICS_ROW = "__topics__"
+NUM, NAME, AVERAGE, SUGGESTED, PERIOD = "__num__", "__name__", "__avg__", "__sug__", "__period__"
+READ_ONLY_MESSAGE = "Журнал только для чтения: вы не ведёте этот предмет в этом классе."
+NEEDS_REASON = "late_correction_has_reason"
+
+
+class GridScreen(Screen[None]):
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("f1", "app.help", "Помощь"),
+        Binding("escape", "back", "Назад"),
+        Binding("delete,backspace", "clear_cell", "Удалить", show=False),
+        Binding("f2", "edit_lesson", "Урок"),
+        Binding("f3", "new_lesson", "Нов.урок"),
+        Binding("f4", "marks_form", "Отметки"),
+        Binding("f6", "problems", "Конфликты", show=False),
+        Binding("f7", "month(-1)", "◀Мес"),
+        Binding("f8", "month(1)", "Мес▶"),
+        Binding("ctrl+z", "undo", "Отменить"),
+        Binding("ctrl+s", "app.sync_now", "Синхр.", show=False),
+    ]
+
+    def __init__(self, journal_id: str):
+        super().__init__()
+        self.journal_id = journal_id
+        self.grid: MonthGrid | None = None
+        self.month = None
+        self._state_shown = None  # the folded state the grid was drawn from
+
+    # ------------------------------------------------------------------ services
+    @property
+    def book(self):
+        return self.app.session.book
+
+    @property
+    def editor(self) -> JournalEditor:
+        return self.app.editor
+
+    # ------------------------------------------------------------------ layout
+    def compose(self) -> ComposeResult:
+        yield Static("", id="grid-title", classes="title")
+        yield JournalGrid(id="grid")
+        yield Static("", id="lesson-panel")
+        yield Static("", id="message")
+        yield StatusBar(id="status")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.month = month_start(self.app.today())
+        self.load(keep_cursor=False)
+        self.query_one("#grid", JournalGrid).focus()
+
+    @property
+    def table(self) -> JournalGrid:
+        return self.query_one("#grid", JournalGrid)
+
+    def build(self) -> MonthGrid:
+        info = self.book.info(self.journal_id)
+        state = self._state_shown = self.book.state(self.journal_id)
+        return build_month_grid(state, self.book.directory, info, self.month)
+
+    def load(self, keep_cursor: bool = True) -> None:
+        """Build the table from the month's grid (columns may have changed)."""
+        table = self.table
+        self.grid = grid = self.build()
+        columns = [(NUM, "№", 2), (NAME, "Ученик", 16)]
+        columns += [(c.lesson_id, c.label, 4) for c in grid.columns]
+        if grid.period is not None:
+            columns += [(AVERAGE, "Ср.", 4), (SUGGESTED, "Рек", 3), (PERIOD, "Итог", 4)]
+        rows = [
+            (row.student_id, self.row_cells(grid, row.student_id, row.number, row.name))
+            for row in grid.rows
+        ]
+        rows.append((TOPICS_ROW, self.topic_cells(grid)))
+        table.set_data(columns, rows, italic_rows={TOPICS_ROW})
+        self.show_title()
+        if not keep_cursor:
+            table.move_cursor(row=0, column=len(grid.columns) + 1, quiet=True)
+        self.show_panel()
+
+    def row_cells(self, grid: MonthGrid, student_id: str, number: int, name: str) -> list:
+        cells: list = [str(number), name]
+        cells += [grid.cell(student_id, c.lesson_id).text for c in grid.columns]
+        if grid.period is not None:
+            cells += self.period_texts(grid, student_id)
+        return cells
+
+    def period_texts(self, grid: MonthGrid, student_id: str) -> list[str]:
+        cell = grid.period_cells.get(student_id)
+        if cell is None:
+            return ["", "", ""]
+        mark = "" if cell.mark is None else str(cell.mark) + ("!" if cell.conflict else "")
+        return [cell.average_text, str(cell.suggested or ""), mark]
+
+    def topic_cells(self, grid: MonthGrid) -> list:
+        cells: list = ["", "Тема урока"]
+        cells += [(c.topic[:4] if c.topic else "—") for c in grid.columns]
+        if grid.period is not None:
+            cells += ["", "", ""]
+        return cells
+
+    def refresh_grid(self, touched: Iterable[tuple[str, str]] | None = None) -> None:
+        """Redraw what changed: after a typed entry only its cells (and their pupils' period
+        figures) are recomputed; otherwise the month is rebuilt and compared."""
+        old = self.grid
+        if old is None:
+            self.load()
+            return
+        if touched is not None:
+            state = self._state_shown = self.book.state(self.journal_id)
+            new = old.updated(state, touched)
+        else:
+            new = self.build()
+        if old.columns != new.columns or old.rows != new.rows:
+            self.load()
+            return
+        self.grid = new
+        table = self.table
+        for row in new.rows:
+            for column in new.columns:
+                key = (row.student_id, column.lesson_id)
+                if old.cells.get(key) != new.cells.get(key):
+                    table.update_cell(row.student_id, column.lesson_id, new.cell(*key).text)
+            if new.period is not None and old.period_cells.get(
+                row.student_id
+            ) != new.period_cells.get(row.student_id):
+                for column_key, text in zip(
+                    (AVERAGE, SUGGESTED, PERIOD),
+                    self.period_texts(new, row.student_id),
+                    strict=True,
+                ):
+                    table.update_cell(row.student_id, column_key, text)
+        self.show_panel()
+
+    def show_title(self) -> None:
+        grid = self.grid
+        mode = "" if grid.writable else "   [reverse] ТОЛЬКО ЧТЕНИЕ [/reverse]"
+        period = f" · {grid.period.name}" if grid.period else ""
+        empty = "   (уроков в этом месяце нет: F3 — новый урок)" if not grid.columns else ""
+        title = journal_title(self.book.directory, self.journal_id)
+        self.query_one("#grid-title", Static).update(
+            f"[b]{title}[/b] — {grid.title}{period}{mode}{empty}"
+        )
+
+    # ------------------------------------------------------------------ where the cursor is
+    def cursor_keys(self) -> tuple[str, str]:
+        return self.table.cursor_keys()
+
+    def on_journal_grid_cursor_moved(self, event: JournalGrid.CursorMoved) -> None:
+        self.show_panel()
+
+    def show_panel(self) -> None:
+        """The lesson panel: date, kind of work, topic and homework of the cursor's column."""
+        panel = self.query_one("#lesson-panel", Static)
+        grid = self.grid
+        _row_key, column_key = self.cursor_keys()
+        column = grid.column(column_key) if grid else None
+        if column is not None:
+            doubled = column.label != f"{column.date:%d}"
+            double = f", урок {column.slot}" if doubled else ""
+            panel.update(
+                f"[b]{column.date:%d.%m.%Y}{double}[/b] · {WORK_KINDS_RU[column.work_kind]}\n"
+                f"Тема: {column.topic or '— (F2 — записать)'}\n"
+                f"ДЗ: {column.homework or '—'}"
+            )
+        elif (
+            grid is not None
+            and grid.period is not None
+            and column_key
+            in (
+                AVERAGE,
+                SUGGESTED,
+                PERIOD,
+            )
+        ):
+            p = grid.period
+            panel.update(
+                f"[b]{p.name}[/b] ({p.starts:%d.%m}–{p.ends:%d.%m.%Y})\n"
+                "Ср. — средний балл (взвешенный), Рек — рекомендуемая отметка.\n"
+                "Итог — отметка за период: ставится после последнего урока периода."
+            )
+        else:
+            panel.update(
+                "Стрелки — выбор клетки, 1–5 — отметка, н б у о — посещаемость. F1 — все клавиши."
+            )
+
+    def say(self, text: str, error: bool = False) -> None:
+        message = self.query_one("#message", Static)
+        message.update(text)
+        message.set_class(error, "error")
+        if error:
+            self.app.bell()
+
+    # ------------------------------------------------------------------ doing things
+    def run_edit(
+        self,
+        action: Callable[[str], Edit],
+        done: str,
+        reason: str = "",
+        touched: list[tuple[str, str]] | None = None,
+    ) -> bool:
+        """Call the service; show a refusal with its Russian message, or ask for a reason when
+        the rules require one and then try again."""
+        if self.grid is not None and not self.grid.writable:
+            self.say(f"Не сохранено: {READ_ONLY_MESSAGE}", error=True)
+            return False
+        try:
+            action(reason)
+        except RuleViolation as exc:
+            if exc.rule == NEEDS_REASON and not reason:
+
+                def retry(given: str | None) -> None:
+                    if given:
+                        self.run_edit(action, done, given, touched)
+                    else:
+                        self.say("Не сохранено: исправление без причины отменено.", error=True)
+
+                self.app.push_screen(ReasonForm(exc.message_ru), retry)
+                return False
+            self.say(f"Не сохранено: {exc.message_ru}", error=True)
+            return False
+        self.say(done)
+        self.refresh_grid(touched)
+        self.post_message(EntrySaved())
+        return True
+
+    def on_key(self, event: events.Key) -> None:
+        if event.character == "=":
+            event.stop()
+            event.prevent_default()
+            self.fill_column()
+            return
+        value = parse_cell_key(event.character)
+        if value is None:
+            return
+        event.stop()
+        event.prevent_default()
+        self.type_value(value)
+
+    def type_value(self, value: int | AttendanceCode) -> None:
+        grid = self.grid
+        row_key, column_key = self.cursor_keys()
+        name = self.student_name(row_key)
+        if column_key == PERIOD and grid.period is not None and name:
+            if not isinstance(value, int):
+                self.say("В колонке «Итог» — только отметка 1–5.", error=True)
+                return
+            period_id = grid.period.id
+            self.run_edit(
+                lambda r: self.editor.set_period_mark(
+                    self.journal_id, period_id, row_key, value, r
+                ),
+                f"Сохранено: {name} — {value} за «{grid.period.name}»",
+                touched=[(row_key, "")],
+            )
+            return
+        column = grid.column(column_key)
+        if column is None or not name:
+            self.say("Выберите клетку ученика в колонке урока.", error=True)
+            return
+        if isinstance(value, int):
+            self.run_edit(
+                lambda r: self.editor.set_mark(
+                    self.journal_id, column.lesson_id, row_key, value, r
+                ),
+                f"Сохранено: {name} — {value} ({column.date:%d.%m})",
+                touched=[(row_key, column.lesson_id)],
+            )
+        else:
+            self.run_edit(
+                lambda r: self.editor.set_attendance(
+                    self.journal_id, column.lesson_id, row_key, value, r
+                ),
+                f"Сохранено: {name} — {value_name(value)} ({column.date:%d.%m})",
+                touched=[(row_key, column.lesson_id)],
+            )
+
+    def student_name(self, student_id: str) -> str:
+        row = next((r for r in self.grid.rows if r.student_id == student_id), None)
+        return row.name if row else ""
+
+    def on_journal_grid_selected(self, event: JournalGrid.Selected) -> None:
+        """Enter: down the column, as on paper; on the topics row, the lesson form."""
+        event.stop()
+        row_key, _column_key = self.cursor_keys()
+        if row_key == TOPICS_ROW:
+            self.action_edit_lesson()
+            return
+        coordinate = self.table.cursor_coordinate
+        self.table.move_cursor(row=coordinate.row + 1, column=coordinate.column)
+
+    def fill_column(self) -> None:
+        row_key, column_key = self.cursor_keys()
+        if column_key == PERIOD and self.grid.period is not None:
+            suggested = self.grid.period_cells.get(row_key)
+            if suggested is None or suggested.suggested is None:
+                self.say("Рекомендуемой отметки нет: в периоде нет отметок.", error=True)
+            else:
+                self.type_value(suggested.suggested)  # «=» in «Итог»: take the suggestion
+            return
+        column = self.grid.column(column_key)
+        if column is None:
+            self.say("Выберите колонку урока.", error=True)
+            return
+        students = [r.student_id for r in self.grid.rows]
+        self.run_edit(
+            lambda r: self.editor.fill_column(self.journal_id, column.lesson_id, students),
+            f"Сохранено: присутствовали все, у кого ничего не отмечено ({column.date:%d.%m})",
+            touched=[(s, column.lesson_id) for s in students],
+        )
+
+    def action_clear_cell(self) -> None:
+        row_key, column_key = self.cursor_keys()
+        name = self.student_name(row_key)
+        grid = self.grid
+        if column_key == PERIOD and grid.period is not None and name:
+            period_id = grid.period.id
+            self.run_edit(
+                lambda r: self.editor.clear_period_mark(self.journal_id, period_id, row_key, r),
+                f"Отменено: отметка за период — {name}",
+                touched=[(row_key, "")],
+            )
+            return
+        column = grid.column(column_key)
+        if column is None or not name:
+            self.say("Выберите клетку ученика в колонке урока.", error=True)
+            return
+        self.run_edit(
+            lambda r: self.editor.clear_cell(self.journal_id, column.lesson_id, row_key, r),
+            f"Отменено: {name}, {column.date:%d.%m}",
+            touched=[(row_key, column.lesson_id)],
+        )
+
+    def action_undo(self) -> None:
+        if self.grid is not None and not self.grid.writable:
+            self.say(f"Не сохранено: {READ_ONLY_MESSAGE}", error=True)
+            return
+        try:
+            edit = self.editor.undo()
+        except RuleViolation as exc:
+            self.say(f"Отмена невозможна: {exc.message_ru}", error=True)
+            return
+        if edit is None:
+            self.say("Отменять нечего: своих правок в этот раз ещё не было.")
+            return
+        self.say(f"Отменено: {edit.label}")
+        if edit.journal_id == self.journal_id:
+            self.refresh_grid()
+        self.post_message(EntrySaved())
+
+    def action_new_lesson(self) -> None:
+        today = self.app.today()
+        if self.run_edit(
+            lambda r: self.editor.new_lesson(self.journal_id, today),
+            f"Сохранено: новый урок {today:%d.%m.%Y} (F2 — тема и задание)",
+        ):
+            self.month = month_start(today)
+            self.load()
+            grid = self.grid
+            lesson = self.editor.history[-1].events[0]
+            index = next(i for i, c in enumerate(grid.columns) if c.lesson_id == lesson.lesson_id)
+            self.table.move_cursor(row=0, column=index + 2)
+
+    def action_edit_lesson(self) -> None:
+        _row_key, column_key = self.cursor_keys()
+        column = self.grid.column(column_key) if self.grid else None
+        if column is None:
+            self.say("Выберите колонку урока (или F3 — новый урок).", error=True)
+            return
+        fields = LessonFields(
+            topic=column.topic, homework=column.homework, work_kind=column.work_kind
+        )
+
+        def save(result: LessonFields | None) -> None:
+            if result is None or result == fields:
+                return
+            self.run_edit(
+                lambda r: self.editor.save_lesson(
+                    self.journal_id,
+                    date=column.date,
+                    slot=column.slot,
+                    lesson_id=column.lesson_id,
+                    topic=result.topic,
+                    homework=result.homework,
+                    work_kind=result.work_kind,
+                    reason=r,
+                ),
+                f"Сохранено: урок {column.date:%d.%m}",
+            )
+            self.load()
+
+        self.app.push_screen(LessonForm(column.date, column.slot, fields), save)
+
+    def action_marks_form(self) -> None:
+        row_key, column_key = self.cursor_keys()
+        name = self.student_name(row_key)
+        column = self.grid.column(column_key) if self.grid else None
+        if column is None or not name:
+            self.say("Выберите клетку ученика в колонке урока.", error=True)
+            return
+        marks = self.book.state(self.journal_id).marks(column.lesson_id, row_key)
+        fields = MarkFields(
+            values=[m.value for m in marks],
+            work_kind=marks[0].work_kind if marks else column.work_kind,
+            weight=marks[0].weight if marks else default_weight(column.work_kind),
+        )
+
+        def save(result: MarkFields | None) -> None:
+            if result is None:
+                return
+            self.run_edit(
+                lambda r: self.editor.set_cell_marks(
+                    self.journal_id,
+                    column.lesson_id,
+                    row_key,
+                    result.values,
+                    work_kind=result.work_kind,
+                    weight=result.weight,
+                    reason=r,
+                ),
+                f"Сохранено: {name}, {column.date:%d.%m} — {marks_text(result.values)}",
+                touched=[(row_key, column.lesson_id)],
+            )
+
+        self.app.push_screen(MarksForm(f"{name}, {column.date:%d.%m}", fields), save)
+
+    def action_month(self, step: int) -> None:
+        self.month = shift_month(self.month, step)
+        self.load(keep_cursor=False)
+        self.say("")
+
+    def action_back(self) -> None:
+        self.app.pop_screen()
+
+    def action_problems(self) -> None:
+        self.app.push_screen(ProblemsScreen())
+
+    def after_sync(self) -> None:
+        """Entries from other devices may have arrived: redraw what changed (the book hands
+        out the same folded state while the journal is unchanged, so a quiet sync is free)."""
+        if self.is_mounted and self.book.state(self.journal_id) is not self._state_shown:
+            self.refresh_grid()
+
+
+def value_name(code: AttendanceCode) -> str:
+    return {
+        AttendanceCode.PRESENT: "присутствовал",
+        AttendanceCode.ABSENT: "н",
+        AttendanceCode.ILL: "б",
+        AttendanceCode.EXCUSED: "у",
+        AttendanceCode.LATE: "о",
+    }[code]
+
+
+def marks_text(values: list[int]) -> str:
+    return " ".join(map(str, values)) or "без отметок"
+
+
+def default_weight(kind: WorkKind) -> int:
+    """A control work usually weighs more; the teacher can change it in the form."""
+    return 2 if kind is WorkKind.CONTROL else 1

@@ -1,0 +1,317 @@
+"""The teacher's edits in the journal grid, as whole actions that can be undone.
+
+Each action (a mark, an absence, a whole column, a cell's marks) is committed as one batch
+through JournalBook, so the shared rules check it before anything is stored. Undo writes new
+events that bring the previous values back: nothing is ever deleted, the history keeps both.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+
+import msgspec
+
+from client_tui.services.journals import JournalBook
+from shared.fold import order_key
+from shared.model import (
+    AttendanceCode,
+    AttendanceMarked,
+    JournalEvent,
+    LessonRecorded,
+    MarkGiven,
+    PeriodMarkGiven,
+    Retracted,
+    WorkKind,
+)
+from shared.rules import RuleViolation
+
+UNDO_REASON = "Отмена собственной правки"
+UNDO_LIMIT = 200
+
+
+class Edit(msgspec.Struct, frozen=True, kw_only=True):
+    """One action as committed: what the undo stack keeps."""
+
+    journal_id: str
+    events: tuple[JournalEvent, ...]
+    label: str  # in Russian, shown when it is undone
+
+
+class JournalEditor:
+    """Edits made on this laptop in this sitting, newest last, for undo."""
+
+    def __init__(self, book: JournalBook, *, limit: int = UNDO_LIMIT):
+        self.book = book
+        self.limit = limit
+        self.history: list[Edit] = []
+        # an undo brings a value back as a new event that stands in for the original, so the
+        # next undo finds the original's stand-in live in the cell
+        self._stand_ins: dict[str, str] = {}
+
+    # ------------------------------------------------------------------ plumbing
+    def _commit(self, journal_id: str, events: list[JournalEvent], label: str) -> Edit:
+        if not events:
+            return Edit(journal_id=journal_id, events=(), label=label)
+        committed = self.book.commit(journal_id, events)
+        edit = Edit(journal_id=journal_id, events=tuple(committed), label=label)
+        self.history.append(edit)
+        del self.history[: -self.limit]
+        return edit
+
+    def _superseding(self, journal_id: str, key: tuple[str, ...]) -> tuple[dict, tuple[str, ...]]:
+        live = self.book.live(journal_id, key)
+        return self.book.stamp(live), tuple(e.id for e in live)
+
+    def _mark(
+        self,
+        journal_id: str,
+        lesson: LessonRecorded,
+        student_id: str,
+        value: int,
+        *,
+        slot: int = 0,
+        work_kind: WorkKind | None = None,
+        weight: int = 1,
+        reason: str = "",
+    ) -> MarkGiven:
+        stamp, supersedes = self._superseding(
+            journal_id, ("mark", lesson.lesson_id, student_id, str(slot))
+        )
+        return MarkGiven(
+            **stamp,
+            supersedes=supersedes,
+            lesson_id=lesson.lesson_id,
+            student_id=student_id,
+            value=value,
+            slot=slot,
+            work_kind=work_kind or lesson.work_kind,
+            weight=weight,
+            reason=reason,
+        )
+
+    def _attendance(
+        self, journal_id: str, lesson_id: str, student_id: str, code: AttendanceCode, reason: str
+    ) -> AttendanceMarked:
+        stamp, supersedes = self._superseding(journal_id, ("attendance", lesson_id, student_id))
+        return AttendanceMarked(
+            **stamp,
+            supersedes=supersedes,
+            lesson_id=lesson_id,
+            student_id=student_id,
+            code=code,
+            reason=reason,
+        )
+
+    def _lesson(self, journal_id: str, lesson_id: str) -> LessonRecorded:
+        lesson = self.book.state(journal_id).lesson(lesson_id)
+        if lesson is None:
+            raise RuleViolation(
+                "entry_belongs_to_lesson", "Урок не найден в журнале: сначала запишите урок."
+            )
+        return lesson
+
+    # ------------------------------------------------------------------ cell entries
+    def set_mark(
+        self, journal_id: str, lesson_id: str, student_id: str, value: int, reason: str = ""
+    ) -> Edit:
+        """The cell's (first) mark; the kind of work is the lesson's."""
+        lesson = self._lesson(journal_id, lesson_id)
+        event = self._mark(journal_id, lesson, student_id, value, reason=reason)
+        return self._commit(journal_id, [event], f"отметка {value}")
+
+    def set_attendance(
+        self,
+        journal_id: str,
+        lesson_id: str,
+        student_id: str,
+        code: AttendanceCode,
+        reason: str = "",
+    ) -> Edit:
+        self._lesson(journal_id, lesson_id)
+        event = self._attendance(journal_id, lesson_id, student_id, code, reason)
+        return self._commit(journal_id, [event], "посещаемость")
+
+    def fill_column(
+        self,
+        journal_id: str,
+        lesson_id: str,
+        student_ids: Iterable[str],
+        code: AttendanceCode = AttendanceCode.PRESENT,
+    ) -> Edit:
+        """The whole column at once («все присутствуют»): only pupils with nothing marked yet,
+        so an absence already typed is never overwritten."""
+        self._lesson(journal_id, lesson_id)
+        state = self.book.state(journal_id)
+        events = [
+            self._attendance(journal_id, lesson_id, student_id, code, "")
+            for student_id in student_ids
+            if state.attendance(lesson_id, student_id) is None
+        ]
+        return self._commit(journal_id, events, "вся колонка")
+
+    def set_cell_marks(
+        self,
+        journal_id: str,
+        lesson_id: str,
+        student_id: str,
+        values: list[int],
+        *,
+        work_kind: WorkKind | None = None,
+        weight: int = 1,
+        reason: str = "",
+    ) -> Edit:
+        """Several marks in one cell (slots 0, 1, …), with the kind of work and the weight;
+        marks beyond the new list are retracted."""
+        lesson = self._lesson(journal_id, lesson_id)
+        state = self.book.state(journal_id)
+        current = {m.slot: m for m in state.marks(lesson_id, student_id)}
+        events: list[JournalEvent] = []
+        for slot, value in enumerate(values):
+            old = current.get(slot)
+            kind = work_kind or lesson.work_kind
+            if old and (old.value, old.work_kind, old.weight) == (value, kind, weight):
+                continue
+            events.append(
+                self._mark(
+                    journal_id,
+                    lesson,
+                    student_id,
+                    value,
+                    slot=slot,
+                    work_kind=kind,
+                    weight=weight,
+                    reason=reason,
+                )
+            )
+        for slot, old in current.items():
+            if slot >= len(values):
+                events.append(self._retraction(journal_id, old, reason))
+        return self._commit(journal_id, events, "отметки в клетке")
+
+    def _retraction(self, journal_id: str, target: JournalEvent, reason: str) -> Retracted:
+        state = self.book.state(journal_id)
+        live = list(state.cells[state.cell_of[target.id]].live)
+        return Retracted(
+            **self.book.stamp(live), supersedes=tuple(e.id for e in live), reason=reason
+        )
+
+    def clear_cell(
+        self, journal_id: str, lesson_id: str, student_id: str, reason: str = ""
+    ) -> Edit:
+        """Delete: the cell's marks first, then (pressed again) its attendance."""
+        state = self.book.state(journal_id)
+        marks = state.marks(lesson_id, student_id)
+        if marks:
+            events = [self._retraction(journal_id, m, reason) for m in marks]
+            return self._commit(journal_id, events, "отмена отметки")
+        attendance = state.value(("attendance", lesson_id, student_id))
+        if attendance is not None:
+            event = self._retraction(journal_id, attendance, reason)
+            return self._commit(journal_id, [event], "отмена отметки посещаемости")
+        raise RuleViolation("nothing_to_retract", "Клетка пуста: отменять нечего.")
+
+    def set_period_mark(
+        self, journal_id: str, period_id: str, student_id: str, value: int, reason: str = ""
+    ) -> Edit:
+        stamp, supersedes = self._superseding(journal_id, ("period_mark", period_id, student_id))
+        event = PeriodMarkGiven(
+            **stamp,
+            supersedes=supersedes,
+            period_id=period_id,
+            student_id=student_id,
+            value=value,
+            reason=reason,
+        )
+        return self._commit(journal_id, [event], f"отметка за период {value}")
+
+    def clear_period_mark(
+        self, journal_id: str, period_id: str, student_id: str, reason: str = ""
+    ) -> Edit:
+        mark = self.book.state(journal_id).period_mark(period_id, student_id)
+        if mark is None:
+            raise RuleViolation("nothing_to_retract", "Отметки за период нет: отменять нечего.")
+        event = self._retraction(journal_id, mark, reason)
+        return self._commit(journal_id, [event], "отмена отметки за период")
+
+    # ------------------------------------------------------------------ lessons
+    def save_lesson(
+        self,
+        journal_id: str,
+        *,
+        date: dt.date,
+        topic: str = "",
+        homework: str = "",
+        work_kind: WorkKind = WorkKind.REGULAR,
+        slot: int = 1,
+        lesson_id: str | None = None,
+        reason: str = "",
+    ) -> Edit:
+        """A new lesson, or (with lesson_id) the corrected record of an existing one."""
+        key_id = lesson_id or f"L{self.book.stamp()['id'][:16]}"
+        stamp, supersedes = self._superseding(journal_id, ("lesson", key_id))
+        event = LessonRecorded(
+            **stamp,
+            supersedes=supersedes,
+            lesson_id=key_id,
+            date=date,
+            slot=slot,
+            topic=topic,
+            homework=homework,
+            work_kind=work_kind,
+            reason=reason,
+        )
+        return self._commit(journal_id, [event], "урок")
+
+    def new_lesson(self, journal_id: str, day: dt.date) -> Edit:
+        """A lesson on `day` in one keystroke; a second one that day makes a double lesson."""
+        taken = [lsn.slot for lsn in self.book.state(journal_id).lessons() if lsn.date == day]
+        slot = max(taken, default=0) + 1
+        if slot > 4:
+            raise RuleViolation("well_formed", "В один день не больше четырёх уроков предмета.")
+        return self.save_lesson(journal_id, date=day, slot=slot)
+
+    # ------------------------------------------------------------------ undo
+    def undo(self) -> Edit | None:
+        """Bring back what the last own edit replaced; None when there is nothing to undo.
+
+        Refused (RuleViolation) when someone changed the cell since, or the old value no longer
+        passes the rules; the edit then stays on the stack.
+        """
+        if not self.history:
+            return None
+        edit = self.history[-1]
+        state = self.book.state(edit.journal_id)
+        inverse: list[JournalEvent] = []
+        stand_ins: dict[str, str] = {}
+        for event in edit.events:
+            current = self._stand_ins.get(event.id, event.id)
+            key = state.cell_of.get(current)
+            if key is None or current in state.refusals:
+                continue  # refused by the server: it already counts for nothing
+            cell = state.cells[key]
+            if all(e.id != current for e in cell.live):
+                raise RuleViolation(
+                    "undo_stale", "Эту клетку уже изменили после вашей правки: отмена невозможна."
+                )
+            previous = [
+                state.events[t]
+                for t in event.supersedes
+                if t in state.events and t not in state.refusals
+            ]
+            before = max(previous, key=order_key) if previous else None
+            stamp = self.book.stamp(cell.live)
+            if before is None or isinstance(before, Retracted):
+                inverse.append(Retracted(**stamp, supersedes=(current,), reason=UNDO_REASON))
+            else:
+                inverse.append(
+                    msgspec.structs.replace(
+                        before, **stamp, supersedes=(current,), reason=UNDO_REASON
+                    )
+                )
+                stand_ins[before.id] = stamp["id"]
+        if inverse:
+            self.book.commit(edit.journal_id, inverse)
+        self._stand_ins.update(stand_ins)
+        self.history.pop()
+        return edit

@@ -1,0 +1,334 @@
+"""The month of a journal as the paper journal shows it: a pure model the screens render.
+
+Rows are the class's pupils of that month, numbered alphabetically; columns are the month's
+lessons by date (a double lesson is two columns); below, the topics. Beside them, the period
+the month belongs to: each pupil's weighted average, the mark it suggests and the period mark.
+No Textual and no SQL here: built from a folded JournalState and the directory.
+"""
+
+from __future__ import annotations
+
+import calendar
+import datetime as dt
+from collections.abc import Iterable
+
+import msgspec
+
+from shared.fold import Cell, JournalState
+from shared.grades import average_of, suggested_mark
+from shared.model import (
+    ATTENDANCE_LETTERS,
+    AttendanceCode,
+    AttendanceMarked,
+    Directory,
+    JournalInfo,
+    LessonRecorded,
+    MarkGiven,
+    Period,
+    PeriodKind,
+    PeriodMarkGiven,
+    WorkKind,
+)
+
+MONTHS_RU = (
+    "январь",
+    "февраль",
+    "март",
+    "апрель",
+    "май",
+    "июнь",
+    "июль",
+    "август",
+    "сентябрь",
+    "октябрь",
+    "ноябрь",
+    "декабрь",
+)
+WORK_KINDS_RU: dict[WorkKind, str] = {
+    WorkKind.REGULAR: "обычный урок",
+    WorkKind.CONTROL: "контрольная работа",
+    WorkKind.PRACTICAL: "практическая работа",
+    WorkKind.LABORATORY: "лабораторная работа",
+    WorkKind.INDEPENDENT: "самостоятельная работа",
+}
+ATTENDANCE_RU: dict[AttendanceCode, str] = {
+    AttendanceCode.PRESENT: "присутствовал",
+    AttendanceCode.ABSENT: "отсутствовал (н)",
+    AttendanceCode.ILL: "болел, есть справка (б)",
+    AttendanceCode.EXCUSED: "уважительная причина (у)",
+    AttendanceCode.LATE: "опоздал (о)",
+}
+SUPERSCRIPT = {2: "²", 3: "³", 4: "⁴"}
+MAX_SLOTS = 10  # MarkGiven.slot is 0–9
+
+
+class GridColumn(msgspec.Struct, frozen=True, kw_only=True):
+    lesson_id: str
+    date: dt.date
+    slot: int
+    label: str  # "05", and "05²" for the second half of a double lesson
+    topic: str
+    homework: str
+    work_kind: WorkKind
+
+
+class GridRow(msgspec.Struct, frozen=True, kw_only=True):
+    number: int
+    student_id: str
+    name: str  # Фамилия И.О.
+
+
+class GridCell(msgspec.Struct, frozen=True, kw_only=True):
+    marks: tuple[int, ...] = ()
+    attendance: AttendanceCode | None = None
+    conflict: bool = False
+
+    @property
+    def text(self) -> str:
+        """As on paper: «н», «5», «5/4», «о5»; «!» marks a cell two devices changed at once."""
+        letter = ATTENDANCE_LETTERS.get(self.attendance, "") if self.attendance else ""
+        text = letter + "/".join(str(m) for m in self.marks)
+        return text + ("!" if self.conflict else "")
+
+
+class PeriodCell(msgspec.Struct, frozen=True, kw_only=True):
+    """Средний балл (weighted), the suggested mark and the period mark set by the teacher."""
+
+    average: float | None = None
+    suggested: int | None = None
+    mark: int | None = None
+    conflict: bool = False
+
+    @property
+    def average_text(self) -> str:
+        return f"{self.average:.2f}".replace(".", ",") if self.average is not None else ""
+
+
+class MonthGrid(msgspec.Struct, frozen=True, kw_only=True):
+    journal_id: str
+    month: dt.date  # the first day
+    writable: bool
+    columns: tuple[GridColumn, ...]
+    rows: tuple[GridRow, ...]
+    cells: dict[tuple[str, str], GridCell]  # (student id, lesson id) -> cell
+    period: Period | None
+    period_cells: dict[str, PeriodCell]  # student id -> its period figures
+    period_lessons: frozenset[str] = frozenset()  # lesson ids of the whole period
+
+    @property
+    def title(self) -> str:
+        return f"{MONTHS_RU[self.month.month - 1]} {self.month.year}"
+
+    def cell(self, student_id: str, lesson_id: str) -> GridCell:
+        return self.cells.get((student_id, lesson_id), GridCell())
+
+    def column(self, lesson_id: str) -> GridColumn | None:
+        return next((c for c in self.columns if c.lesson_id == lesson_id), None)
+
+    def updated(self, state: JournalState, touched: Iterable[tuple[str, str]]) -> MonthGrid:
+        """The grid after an edit of the (student id, lesson id) cells in `touched` (lesson id
+        "" for a period mark): only those cells and those pupils' period figures are read
+        again, by direct lookups, so a keypress costs the same in May as in September."""
+        cells = dict(self.cells)
+        students = set()
+        for student_id, lesson_id in touched:
+            students.add(student_id)
+            if (student_id, lesson_id) in cells:
+                cells[(student_id, lesson_id)] = grid_cell(state, lesson_id, student_id)
+        period_cells = dict(self.period_cells)
+        if self.period is not None:
+            for student_id in students & period_cells.keys():
+                period_cells[student_id] = _period_lookup(
+                    state, self.period, student_id, self.period_lessons
+                )
+        return msgspec.structs.replace(self, cells=cells, period_cells=period_cells)
+
+
+def month_start(day: dt.date) -> dt.date:
+    return day.replace(day=1)
+
+
+def month_end(month: dt.date) -> dt.date:
+    return month.replace(day=calendar.monthrange(month.year, month.month)[1])
+
+
+def shift_month(month: dt.date, months: int) -> dt.date:
+    index = month.year * 12 + month.month - 1 + months
+    return dt.date(index // 12, index % 12 + 1, 1)
+
+
+def period_for_month(periods: tuple[Period, ...], month: dt.date) -> Period | None:
+    """The quarter (or half) holding most school days of the month: its marks go beside it."""
+    first, last = month_start(month), month_end(month)
+    best: tuple[int, Period] | None = None
+    for kind in (PeriodKind.QUARTER, PeriodKind.HALF):
+        for period in periods:
+            if period.kind is not kind:
+                continue
+            overlap = (min(last, period.ends) - max(first, period.starts)).days + 1
+            if overlap > 0 and (best is None or overlap > best[0]):
+                best = (overlap, period)
+        if best is not None:
+            return best[1]
+    return None
+
+
+class _Index:
+    """One pass over the folded cells, so a month is built in O(cells), not O(cells²)."""
+
+    def __init__(self, state: JournalState):
+        self.marks: dict[tuple[str, str], list[MarkGiven]] = {}
+        self.attendance: dict[tuple[str, str], AttendanceCode] = {}
+        self.conflicts: set[tuple[str, str]] = set()
+        self.period_marks: dict[tuple[str, str], tuple[int, bool]] = {}
+        for key, cell in state.cells.items():
+            value = cell.value
+            if key[0] == "mark":
+                if isinstance(value, MarkGiven):
+                    self.marks.setdefault((key[1], key[2]), []).append(value)
+                if cell.in_conflict:
+                    self.conflicts.add((key[1], key[2]))
+            elif key[0] == "attendance":
+                if isinstance(value, AttendanceMarked):
+                    self.attendance[(key[1], key[2])] = value.code
+                if cell.in_conflict:
+                    self.conflicts.add((key[1], key[2]))
+            elif key[0] == "period_mark" and isinstance(value, PeriodMarkGiven):
+                self.period_marks[(key[1], key[2])] = (value.value, cell.in_conflict)
+
+    def cell(self, lesson_id: str, student_id: str) -> GridCell:
+        key = (lesson_id, student_id)
+        marks = sorted(self.marks.get(key, ()), key=lambda m: m.slot)
+        attendance = self.attendance.get(key)
+        return GridCell(
+            marks=tuple(m.value for m in marks),
+            attendance=attendance if attendance is not AttendanceCode.PRESENT else None,
+            conflict=key in self.conflicts,
+        )
+
+    def period(self, period: Period, student_id: str, lessons: set[str]) -> PeriodCell:
+        marks = [m for lesson in lessons for m in self.marks.get((lesson, student_id), ())]
+        average = average_of(marks)
+        mark, conflict = self.period_marks.get((period.id, student_id), (None, False))
+        return PeriodCell(
+            average=average, suggested=suggested_mark(average), mark=mark, conflict=conflict
+        )
+
+
+def lessons_in(state: JournalState, first: dt.date, last: dt.date) -> list[LessonRecorded]:
+    return [lesson for lesson in state.lessons() if first <= lesson.date <= last]
+
+
+def _cell_marks(state: JournalState, lesson_id: str, student_id: str) -> list[Cell]:
+    found = []
+    for slot in range(MAX_SLOTS):
+        cell = state.cells.get(("mark", lesson_id, student_id, str(slot)))
+        if cell is not None:
+            found.append(cell)
+    return found
+
+
+def grid_cell(state: JournalState, lesson_id: str, student_id: str) -> GridCell:
+    """One cell, for redrawing after an edit: direct lookups, no pass over the journal."""
+    marks = _cell_marks(state, lesson_id, student_id)
+    attendance = state.cells.get(("attendance", lesson_id, student_id))
+    code = attendance.value.code if attendance and attendance.value else None
+    return GridCell(
+        marks=tuple(c.value.value for c in marks if isinstance(c.value, MarkGiven)),
+        attendance=code if code is not AttendanceCode.PRESENT else None,
+        conflict=any(c.in_conflict for c in [*marks, attendance] if c is not None),
+    )
+
+
+def _period_lookup(
+    state: JournalState, period: Period, student_id: str, lessons: frozenset[str]
+) -> PeriodCell:
+    marks = [
+        c.value
+        for lesson_id in lessons
+        for c in _cell_marks(state, lesson_id, student_id)
+        if isinstance(c.value, MarkGiven)
+    ]
+    average = average_of(marks)
+    cell = state.cells.get(("period_mark", period.id, student_id))
+    value = cell.value if cell else None
+    return PeriodCell(
+        average=average,
+        suggested=suggested_mark(average),
+        mark=value.value if isinstance(value, PeriodMarkGiven) else None,
+        conflict=bool(cell and cell.in_conflict),
+    )
+
+
+def period_cell(state: JournalState, period: Period, student_id: str) -> PeriodCell:
+    lessons = frozenset(lsn.lesson_id for lsn in lessons_in(state, period.starts, period.ends))
+    return _period_lookup(state, period, student_id, lessons)
+
+
+def roster_for_month(directory: Directory, class_id: str, month: dt.date) -> list[GridRow]:
+    first, last = month_start(month), month_end(month)
+    members = {
+        m.student_id
+        for m in directory.memberships
+        if m.class_id == class_id and m.starts <= last and (m.ends is None or m.ends >= first)
+    }
+    students = [s for s in directory.class_roster(class_id) if s.id in members]
+    return [
+        GridRow(number=n, student_id=s.id, name=s.short_name)
+        for n, s in enumerate(students, start=1)
+    ]
+
+
+def _label(lesson: LessonRecorded, doubled: bool) -> str:
+    return f"{lesson.date:%d}" + (SUPERSCRIPT.get(lesson.slot, "") if doubled else "")
+
+
+def build_month_grid(
+    state: JournalState, directory: Directory, journal: JournalInfo, month: dt.date
+) -> MonthGrid:
+    month = month_start(month)
+    last = month_end(month)
+    lessons = lessons_in(state, month, last)
+    per_day: dict[dt.date, int] = {}
+    for lesson in lessons:
+        per_day[lesson.date] = per_day.get(lesson.date, 0) + 1
+    columns = tuple(
+        GridColumn(
+            lesson_id=lesson.lesson_id,
+            date=lesson.date,
+            slot=lesson.slot,
+            label=_label(lesson, per_day[lesson.date] > 1),
+            topic=lesson.topic,
+            homework=lesson.homework,
+            work_kind=lesson.work_kind,
+        )
+        for lesson in lessons
+    )
+    rows = tuple(roster_for_month(directory, journal.class_id, month))
+    index = _Index(state)
+    cells = {
+        (row.student_id, column.lesson_id): index.cell(column.lesson_id, row.student_id)
+        for row in rows
+        for column in columns
+    }
+    period = period_for_month(directory.periods, month)
+    period_cells: dict[str, PeriodCell] = {}
+    in_period: frozenset[str] = frozenset()
+    if period is not None:
+        in_period = frozenset(
+            lsn.lesson_id for lsn in lessons_in(state, period.starts, period.ends)
+        )
+        period_cells = {
+            row.student_id: index.period(period, row.student_id, in_period) for row in rows
+        }
+    return MonthGrid(
+        journal_id=journal.id,
+        month=month,
+        writable=journal.writable,
+        columns=columns,
+        rows=rows,
+        cells=cells,
+        period=period,
+        period_cells=period_cells,
+        period_lessons=in_period,
+    )

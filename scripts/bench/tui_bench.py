@@ -1,0 +1,371 @@
+"""Benchmark of the teacher's Textual app on a full school year's journal.
+
+    python -m scripts.bench.tui_bench                 # 30 pupils, 300 keypresses
+    python -m scripts.bench.tui_bench --write-docs    # and put the table in docs/BENCHMARKS.md
+
+Measures, on one journal of a 30-pupil class with every lesson of a school year recorded
+(attendance for all, marks for a quarter of the class each lesson):
+- keypress → committed entry: the app under Textual's Pilot, a mark key pressed on a grid cell,
+  timed until the press is handled (the entry committed to the local store and the cell
+  redrawn); every press is checked to have added exactly one entry to the outbox;
+- the same entry through the service layer alone (JournalEditor.set_mark), and the floor it
+  stands on: a bare durable SQLite commit of one outbox row (baseline, same run);
+- opening the year's journal: a fresh profile's first fold and month grid, and the app from
+  «Мои журналы» to the grid on screen;
+- memory: resident set size of the process before Textual is loaded and with the app running.
+
+The profile is built offline (no server): typing never touches the network, so a server would
+change nothing here. The school year is 2025/26 so that every lesson is in the past.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import datetime as dt
+import os
+import platform
+import statistics
+import tempfile
+import time
+from pathlib import Path
+
+import msgspec
+
+from client_tui.services.editor import JournalEditor
+from client_tui.services.session import Session
+from scripts.bench.sync_bench import write_section
+from shared.model import (
+    AttendanceCode,
+    Directory,
+    JournalInfo,
+    Membership,
+    Period,
+    PeriodKind,
+    School,
+    SchoolClass,
+    SchoolYear,
+    Staff,
+    Student,
+    Subject,
+    TeachingAssignment,
+    journal_id,
+)
+
+ROOT = Path(__file__).resolve().parents[2]
+YEAR_ID, CLASS_ID, SUBJECT_ID, TEACHER = "2025-2026", "2025-2026-7", "math", "t-bench"
+JOURNAL = journal_id(YEAR_ID, CLASS_ID, SUBJECT_ID)
+YEAR_START, YEAR_END = dt.date(2025, 9, 1), dt.date(2026, 5, 31)
+HOLIDAYS = [
+    (dt.date(2025, 10, 27), dt.date(2025, 11, 4)),
+    (dt.date(2025, 12, 29), dt.date(2026, 1, 11)),
+    (dt.date(2026, 3, 23), dt.date(2026, 3, 31)),
+]
+LAST_NAMES = [
+    "Алексеев", "Борисов", "Васильев", "Григорьев", "Дмитриев", "Егоров", "Жуков", "Зайцев",
+    "Иванов", "Казаков", "Лебедев", "Морозов", "Новиков", "Орлов", "Павлов", "Романов",
+    "Семёнов", "Тарасов", "Ульянов", "Фёдоров", "Харитонов", "Цветков", "Чернов", "Шубин",
+    "Щукин", "Юдин", "Яковлев", "Андреев", "Белов", "Волков",
+]  # fmt: skip
+
+
+def rss_mb() -> float:
+    with open("/proc/self/status") as status:
+        for line in status:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def school_days(per_week: int) -> list[dt.date]:
+    """Days of the subject's lessons: the first `per_week` weekdays, holidays excluded."""
+    days, day = [], YEAR_START
+    while day <= YEAR_END:
+        holiday = any(a <= day <= b for a, b in HOLIDAYS)
+        if day.weekday() < per_week and not holiday:
+            days.append(day)
+        day += dt.timedelta(days=1)
+    return days
+
+
+def directory(students: int) -> Directory:
+    quarters = [
+        (1, dt.date(2025, 9, 1), dt.date(2025, 10, 26)),
+        (2, dt.date(2025, 11, 5), dt.date(2025, 12, 28)),
+        (3, dt.date(2026, 1, 12), dt.date(2026, 3, 22)),
+        (4, dt.date(2026, 4, 1), dt.date(2026, 5, 31)),
+    ]
+    pupils = tuple(
+        Student(id=f"s-{i}", last_name=LAST_NAMES[i % len(LAST_NAMES)], first_name=f"Имя{i}")
+        for i in range(students)
+    )
+    return Directory(
+        school=School(id="bench", name="Школа для замеров"),
+        year=SchoolYear(
+            id=YEAR_ID, school_id="bench", name="2025/2026", starts=YEAR_START, ends=YEAR_END
+        ),
+        periods=tuple(
+            Period(
+                id=f"{YEAR_ID}-q{n}",
+                year_id=YEAR_ID,
+                kind=PeriodKind.QUARTER,
+                number=n,
+                name=f"{n} четверть",
+                starts=a,
+                ends=b,
+            )
+            for n, a, b in quarters
+        ),
+        classes=(SchoolClass(id=CLASS_ID, year_id=YEAR_ID, grade=7),),
+        subjects=(Subject(id=SUBJECT_ID, name="Математика"),),
+        students=pupils,
+        memberships=tuple(
+            Membership(student_id=p.id, class_id=CLASS_ID, starts=YEAR_START) for p in pupils
+        ),
+        staff=(Staff(id=TEACHER, last_name="Замерова", first_name="Анна"),),
+        teaching=(
+            TeachingAssignment(teacher_id=TEACHER, class_id=CLASS_ID, subject_id=SUBJECT_ID),
+        ),
+        journals=(
+            JournalInfo(
+                id=JOURNAL, year_id=YEAR_ID, class_id=CLASS_ID, subject_id=SUBJECT_ID, writable=True
+            ),
+        ),
+    )
+
+
+def offline_profile(home: Path, students: int) -> Session:
+    """A profile as a login leaves it (token, device, directory), without a server."""
+    session = Session(home)
+    with session.store.transaction():
+        session.store.put("server_url", "http://127.0.0.1:9")  # nothing listens there
+        session.store.put("login", "bench")
+        session.store.put("token", "bench-token")
+        session.store.put("device_id", "d-bench")
+        session.store.put("person_id", TEACHER)
+        session.store.put("directory", msgspec.msgpack.encode(directory(students)))
+    session.close()
+    return Session(home)
+
+
+def fill_year(session: Session, per_week: int) -> tuple[int, float]:
+    """Every lesson of the year: a column of attendance, a few absences, marks for a quarter
+    of the class. Returns (events, seconds)."""
+    editor = JournalEditor(session.book)
+    roster = [s.id for s in session.directory.students]
+    started = time.perf_counter()
+    for index, day in enumerate(school_days(per_week)):
+        lesson = editor.save_lesson(JOURNAL, date=day, topic=f"Тема {index + 1}").events[0]
+        absent = roster[index % len(roster)]
+        editor.fill_column(JOURNAL, lesson.lesson_id, roster)
+        editor.set_attendance(JOURNAL, lesson.lesson_id, absent, AttendanceCode.ABSENT)
+        marked = [s for i, s in enumerate(roster) if (i + index) % 4 == 0 and s != absent]
+        for student in marked:
+            editor.set_mark(JOURNAL, lesson.lesson_id, student, 2 + (index + len(student)) % 4)
+    return len(session.book.doc(JOURNAL)), time.perf_counter() - started
+
+
+def percentile(samples: list[float], fraction: float) -> float:
+    ordered = sorted(samples)
+    return ordered[min(len(ordered) - 1, round(fraction * (len(ordered) - 1)))]
+
+
+def bare_commit_ms(session: Session, count: int) -> list[float]:
+    """Baseline: one outbox row committed durably (WAL, synchronous=FULL), nothing else."""
+    samples = []
+    for i in range(count):
+        started = time.perf_counter()
+        with session.store.transaction():
+            session.store.add_outbox(f"bench-{i}", "bench~baseline~x", "{}")
+        samples.append((time.perf_counter() - started) * 1000)
+    with session.store.transaction():
+        session.store.conn.execute("DELETE FROM outbox WHERE journal_id = 'bench~baseline~x'")
+    return samples
+
+
+def service_mark_ms(session: Session, count: int, month: dt.date) -> list[float]:
+    editor = JournalEditor(session.book)
+    state = session.book.state(JOURNAL)
+    lessons = [lsn for lsn in state.lessons() if lsn.date.replace(day=1) == month]
+    roster = [s.id for s in session.directory.students]
+    cells = [
+        (lsn.lesson_id, s)
+        for lsn in lessons
+        for s in roster
+        if state.attendance(lsn.lesson_id, s) is not AttendanceCode.ABSENT
+    ]
+    samples = []
+    for i in range(count):
+        lesson_id, student = cells[i % len(cells)]
+        started = time.perf_counter()
+        editor.set_mark(JOURNAL, lesson_id, student, 1 + i % 5)
+        samples.append((time.perf_counter() - started) * 1000)
+    return samples
+
+
+async def app_run(home: Path, count: int, month: dt.date) -> dict[str, float | list[float]]:
+    from client_tui.app import JournalApp
+    from client_tui.app.screens.grid import GridScreen
+
+    session = Session(home)
+    app = JournalApp(session, background_sync=False, today=lambda: month.replace(day=20))
+    result: dict[str, float | list[float]] = {}
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        started = time.perf_counter()
+        await pilot.press("enter")
+        while not isinstance(app.screen, GridScreen) or app.screen.grid is None:
+            await pilot.pause(0.001)
+        result["open_app_ms"] = (time.perf_counter() - started) * 1000
+        screen = app.screen
+        grid = screen.grid
+        table = screen.table
+        absent = {
+            key for key, cell in grid.cells.items() if cell.attendance is AttendanceCode.ABSENT
+        }
+        targets = [
+            (r, c)
+            for c, column in enumerate(grid.columns)
+            for r, row in enumerate(grid.rows)
+            if (row.student_id, column.lesson_id) not in absent
+        ]
+        commit_ms: list[float] = []
+        handler_ms: list[float] = []
+        timed(app.editor, "set_mark", commit_ms)  # key handled → entry committed
+        timed(screen, "type_value", handler_ms)  # key handled → committed and grid redrawn
+        samples, idle = [], []
+        before = session.status().pending
+        for i in range(count):
+            row, column = targets[i % len(targets)]
+            table.move_cursor(row=row, column=column + 2)
+            started = time.perf_counter()
+            await pilot.press("x")  # a key that means nothing: the harness's own round trip
+            idle.append((time.perf_counter() - started) * 1000)
+            started = time.perf_counter()
+            await pilot.press(str(1 + (i + 1) % 5))
+            samples.append((time.perf_counter() - started) * 1000)
+        committed = session.status().pending - before
+        if committed != count or len(commit_ms) != count:
+            raise SystemExit(f"only {committed} of {count} keypresses were committed")
+        result["keypress_ms"] = samples
+        result["noop_ms"] = idle
+        result["commit_ms"] = commit_ms
+        result["handler_ms"] = handler_ms
+        result["rss_app_mb"] = rss_mb()
+    session.close()
+    return result
+
+
+def timed(owner: object, name: str, samples: list[float]) -> None:
+    """Wrap owner.name so each call's duration (ms) lands in `samples`."""
+    inner = getattr(owner, name)
+
+    def wrapper(*args, **kwargs):
+        started = time.perf_counter()
+        try:
+            return inner(*args, **kwargs)
+        finally:
+            samples.append((time.perf_counter() - started) * 1000)
+
+    setattr(owner, name, wrapper)
+
+
+def machine() -> str:
+    model = platform.processor() or platform.machine()
+    try:
+        with open("/proc/cpuinfo") as cpuinfo:
+            for line in cpuinfo:
+                if line.startswith("model name"):
+                    model = line.split(":", 1)[1].strip()
+                    break
+    except OSError:
+        pass
+    return (
+        f"{model}, {os.cpu_count()} cores, Python {platform.python_version()}, {platform.system()}"
+    )
+
+
+def main(argv: list[str] | None = None) -> dict:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--students", type=int, default=30)
+    parser.add_argument("--per-week", type=int, default=5, help="lessons of the subject a week")
+    parser.add_argument("--entries", type=int, default=300, help="keypresses to time")
+    parser.add_argument(
+        "--write-docs", action="store_true", help="write the table to docs/BENCHMARKS.md"
+    )
+    args = parser.parse_args(argv)
+
+    rss_start = rss_mb()
+    month = dt.date(2026, 5, 1)
+    with tempfile.TemporaryDirectory(prefix="zhurnal-bench-") as tmp:
+        home = Path(tmp)
+        session = offline_profile(home, args.students)
+        events, fill_s = fill_year(session, args.per_week)
+        lessons = len(session.book.state(JOURNAL).lessons())
+        session.close()
+
+        fresh = Session(home)  # a new start: nothing cached
+        started = time.perf_counter()
+        from client_tui.services.grid import build_month_grid
+
+        state = fresh.book.state(JOURNAL)
+        build_month_grid(state, fresh.directory, fresh.book.info(JOURNAL), month)
+        open_service_ms = (time.perf_counter() - started) * 1000
+        baseline = bare_commit_ms(fresh, min(args.entries, 200))
+        service = service_mark_ms(fresh, args.entries, month)
+        fresh.close()
+
+        rss_before_app = rss_mb()
+        app = asyncio.run(app_run(home, args.entries, month))
+
+    keypress = app["keypress_ms"]
+
+    def spread(samples: list[float]) -> str:
+        return f"{statistics.median(samples):.1f} / {percentile(samples, 0.99):.1f} ms"
+
+    rows = [
+        ("journal", f"{args.students} pupils, {lessons} lessons, {events} entries"),
+        ("filling it through the service layer", f"{fill_s:.1f} s"),
+        ("open the year's journal: fold + month grid", f"{open_service_ms:.0f} ms"),
+        ("open it in the app (Enter → grid on screen)", f"{app['open_app_ms']:.0f} ms"),
+        ("baseline: bare durable commit, median / p99",
+         f"{statistics.median(baseline):.2f} / {percentile(baseline, 0.99):.2f} ms"),
+        ("service alone: mark committed, median / p99", spread(service)),
+        ("app: key handled → entry committed, median / p99", spread(app["commit_ms"])),
+        ("app: key handled → committed + grid updated", spread(app["handler_ms"])),
+        ("app: whole keypress under Pilot (to idle screen)", spread(keypress)),
+        ("Pilot baseline: a key that does nothing", spread(app["noop_ms"])),
+        ("committed ÷ bare durable commit (medians)",
+         f"{statistics.median(app['commit_ms']) / statistics.median(baseline):.1f}×"),
+        ("RSS: Python + services, before Textual", f"{rss_start:.0f} MB → {rss_before_app:.0f} MB"),
+        ("RSS: with the app running the year's journal", f"{app['rss_app_mb']:.0f} MB"),
+    ]  # fmt: skip
+    width = max(len(name) for name, _ in rows)
+    table = "\n".join(f"| {name:<{width}} | {value} |" for name, value in rows)
+    header = f"| {'measure':<{width}} | value |\n|{'-' * (width + 2)}|-------|"
+    print(f"{header}\n{table}")
+    if args.write_docs:
+        write_docs(header + "\n" + table, args)
+    return {
+        "keypress_median_ms": statistics.median(keypress),
+        "keypress_p99_ms": percentile(keypress, 0.99),
+        "commit_median_ms": statistics.median(app["commit_ms"]),
+        "open_app_ms": app["open_app_ms"],
+        "events": events,
+        "committed": len(keypress),
+    }
+
+
+def write_docs(table: str, args: argparse.Namespace) -> None:
+    title = "## Teacher's app (Textual): typing and opening a year's journal"
+    text = (
+        f"{title}\n\n"
+        f"`python -m scripts.bench.tui_bench` — {dt.date.today():%Y-%m-%d}, {machine()}; "
+        f"{args.students} pupils, {args.per_week} lessons a week, {args.entries} keypresses.\n\n"
+        f"{table}\n"
+    )
+    write_section(text, ROOT / "docs" / "BENCHMARKS.md", title)  # replaces an earlier run's
+
+
+if __name__ == "__main__":
+    main()

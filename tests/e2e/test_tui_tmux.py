@@ -1,0 +1,154 @@
+"""A teacher at the real `journal` command in a real terminal (tmux), against a real server
+process: first run, a lesson typed from the keyboard, sync, and a start with the server gone."""
+
+from __future__ import annotations
+
+import os
+import shlex
+import shutil
+import sqlite3
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.e2e.conftest import LiveServer
+from tests.e2e.workload import child_env
+from tests.factories import MATH_5, PASSWORD
+
+pytestmark = pytest.mark.slow
+
+TMUX = shutil.which("tmux")
+
+
+class Terminal:
+    """One tmux session on a private tmux server (its own socket), 80×24 like an old laptop."""
+
+    def __init__(self, socket: str):
+        self.socket = socket
+        self.name = "zh"
+
+    def tmux(self, *args: str) -> str:
+        result = subprocess.run(
+            [TMUX, "-L", self.socket, *args], capture_output=True, text=True, timeout=30
+        )
+        assert result.returncode == 0, result.stderr
+        return result.stdout
+
+    def start(self, command: list[str], env: dict[str, str]) -> None:
+        exports = " ".join(f"{k}={shlex.quote(v)}" for k, v in env.items())
+        line = f"env {exports} {shlex.join(command)}; echo EXITED $?; sleep 600"
+        self.tmux("new-session", "-d", "-s", self.name, "-x", "80", "-y", "24", line)
+
+    def keys(self, *keys: str) -> None:
+        """tmux key names (Enter, F3, C-q…); one key per call so the app sees each press."""
+        for key in keys:
+            self.tmux("send-keys", "-t", self.name, key)
+            time.sleep(0.05)
+
+    def type(self, text: str) -> None:
+        self.tmux("send-keys", "-t", self.name, "-l", text)
+        time.sleep(0.05)
+
+    def screen(self) -> str:
+        return self.tmux("capture-pane", "-p", "-t", self.name)
+
+    def wait_for(self, text: str, timeout: float = 30.0) -> str:
+        deadline = time.monotonic() + timeout
+        while True:
+            screen = self.screen()
+            if text in screen:
+                return screen
+            if time.monotonic() > deadline:
+                raise AssertionError(f"«{text}» did not appear on the screen:\n{screen}")
+            time.sleep(0.2)
+
+    def close(self) -> None:
+        subprocess.run([TMUX, "-L", self.socket, "kill-server"], capture_output=True, timeout=30)
+
+
+@pytest.fixture
+def terminal() -> Iterator[Callable[[], Terminal]]:
+    if TMUX is None:
+        pytest.skip("tmux is not installed (apt-get install tmux): the terminal test needs it")
+    made: list[Terminal] = []
+
+    def make() -> Terminal:
+        made.append(Terminal(f"zhurnal-test-{uuid.uuid4().hex[:8]}"))
+        return made[-1]
+
+    yield make
+    for term in made:
+        term.close()
+
+
+def journal_command() -> list[str]:
+    script = Path(sys.executable).parent / "journal"
+    return [str(script)] if script.exists() else [sys.executable, "-m", "client_tui.cli"]
+
+
+def app_env(home: Path) -> dict[str, str]:
+    env = {k: v for k, v in child_env().items() if k in ("PATH", "PYTHONPATH", "HOME", "LANG")}
+    return env | {"ZHURNAL_HOME": str(home), "TERM": "xterm-256color", "LANG": "C.UTF-8"}
+
+
+def test_teacher_keeps_a_lesson_in_the_terminal_app(live_server: LiveServer, terminal, tmp_path):
+    home = tmp_path / "laptop"
+    term = terminal()
+    term.start(journal_command(), app_env(home))
+    term.wait_for("первый вход")
+    term.type(live_server.url)
+    term.keys("Enter")
+    term.type("math")
+    term.keys("Enter")
+    term.type(PASSWORD)
+    term.keys("Enter")
+    screen = term.wait_for("Мои журналы")
+    assert "только чтение" in screen  # the class teacher's view of another subject
+
+    term.keys("Enter")  # the first journal: 5 · Математика
+    term.wait_for("5 · Математика")
+    term.keys("F3")  # a new lesson today
+    term.wait_for("новый урок")
+    term.keys("=")  # everyone present
+    term.keys("5", "Enter")
+    term.type("н")
+    term.keys("Enter", "4")
+    term.type("5")  # pupil 3 already has a 4: this replaces it (same day, no reason asked)
+    term.keys("Up")
+    term.type("5")  # a mark for the absent pupil: refused at the keyboard
+    screen = term.wait_for("Отметка отсутствующему не ставится")
+    term.keys("F5")
+    screen = term.wait_for("ждут отправки: 0")
+    assert "связь: есть" in screen
+
+    with sqlite3.connect(live_server.db) as conn:
+        marks = conn.execute(
+            "SELECT student_id, value FROM marks WHERE journal_id = ? ORDER BY student_id",
+            (MATH_5,),
+        ).fetchall()
+        absent = conn.execute(
+            "SELECT student_id FROM attendance WHERE journal_id = ? AND code = 'absent'",
+            (MATH_5,),
+        ).fetchall()
+    assert marks == [("s-1", 5), ("s-3", 5)]
+    assert absent == [("s-2",)]
+
+    term.keys("C-q")
+    term.wait_for("EXITED 0")
+
+    live_server.stop()  # the link is gone: the next start works from the local store
+    again = terminal()
+    again.start(journal_command(), app_env(home))
+    again.wait_for("Мои журналы")
+    again.wait_for("связь: НЕТ")
+    again.keys("Enter")
+    screen = again.wait_for("5 · Математика")
+    assert "5" in screen and "н" in screen
+    again.keys("C-q")
+    again.wait_for("EXITED 0")
+    assert os.path.exists(home / "default" / "store.sqlite")
