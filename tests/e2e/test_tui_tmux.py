@@ -16,8 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.conftest import LiveServer
-from tests.e2e.workload import child_env
+from scripts.badlink.live import LiveServer, child_env
 from tests.factories import MATH_5, PASSWORD
 
 pytestmark = pytest.mark.slow
