@@ -1,0 +1,1 @@
+"""Reports from the consolidated rows: pure computations, no HTTP (REQUIREMENTS.md «Reports»)."""
