@@ -74,9 +74,8 @@ def load_private(path: Path, *, password: bytes | None = None) -> Ed25519Private
             f"Нет ключа архива {path}: создайте его командой journal-server archive-key init."
         )
     try:
-        key = serialization.load_pem_private_key(
-            path.read_bytes(), password=password if password is not None else _env_password()
-        )
+        secret = password if password is not None else _env_password()
+        key = serialization.load_pem_private_key(path.read_bytes(), password=secret or None)
     except (ValueError, TypeError) as exc:
         raise ArchiveKeyError(
             f"Ключ архива {path} не читается (повреждён или нужен пароль в {PASSWORD_ENV})."

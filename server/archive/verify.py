@@ -202,7 +202,11 @@ def verify_package(
             if rel not in listed and rel not in allowed:
                 report.problems.append(f"лишний файл: {rel} (его нет в описи пакета)")
     for name in ("bag-info.txt", MANIFEST):
-        if (bag_path / name).is_file() and name not in listed:
+        if (
+            (bag_path / TAGMANIFEST).is_file()
+            and (bag_path / name).is_file()
+            and name not in listed
+        ):
             report.problems.append(f"служебный файл {name} не защищён описью {TAGMANIFEST}")
 
     if report.ok and not report.destroyed:
