@@ -267,6 +267,8 @@ def cmd_archive_readback(args: argparse.Namespace) -> int:
         print(f"  ОТЛИЧАЕТСЯ: {path}")
     for path in result.missing:
         print(f"  нет в пакете (уничтожен по акту): {path}")
+    for path in result.not_reproducible:
+        print(f"  хранится, но не перепечатывается (журналы уничтожены по акту): {path}")
     print(
         f"Прочитан {archived.directory.year.name}: журналов {len(archived.documents)}, "
         f"совпало файлов {len(result.same)}, отличается {len(result.different)}."

@@ -116,6 +116,8 @@ class Comparison:
     same: list[str] = field(default_factory=list)
     different: list[str] = field(default_factory=list)
     missing: list[str] = field(default_factory=list)  # archived file absent (destroyed)
+    # summary sheets kept after their class's journals were destroyed: the sources are gone
+    not_reproducible: list[str] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -145,14 +147,14 @@ def reprint(archived: ArchivedYear) -> dict[str, bytes]:
             directory, journal, fold(doc.events()), when, own
         )
     kind = archived.info.get("Zhurnal-Package-Kind")
-    classes = {j.class_id for j in directory.journals}
-    if kind == "journal":
-        classes = {j.class_id for j in directory.journals if j.id in archived.documents}
+    classes = {j.class_id for j in directory.journals if j.id in archived.documents}
+    if kind == "year":  # a class whose journals are destroyed cannot be printed again
+        classes -= {j.class_id for j in directory.journals if j.id not in archived.documents}
     for class_id in sorted(classes):
         _, sheets = printed.summary_files(archived.conn, directory, class_id, when)
         for name, content in sheets.items():
             files[f"summary/{class_id}/{name}"] = content
-    if kind == "year":
+    if kind == "year" and len(archived.documents) == len(directory.journals):
         marks = printed.personal_marks(archived.conn, directory)
         for pupil in printed.pupils_of_year(directory):
             for name, content in printed.personal_files(
@@ -166,7 +168,11 @@ def compare(archived: ArchivedYear) -> Comparison:
     """Print everything again and compare with the archived files."""
     result = Comparison()
     data = archived.path / "data"
-    for path, content in sorted(reprint(archived).items()):
+    again = reprint(archived)
+    for path in sorted(p.relative_to(data).as_posix() for p in data.rglob("*.*")):
+        if path.endswith((".pdf", ".xlsx", ".csv")) and path not in again:
+            result.not_reproducible.append(path)
+    for path, content in sorted(again.items()):
         original = data / path
         if not original.is_file():
             result.missing.append(path)

@@ -148,15 +148,21 @@ def due(conn: sqlite3.Connection, archive: Path, on: dt.date | None = None) -> l
         contents = json.loads((bag / "data" / "contents.json").read_text(encoding="utf-8"))
         titles = {f"data/{f['path']}": f["title"] for f in contents["files"]}
         groups: dict[tuple[str, str], dict[str, str]] = {}
+        package_files: dict[str, str] = {}  # README, contents, directory: go last
         for path, digest in present.items():
             parts = path.split("/")
             if parts[1] == "journals":
                 key = ("journals", f"{parts[2]}/{parts[3]}")
             elif parts[1] == "personal":
                 key = ("personal_files", parts[2])
+            elif parts[1] == "summary":
+                key = ("summary_sheets", bag.name)
             else:
-                key = ("summary_sheets", bag.name)  # the package itself goes last
+                package_files[path] = digest
+                continue
             groups.setdefault(key, {})[path] = digest
+        if package_files and not any(k[0] != "summary_sheets" for k in groups):
+            groups.setdefault(("summary_sheets", bag.name), {}).update(package_files)
         for (category, item), files in sorted(groups.items()):
             if category == "personal_files":
                 if item not in left:
@@ -166,9 +172,11 @@ def due(conn: sqlite3.Connection, archive: Path, on: dt.date | None = None) -> l
                 when = due_date(closed_year, years[category])
             if when > on:
                 continue
-            if category == "summary_sheets" and any(k[0] != category for k in groups):
-                continue  # journals and personal files of the package go first
-            title = next((titles[p] for p in sorted(files) if p in titles), item)
+            if category == "summary_sheets":
+                title = f"Сводные ведомости успеваемости, пакет {bag.name}"
+            else:
+                pdfs = sorted(files, key=lambda p: (not p.endswith(".pdf"), p))
+                title = next((titles[p] for p in pdfs if p in titles), item)
             items.append(DueItem(category, bag.name, item, title, year_name, when, files))
     return items
 
