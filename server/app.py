@@ -9,6 +9,7 @@ from litestar.exceptions import HTTPException
 from litestar.middleware.base import DefineMiddleware
 from litestar.openapi import OpenAPIConfig
 
+from server.archive.controller import ArchiveController
 from server.auth.controller import AuthController
 from server.auth.middleware import DeviceTokenMiddleware
 from server.config import ServerConfig
@@ -33,7 +34,13 @@ def create_app(config: ServerConfig | None = None) -> Litestar:
         conn.close()
     auth = DefineMiddleware(DeviceTokenMiddleware, exclude=["/schema", "/api/v1/health"])
     return Litestar(
-        route_handlers=[health, AuthController, DirectoryController, SyncController],
+        route_handlers=[
+            health,
+            AuthController,
+            DirectoryController,
+            SyncController,
+            ArchiveController,
+        ],
         dependencies={
             "db": Provide(provide_db),
             "config": Provide(provide_config, sync_to_thread=False),

@@ -36,8 +36,8 @@ class Archived:
         return self.folder / self.package.name
 
 
-def make_archive(base: Path) -> Archived:
-    config = database_copy(base / "template", base / "school.sqlite")
+def make_archive(base: Path, template: Path | None = None) -> Archived:
+    config = database_copy(template or base / "template", base / "school.sqlite")
     conn = connect(config.database)
     try:
         close_year(conn, login="records", year_id=YEAR, on=CLOSED_ON)
@@ -58,8 +58,20 @@ def make_archive(base: Path) -> Archived:
 
 
 @pytest.fixture(scope="session")
-def archived_once(tmp_path_factory: pytest.TempPathFactory) -> Archived:
-    return make_archive(tmp_path_factory.mktemp("archived"))
+def school_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Where the report fixture school's database is built once per session."""
+    return tmp_path_factory.mktemp("school-template")
+
+
+@pytest.fixture(scope="session")
+def archived_once(tmp_path_factory: pytest.TempPathFactory, school_template: Path) -> Archived:
+    return make_archive(tmp_path_factory.mktemp("archived"), school_template)
+
+
+@pytest.fixture
+def school(school_template: Path, tmp_path: Path) -> ServerConfig:
+    """A fresh copy of the report fixture school, its year not yet closed."""
+    return database_copy(school_template, tmp_path / "school.sqlite")
 
 
 @pytest.fixture

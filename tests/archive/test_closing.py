@@ -167,3 +167,26 @@ def test_only_the_administration_grants_corrections(server_config):
         assert conn.execute("SELECT count(*) FROM correction_grants").fetchone()[0] == 0
     finally:
         conn.close()
+
+
+def test_closing_over_http_refuses_an_early_date_in_russian_and_changes_nothing(
+    client, server_config
+):
+    from tests.factories import PASSWORD
+
+    login = client.post(
+        "/api/v1/auth/login",
+        json={"login": "deputy", "password": PASSWORD, "device_name": "кабинет завуча"},
+    )
+    headers = {"Authorization": f"Bearer {login.json()['token']}"}
+    early = client.post(f"/api/v1/years/{YEAR}/close", json={"date": "2027-05-30"}, headers=headers)
+    assert early.status_code == 400
+    assert "идёт до 31.05.2027" in early.json()["message"]
+    assert _rows(server_config, "SELECT * FROM year_closures") == []
+    closed = client.post(
+        f"/api/v1/years/{YEAR}/close", json={"date": "2027-06-01"}, headers=headers
+    )
+    assert closed.status_code == 201, closed.text
+    assert closed.json() == {"year_id": YEAR, "closed_on": "2027-06-01", "closed_by": "t-deputy"}
+    unknown = client.post("/api/v1/years/1999/close", json={}, headers=headers)
+    assert unknown.status_code == 404 and "не найден" in unknown.json()["message"]
