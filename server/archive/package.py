@@ -128,19 +128,12 @@ def events_json(
         lines.append(
             json.dumps(
                 {
-                    "id": event.id,
-                    "kind": type(event).__struct_config__.tag,
-                    "author": event.author,
+                    "event": json.loads(raw[event.id]),  # as written: id, author, hlc, fields…
                     "author_name": names.get(event.author, "сервер"),
-                    "device": event.device,
-                    "hlc": event.hlc,
                     "entered_at": _iso_ms(parse_stamp(event.hlc)[0]),
                     "received_at": _iso_ms(row["received_at"] * 1000) if row else None,
                     "status": journal_storage.event_status(event.id, state),
-                    "supersedes": list(event.supersedes),
-                    "reason": event.reason,
                     "refused_because": refusal.reason if refusal else None,
-                    "event": json.loads(raw[event.id]),
                 },
                 ensure_ascii=False,
                 sort_keys=True,

@@ -1,7 +1,7 @@
 """Reading an archived year back: a read-only database rebuilt from the package alone.
 
 The package's directory.json and each journal's CRDT document (document.yjs) are folded into a
-fresh in-memory database through the same storage functions the sync service uses, then the
+fresh temporary database through the same storage functions the sync service uses, then the
 connection is made read-only (`PRAGMA query_only`). Reports run on it unchanged, so the summary
 sheets, journals and personal-file pages can be printed again and compared with those archived.
 """
@@ -11,7 +11,9 @@ from __future__ import annotations
 import datetime as dt
 import io
 import json
+import shutil
 import sqlite3
+import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -43,9 +45,11 @@ class ArchivedYear:
     corrections: list[dict]
     printed_at: dt.datetime
     conn: sqlite3.Connection  # read-only, rebuilt from the package
+    workdir: Path  # where that database lives until close()
 
     def close(self) -> None:
         self.conn.close()
+        shutil.rmtree(self.workdir, ignore_errors=True)
 
 
 def open_package(bag_path: Path) -> ArchivedYear:
@@ -60,8 +64,14 @@ def open_package(bag_path: Path) -> ArchivedYear:
         path = data / "journals" / journal.class_id / journal.subject_id / "document.yjs"
         if path.is_file():  # absent once destroyed by an act; the summary sheets stay
             documents[journal.id] = JournalDoc(path.read_bytes() or None)
-    conn = _rebuild(directory, documents)
+    workdir = Path(tempfile.mkdtemp(prefix="zhurnal-readback-"))
+    try:
+        conn = _rebuild(directory, documents, workdir)
+    except BaseException:
+        shutil.rmtree(workdir, ignore_errors=True)
+        raise
     return ArchivedYear(
+        workdir=workdir,
         path=bag_path,
         info=info,
         directory=directory,
@@ -72,8 +82,9 @@ def open_package(bag_path: Path) -> ArchivedYear:
     )
 
 
-def _rebuild(directory: Directory, documents: dict[str, JournalDoc]) -> sqlite3.Connection:
-    conn = connect(":memory:")
+def _rebuild(directory: Directory, documents: dict[str, JournalDoc], folder: Path):
+    # a temporary file, not :memory:, so a big school's year need not fit in RAM
+    conn = connect(folder / "year.sqlite")
     create_schema(conn)
     with transaction(conn):
         directory_storage.upsert(

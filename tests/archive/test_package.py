@@ -73,22 +73,21 @@ def test_event_history_has_every_event_with_author_and_times(archived_once):
     folder = archived_once.bag / "data" / "journals" / CLASS_5 / "russian"
     history = json.loads((folder / "events.json").read_text(encoding="utf-8"))
     assert history["journal_id"] == RUSSIAN_5 and history["count"] == len(stored)
-    by_id = {e["id"]: e for e in history["events"]}
+    by_id = {e["event"]["id"]: e for e in history["events"]}
     assert set(by_id) == set(stored)
     for event_id, row in stored.items():
         entry = by_id[event_id]
-        assert entry["author"] == row["author"] and entry["hlc"] == row["hlc"]
+        assert entry["event"] == json.loads(row["body"])  # author, device, hlc, all fields
         assert entry["status"] == row["status"]
-        assert entry["event"] == json.loads(row["body"])
         wall = dt.datetime.fromtimestamp(parse_stamp(row["hlc"])[0] / 1000, dt.UTC)
         assert dt.datetime.fromisoformat(entry["entered_at"]) == wall
         assert dt.datetime.fromisoformat(entry["received_at"]).timestamp() == pytest.approx(
             row["received_at"], abs=0.001
         )
     assert {e["author_name"] for e in history["events"]} == {"Соколов Иван Петрович"}
-    corrected = [e for e in history["events"] if e["reason"] == "Ошибка при выставлении"]
+    corrected = [e for e in history["events"] if e["event"]["reason"] == "Ошибка при выставлении"]
     assert len(corrected) == 1 and corrected[0]["status"] == "current"
-    assert by_id[corrected[0]["supersedes"][0]]["status"] == "superseded"
+    assert by_id[corrected[0]["event"]["supersedes"][0]]["status"] == "superseded"
     # the CRDT document is the server's, byte for byte readable by any Yjs client
     archived_doc = JournalDoc((folder / "document.yjs").read_bytes())
     assert archived_doc.raw_events() == JournalDoc(state).raw_events()
