@@ -193,6 +193,8 @@ def chain_head(out_dir: Path) -> tuple[int, str, str]:
     best: tuple[int, Path] | None = None
     if out_dir.is_dir():
         for path in out_dir.iterdir():
+            if path.name.startswith("."):
+                continue  # a package still being written, or left by a crash
             info = read_info(path) if is_bag(path) else {}
             if info.get(KIND) == "year" and info.get(SEQUENCE, "").isdigit():
                 number = int(info[SEQUENCE])

@@ -261,8 +261,13 @@ def verify_folder(folder: Path, public_keys: list[Ed25519PublicKey]) -> FolderRe
     if is_bag(folder):
         bags, acts_home = [folder], folder.parent
     else:
-        bags = sorted(p for p in folder.iterdir() if is_bag(p))
+        bags = sorted(p for p in folder.iterdir() if is_bag(p) and not p.name.startswith("."))
         acts_home = folder
+        for partial in sorted(folder.glob(".*.partial")):
+            report.problems.append(
+                f"незавершённый пакет {partial.name}: сборка была прервана; удалите папку и "
+                "сформируйте пакет заново"
+            )
         strays = [
             p.name
             for p in folder.iterdir()

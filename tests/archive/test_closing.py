@@ -100,7 +100,8 @@ def test_authorised_correction_is_taken_and_logged(laptop, server_config):
         )
     finally:
         conn.close()
-    math.refresh_directory()
+    assert [g.id for g in math.refresh_directory().corrections] == [grant.id]
+    assert laptop("rus").directory.corrections == ()  # only those who open the journal
 
     with pytest.raises(RuleViolation):  # a correction still needs its reason
         math.book.give_mark(MATH_5, lesson.lesson_id, "s-1", 4)

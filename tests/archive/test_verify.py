@@ -230,3 +230,20 @@ def test_unreadable_key_or_folder_is_a_usage_error(archived, tmp_path, capsys):
     assert "не открытый ключ" in capsys.readouterr().err
     assert verify_main(["verify", str(tmp_path / "нет"), "--key", str(archived.public_key)]) == 2
     assert "Нет такой папки" in capsys.readouterr().err
+
+
+def test_a_build_cut_short_is_named_and_does_not_join_the_chain(archived):
+    # a crash (power cut) in the middle of a build leaves the hidden staging folder
+    partial = archived.folder / ".sch-2026-2027-r2.partial"
+    shutil.copytree(archived.bag, partial)
+    (partial / "tagmanifest-sha256.txt.sig").unlink()
+    assert problems(archived) == [
+        "незавершённый пакет .sch-2026-2027-r2.partial: сборка была прервана; удалите папку и "
+        "сформируйте пакет заново"
+    ]
+    shutil.rmtree(partial)
+    (archived.folder / ".sch-2026-2027-r2.partial").mkdir()  # a new build clears it first
+    second = _next_package(archived)
+    assert second.sequence == 2 and second.previous == archived.package.sha256
+    assert not (archived.folder / ".sch-2026-2027-r2.partial").exists()
+    assert problems(archived) == []
