@@ -374,8 +374,9 @@ def _write_payload(
         out.put(f"{folder}/document.yjs", doc.snapshot(), f"Документ журнала (Yjs): {title}")
         done += 1
         progress(done, total)
+    only = journals[0].subject_id if kind == "journal" else None
     for class_id in class_ids:
-        _, files = printed.summary_files(conn, directory, class_id, when)
+        _, files = printed.summary_files(conn, directory, class_id, when, only)
         for file_name, content in files.items():
             out.put(
                 f"summary/{class_id}/{file_name}",

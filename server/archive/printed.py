@@ -12,6 +12,8 @@ import datetime as dt
 import sqlite3
 from collections import defaultdict
 
+import msgspec
+
 from server.printing import render_pdf, table_csv, table_pdf, table_xlsx
 from server.reports.summary_sheet import YEAR_KINDS, SummarySheet, summary_sheet
 from server.storage import consolidated
@@ -179,10 +181,26 @@ def journal_pdf(
 
 
 def summary_files(
-    conn: sqlite3.Connection, directory: Directory, class_id: str, printed: dt.datetime
+    conn: sqlite3.Connection,
+    directory: Directory,
+    class_id: str,
+    printed: dt.datetime,
+    subject_id: str | None = None,
 ) -> tuple[SummarySheet, dict[str, bytes]]:
-    """The class's summary sheet as PDF, XLSX and CSV (printing layer of issue 4)."""
+    """The class's summary sheet as PDF, XLSX and CSV (printing layer of issue 4); with
+    `subject_id`, that one journal's columns only (000 §7.3: sent as soon as it is complete)."""
     sheet = summary_sheet(conn, class_id, directory=directory)
+    if subject_id is not None:
+        sheet = msgspec.structs.replace(
+            sheet,
+            subjects=tuple(s for s in sheet.subjects if s.id == subject_id),
+            rows=tuple(
+                msgspec.structs.replace(
+                    row, marks={k: v for k, v in row.marks.items() if k == subject_id}
+                )
+                for row in sheet.rows
+            ),
+        )
     header, rows = sheet.table()
     title = f"Сводная ведомость {sheet.class_name} {sheet.year_name}"
     return sheet, {

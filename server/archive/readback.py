@@ -161,8 +161,9 @@ def reprint(archived: ArchivedYear) -> dict[str, bytes]:
     classes = {j.class_id for j in directory.journals if j.id in archived.documents}
     if kind == "year":  # a class whose journals are destroyed cannot be printed again
         classes -= {j.class_id for j in directory.journals if j.id not in archived.documents}
+    only = archived.info.get("Zhurnal-Journal-Id", "").rpartition("~")[2] or None
     for class_id in sorted(classes):
-        _, sheets = printed.summary_files(archived.conn, directory, class_id, when)
+        _, sheets = printed.summary_files(archived.conn, directory, class_id, when, only)
         for name, content in sheets.items():
             files[f"summary/{class_id}/{name}"] = content
     if kind == "year" and len(archived.documents) == len(directory.journals):

@@ -12,6 +12,7 @@ from pypdf import PdfReader
 
 from server.archive import keys
 from server.archive.package import build_package
+from server.archive.readback import compare, open_package
 from server.archive.verify import package_hash, verify_folder
 from server.storage import journals as journal_storage
 from server.storage.db import connect
@@ -192,3 +193,18 @@ def test_single_journal_package_on_demand_stays_out_of_the_year_chain(archived):
     assert not any(f.startswith(("personal/", "journals/2026-2027-6")) for f in files)
     report = verify_folder(archived.folder, [keys.load_public(archived.public_key)])
     assert report.ok, report
+    # its summary sheet carries this journal's columns only, and reads back the same
+    csv = (result.path / "data" / "summary" / CLASS_5 / "summary.csv").read_text("utf-8-sig")
+    assert "1;Алексеев Артём;Математика;5;5" in csv and "Русский язык" not in csv
+    read = open_package(result.path)
+    try:
+        comparison = compare(read)
+    finally:
+        read.close()
+    assert comparison.ok and comparison.different == []
+    assert sorted(comparison.same) == [
+        "journals/2026-2027-5/math/journal.pdf",
+        "summary/2026-2027-5/summary.csv",
+        "summary/2026-2027-5/summary.pdf",
+        "summary/2026-2027-5/summary.xlsx",
+    ]
