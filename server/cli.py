@@ -403,21 +403,35 @@ def build_parser() -> argparse.ArgumentParser:
 
     archive = command("archive", "архивный пакет: сформировать или прочитать обратно")
     asub = archive.add_subparsers(dest="action", required=True, metavar="действие")
-    build = asub.add_parser("build", help="сформировать пакет года (или одного журнала)")
+    build = asub.add_parser(
+        "build",
+        help="сформировать пакет года (или одного журнала)",
+        description="сформировать пакет года (или одного журнала)",
+    )
     build.add_argument("--out", type=Path, required=True, help="папка архива (цепочка лет)")
     build.add_argument("--by", required=True, help="логин документоведа или администрации")
     build.add_argument("--year", help="id учебного года (по умолчанию последний)")
     build.add_argument("--journal", help="только этот журнал (сводная ведомость сразу)")
     build.add_argument("--key", type=Path, help=key_help)
     build.set_defaults(func=cmd_archive_build)
-    back = asub.add_parser("readback", help="прочитать пакет и сверить отчёты с архивными")
+    back = asub.add_parser(
+        "readback",
+        help="прочитать пакет и сверить отчёты с архивными",
+        description="прочитать пакет и сверить отчёты с архивными",
+    )
     back.add_argument("package", type=Path, help="папка пакета")
     back.set_defaults(func=cmd_archive_readback)
 
     ret = command("retention", "сроки хранения, истёкшие дела, акт об уничтожении")
     rsub = ret.add_subparsers(dest="action", required=True, metavar="действие")
-    rsub.add_parser("show", help="показать сроки хранения").set_defaults(func=cmd_retention)
-    rset = rsub.add_parser("set", help="изменить срок хранения категории")
+    rsub.add_parser(
+        "show", help="показать сроки хранения", description="показать сроки хранения"
+    ).set_defaults(func=cmd_retention)
+    rset = rsub.add_parser(
+        "set",
+        help="изменить срок хранения категории",
+        description="изменить срок хранения категории",
+    )
     rset.add_argument("category", help="категория (см. retention show)")
     rset.add_argument("years", type=int, help="лет")
     rset.add_argument("--by", required=True, help="логин документоведа или директора")
