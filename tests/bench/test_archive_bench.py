@@ -17,7 +17,7 @@ def test_archive_bench_smoke(tmp_path, capsys):
     out = capsys.readouterr().out
     assert code == 0  # verified and read back identical
     assert "| archive package, total |" in out
-    assert "| peak memory (ru_maxrss of the build) |" in out
+    assert "| peak memory of the build (VmHWM) |" in out
     assert "| verify (offline, every checksum) |" in out and "| ok |" in out
     assert " 0 different |" in out
 
