@@ -9,6 +9,7 @@ from litestar.exceptions import HTTPException
 from litestar.middleware.base import DefineMiddleware
 from litestar.openapi import OpenAPIConfig
 
+from server.archive.controller import ArchiveController
 from server.auth.controller import AuthController
 from server.auth.middleware import DeviceTokenMiddleware
 from server.config import ServerConfig
@@ -45,7 +46,14 @@ def create_app(config: ServerConfig | None = None) -> Litestar:
         include_in_schema=False,
     )
     return Litestar(
-        route_handlers=[health, AuthController, DirectoryController, SyncController, web],
+        route_handlers=[
+            health,
+            AuthController,
+            DirectoryController,
+            SyncController,
+            ArchiveController,
+            web,
+        ],
         template_config=template_config(),
         dependencies={
             "db": Provide(provide_db),

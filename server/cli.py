@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import getpass
 import hashlib
 import hmac
@@ -176,6 +177,141 @@ def cmd_import_bundle(args: argparse.Namespace) -> int:
     return 0
 
 
+# ------------------------------------------------------------------ the year-end archive
+
+
+def _day(text: str) -> dt.date:
+    try:
+        return dt.datetime.strptime(text, "%d.%m.%Y").date()
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"дата ДД.ММ.ГГГГ, а не «{text}»") from exc
+
+
+def _key_path(args: argparse.Namespace) -> Path:
+    return args.key or Path(args.db).with_name("archive-key.pem")
+
+
+def cmd_close_year(args: argparse.Namespace) -> int:
+    from server.archive.closing import close_year
+
+    closure = close_year(_open(args), login=args.by, year_id=args.year, on=args.date)
+    print(
+        f"Учебный год {closure.year_id} закрыт {closure.closed_on:%d.%m.%Y}. Журналы больше не "
+        "принимают записей; исправление — только с разрешения (grant-correction)."
+    )
+    return 0
+
+
+def cmd_grant_correction(args: argparse.Namespace) -> int:
+    from server.archive.closing import grant_correction
+
+    grant = grant_correction(
+        _open(args),
+        login=args.by,
+        journal_id=args.journal,
+        person_id=args.teacher,
+        reason=args.reason,
+        days=args.days,
+    )
+    print(
+        f"Разрешение № {grant.id}: {grant.person_id} может исправить {grant.journal_id} "
+        f"до {grant.expires_on:%d.%m.%Y}. Каждое исправление записывается в журнал исправлений."
+    )
+    return 0
+
+
+def cmd_archive_key(args: argparse.Namespace) -> int:
+    from server.archive import keys
+
+    path = _key_path(args)
+    key = keys.generate(path) if args.action == "init" else keys.load_private(path)
+    if args.action == "init":
+        print(f"Ключ архива создан: {path} (храните его в тайне и в резервной копии).")
+    print(f"Открытый ключ для проверки: {path.with_name(path.name + '.pub')}")
+    print(f"Отпечаток: {keys.fingerprint(key.public_key())}")
+    return 0
+
+
+def cmd_archive_build(args: argparse.Namespace) -> int:
+    from server.archive import keys
+    from server.archive.package import build_package
+
+    conn = _open(args)
+    key = keys.load_private(_key_path(args))
+    print("Формирую архивный пакет…")
+    result = build_package(
+        conn,
+        out_dir=args.out,
+        key=key,
+        login=args.by,
+        year_id=args.year,
+        journal_id=args.journal,
+        progress=_progress,
+    )
+    print(f"Пакет {result.path}: файлов {result.files}, {result.payload_bytes / 1e6:.1f} МБ.")
+    if result.sequence is not None:
+        print(f"№ {result.sequence} в цепочке лет; предыдущий: {result.previous[:16]}")
+    print(f"SHA-256 пакета: {result.sha256}")
+    return 0
+
+
+def cmd_archive_readback(args: argparse.Namespace) -> int:
+    from server.archive.readback import compare, open_package
+
+    archived = open_package(args.package)
+    try:
+        result = compare(archived)
+    finally:
+        archived.close()
+    for path in result.different:
+        print(f"  ОТЛИЧАЕТСЯ: {path}")
+    for path in result.missing:
+        print(f"  нет в пакете (уничтожен по акту): {path}")
+    for path in result.not_reproducible:
+        print(f"  хранится, но не перепечатывается (журналы уничтожены по акту): {path}")
+    print(
+        f"Прочитан {archived.directory.year.name}: журналов {len(archived.documents)}, "
+        f"совпало файлов {len(result.same)}, отличается {len(result.different)}."
+    )
+    return 0 if result.ok else 1
+
+
+def cmd_retention(args: argparse.Namespace) -> int:
+    from server.archive import keys, retention
+
+    conn = _open(args)
+    if args.action == "show":
+        for c in retention.schedule(conn):
+            print(f"  {c.id:<22} {c.years:>3} лет  {c.title} (с {c.counted_from}; {c.basis})")
+    elif args.action == "set":
+        c = retention.set_years(conn, args.category, args.years, args.by)
+        print(f"Срок хранения «{c.title}»: {c.years} лет.")
+    elif args.action == "due":
+        items = retention.due(conn, args.archive, args.on)
+        for i in items:
+            print(f"  {i.due_on:%d.%m.%Y}  {i.category:<15} {i.package}: {i.title}")
+        print(f"Истёк срок хранения: {len(items)}.")
+    elif args.action == "act":
+        _, pdf, items = retention.draft_act(
+            conn, args.archive, number=args.number, login=args.by, on=args.on
+        )
+        args.pdf.write_bytes(pdf)
+        print(f"Акт № {args.number}: дел {len(items)}. Распечатайте и подпишите: {args.pdf}")
+        print(f"После подписания: journal-server retention destroy --number {args.number} …")
+    else:
+        log = retention.record_act(
+            conn,
+            args.archive,
+            number=args.number,
+            login=args.by,
+            key=keys.load_private(_key_path(args)),
+        )
+        for row in log:
+            print(f"  уничтожено: {row['category']} {row['item']} — {row['detail']}")
+        print(f"Акт № {args.number} исполнен; удаление записано в журнал.")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="journal-server",
@@ -244,11 +380,86 @@ def build_parser() -> argparse.ArgumentParser:
     bun.add_argument("bundle", type=Path, help="файл обмена от ноутбука")
     bun.add_argument("--reply", type=Path, required=True, help="куда записать ответ")
     bun.set_defaults(func=cmd_import_bundle)
+
+    close = command("close-year", "закрыть учебный год: журналы уходят в архив")
+    close.add_argument("--by", required=True, help="логин того, кто закрывает (документовед, зам)")
+    close.add_argument("--year", help="id учебного года (по умолчанию последний)")
+    close.add_argument("--date", type=_day, help="дата закрытия ДД.ММ.ГГГГ (по умолчанию сегодня)")
+    close.set_defaults(func=cmd_close_year)
+
+    grant = command("grant-correction", "разрешить исправление журнала закрытого года")
+    grant.add_argument("journal", help="id журнала (год~класс~предмет)")
+    grant.add_argument("--teacher", required=True, help="id сотрудника, который исправит")
+    grant.add_argument("--reason", required=True, help="основание (служебная записка и т. п.)")
+    grant.add_argument("--by", required=True, help="логин заместителя директора или директора")
+    grant.add_argument("--days", type=int, default=7, help="срок разрешения, дней (7)")
+    grant.set_defaults(func=cmd_grant_correction)
+
+    key_help = "файл закрытого ключа архива (по умолчанию archive-key.pem рядом с базой)"
+    akey = command("archive-key", "ключ подписи архива школы: создать или показать")
+    akey.add_argument("action", choices=["init", "show"], help="init — создать, show — показать")
+    akey.add_argument("--key", type=Path, help=key_help)
+    akey.set_defaults(func=cmd_archive_key)
+
+    archive = command("archive", "архивный пакет: сформировать или прочитать обратно")
+    asub = archive.add_subparsers(dest="action", required=True, metavar="действие")
+    build = asub.add_parser(
+        "build",
+        help="сформировать пакет года (или одного журнала)",
+        description="сформировать пакет года (или одного журнала)",
+    )
+    build.add_argument("--out", type=Path, required=True, help="папка архива (цепочка лет)")
+    build.add_argument("--by", required=True, help="логин документоведа или администрации")
+    build.add_argument("--year", help="id учебного года (по умолчанию последний)")
+    build.add_argument("--journal", help="только этот журнал (сводная ведомость сразу)")
+    build.add_argument("--key", type=Path, help=key_help)
+    build.set_defaults(func=cmd_archive_build)
+    back = asub.add_parser(
+        "readback",
+        help="прочитать пакет и сверить отчёты с архивными",
+        description="прочитать пакет и сверить отчёты с архивными",
+    )
+    back.add_argument("package", type=Path, help="папка пакета")
+    back.set_defaults(func=cmd_archive_readback)
+
+    ret = command("retention", "сроки хранения, истёкшие дела, акт об уничтожении")
+    rsub = ret.add_subparsers(dest="action", required=True, metavar="действие")
+    rsub.add_parser(
+        "show", help="показать сроки хранения", description="показать сроки хранения"
+    ).set_defaults(func=cmd_retention)
+    rset = rsub.add_parser(
+        "set",
+        help="изменить срок хранения категории",
+        description="изменить срок хранения категории",
+    )
+    rset.add_argument("category", help="категория (см. retention show)")
+    rset.add_argument("years", type=int, help="лет")
+    rset.add_argument("--by", required=True, help="логин документоведа или директора")
+    rset.set_defaults(func=cmd_retention)
+    for name, text in (
+        ("due", "что подлежит уничтожению"),
+        ("act", "составить акт об уничтожении (PDF)"),
+        ("destroy", "исполнить подписанный акт: удалить и записать в журнал"),
+    ):
+        p = rsub.add_parser(name, help=text, description=text)
+        p.add_argument("--archive", type=Path, required=True, help="папка архива")
+        if name != "destroy":
+            p.add_argument("--on", type=_day, help="на дату ДД.ММ.ГГГГ (по умолчанию сегодня)")
+        if name != "due":
+            p.add_argument("--number", required=True, help="номер акта")
+            p.add_argument("--by", required=True, help="логин документоведа или директора")
+        if name == "act":
+            p.add_argument("--pdf", type=Path, required=True, help="куда записать акт (PDF)")
+        if name == "destroy":
+            p.add_argument("--key", type=Path, help=key_help)
+        p.set_defaults(func=cmd_retention)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    from server.archive.keys import ArchiveKeyError
+    from server.archive.readback import ReadbackError
     from server.errors import AppError
     from server.importer import ImportFailed
     from shared.wire import WireError
@@ -260,7 +471,7 @@ def main(argv: list[str] | None = None) -> int:
         for error in exc.errors:
             print(f"  {error}", file=sys.stderr)
         return 2
-    except (AppError, WireError) as exc:
+    except (AppError, WireError, ArchiveKeyError, ReadbackError) as exc:
         print(f"Ошибка: {getattr(exc, 'message_ru', exc)}", file=sys.stderr)
         return 2
     except FileNotFoundError as exc:

@@ -173,6 +173,25 @@ def parse_journal_id(value: str) -> tuple[str, str, str]:
     return parts[0], parts[1], parts[2]
 
 
+class YearClosure(Frozen):
+    """A school year closed for the archive (000 §7.1): its journals take no more entries."""
+
+    year_id: Id
+    closed_on: dt.date
+    closed_by: Id  # the staff member who closed it
+
+
+class CorrectionGrant(Frozen):
+    """Permission for one person to correct one journal of a closed year (000 §5.3)."""
+
+    id: int
+    journal_id: str
+    person_id: Id
+    reason: Annotated[str, msgspec.Meta(max_length=500)]
+    granted_by: Id
+    expires_on: dt.date
+
+
 class Directory(Frozen):
     """The part of the directory one user may see."""
 
@@ -187,6 +206,8 @@ class Directory(Frozen):
     teaching: tuple[TeachingAssignment, ...] = ()
     class_teachers: tuple[ClassTeacher, ...] = ()
     journals: tuple[JournalInfo, ...] = ()
+    closure: YearClosure | None = None  # set once the year is closed
+    corrections: tuple[CorrectionGrant, ...] = ()  # grants in force for the closed year
 
     def class_roster(self, class_id: str, day: dt.date | None = None) -> list[Student]:
         """Students of a class (on a day, or ever), alphabetical as in the paper journal."""

@@ -30,6 +30,7 @@ from shared.model import (
     Refused,
     Retracted,
     SchoolYear,
+    YearClosure,
 )
 
 MIN_MARK, MAX_MARK = 1, 5
@@ -59,6 +60,8 @@ class JournalContext:
     # periods the deputy director has closed for this class (known to the server; a client
     # that does not know them learns of a closure from the server's refusal)
     closed_periods: frozenset[str] = frozenset()
+    closure: YearClosure | None = None  # the year is closed: only authorised corrections
+    correctors: frozenset[str] = frozenset()  # people with a correction grant for this journal
 
     @classmethod
     def from_directory(cls, directory: Directory, journal: JournalInfo) -> JournalContext:
@@ -74,6 +77,10 @@ class JournalContext:
             periods=tuple(p for p in directory.periods if p.year_id == journal.year_id),
             memberships=tuple(m for m in directory.memberships if m.class_id == journal.class_id),
             writers=frozenset(teachers | admins),
+            closure=directory.closure,
+            correctors=frozenset(
+                g.person_id for g in directory.corrections if g.journal_id == journal.id
+            ),
         )
 
     def period(self, period_id: str) -> Period | None:
@@ -314,7 +321,34 @@ def closed_period_change_has_reason(event, state, ctx):
     return None
 
 
+def year_not_closed(event, state, ctx):
+    """000 §7.1–7.3, §5.3: a closed year's journal is archived; only an authorised correction
+    (a grant from the deputy director, with a reason, replacing an existing entry) is taken.
+
+    Entries typed offline before the closing but arriving after it are refused too: the archive
+    was made without them. They stay in the document, refused, for the teacher to see.
+    """
+    closure = ctx.closure
+    if closure is None or closure.year_id != ctx.journal.year_id:
+        return None
+    if event.author in ctx.correctors and event.supersedes and event.reason.strip():
+        return None
+    closed = f"Учебный год {ctx.year.name} закрыт {closure.closed_on:%d.%m.%Y}, журнал сдан в архив"
+    if event.author in ctx.correctors:
+        message = (
+            f"{closed}: разрешённое исправление должно заменять существующую запись "
+            "и указывать причину."
+        )
+    else:
+        message = (
+            f"{closed}: запись не принята. Исправить журнал закрытого года можно только "
+            "с разрешения заместителя директора."
+        )
+    return _violation("year_not_closed", message, event)
+
+
 RULES: tuple[Rule, ...] = (
+    year_not_closed,
     author_may_write,
     mark_on_five_point_scale,
     weight_in_range,

@@ -31,6 +31,7 @@ def directory_for(conn: sqlite3.Connection, principal: Principal) -> Directory:
         teaching=tuple(t for t in full.teaching if t.class_id in classes),
         class_teachers=tuple(c for c in full.class_teachers if c.class_id in classes),
         journals=tuple(journals.values()),
+        corrections=tuple(g for g in full.corrections if g.journal_id in journals),
     )
 
 

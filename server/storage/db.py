@@ -107,6 +107,34 @@ CREATE TABLE IF NOT EXISTS sync_replies (
     id TEXT PRIMARY KEY, device_id TEXT NOT NULL, body BLOB NOT NULL, created_at REAL NOT NULL);
 CREATE INDEX IF NOT EXISTS sync_replies_device ON sync_replies(device_id, created_at);
 
+-- year-end archive (issue 5): closing, authorised corrections, packages, retention
+CREATE TABLE IF NOT EXISTS year_closures (
+    year_id TEXT PRIMARY KEY REFERENCES years(id), closed_on TEXT NOT NULL,
+    closed_at REAL NOT NULL, closed_by TEXT NOT NULL, login TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS correction_grants (
+    id INTEGER PRIMARY KEY AUTOINCREMENT, year_id TEXT NOT NULL, journal_id TEXT NOT NULL,
+    person_id TEXT NOT NULL, reason TEXT NOT NULL, granted_by TEXT NOT NULL,
+    granted_at REAL NOT NULL, expires_on TEXT NOT NULL, revoked_at REAL);
+CREATE TABLE IF NOT EXISTS correction_log (
+    event_id TEXT PRIMARY KEY, journal_id TEXT NOT NULL, grant_id INTEGER NOT NULL,
+    author TEXT NOT NULL, reason TEXT NOT NULL, supersedes TEXT NOT NULL, body TEXT NOT NULL,
+    logged_at REAL NOT NULL);
+CREATE TABLE IF NOT EXISTS archive_packages (
+    name TEXT PRIMARY KEY, kind TEXT NOT NULL, year_id TEXT NOT NULL, journal_id TEXT,
+    revision INTEGER NOT NULL, sha256 TEXT NOT NULL, previous_sha256 TEXT NOT NULL,
+    path TEXT NOT NULL, key_fingerprint TEXT NOT NULL, created_at REAL NOT NULL,
+    created_by TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS retention_policy (
+    category TEXT PRIMARY KEY, years INTEGER NOT NULL, updated_at REAL NOT NULL,
+    updated_by TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS destruction_acts (
+    id INTEGER PRIMARY KEY AUTOINCREMENT, number TEXT NOT NULL UNIQUE, drafted_on TEXT NOT NULL,
+    drafted_by TEXT NOT NULL, items TEXT NOT NULL, recorded_at REAL, recorded_by TEXT);
+CREATE TABLE IF NOT EXISTS destruction_log (
+    id INTEGER PRIMARY KEY AUTOINCREMENT, act_id INTEGER NOT NULL REFERENCES destruction_acts(id),
+    category TEXT NOT NULL, item TEXT NOT NULL, detail TEXT NOT NULL, removed_at REAL NOT NULL,
+    removed_by TEXT NOT NULL);
+
 -- updates refused whole, kept with their reason for a person to look at
 CREATE TABLE IF NOT EXISTS quarantine (
     id INTEGER PRIMARY KEY AUTOINCREMENT, received_at REAL NOT NULL, device_id TEXT,

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import sqlite3
 from collections.abc import Iterable, Sequence
 
 import msgspec
 
+from server.storage import archive as archive_storage
 from shared.model import (
     ClassTeacher,
     Directory,
@@ -88,8 +90,11 @@ def _all(conn: sqlite3.Connection, cls: type, where: str = "", params: Sequence 
     return result
 
 
-def load_full(conn: sqlite3.Connection, year_id: str | None = None) -> Directory:
-    """The whole directory of the (only or given) school year."""
+def load_full(
+    conn: sqlite3.Connection, year_id: str | None = None, today: dt.date | None = None
+) -> Directory:
+    """The whole directory of the (only or given) school year, with its closure and the
+    correction grants in force `today` (default: the server's date)."""
     years = (
         _all(conn, SchoolYear, "WHERE id = ?", (year_id,))
         if year_id
@@ -126,6 +131,8 @@ def load_full(conn: sqlite3.Connection, year_id: str | None = None) -> Directory
         teaching=tuple(teaching),
         class_teachers=tuple(c for c in _all(conn, ClassTeacher) if c.class_id in class_ids),
         journals=tuple(journals),
+        closure=archive_storage.closure(conn, year.id),
+        corrections=archive_storage.active_grants(conn, year.id, today or dt.date.today()),
     )
 
 

@@ -109,7 +109,7 @@ def bind_client(conn: sqlite3.Connection, client_id: int, device_id: str, now: f
     )
 
 
-def _status(event_id: str, state: JournalState) -> str:
+def event_status(event_id: str, state: JournalState) -> str:
     if event_id in state.refusals:
         return "refused"
     key = state.cell_of.get(event_id)
@@ -146,7 +146,7 @@ def insert_events(
                 json.dumps(list(e.supersedes)),
                 e.reason,
                 raw,
-                _status(e.id, state),
+                event_status(e.id, state),
                 now,
             )
             for raw, e in events
@@ -164,7 +164,7 @@ def write_cells(
             continue
         conn.executemany(
             "UPDATE events SET status = ? WHERE id = ?",
-            [(_status(e.id, state), e.id) for e in cell.history],
+            [(event_status(e.id, state), e.id) for e in cell.history],
         )
         value, conflict = cell.value, int(cell.in_conflict)
         kind = key[0]

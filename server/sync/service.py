@@ -21,6 +21,7 @@ import msgspec
 from server.auth.access import journals_for
 from server.auth.principal import Principal
 from server.config import ServerConfig
+from server.storage import archive as archive_storage
 from server.storage import directory as directory_storage
 from server.storage import journals as storage
 from server.storage import web as web_storage
@@ -256,6 +257,8 @@ class SyncService:
             ctx = dataclasses.replace(ctx, closed_periods=frozenset(c["period_id"] for c in closed))
         violations = check_new_events(before, added, ctx)
         refusals = self._refusals(violations, added)
+        if ctx.closure is not None and ctx.closure.year_id == journal.year_id:
+            self._log_corrections(journal, added, violations, now)
         if refusals:
             doc.add(refusals)
         for client_id in effect.new_clients:
@@ -277,6 +280,19 @@ class SyncService:
         storage.set_state(self.conn, journal.id, doc.state_vector(), len(folded.events), now)
         self.documents.keep(self.conn, journal.id, doc)
         return ApplyResult(Outcome.ACCEPTED, doc, tuple(r.supersedes[0] for r in refusals))
+
+    def _log_corrections(self, journal: JournalInfo, added, violations, now: float) -> None:
+        """A closed year took an authorised correction: keep who, what, why and the grant."""
+        refused = {v.event_id for v in violations}
+        grants = {
+            g.person_id: g.id for g in self.directory.corrections if g.journal_id == journal.id
+        }
+        archive_storage.log_corrections(
+            self.conn,
+            journal.id,
+            [(grants[e.author], e) for e in added if e.id not in refused and e.author in grants],
+            now,
+        )
 
     def _check_client_ids(self, new_clients: dict[int, int]) -> None:
         for client_id in new_clients:

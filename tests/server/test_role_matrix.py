@@ -8,6 +8,7 @@ without a valid device token gets 401. A route the app serves without a row here
 
 from __future__ import annotations
 
+import datetime as dt
 import secrets
 import time
 from collections.abc import Iterator
@@ -16,10 +17,11 @@ from dataclasses import dataclass
 import httpx
 import pytest
 
+from server.archive.closing import close_year
 from server.storage.db import transaction
 from server.storage.journals import keep_reply
 from shared import wire
-from tests.factories import ACCOUNTS, MATH_5, MATH_6, PASSWORD, RUSSIAN_5
+from tests.factories import ACCOUNTS, MATH_5, MATH_6, PASSWORD, RUSSIAN_5, YEAR
 from tests.server.school_kit import SchoolServer, assert_russian_error, template
 
 LOGINS = tuple(ACCOUNTS)
@@ -54,6 +56,8 @@ class Endpoint:
     allowed: frozenset[str]
     path: str = ""  # the concrete path; {device} is a device of the caller
     public: bool = False  # needs no token
+    json: dict | None = None  # the request body, for endpoints that take one
+    closed_year: bool | None = None  # changes the school: run on a fresh server, year closed?
 
     @property
     def url(self) -> str:
@@ -69,6 +73,9 @@ LOGOUT = "/api/v1/auth/logout"
 REVOKE = "/api/v1/devices/{device_id:str}/revoke"
 SYNC = "/api/v1/sync"
 REPLY = "/api/v1/sync/replies/{reply_id:str}"
+CLOSERS = frozenset({"deputy", "director", "records"})  # close a year (000 §7.1, §7.11)
+ADMINISTRATION = frozenset({"deputy", "director"})  # authorise corrections (000 §5.3)
+RECORDS = frozenset({"director", "records"})  # retention and destruction (000 §7.11)
 
 ENDPOINTS = (
     Endpoint("GET", "/api/v1/health", EVERYONE, public=True),
@@ -86,6 +93,23 @@ ENDPOINTS = (
     Endpoint("POST", SYNC, JOURNAL_STAFF),
     Endpoint("GET", REPLY, JOURNAL_STAFF, path="/api/v1/sync/replies/{reply}"),
     Endpoint("GET", "/api/v1/quarantine", SUPERVISORS),
+    Endpoint(
+        "POST",
+        "/api/v1/years/{year_id:str}/close",
+        CLOSERS,
+        path=f"/api/v1/years/{YEAR}/close",
+        json={"date": "2027-06-20"},
+        closed_year=False,
+    ),
+    Endpoint(
+        "POST",
+        "/api/v1/journals/{journal_id:str}/corrections",
+        ADMINISTRATION,
+        path=f"/api/v1/journals/{MATH_5}/corrections",
+        json={"person_id": "t-math", "reason": "служебная записка", "days": 5},
+        closed_year=True,
+    ),
+    Endpoint("GET", "/api/v1/archive/retention", RECORDS),
 )
 PROTECTED = tuple(e for e in ENDPOINTS if not e.public)
 
@@ -113,6 +137,8 @@ def call(
     kwargs: dict = {}
     if endpoint.route == LOGIN:
         kwargs["json"] = {"login": login, "password": PASSWORD, "device_name": "матрица"}
+    elif endpoint.json is not None:
+        kwargs["json"] = endpoint.json
     elif endpoint.route == SYNC:
         kwargs["content"] = wire.encode(wire.SyncRequest())
         headers["Content-Type"] = wire.CONTENT_TYPE
@@ -147,7 +173,24 @@ def test_every_route_has_a_row(server: SchoolServer) -> None:
 
 @pytest.mark.parametrize("login", LOGINS)
 @pytest.mark.parametrize("endpoint", ENDPOINTS, ids=str)
-def test_role_matrix(server: SchoolServer, endpoint: Endpoint, login: str) -> None:
+def test_role_matrix(
+    server: SchoolServer, endpoint: Endpoint, login: str, tmp_path, tmp_path_factory
+) -> None:
+    if endpoint.closed_year is not None:
+        db, tokens = template(tmp_path_factory.getbasetemp())
+        with SchoolServer(db, tokens, tmp_path) as own:
+            if endpoint.closed_year:
+                with own.db() as conn:
+                    close_year(conn, login="records", year_id=YEAR, on=dt.date(2027, 6, 20))
+            response = call(own, endpoint, login, token_of(own, login))
+            changed = own.count("year_closures") + own.count("correction_grants")
+        if login in endpoint.allowed:
+            assert 200 <= response.status_code < 300, response.text
+            assert changed == 2 if endpoint.closed_year else changed == 1
+        else:
+            assert assert_russian_error(response, 403)["error"] == "access_denied"
+            assert changed == int(bool(endpoint.closed_year))  # nothing changed
+        return
     token, device = token_of(server, login), ""
     if endpoint.route == LOGOUT:
         # Logging out revokes the calling device: use a spare one, keep the usual token.

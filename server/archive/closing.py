@@ -1,0 +1,128 @@
+"""Closing a school year and authorising corrections to it (000 §5.3, §7.1–7.3).
+
+After closing, the rule `year_not_closed` (shared/rules.py) refuses every new entry of that
+year's journals, on the server and at the keyboard, except a correction by someone holding a
+grant from the deputy director or the director; every such correction is logged.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import sqlite3
+import time
+
+from server.errors import AccessDenied, BadRequest, NotFound
+from server.storage import accounts
+from server.storage import archive as storage
+from server.storage import directory as directory_storage
+from server.storage.db import transaction
+from shared.model import ADMINISTRATION, CorrectionGrant, Role, YearClosure, parse_journal_id
+
+CLOSERS = frozenset({*ADMINISTRATION, Role.RECORDS_OFFICER})
+GRANTERS = ADMINISTRATION
+DEFAULT_GRANT_DAYS = 7
+
+
+def actor(conn: sqlite3.Connection, login: str, allowed: frozenset[Role], action: str) -> str:
+    """The person behind `login`, who must hold one of `allowed` roles; else AccessDenied."""
+    account = accounts.get_account(conn, login)
+    if account is None or not account.active:
+        raise AccessDenied(f"Учётная запись «{login}» не найдена или отключена.")
+    roles = directory_storage.staff_roles(conn, account.person_id) or (account.role,)
+    if not allowed.intersection(roles):
+        raise AccessDenied(f"Недостаточно прав: {action}.")
+    return account.person_id
+
+
+def year_row(conn: sqlite3.Connection, year_id: str | None) -> sqlite3.Row:
+    if year_id:
+        row = conn.execute("SELECT * FROM years WHERE id = ?", (year_id,)).fetchone()
+    else:
+        row = conn.execute("SELECT * FROM years ORDER BY starts DESC").fetchone()
+    if row is None:
+        raise NotFound(f"Учебный год «{year_id}» не найден." if year_id else "В базе нет года.")
+    return row
+
+
+def close_year(
+    conn: sqlite3.Connection,
+    *,
+    login: str,
+    year_id: str | None = None,
+    on: dt.date | None = None,
+    now: float | None = None,
+) -> YearClosure:
+    """Close the year: from now on its journals take only authorised corrections."""
+    person = actor(
+        conn, login, CLOSERS, "закрыть учебный год может заместитель директора или документовед"
+    )
+    year = year_row(conn, year_id)
+    on = on or dt.date.today()
+    ends = dt.date.fromisoformat(year["ends"])
+    if on < ends:
+        raise BadRequest(
+            f"Учебный год {year['name']} идёт до {ends:%d.%m.%Y}: закрыть его можно после "
+            "последнего учебного дня."
+        )
+    with transaction(conn):
+        if storage.closure(conn, year["id"]) is not None:
+            raise BadRequest(f"Учебный год {year['name']} уже закрыт.")
+        storage.close_year(conn, year["id"], on, person, login, now or time.time())
+    closure = storage.closure(conn, year["id"])
+    assert closure is not None
+    return closure
+
+
+def grant_correction(
+    conn: sqlite3.Connection,
+    *,
+    login: str,
+    journal_id: str,
+    person_id: str,
+    reason: str,
+    days: int = DEFAULT_GRANT_DAYS,
+    today: dt.date | None = None,
+    now: float | None = None,
+) -> CorrectionGrant:
+    """Allow `person_id` to correct `journal_id` of a closed year for `days` days."""
+    granted_by = actor(
+        conn, login, GRANTERS, "исправления разрешает заместитель директора или директор"
+    )
+    if not reason.strip():
+        raise BadRequest("Укажите причину исправления: она хранится в журнале исправлений.")
+    if not 1 <= days <= 90:
+        raise BadRequest("Срок разрешения — от 1 до 90 дней.")
+    try:
+        year_id, _, _ = parse_journal_id(journal_id)
+    except ValueError as exc:
+        raise NotFound(f"Журнал «{journal_id}» не найден.") from exc
+    directory = directory_storage.load_full(conn, year_id)
+    if journal_id not in {j.id for j in directory.journals}:
+        raise NotFound(f"Журнал «{journal_id}» не найден.")
+    if directory.closure is None:
+        raise BadRequest(
+            f"Учебный год {directory.year.name} не закрыт: исправления вносятся как обычно."
+        )
+    if person_id not in {s.id for s in directory.staff}:
+        raise NotFound(f"Сотрудник «{person_id}» не найден.")
+    today = today or dt.date.today()
+    expires = today + dt.timedelta(days=days)
+    with transaction(conn):
+        grant_id = storage.grant_correction(
+            conn,
+            year_id=year_id,
+            journal_id=journal_id,
+            person_id=person_id,
+            reason=reason.strip(),
+            granted_by=granted_by,
+            expires_on=expires,
+            now=now or time.time(),
+        )
+    return CorrectionGrant(
+        id=grant_id,
+        journal_id=journal_id,
+        person_id=person_id,
+        reason=reason.strip(),
+        granted_by=granted_by,
+        expires_on=expires,
+    )
