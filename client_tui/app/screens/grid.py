@@ -31,6 +31,7 @@ from client_tui.services.grid import (
     month_start,
     shift_month,
 )
+from shared.fold import JournalState
 from shared.model import AttendanceCode, WorkKind
 from shared.rules import RuleViolation
 
@@ -60,7 +61,9 @@ class GridScreen(Screen[None]):
         self.journal_id = journal_id
         self.grid: MonthGrid | None = None
         self.month = None
-        self._state_shown = None  # the folded state the grid was drawn from
+        # which folded state the grid was drawn from: the object (a new one after a reload or a
+        # rebuild) and how many events it held (a document's state grows in place)
+        self._shown: tuple[int, int] | None = None
 
     # ------------------------------------------------------------------ services
     @property
@@ -91,7 +94,8 @@ class GridScreen(Screen[None]):
 
     def build(self) -> MonthGrid:
         info = self.book.info(self.journal_id)
-        state = self._state_shown = self.book.state(self.journal_id)
+        state = self.book.state(self.journal_id)
+        self._shown = shown(state)
         return build_month_grid(state, self.book.directory, info, self.month)
 
     def load(self, keep_cursor: bool = True) -> None:
@@ -142,7 +146,8 @@ class GridScreen(Screen[None]):
             self.load()
             return
         if touched is not None:
-            state = self._state_shown = self.book.state(self.journal_id)
+            state = self.book.state(self.journal_id)
+            self._shown = shown(state)
             new = old.updated(state, touched)
         else:
             new = self.build()
@@ -471,10 +476,14 @@ class GridScreen(Screen[None]):
         self.app.push_screen(ProblemsScreen())
 
     def after_sync(self) -> None:
-        """Entries from other devices may have arrived: redraw what changed (the book hands
-        out the same folded state while the journal is unchanged, so a quiet sync is free)."""
-        if self.is_mounted and self.book.state(self.journal_id) is not self._state_shown:
+        """Entries from other devices may have arrived: redraw what changed (a quiet sync
+        leaves the folded state as it was, so it costs nothing here)."""
+        if self.is_mounted and shown(self.book.state(self.journal_id)) != self._shown:
             self.refresh_grid()
+
+
+def shown(state: JournalState) -> tuple[int, int]:
+    return id(state), len(state.events)
 
 
 def value_name(code: AttendanceCode) -> str:
