@@ -15,8 +15,17 @@ if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
     touch "$stamp"
 fi
 # Browser tests drive Debian's chromium through Playwright (executable_path): no browser
-# download. Installed with the test tools when missing and apt is at hand.
-if [ "${1:-}" = "--dev" ] && ! command -v chromium >/dev/null 2>&1 && command -v apt-get >/dev/null 2>&1; then
-    SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
-    $SUDO apt-get update -qq >/dev/null && DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq chromium >/dev/null || echo "chromium not installed: browser tests will be skipped" >&2
+# download; one test types into the real `journal` command in tmux. Both are installed with the
+# test tools when missing and apt is at hand (the tests say why they skip otherwise).
+if [ "${1:-}" = "--dev" ] && command -v apt-get >/dev/null 2>&1; then
+    missing=""
+    command -v chromium >/dev/null 2>&1 || missing="$missing chromium"
+    command -v tmux >/dev/null 2>&1 || missing="$missing tmux"
+    if [ -n "$missing" ]; then
+        SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+        # shellcheck disable=SC2086
+        $SUDO apt-get update -qq >/dev/null \
+            && DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq $missing >/dev/null \
+            || echo "not installed:$missing; the tests that need them will be skipped" >&2
+    fi
 fi
