@@ -16,11 +16,9 @@ from client_tui.services.journals import JournalBook
 from shared.fold import order_key
 from shared.model import (
     AttendanceCode,
-    AttendanceMarked,
     JournalEvent,
     LessonRecorded,
     MarkGiven,
-    PeriodMarkGiven,
     Retracted,
     WorkKind,
 )
@@ -59,10 +57,6 @@ class JournalEditor:
         del self.history[: -self.limit]
         return edit
 
-    def _superseding(self, journal_id: str, key: tuple[str, ...]) -> tuple[dict, tuple[str, ...]]:
-        live = self.book.live(journal_id, key)
-        return self.book.stamp(live), tuple(e.id for e in live)
-
     def _mark(
         self,
         journal_id: str,
@@ -75,31 +69,14 @@ class JournalEditor:
         weight: int = 1,
         reason: str = "",
     ) -> MarkGiven:
-        stamp, supersedes = self._superseding(
-            journal_id, ("mark", lesson.lesson_id, student_id, str(slot))
-        )
-        return MarkGiven(
-            **stamp,
-            supersedes=supersedes,
-            lesson_id=lesson.lesson_id,
-            student_id=student_id,
-            value=value,
+        return self.book.mark_event(
+            journal_id,
+            lesson.lesson_id,
+            student_id,
+            value,
             slot=slot,
             work_kind=work_kind or lesson.work_kind,
             weight=weight,
-            reason=reason,
-        )
-
-    def _attendance(
-        self, journal_id: str, lesson_id: str, student_id: str, code: AttendanceCode, reason: str
-    ) -> AttendanceMarked:
-        stamp, supersedes = self._superseding(journal_id, ("attendance", lesson_id, student_id))
-        return AttendanceMarked(
-            **stamp,
-            supersedes=supersedes,
-            lesson_id=lesson_id,
-            student_id=student_id,
-            code=code,
             reason=reason,
         )
 
@@ -129,7 +106,7 @@ class JournalEditor:
         reason: str = "",
     ) -> Edit:
         self._lesson(journal_id, lesson_id)
-        event = self._attendance(journal_id, lesson_id, student_id, code, reason)
+        event = self.book.attendance_event(journal_id, lesson_id, student_id, code, reason)
         return self._commit(journal_id, [event], "посещаемость")
 
     def fill_column(
@@ -144,7 +121,7 @@ class JournalEditor:
         self._lesson(journal_id, lesson_id)
         state = self.book.state(journal_id)
         events = [
-            self._attendance(journal_id, lesson_id, student_id, code, "")
+            self.book.attendance_event(journal_id, lesson_id, student_id, code)
             for student_id in student_ids
             if state.attendance(lesson_id, student_id) is None
         ]
@@ -190,11 +167,7 @@ class JournalEditor:
         return self._commit(journal_id, events, "отметки в клетке")
 
     def _retraction(self, journal_id: str, target: JournalEvent, reason: str) -> Retracted:
-        state = self.book.state(journal_id)
-        live = list(state.cells[state.cell_of[target.id]].live)
-        return Retracted(
-            **self.book.stamp(live), supersedes=tuple(e.id for e in live), reason=reason
-        )
+        return self.book.retraction_event(journal_id, target.id, reason)
 
     def clear_cell(
         self, journal_id: str, lesson_id: str, student_id: str, reason: str = ""
@@ -214,15 +187,7 @@ class JournalEditor:
     def set_period_mark(
         self, journal_id: str, period_id: str, student_id: str, value: int, reason: str = ""
     ) -> Edit:
-        stamp, supersedes = self._superseding(journal_id, ("period_mark", period_id, student_id))
-        event = PeriodMarkGiven(
-            **stamp,
-            supersedes=supersedes,
-            period_id=period_id,
-            student_id=student_id,
-            value=value,
-            reason=reason,
-        )
+        event = self.book.period_mark_event(journal_id, period_id, student_id, value, reason=reason)
         return self._commit(journal_id, [event], f"отметка за период {value}")
 
     def clear_period_mark(
@@ -248,17 +213,14 @@ class JournalEditor:
         reason: str = "",
     ) -> Edit:
         """A new lesson, or (with lesson_id) the corrected record of an existing one."""
-        key_id = lesson_id or f"L{self.book.stamp()['id'][:16]}"
-        stamp, supersedes = self._superseding(journal_id, ("lesson", key_id))
-        event = LessonRecorded(
-            **stamp,
-            supersedes=supersedes,
-            lesson_id=key_id,
+        event = self.book.lesson_event(
+            journal_id,
             date=date,
-            slot=slot,
             topic=topic,
             homework=homework,
             work_kind=work_kind,
+            slot=slot,
+            lesson_id=lesson_id,
             reason=reason,
         )
         return self._commit(journal_id, [event], "урок")

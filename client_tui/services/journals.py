@@ -170,10 +170,6 @@ class JournalBook:
         """A new event's id, author, device and HLC stamp (after everything it supersedes)."""
         return self._stamp(supersedes)
 
-    def live(self, journal_id: str, key: tuple[str, ...]) -> list[JournalEvent]:
-        """The entries of a cell nothing supersedes (more than one: a conflict)."""
-        return self._live(journal_id, key)
-
     def _stamp(self, supersedes: Iterable[JournalEvent] = ()) -> dict:
         for old in supersedes:
             self.clock.observe(old.hlc)
@@ -188,7 +184,16 @@ class JournalBook:
         cell = self.state(journal_id).cells.get(key)
         return list(cell.live) if cell else []
 
-    def record_lesson(
+    # ------------------------------------------------------------------ new entries
+    # The *_event methods build an entry superseding what its cell holds now, without
+    # committing it (the grid's editor commits several as one action); the others build and
+    # commit one entry, or a column.
+
+    def _superseding(self, journal_id: str, key: tuple[str, ...]) -> dict:
+        live = self._live(journal_id, key)
+        return self._stamp(live) | {"supersedes": tuple(e.id for e in live)}
+
+    def lesson_event(
         self,
         journal_id: str,
         *,
@@ -200,13 +205,11 @@ class JournalBook:
         lesson_id: str | None = None,
         reason: str = "",
     ) -> LessonRecorded:
-        """Record a new lesson, or (with lesson_id) correct an existing lesson's record."""
+        """A new lesson, or (with lesson_id) the corrected record of an existing one."""
         lesson_id = lesson_id or f"L{uuid.uuid4().hex[:16]}"
         with self.lock:
-            live = self._live(journal_id, ("lesson", lesson_id))
-            event = LessonRecorded(
-                **self._stamp(live),
-                supersedes=tuple(e.id for e in live),
+            return LessonRecorded(
+                **self._superseding(journal_id, ("lesson", lesson_id)),
                 lesson_id=lesson_id,
                 date=date,
                 slot=slot,
@@ -215,34 +218,25 @@ class JournalBook:
                 work_kind=work_kind,
                 reason=reason,
             )
-            return self.commit(journal_id, [event])[0]
 
-    def mark_attendance(
+    def attendance_event(
         self,
         journal_id: str,
         lesson_id: str,
-        student_ids: Iterable[str],
+        student_id: str,
         code: AttendanceCode,
         reason: str = "",
-    ) -> list[AttendanceMarked]:
-        """Attendance for one or many pupils of a lesson (a whole column at once)."""
+    ) -> AttendanceMarked:
         with self.lock:
-            events = []
-            for student_id in student_ids:
-                live = self._live(journal_id, ("attendance", lesson_id, student_id))
-                events.append(
-                    AttendanceMarked(
-                        **self._stamp(live),
-                        supersedes=tuple(e.id for e in live),
-                        lesson_id=lesson_id,
-                        student_id=student_id,
-                        code=code,
-                        reason=reason,
-                    )
-                )
-            return self.commit(journal_id, events)
+            return AttendanceMarked(
+                **self._superseding(journal_id, ("attendance", lesson_id, student_id)),
+                lesson_id=lesson_id,
+                student_id=student_id,
+                code=code,
+                reason=reason,
+            )
 
-    def give_mark(
+    def mark_event(
         self,
         journal_id: str,
         lesson_id: str,
@@ -254,24 +248,21 @@ class JournalBook:
         weight: int = 1,
         reason: str = "",
     ) -> MarkGiven:
+        """A mark; the kind of work is the lesson's unless given."""
         with self.lock:
             lesson = self.state(journal_id).lesson(lesson_id)
-            kind = work_kind or (lesson.work_kind if lesson else WorkKind.REGULAR)
-            live = self._live(journal_id, ("mark", lesson_id, student_id, str(slot)))
-            event = MarkGiven(
-                **self._stamp(live),
-                supersedes=tuple(e.id for e in live),
+            return MarkGiven(
+                **self._superseding(journal_id, ("mark", lesson_id, student_id, str(slot))),
                 lesson_id=lesson_id,
                 student_id=student_id,
                 value=value,
                 slot=slot,
-                work_kind=kind,
+                work_kind=work_kind or (lesson.work_kind if lesson else WorkKind.REGULAR),
                 weight=weight,
                 reason=reason,
             )
-            return self.commit(journal_id, [event])[0]
 
-    def give_period_mark(
+    def period_mark_event(
         self,
         journal_id: str,
         period_id: str,
@@ -282,27 +273,63 @@ class JournalBook:
         reason: str = "",
     ) -> PeriodMarkGiven:
         with self.lock:
-            live = self._live(journal_id, ("period_mark", period_id, student_id))
-            event = PeriodMarkGiven(
-                **self._stamp(live),
-                supersedes=tuple(e.id for e in live),
+            return PeriodMarkGiven(
+                **self._superseding(journal_id, ("period_mark", period_id, student_id)),
                 period_id=period_id,
                 student_id=student_id,
                 value=value,
                 mark_kind=mark_kind,
                 reason=reason,
             )
+
+    def retraction_event(self, journal_id: str, event_id: str, reason: str = "") -> Retracted:
+        """Empties a cell: supersedes every live entry of the cell that holds `event_id`."""
+        with self.lock:
+            key = self.state(journal_id).cell_of.get(event_id)
+            if key is None:
+                raise RuleViolation("correction_targets_its_cell", "Запись не найдена.")
+            return Retracted(**self._superseding(journal_id, key), reason=reason)
+
+    def record_lesson(self, journal_id: str, **fields) -> LessonRecorded:
+        """Record a new lesson, or (with lesson_id) correct an existing lesson's record;
+        `fields` as for `lesson_event`."""
+        with self.lock:
+            return self.commit(journal_id, [self.lesson_event(journal_id, **fields)])[0]
+
+    def mark_attendance(
+        self,
+        journal_id: str,
+        lesson_id: str,
+        student_ids: Iterable[str],
+        code: AttendanceCode,
+        reason: str = "",
+    ) -> list[AttendanceMarked]:
+        """Attendance for one or many pupils of a lesson (a whole column at once)."""
+        with self.lock:
+            events = [
+                self.attendance_event(journal_id, lesson_id, student_id, code, reason)
+                for student_id in student_ids
+            ]
+            return self.commit(journal_id, events)
+
+    def give_mark(
+        self, journal_id: str, lesson_id: str, student_id: str, value: int, **fields
+    ) -> MarkGiven:
+        """Give a mark; `fields` (slot, work_kind, weight, reason) as for `mark_event`."""
+        with self.lock:
+            event = self.mark_event(journal_id, lesson_id, student_id, value, **fields)
+            return self.commit(journal_id, [event])[0]
+
+    def give_period_mark(
+        self, journal_id: str, period_id: str, student_id: str, value: int, **fields
+    ) -> PeriodMarkGiven:
+        """Give a period mark; `fields` (mark_kind, reason) as for `period_mark_event`."""
+        with self.lock:
+            event = self.period_mark_event(journal_id, period_id, student_id, value, **fields)
             return self.commit(journal_id, [event])[0]
 
     def retract(self, journal_id: str, event_id: str, reason: str = "") -> Retracted:
         """Empty a cell: supersedes every live entry of the cell that holds `event_id`."""
         with self.lock:
-            state = self.state(journal_id)
-            key = state.cell_of.get(event_id)
-            if key is None:
-                raise RuleViolation("correction_targets_its_cell", "Запись не найдена.")
-            live = list(state.cells[key].live)
-            event = Retracted(
-                **self._stamp(live), supersedes=tuple(e.id for e in live), reason=reason
-            )
+            event = self.retraction_event(journal_id, event_id, reason)
             return self.commit(journal_id, [event])[0]
