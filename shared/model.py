@@ -192,6 +192,103 @@ class CorrectionGrant(Frozen):
     expires_on: dt.date
 
 
+# --------------------------------------------------------------------------- portfolio
+
+
+class AchievementKind(StrEnum):
+    """Kinds of achievement in the portfolio (000 §4.2.1, 001 §4.7, 003 §3)."""
+
+    OLYMPIAD = "olympiad"  # олимпиада
+    CONTEST = "contest"  # конкурс
+    SPORTS = "sports"  # спортивное соревнование
+    GTO = "gto"  # нормы ГТО
+    CONFERENCE = "conference"  # конференция
+    PROJECT = "project"  # проект
+    VOLUNTEERING = "volunteering"  # волонтёрская деятельность
+    CREATIVE = "creative"  # творческая работа, выставка
+    OTHER = "other"  # другое
+
+
+class AchievementLevel(StrEnum):
+    SCHOOL = "school"  # школьный
+    MUNICIPAL = "municipal"  # муниципальный
+    REGIONAL = "regional"  # региональный
+    FEDERAL = "federal"  # всероссийский
+    INTERNATIONAL = "international"  # международный
+
+
+class AchievementResult(StrEnum):
+    """The result, not a score: the portfolio is never scored (003 §3.4)."""
+
+    PARTICIPANT = "participant"  # участник
+    PRIZE_WINNER = "prize_winner"  # призёр
+    WINNER = "winner"  # победитель
+    GTO_GOLD = "gto_gold"  # знак ГТО: золотой
+    GTO_SILVER = "gto_silver"  # серебряный
+    GTO_BRONZE = "gto_bronze"  # бронзовый
+
+
+ACHIEVEMENT_KIND_RU: dict[AchievementKind, str] = {
+    AchievementKind.OLYMPIAD: "Олимпиада",
+    AchievementKind.CONTEST: "Конкурс",
+    AchievementKind.SPORTS: "Спортивное соревнование",
+    AchievementKind.GTO: "Нормы ГТО",
+    AchievementKind.CONFERENCE: "Конференция",
+    AchievementKind.PROJECT: "Проект",
+    AchievementKind.VOLUNTEERING: "Волонтёрская деятельность",
+    AchievementKind.CREATIVE: "Творческая работа",
+    AchievementKind.OTHER: "Другое",
+}
+ACHIEVEMENT_LEVEL_RU: dict[AchievementLevel, str] = {
+    AchievementLevel.SCHOOL: "школьный",
+    AchievementLevel.MUNICIPAL: "муниципальный",
+    AchievementLevel.REGIONAL: "региональный",
+    AchievementLevel.FEDERAL: "всероссийский",
+    AchievementLevel.INTERNATIONAL: "международный",
+}
+ACHIEVEMENT_RESULT_RU: dict[AchievementResult, str] = {
+    AchievementResult.PARTICIPANT: "участник",
+    AchievementResult.PRIZE_WINNER: "призёр",
+    AchievementResult.WINNER: "победитель",
+    AchievementResult.GTO_GOLD: "золотой знак ГТО",
+    AchievementResult.GTO_SILVER: "серебряный знак ГТО",
+    AchievementResult.GTO_BRONZE: "бронзовый знак ГТО",
+}
+
+
+class Attachment(Frozen):
+    """The document that proves an achievement (a diploma scan), stored by its checksum."""
+
+    sha256: Annotated[str, msgspec.Meta(pattern=r"^[0-9a-f]{64}$")]
+    name: ShortText  # the file name the teacher chose, shown to people
+    media_type: Annotated[str, msgspec.Meta(max_length=100)]  # application/pdf, image/png …
+    size: Annotated[int, msgspec.Meta(ge=1)]
+
+
+class Achievement(Frozen, frozen=True, kw_only=True):
+    """One achievement of a pupil as the server consolidates it (the portfolio's row).
+
+    `external` marks an achievement earned in another organisation: it is recorded only with
+    the family's consent (001 §5.1), which `family_consent` says was given.
+    """
+
+    id: Id
+    student_id: Id
+    year_id: Id
+    kind: AchievementKind
+    title: Annotated[str, msgspec.Meta(min_length=1, max_length=300)]  # «Школьный этап ВсОШ»
+    area: ShortText = ""  # subject or area: «математика», «лёгкая атлетика»
+    level: AchievementLevel = AchievementLevel.SCHOOL
+    result: AchievementResult = AchievementResult.PARTICIPANT
+    date: dt.date
+    organiser: ShortText = ""
+    external: bool = False
+    family_consent: bool = False
+    attachment: Attachment | None = None
+    author: Id  # the staff member who recorded it
+    recorded_at: Annotated[str, msgspec.Meta(max_length=64)] = ""  # HLC stamp of the entry
+
+
 class Directory(Frozen):
     """The part of the directory one user may see."""
 

@@ -135,6 +135,19 @@ CREATE TABLE IF NOT EXISTS destruction_log (
     category TEXT NOT NULL, item TEXT NOT NULL, detail TEXT NOT NULL, removed_at REAL NOT NULL,
     removed_by TEXT NOT NULL);
 
+-- portfolio (issue 7): consolidated achievements and the documents that prove them
+CREATE TABLE IF NOT EXISTS achievements (
+    id TEXT PRIMARY KEY, student_id TEXT NOT NULL, year_id TEXT NOT NULL, kind TEXT NOT NULL,
+    title TEXT NOT NULL, area TEXT NOT NULL DEFAULT '', level TEXT NOT NULL,
+    result TEXT NOT NULL, date TEXT NOT NULL, organiser TEXT NOT NULL DEFAULT '',
+    external INTEGER NOT NULL DEFAULT 0, family_consent INTEGER NOT NULL DEFAULT 0,
+    attachment TEXT, author TEXT NOT NULL, recorded_at TEXT NOT NULL DEFAULT '');
+CREATE INDEX IF NOT EXISTS achievements_student ON achievements(student_id, date);
+CREATE TABLE IF NOT EXISTS attachments (
+    sha256 TEXT PRIMARY KEY, media_type TEXT NOT NULL, size INTEGER NOT NULL,
+    received INTEGER NOT NULL DEFAULT 0, body BLOB, uploaded_by TEXT NOT NULL,
+    created_at REAL NOT NULL, completed_at REAL);
+
 -- updates refused whole, kept with their reason for a person to look at
 CREATE TABLE IF NOT EXISTS quarantine (
     id INTEGER PRIMARY KEY AUTOINCREMENT, received_at REAL NOT NULL, device_id TEXT,
