@@ -14,10 +14,26 @@ class ServerConfig(msgspec.Struct, frozen=True, kw_only=True):
     squash_after_updates: int = 64
     login_max_failures: int = 5
     login_lock_seconds: int = 15 * 60
+    # the archive folder (the chain of years) and the school's signing key; by default beside
+    # the database, where `journal-server archive-key init` puts the key
+    archive_dir: Path | None = None
+    archive_key: Path | None = None
+
+    @property
+    def archive_folder(self) -> Path:
+        return self.archive_dir or self.database.with_name("archive")
+
+    @property
+    def archive_key_path(self) -> Path:
+        return self.archive_key or self.database.with_name("archive-key.pem")
 
     @classmethod
     def from_env(cls, **overrides: object) -> ServerConfig:
         env = {}
         if "ZHURNAL_DB" in os.environ:
             env["database"] = Path(os.environ["ZHURNAL_DB"])
+        if "ZHURNAL_ARCHIVE" in os.environ:
+            env["archive_dir"] = Path(os.environ["ZHURNAL_ARCHIVE"])
+        if "ZHURNAL_ARCHIVE_KEY" in os.environ:
+            env["archive_key"] = Path(os.environ["ZHURNAL_ARCHIVE_KEY"])
         return cls(**(env | overrides))

@@ -124,6 +124,12 @@ CREATE TABLE IF NOT EXISTS archive_packages (
     revision INTEGER NOT NULL, sha256 TEXT NOT NULL, previous_sha256 TEXT NOT NULL,
     path TEXT NOT NULL, key_fingerprint TEXT NOT NULL, created_at REAL NOT NULL,
     created_by TEXT NOT NULL);
+-- archive builds started from the web page: progress a person can watch, outcome kept
+CREATE TABLE IF NOT EXISTS archive_jobs (
+    id INTEGER PRIMARY KEY AUTOINCREMENT, year_id TEXT, journal_id TEXT, login TEXT NOT NULL,
+    state TEXT NOT NULL, done INTEGER NOT NULL DEFAULT 0, total INTEGER NOT NULL DEFAULT 0,
+    started_at REAL NOT NULL, heartbeat REAL NOT NULL, finished_at REAL, package TEXT,
+    sha256 TEXT, files INTEGER, payload_bytes INTEGER, error TEXT);
 CREATE TABLE IF NOT EXISTS retention_policy (
     category TEXT PRIMARY KEY, years INTEGER NOT NULL, updated_at REAL NOT NULL,
     updated_by TEXT NOT NULL);

@@ -52,6 +52,8 @@ def home_links(roles: tuple[Role, ...]) -> list[tuple[str, str]]:
         links.append(("/periods", "Закрытие учебных периодов"))
     if Role.DISTRICT in roles or any(r in ADMINISTRATION for r in roles):
         links.append(("/district", "Сводные показатели без имён"))
+    if Role.RECORDS_OFFICER in roles or any(r in ADMINISTRATION for r in roles):
+        links.append(("/archive", "Архив: пакеты учебного года и журналов"))
     if Role.DIRECTOR in roles or Role.RECORDS_OFFICER in roles:
         links.append(("/audit", "Журнал просмотров персональных данных"))
     return links

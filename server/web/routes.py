@@ -1,8 +1,15 @@
 """Every page controller, in one list for the app factory."""
 
 from server.web.admin import AdminController
+from server.web.archive import ArchivePagesController
 from server.web.classes import ClassController
 from server.web.family import DiaryController
 from server.web.pages import PagesController
 
-WEB_HANDLERS = [PagesController, DiaryController, ClassController, AdminController]
+WEB_HANDLERS = [
+    PagesController,
+    DiaryController,
+    ClassController,
+    AdminController,
+    ArchivePagesController,
+]

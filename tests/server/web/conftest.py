@@ -30,6 +30,10 @@ def web_config(web_template: Path, tmp_path: Path) -> ServerConfig:
     conn = connect(config.database)
     with transaction(conn):
         web_storage.set_consent(conn, "p-1", "given", "math", time.time(), "")
+        conn.execute(  # a finished archive build, for the archive pages of the role matrix
+            "INSERT INTO archive_jobs (id, year_id, login, state, started_at, heartbeat) "
+            "VALUES (1, '2026-2027', 'records', 'failed', 0, 0)"
+        )
     conn.close()
     return config
 

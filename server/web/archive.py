@@ -1,0 +1,96 @@
+"""The archive page: build a year's (or one journal's) package and watch its progress bar."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Controller, Request, get, post
+from litestar.params import FromPath, URLEncodedBody
+from litestar.response import Redirect, Template
+
+from server.archive import jobs, keys
+from server.archive.closing import CLOSERS
+from server.deps import Config, Db
+from server.errors import BadRequest, NotFound
+from server.storage import archive as archive_storage
+from server.storage import directory as directory_storage
+from server.web.guards import page_roles
+from server.web.render import page
+
+Form = URLEncodedBody[dict[str, Any]]
+page_archive = page_roles(*CLOSERS)
+
+
+def _key_fingerprint(config: Config) -> str | None:
+    path = config.archive_key_path
+    public = path.with_name(path.name + ".pub")
+    if not path.exists():
+        return None
+    try:
+        return keys.fingerprint(keys.load_public(public)) if public.exists() else "есть"
+    except keys.ArchiveKeyError:
+        return "есть"
+
+
+class ArchivePagesController(Controller):
+    @get("/archive", guards=[page_archive], sync_to_thread=True)
+    def archive(self, request: Request, db: Db, config: Config) -> Template:
+        directory = directory_storage.load_full(db)
+        years = db.execute(
+            "SELECT y.id, y.name, c.closed_on FROM years y LEFT JOIN year_closures c "
+            "ON c.year_id = y.id WHERE y.school_id = ? ORDER BY y.starts DESC",
+            (directory.school.id,),
+        ).fetchall()
+        classes = {c.id: c.name for c in directory.classes}
+        subjects = {s.id: s.name for s in directory.subjects}
+        journals = sorted(
+            (
+                (j.id, f"{classes.get(j.class_id, j.class_id)} — {subjects.get(j.subject_id)}")
+                for j in directory.journals
+            ),
+            key=lambda pair: pair[1],
+        )
+        return page(
+            request,
+            "archive.html",
+            years=years,
+            journals=journals,
+            packages=list(reversed(archive_storage.packages(db))),
+            jobs=jobs.recent(db),
+            fingerprint=_key_fingerprint(config),
+            folder=config.archive_folder,
+        )
+
+    @post("/archive/build", guards=[page_archive], sync_to_thread=True)
+    def build(self, request: Request, db: Db, config: Config, data: Form) -> Redirect:
+        """Start a build; the package is signed with the school's key and joins the chain."""
+        year_id = str(data.get("year_id") or "") or None
+        journal_id = str(data.get("journal_id") or "") or None
+        if not year_id and not journal_id:
+            raise BadRequest("Выберите учебный год или журнал.")
+        directory = directory_storage.load_full(db)
+        if journal_id and not any(j.id == journal_id for j in directory.journals):
+            raise BadRequest("Нет такого журнала.")
+        if (
+            year_id
+            and not db.execute(
+                "SELECT 1 FROM years WHERE id = ? AND school_id = ?", (year_id, directory.school.id)
+            ).fetchone()
+        ):
+            raise BadRequest("Нет такого учебного года.")
+        job_id = jobs.start(
+            config.database,
+            out_dir=config.archive_folder,
+            key_path=config.archive_key_path,
+            login=request.state.web.principal.login,
+            year_id=None if journal_id else year_id,
+            journal_id=journal_id,
+        )
+        return Redirect(path=f"/archive/jobs/{job_id}", status_code=303)
+
+    @get("/archive/jobs/{job_id:int}", guards=[page_archive], sync_to_thread=True)
+    def job(self, request: Request, db: Db, job_id: FromPath[int]) -> Template:
+        found = jobs.get(db, job_id)
+        if found is None:
+            raise NotFound("Такого задания нет.")
+        return page(request, "archive_job.html", job=found)
