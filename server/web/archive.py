@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import re
 from typing import Any
 
-from litestar import Controller, Request, get, post
-from litestar.params import FromPath, URLEncodedBody
+from litestar import Controller, Request, Response, get, post
+from litestar.params import FromPath, FromQuery, URLEncodedBody
 from litestar.response import Redirect, Template
 
-from server.archive import jobs, keys
+from server.archive import jobs, keys, retention
 from server.archive.closing import CLOSERS
 from server.deps import Config, Db
 from server.errors import BadRequest, NotFound
@@ -19,6 +21,15 @@ from server.web.render import page
 
 Form = URLEncodedBody[dict[str, Any]]
 page_archive = page_roles(*CLOSERS)
+
+
+def _day(value: str | None) -> dt.date:
+    if not value:
+        return dt.date.today()
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise BadRequest("Дата — в формате ГГГГ-ММ-ДД.") from None
 
 
 def _key_fingerprint(config: Config) -> str | None:
@@ -34,7 +45,11 @@ def _key_fingerprint(config: Config) -> str | None:
 
 class ArchivePagesController(Controller):
     @get("/archive", guards=[page_archive], sync_to_thread=True)
-    def archive(self, request: Request, db: Db, config: Config) -> Template:
+    def archive(
+        self, request: Request, db: Db, config: Config, on: FromQuery[str | None] = None
+    ) -> Template:
+        """Packages, builds under way, and what is due for destruction on a day (today)."""
+        due_on = _day(on)
         directory = directory_storage.load_full(db)
         years = db.execute(
             "SELECT y.id, y.name, c.closed_on FROM years y LEFT JOIN year_closures c "
@@ -57,6 +72,11 @@ class ArchivePagesController(Controller):
             journals=journals,
             packages=list(reversed(archive_storage.packages(db))),
             jobs=jobs.recent(db),
+            due=retention.due(db, config.archive_folder, due_on),
+            due_on=due_on,
+            may_destroy=bool(
+                retention.RECORDS_ROLES.intersection(request.state.web.principal.roles)
+            ),
             fingerprint=_key_fingerprint(config),
             folder=config.archive_folder,
         )
@@ -94,3 +114,23 @@ class ArchivePagesController(Controller):
         if found is None:
             raise NotFound("Такого задания нет.")
         return page(request, "archive_job.html", job=found)
+
+    @post("/archive/act", guards=[page_roles(*retention.RECORDS_ROLES)], sync_to_thread=True)
+    def act(self, request: Request, db: Db, config: Config, data: Form) -> Response:
+        """Draft the destruction act of what is due (000 §7.11): a PDF to sign on paper."""
+        number = str(data.get("number") or "").strip()
+        if not number or len(number) > 40:
+            raise BadRequest("Укажите номер акта (до 40 знаков).")
+        _, pdf, _ = retention.draft_act(
+            db,
+            config.archive_folder,
+            number=number,
+            login=request.state.web.principal.login,
+            on=_day(str(data.get("on") or "")),
+        )
+        safe = re.sub(r"[^0-9A-Za-z_-]", "_", number)
+        return Response(
+            pdf,
+            media_type="application/pdf",
+            headers={"Content-Disposition": f'attachment; filename="act-{safe}.pdf"'},
+        )

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import io
 import threading
 import time
 
 import pytest
 from litestar.testing import TestClient
+from pypdf import PdfReader
 
 from server.app import create_app
 from server.archive import jobs, keys
@@ -148,3 +150,34 @@ def test_unknown_job_is_a_russian_404(closed):
     response = client.get("/archive/jobs/999")
     assert response.status_code == 404 and "Такого задания нет" in response.text
     client.__exit__(None, None, None)
+
+
+def test_records_officer_sees_what_is_due_and_drafts_the_act_on_the_page(archived):
+    config = ServerConfig(
+        database=archived.config.database,
+        archive_dir=archived.folder,
+        archive_key=archived.private_key,
+    )
+    client = browser(config, "records")
+    assert "Документов с истёкшим сроком хранения нет" in client.get("/archive").text
+    page = client.get("/archive?on=2033-01-01")
+    assert "Истёк срок хранения на 01.01.2033" in page.text
+    assert "Математика" in page.text and "Составить акт" in page.text
+    response = client.post(
+        "/archive/act",
+        data={"csrf": csrf_of(page.text), "number": "7", "on": "2033-01-01"},
+    )
+    assert response.status_code == 201
+    assert response.headers["content-type"] == "application/pdf"
+    text = "\n".join(p.extract_text() for p in PdfReader(io.BytesIO(response.content)).pages)
+    assert "Акт № 7" in text
+    conn = connect(config.database)
+    assert conn.execute("SELECT number FROM destruction_acts").fetchone()[0] == "7"
+    conn.close()
+    deputy = browser(config, "deputy")  # sees the list, may not draft the act
+    assert "Составить акт" not in deputy.get("/archive?on=2033-01-01").text
+    csrf = csrf_of(deputy.get("/archive").text)
+    refused = deputy.post("/archive/act", data={"csrf": csrf, "number": "8"})
+    assert refused.status_code == 403
+    for c in (client, deputy):
+        c.__exit__(None, None, None)

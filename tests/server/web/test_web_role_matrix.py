@@ -46,6 +46,7 @@ POSTS: dict[str, tuple[dict, set[str]]] = {
     "/periods/close": ({"class_id": CLASS_5, "period_id": "2026-2027-q1"}, {"deputy"}),
     # an empty form: the allowed are told what to choose (400), nothing is built
     "/archive/build": ({}, {"deputy", "director", "records"}),
+    "/archive/act": ({}, {"director", "records"}),
     "/password": ({"old": "x", "new": "y", "again": "y"}, set(EVERYONE)),
     "/logout": ({}, set(EVERYONE)),
 }
