@@ -29,6 +29,7 @@ from server.storage import attachments as storage
 from server.storage import directory as directory_storage
 from server.storage import web as web_storage
 from server.storage.db import transaction
+from server.web.people import consent_given
 from shared.model import ADMINISTRATION, Role
 from shared.portfolio import (
     ATTACHMENT_TYPES,
@@ -110,12 +111,14 @@ def _may_read(conn: sqlite3.Connection, principal: Principal, sha256: str) -> No
         directory = directory_storage.load_full(conn)
         allowed = any(may_see_student_portfolio(principal, directory, s) for s in students)
     elif principal.has(Role.PARENT, Role.STUDENT):
+        # the family's own child only, and only with the consent electronic access needs
+        # (000 §5.5, 152-FZ), as for the diary (server/web/people.py)
         own = (
             set(web_storage.children_of(conn, principal.person_id))
             if principal.has(Role.PARENT)
             else {principal.person_id}
         )
-        allowed = bool(students & own)
+        allowed = bool(students & own) and consent_given(conn, principal)
     else:
         allowed = False
     if not allowed:
@@ -157,7 +160,10 @@ class AttachmentController(Controller):
         def run() -> Response[dict]:
             _may_upload(db, principal, sha256)
             with transaction(db):
-                return self._append(db, principal, sha256, media_type, start, total, chunk)
+                answer = self._append(db, principal, sha256, media_type, start, total, chunk)
+            if isinstance(answer, str):  # dropped whole (committed), then refused
+                raise Unacceptable(answer)
+            return answer
 
         return await anyio.to_thread.run_sync(run)
 
@@ -170,7 +176,8 @@ class AttachmentController(Controller):
         start: int,
         total: int,
         chunk: bytes,
-    ) -> Response[dict]:
+    ) -> Response[dict] | str:
+        """The answer, or why the file, now whole, is refused (it is then already dropped)."""
         now = time.time()
         row = storage.status(db, sha256)
         if row is not None and row["completed_at"] is not None:
@@ -196,7 +203,7 @@ class AttachmentController(Controller):
             problem = "Файл повреждён при передаче (контрольная сумма не совпала): отправьте снова."
         if problem is not None:
             storage.discard(db, sha256)
-            raise Unacceptable(problem)
+            return problem
         storage.complete(db, sha256, now)
         return Response(
             {"received": received, "complete": True}, headers=_progress(storage.status(db, sha256))

@@ -112,9 +112,7 @@ def test_another_teacher_of_the_class_sees_the_entry_after_sync(laptop) -> None:
     event = math.portfolio.add(CLASS_5, form())
     math.sync()
     rus.sync()
-    assert [v.achievement_id for v in rus.portfolio.achievements(CLASS_5)] == [
-        event.achievement_id
-    ]
+    assert [v.achievement_id for v in rus.portfolio.achievements(CLASS_5)] == [event.achievement_id]
 
 
 def test_the_portfolio_is_not_listed_among_the_journals(laptop) -> None:
