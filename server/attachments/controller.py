@@ -29,7 +29,7 @@ from server.storage import attachments as storage
 from server.storage import directory as directory_storage
 from server.storage import web as web_storage
 from server.storage.db import transaction
-from server.web.people import consent_given
+from server.web.people import audit, consent_given
 from shared.model import ADMINISTRATION, Role
 from shared.portfolio import (
     ATTACHMENT_TYPES,
@@ -106,7 +106,9 @@ def _may_upload(conn: sqlite3.Connection, principal: Principal, sha256: str) -> 
 
 
 def _may_read(conn: sqlite3.Connection, principal: Principal, sha256: str) -> None:
+    """Refused attempts, and every staff view of a pupil's document, go to the audit log."""
     students = storage.students_citing(conn, sha256)
+    student = min(students) if students else None
     if principal.is_staff:
         directory = directory_storage.load_full(conn)
         allowed = any(may_see_student_portfolio(principal, directory, s) for s in students)
@@ -122,7 +124,10 @@ def _may_read(conn: sqlite3.Connection, principal: Principal, sha256: str) -> No
     else:
         allowed = False
     if not allowed:
+        audit(conn, principal, "achievement_document", student_id=student, outcome="refused")
         raise AccessDenied("Этот документ относится к портфолио другого обучающегося.")
+    if principal.is_staff:
+        audit(conn, principal, "achievement_document", student_id=student, detail=sha256)
 
 
 class AttachmentController(Controller):

@@ -302,6 +302,14 @@ def test_who_may_download_a_document(server: SchoolServer) -> None:
         web_storage.set_consent(conn, "p-1", "given", "rus", time.time(), "")
     for device in ("parent", "pupil"):
         assert server.client.get(url, headers=server.headers(device)).content == PDF
+    logged = server.rows(
+        "SELECT login, outcome FROM audit_log WHERE action = 'achievement_document' ORDER BY id"
+    )
+    assert [(r["login"], r["outcome"]) for r in logged] == [
+        *[(d, "allowed") for d in ("math", "rus", "deputy", "director", "records")],
+        ("admin", "refused"),
+        ("parent", "refused"),
+    ]
 
 
 def test_another_childs_parent_cannot_download(server: SchoolServer) -> None:
