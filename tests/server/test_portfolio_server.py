@@ -13,6 +13,7 @@ from pathlib import Path
 import pycrdt
 import pytest
 
+from server.reports import dataset
 from server.storage import directory as directory_storage
 from server.storage import web as web_storage
 from server.storage.db import transaction
@@ -24,6 +25,7 @@ from shared.model import (
     SchoolClass,
     Student,
     encode_event,
+    is_portfolio_id,
     portfolio_id,
 )
 from shared.portfolio import MAX_ATTACHMENT_BYTES
@@ -323,3 +325,25 @@ def test_another_childs_parent_cannot_download(server: SchoolServer) -> None:
     sha = hashlib.sha256(other).hexdigest()
     refused = server.client.get(f"/api/v1/attachments/{sha}", headers=server.headers("parent"))
     assert assert_russian_error(refused, 403)["error"] == "access_denied"
+
+
+def test_the_portfolio_is_no_subject_journal_on_the_server(server: SchoolServer) -> None:
+    """Journal lists, the directory, reports and the archive all work from the directory's
+    journals: a class's portfolio document is never one of them."""
+    push_achievement(server, "math", achievement(writer(server, "math")))
+    assert server.count("events", PORTFOLIO_5) == 1  # it is stored, as a document
+    for device in ("math", "deputy"):
+        listed = server.client.get("/api/v1/journals", headers=server.headers(device)).json()
+        directory = server.client.get("/api/v1/directory", headers=server.headers(device))
+        assert listed and PORTFOLIO_5 not in {j["id"] for j in listed}
+        assert PORTFOLIO_5 not in {j["id"] for j in directory.json()["journals"]}
+    with server.db() as conn:
+        full = directory_storage.load_full(conn)
+        data = dataset.load(conn, full, dataset.Filters())
+    assert data.journals and not any(is_portfolio_id(j) for j in data.journals)
+    assert_russian_error(
+        server.client.get(
+            f"/api/v1/journals/{PORTFOLIO_5}/document", headers=server.headers("deputy")
+        ),
+        404,
+    )
