@@ -19,6 +19,7 @@ import msgspec
 from client_tui.services.api import RequestRefused, ServerApi, TemporaryFailure
 from client_tui.services.journals import JournalBook
 from client_tui.services.store import ACCEPTED
+from client_tui.services.store import REFUSED as ENTRY_REFUSED
 from shared.model import (
     ACHIEVEMENT_KIND_RU,
     ACHIEVEMENT_LEVEL_RU,
@@ -274,11 +275,18 @@ def upload_pending(book: JournalBook, api: ServerApi, *, chunk: int = CHUNK_BYTE
     store = book.store
     with book.lock:
         rows = store.attachments([WAITING])
-        accepted = {e.event_id for e in store.outbox(states=[ACCEPTED])}
-        pending_events = {e.event_id for e in store.outbox()}
+        states = {e.event_id: e for e in store.outbox()}
     for row in rows:
         sha = row["sha256"]
-        if row["event_id"] in pending_events and row["event_id"] not in accepted:
+        entry = states.get(row["event_id"])
+        if entry is not None and entry.state == ENTRY_REFUSED:
+            # the server refused the entry, so it will not take the file: kept here, and said
+            message = f"запись о достижении отклонена ({entry.message}); файл сохранён на ноутбуке"
+            with book.lock, store.transaction():
+                store.set_attachment(sha, sent=0, state=REFUSED, message=message)
+            report.refused.append(f"{row['name']}: {message}")
+            continue
+        if entry is not None and entry.state != ACCEPTED:
             report.waiting += 1  # the server must have the entry first
             continue
         try:

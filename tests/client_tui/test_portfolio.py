@@ -174,3 +174,23 @@ def test_a_file_is_sent_only_after_its_entry_is_accepted(laptop, tmp_path: Path)
     report = upload_pending(math.book, math.api())  # the entry has not been synced yet
     assert (report.uploaded, report.waiting) == (0, 1)
     assert math.store.attachments()[0]["sent"] == 0
+
+
+def test_a_file_whose_entry_the_server_refuses_stays_on_the_laptop_with_the_reason(
+    laptop, server_config: ServerConfig, tmp_path: Path
+) -> None:
+    """The laptop's directory is a day old: s-1 has left class 5 on the server since."""
+    math = laptop("math")
+    conn = connect(server_config.database)
+    with conn:
+        conn.execute("DELETE FROM memberships WHERE student_id = 's-1'")
+    conn.close()
+    math.portfolio.add(CLASS_5, form(file=pdf(tmp_path)))  # passes with the laptop's directory
+    report = math.sync()
+    assert report.refused == 1 and report.files_uploaded == 0
+    (kept,) = math.store.attachments()
+    assert kept["state"] == "refused" and "отклонена" in kept["message"]
+    assert math.store.attachment_body(kept["sha256"], 0, 5) == b"%PDF-"  # nothing lost
+    assert server_file(server_config, kept["sha256"]) is None and server_rows(server_config) == []
+    (problem,) = math.problems()
+    assert "Портфолио" in problem.journal and "достижение" in problem.what
