@@ -5,6 +5,8 @@ Examples:
   journal lesson "5:Математика" --date 2026-11-20 --topic "Дроби" --homework "§12"
   journal mark "5:Математика" --lesson 2026-11-20 --student 3 --value 5
   journal attend "5:Математика" --lesson 2026-11-20 --all-present
+  journal achievement add 5 --student 3 --kind олимпиада --title "Школьный этап ВсОШ" \
+      --level школьный --result победитель --date 15.10.2026 --file ~/диплом.pdf
   journal sync && journal status
   journal                      (no command: the Textual app; also `journal tui`)
 """
@@ -22,9 +24,13 @@ from pathlib import Path
 
 from client_tui.services.api import SyncError, TemporaryFailure
 from client_tui.services.entry import LETTER_CODES, WORK_KINDS
+from client_tui.services.portfolio import AchievementForm
 from client_tui.services.session import NotLoggedIn, Session
 from shared.fold import JournalState
 from shared.model import (
+    ACHIEVEMENT_KIND_RU,
+    ACHIEVEMENT_LEVEL_RU,
+    ACHIEVEMENT_RESULT_RU,
     ATTENDANCE_LETTERS,
     AttendanceCode,
     JournalInfo,
@@ -227,6 +233,73 @@ def cmd_retract(session: Session, args: argparse.Namespace) -> int:
     return 0
 
 
+def choose(labels: dict, text: str | None, what: str):
+    """An enum value by its Russian label (any case, a unique beginning will do) or its code."""
+    if text is None:
+        return None
+    wanted = text.strip().lower()
+    found = [v for v, name in labels.items() if wanted in (v.value, name.lower())]
+    found = found or [v for v, name in labels.items() if name.lower().startswith(wanted)]
+    if len(found) != 1:
+        names = ", ".join(labels.values())
+        raise UsageError(f"{what} «{text}» не распознан(а). Возможно: {names}.")
+    return found[0]
+
+
+def cmd_achievement_add(session: Session, args: argparse.Namespace) -> int:
+    portfolio = session.portfolio
+    school_class = portfolio.find_class(args.school_class)
+    info = JournalInfo(id="", year_id=school_class.year_id, class_id=school_class.id, subject_id="")
+    student = find_student(session, info, args.student)
+    fields = {
+        "kind": choose(ACHIEVEMENT_KIND_RU, args.kind, "Вид"),
+        "level": choose(ACHIEVEMENT_LEVEL_RU, args.level, "Уровень"),
+        "result": choose(ACHIEVEMENT_RESULT_RU, args.result, "Результат"),
+    }
+    form = AchievementForm(
+        student_id=student.id,
+        title=args.title,
+        date=parse_date(args.date) if args.date else dt.date.today(),
+        area=args.area or "",
+        organiser=args.organiser or "",
+        external=args.external,
+        family_consent=args.consent,
+        file=args.file or "",
+        **{k: v for k, v in fields.items() if v is not None},
+    )
+    event = portfolio.add(school_class.id, form, achievement_id=args.edit, reason=args.reason or "")
+    document = f", документ {event.attachment.name} ждёт отправки" if event.attachment else ""
+    print(
+        f"Сохранено в портфолио {school_class.name}: {student.short_name} — «{event.title}»"
+        f"{document} [{event.achievement_id}]"
+    )
+    return 0
+
+
+def cmd_achievement_list(session: Session, args: argparse.Namespace) -> int:
+    portfolio = session.portfolio
+    class_id = portfolio.find_class(args.school_class).id if args.school_class else None
+    views = portfolio.achievements(class_id)
+    if not views:
+        print("Достижений нет.")
+    for v in views:
+        where = ", ".join(p for p in (v.area, v.level, v.organiser) if p)
+        external = ", другая организация (с согласия семьи)" if v.external else ""
+        print(
+            f"{v.date:%d.%m.%Y} {v.class_name} {v.pupil}: {v.kind} «{v.title}» ({where}) — "
+            f"{v.result}{external}; документ: {v.document}; запись: {v.state} "
+            f"[{v.achievement_id}]"
+        )
+    return 0
+
+
+def cmd_achievement_remove(session: Session, args: argparse.Namespace) -> int:
+    school_class = session.portfolio.find_class(args.school_class)
+    session.portfolio.retract(school_class.id, args.achievement, reason=args.reason or "")
+    print(f"Достижение убрано из портфолио [{args.achievement}]")
+    return 0
+
+
 def cmd_sync(session: Session, args: argparse.Namespace) -> int:
     while True:
         try:
@@ -236,6 +309,12 @@ def cmd_sync(session: Session, args: argparse.Namespace) -> int:
                 f"Синхронизация {state}: запросов {report.requests}, отправлено "
                 f"{report.bytes_sent} Б, получено {report.bytes_received} Б, принято "
                 f"{report.accepted}, отклонено {report.refused}."
+                + (
+                    f" Документов отправлено: {report.files_uploaded}."
+                    if report.files_uploaded
+                    else ""
+                )
+                + (f" Ждут отправки: {report.files_waiting}." if report.files_waiting else "")
             )
             if report.refused:
                 print("Отклонённые записи: journal rejected")
@@ -390,6 +469,35 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("event", help="id записи")
     p.add_argument("--reason", help="причина")
     p.set_defaults(func=cmd_retract)
+
+    p = command("achievement", "достижения учеников в портфолио класса")
+    actions = p.add_subparsers(dest="action", metavar="действие", required=True)
+    a = actions.add_parser("add", help="записать достижение (или исправить: --edit)")
+    a.add_argument("school_class", metavar="класс", help="класс, например 5 или 5А")
+    a.add_argument("--student", required=True, help="номер по списку, фамилия или id")
+    a.add_argument(
+        "--kind", default="олимпиада", help="вид: " + ", ".join(ACHIEVEMENT_KIND_RU.values())
+    )
+    a.add_argument("--title", required=True, help="название, например «Школьный этап ВсОШ»")
+    a.add_argument("--area", help="предмет или область")
+    a.add_argument("--level", help="уровень: " + ", ".join(ACHIEVEMENT_LEVEL_RU.values()))
+    a.add_argument("--result", help="результат: " + ", ".join(ACHIEVEMENT_RESULT_RU.values()))
+    a.add_argument("--date", help="дата (по умолчанию сегодня)")
+    a.add_argument("--organiser", help="организатор")
+    a.add_argument("--external", action="store_true", help="получено в другой организации")
+    a.add_argument("--consent", action="store_true", help="есть согласие семьи (001 §5.1)")
+    a.add_argument("--file", help="скан диплома: PDF, PNG или JPEG до 10 МБ")
+    a.add_argument("--edit", help="id достижения, которое исправляется")
+    a.add_argument("--reason", help="причина исправления")
+    a.set_defaults(func=cmd_achievement_add)
+    a = actions.add_parser("list", help="достижения классов, чьё портфолио вы ведёте")
+    a.add_argument("school_class", metavar="класс", nargs="?", help="только этот класс")
+    a.set_defaults(func=cmd_achievement_list)
+    a = actions.add_parser("remove", help="убрать достижение из портфолио")
+    a.add_argument("school_class", metavar="класс")
+    a.add_argument("achievement", help="id достижения (см. journal achievement list)")
+    a.add_argument("--reason", help="причина")
+    a.set_defaults(func=cmd_achievement_remove)
 
     p = command("sync", "синхронизировать с сервером")
     p.add_argument("--watch", action="store_true", help="повторять, пока не остановят (Ctrl+C)")

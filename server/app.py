@@ -10,6 +10,7 @@ from litestar.middleware.base import DefineMiddleware
 from litestar.openapi import OpenAPIConfig
 
 from server.archive.controller import ArchiveController
+from server.attachments.controller import AttachmentController
 from server.auth.controller import AuthController
 from server.auth.middleware import DeviceTokenMiddleware
 from server.config import ServerConfig
@@ -52,6 +53,7 @@ def create_app(config: ServerConfig | None = None) -> Litestar:
             DirectoryController,
             SyncController,
             ArchiveController,
+            AttachmentController,
             web,
         ],
         template_config=template_config(),

@@ -13,6 +13,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 from shared.model import (
+    AchievementRecorded,
     AttendanceCode,
     AttendanceMarked,
     JournalEvent,
@@ -37,6 +38,8 @@ def own_cell(event: JournalEvent) -> CellKey | None:
             return ("mark", event.lesson_id, event.student_id, str(event.slot))
         case PeriodMarkGiven():
             return ("period_mark", event.period_id, event.student_id)
+        case AchievementRecorded():
+            return ("achievement", event.achievement_id)
     return None
 
 
@@ -199,6 +202,15 @@ class JournalState:
     def period_mark(self, period_id: str, student_id: str) -> PeriodMarkGiven | None:
         value = self.value(("period_mark", period_id, student_id))
         return value if isinstance(value, PeriodMarkGiven) else None
+
+    def achievements(self) -> list[AchievementRecorded]:
+        """The portfolio's current achievements (a portfolio document), newest first."""
+        found = [
+            c.value
+            for k, c in self.cells.items()
+            if k[0] == "achievement" and isinstance(c.value, AchievementRecorded)
+        ]
+        return sorted(found, key=lambda e: (e.date, e.achievement_id), reverse=True)
 
     def conflicts(self) -> list[Cell]:
         return [c for c in self.cells.values() if c.in_conflict]

@@ -173,6 +173,20 @@ def parse_journal_id(value: str) -> tuple[str, str, str]:
     return parts[0], parts[1], parts[2]
 
 
+# The portfolio of a class is a document of its own, synced like a journal but never listed
+# among the directory's journals: its "subject" cannot be a subject id (`@` is outside `Id`).
+PORTFOLIO_SUBJECT = "@portfolio"
+
+
+def portfolio_id(year_id: str, class_id: str) -> str:
+    """The id of the portfolio document of a class (one per school year and class)."""
+    return journal_id(year_id, class_id, PORTFOLIO_SUBJECT)
+
+
+def is_portfolio_id(value: str) -> bool:
+    return value.endswith("~" + PORTFOLIO_SUBJECT)
+
+
 class YearClosure(Frozen):
     """A school year closed for the archive (000 §7.1): its journals take no more entries."""
 
@@ -416,13 +430,43 @@ class Retracted(EventBase, frozen=True, kw_only=True, tag="retraction"):
     """Empties a cell: supersedes the entries it retracts. Nothing is ever deleted."""
 
 
+class AchievementRecorded(EventBase, frozen=True, kw_only=True, tag="achievement"):
+    """An achievement of a pupil, in the portfolio document of their class (000 §4.2.1, 003 §3).
+
+    `achievement_id` is the cell: a correction is a new event with the same id superseding the
+    old one, a retraction removes it from the portfolio. There is no score (003 §3.4): the
+    struct forbids unknown fields, so an event carrying one is refused as malformed.
+    """
+
+    achievement_id: Id
+    student_id: Id
+    achievement_kind: AchievementKind
+    title: Annotated[str, msgspec.Meta(min_length=1, max_length=300)]
+    area: ShortText = ""
+    level: AchievementLevel = AchievementLevel.SCHOOL
+    result: AchievementResult = AchievementResult.PARTICIPANT
+    date: dt.date
+    organiser: ShortText = ""
+    external: bool = False  # earned in another organisation (001 §5.1)
+    family_consent: bool = False
+    attachment: Attachment | None = None
+
+
 class Refused(EventBase, frozen=True, kw_only=True, tag="refusal"):
     """Written by the server: the superseded events broke a rule and count for nothing."""
 
     rule: Annotated[str, msgspec.Meta(max_length=64)]
 
 
-JournalEvent = LessonRecorded | AttendanceMarked | MarkGiven | PeriodMarkGiven | Retracted | Refused
+JournalEvent = (
+    LessonRecorded
+    | AttendanceMarked
+    | MarkGiven
+    | PeriodMarkGiven
+    | AchievementRecorded
+    | Retracted
+    | Refused
+)
 
 SERVER_AUTHOR = "server"
 

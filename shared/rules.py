@@ -13,10 +13,12 @@ from dataclasses import dataclass
 
 import msgspec
 
+from shared import portfolio
 from shared.fold import JournalState, own_cell
 from shared.hlc import stamp_date
 from shared.model import (
     ADMINISTRATION,
+    AchievementRecorded,
     AttendanceCode,
     AttendanceMarked,
     Directory,
@@ -31,6 +33,7 @@ from shared.model import (
     Retracted,
     SchoolYear,
     YearClosure,
+    is_portfolio_id,
 )
 
 MIN_MARK, MAX_MARK = 1, 5
@@ -83,14 +86,57 @@ class JournalContext:
             ),
         )
 
+    @property
+    def rules(self) -> tuple[Rule, ...]:
+        return RULES
+
     def period(self, period_id: str) -> Period | None:
         return next((p for p in self.periods if p.id == period_id), None)
 
     def is_member(self, student_id: str, starts: dt.date, ends: dt.date) -> bool:
-        return any(
-            m.student_id == student_id and m.starts <= ends and (m.ends is None or m.ends >= starts)
-            for m in self.memberships
+        return _is_member(self.memberships, student_id, starts, ends)
+
+
+def _is_member(
+    memberships: Iterable[Membership], student_id: str, starts: dt.date, ends: dt.date
+) -> bool:
+    return any(
+        m.student_id == student_id and m.starts <= ends and (m.ends is None or m.ends >= starts)
+        for m in memberships
+    )
+
+
+@dataclass(frozen=True)
+class PortfolioContext:
+    """The directory facts the rules of one class's portfolio document need."""
+
+    journal: JournalInfo  # the portfolio document (shared.portfolio.info)
+    year: SchoolYear
+    memberships: tuple[Membership, ...]  # of this class
+    writers: frozenset[str]  # its class teacher, its teachers and the administration
+
+    @classmethod
+    def from_directory(cls, directory: Directory, journal: JournalInfo) -> PortfolioContext:
+        return cls(
+            journal=journal,
+            year=directory.year,
+            memberships=tuple(m for m in directory.memberships if m.class_id == journal.class_id),
+            writers=portfolio.writers(directory, journal.class_id),
         )
+
+    @property
+    def rules(self) -> tuple[Rule, ...]:
+        return PORTFOLIO_RULES
+
+    def is_member(self, student_id: str, starts: dt.date, ends: dt.date) -> bool:
+        return _is_member(self.memberships, student_id, starts, ends)
+
+
+def context_for(directory: Directory, journal: JournalInfo) -> JournalContext | PortfolioContext:
+    """The rules' context of a subject journal or of a class's portfolio document."""
+    if is_portfolio_id(journal.id):
+        return PortfolioContext.from_directory(directory, journal)
+    return JournalContext.from_directory(directory, journal)
 
 
 Rule = Callable[[JournalEvent, JournalState, JournalContext], RuleViolation | None]
@@ -347,8 +393,109 @@ def year_not_closed(event, state, ctx):
     return _violation("year_not_closed", message, event)
 
 
+def entry_fits_document(event, state, ctx):
+    """000 §4.2.1: achievements go to the portfolio, not to a subject's journal; the portfolio
+    holds achievements only."""
+    if isinstance(ctx, PortfolioContext):
+        if not isinstance(event, AchievementRecorded | Retracted):
+            return _violation(
+                "entry_fits_document", "В портфолио записываются только достижения.", event
+            )
+    elif isinstance(event, AchievementRecorded):
+        return _violation(
+            "entry_fits_document",
+            "Достижения записываются в портфолио класса, а не в журнал предмета.",
+            event,
+        )
+    return None
+
+
+# ------------------------------------------------------------------ the portfolio's rules
+
+
+def portfolio_author_may_write(event, state, ctx):
+    """000 §5.5, 003 §3.3.3–3.3.5: the class teacher enters achievements; the teachers of the
+    class help collect them; the administration answers for what the portfolio holds."""
+    if event.author not in ctx.writers:
+        return _violation(
+            "portfolio_author_may_write",
+            "Достижения этого класса записывают его классный руководитель, учителя класса "
+            "и администрация.",
+            event,
+        )
+    return None
+
+
+def achievement_pupil_in_class(event, state, ctx):
+    """000 §4.5: a class's portfolio holds its pupils (in the class during the school year)."""
+    if isinstance(event, AchievementRecorded) and not ctx.is_member(
+        event.student_id, ctx.year.starts, ctx.year.ends
+    ):
+        return _violation(
+            "achievement_pupil_in_class",
+            "Обучающийся не числится в этом классе в этом учебном году.",
+            event,
+        )
+    return None
+
+
+def achievement_date_valid(event, state, ctx):
+    """000 §5.3 (the record reflects what happened): an achievement is not dated in the future
+    and belongs to the school year of the portfolio."""
+    if not isinstance(event, AchievementRecorded):
+        return None
+    if event.date > stamp_date(event.hlc) + dt.timedelta(days=1):
+        return _violation(
+            "achievement_date_valid",
+            f"Дата достижения {event.date:%d.%m.%Y} ещё не наступила.",
+            event,
+        )
+    if not (ctx.year.starts <= event.date <= ctx.year.ends):
+        return _violation(
+            "achievement_date_valid",
+            f"Дата достижения {event.date:%d.%m.%Y} вне учебного года {ctx.year.name}.",
+            event,
+        )
+    return None
+
+
+def external_needs_family_consent(event, state, ctx):
+    """001 §5.1: achievements from other organisations are recorded voluntarily, on the will of
+    the pupil or their parents: only with the family's consent."""
+    if isinstance(event, AchievementRecorded) and event.external and not event.family_consent:
+        return _violation(
+            "external_needs_family_consent",
+            "Достижение, полученное в другой организации, записывается только с согласия "
+            "обучающегося или родителей (001 §5.1): отметьте согласие семьи.",
+            event,
+        )
+    return None
+
+
+def attachment_acceptable(event, state, ctx):
+    """000 §4.2.1, 003 §3: the proof document is a PDF or an image (PNG, JPEG) of at most
+    10 MB; the server checks the content itself when the file arrives."""
+    if not isinstance(event, AchievementRecorded) or event.attachment is None:
+        return None
+    attachment = event.attachment
+    if attachment.media_type not in portfolio.ATTACHMENT_TYPES:
+        return _violation(
+            "attachment_acceptable",
+            "Документ должен быть в формате PDF, PNG или JPEG.",
+            event,
+        )
+    if attachment.size > portfolio.MAX_ATTACHMENT_BYTES:
+        return _violation(
+            "attachment_acceptable",
+            "Файл документа больше 10 МБ: приложите скан меньшего размера.",
+            event,
+        )
+    return None
+
+
 RULES: tuple[Rule, ...] = (
     year_not_closed,
+    entry_fits_document,
     author_may_write,
     mark_on_five_point_scale,
     weight_in_range,
@@ -364,6 +511,19 @@ RULES: tuple[Rule, ...] = (
 )
 
 
+# No rule for scores (003 §3.4: the portfolio is never scored): AchievementRecorded has no
+# such field and forbids unknown ones, so an event carrying a score is refused as malformed.
+PORTFOLIO_RULES: tuple[Rule, ...] = (
+    entry_fits_document,
+    portfolio_author_may_write,
+    achievement_pupil_in_class,
+    achievement_date_valid,
+    external_needs_family_consent,
+    attachment_acceptable,
+    correction_targets_its_cell,
+)
+
+
 def well_formed(event: JournalEvent) -> RuleViolation | None:
     """The event's own limits (lengths, slots, id pattern): msgspec checks them on decoding,
     not on construction, so an event built in code is round-tripped once before it counts."""
@@ -375,13 +535,13 @@ def well_formed(event: JournalEvent) -> RuleViolation | None:
 
 
 def check_event(
-    event: JournalEvent, state: JournalState, ctx: JournalContext
+    event: JournalEvent, state: JournalState, ctx: JournalContext | PortfolioContext
 ) -> RuleViolation | None:
     """The first rule `event` breaks in `state` (which already includes it), or None."""
     violation = well_formed(event)
     if violation is not None:
         return violation
-    for rule in RULES:
+    for rule in ctx.rules:
         violation = rule(event, state, ctx)
         if violation is not None:
             return violation
@@ -391,7 +551,7 @@ def check_event(
 def check_new_events(
     state: JournalState,
     new: Iterable[JournalEvent],
-    ctx: JournalContext,
+    ctx: JournalContext | PortfolioContext,
 ) -> list[RuleViolation]:
     """Check a batch of new events against the folded journal; returns the violations.
 

@@ -209,3 +209,36 @@ class ServerApi:
                     partial.received += chunk
         except httpx.TransportError as exc:
             raise self._temporary(exc) from exc
+
+    # ------------------------------------------------------------------ attachments
+    def attachment_progress(self, sha256: str) -> tuple[int, bool]:
+        """(bytes the server holds, whether the file is whole and checked)."""
+        response = self._call("HEAD", f"/attachments/{sha256}")
+        return (
+            int(response.headers.get("Upload-Offset", "0")),
+            response.headers.get("Upload-Complete") == "1",
+        )
+
+    def put_attachment(
+        self, sha256: str, start: int, chunk: bytes, total: int, media_type: str
+    ) -> tuple[int, bool] | None:
+        """Send one chunk at `start`; (bytes held, complete), or None when the server holds
+        a different amount than we thought (ask again with `attachment_progress`)."""
+        try:
+            response = self._http.request(
+                "PUT",
+                f"{self.base_url}/api/v1/attachments/{sha256}",
+                headers=self._headers()
+                | {
+                    "Content-Type": media_type,
+                    "Content-Range": f"bytes {start}-{start + len(chunk) - 1}/{total}",
+                },
+                content=chunk,
+            )
+        except httpx.TransportError as exc:
+            raise self._temporary(exc) from exc
+        if response.status_code == 409:
+            return None
+        raise_for_status(response)
+        body = response.json()
+        return int(body["received"]), bool(body["complete"])

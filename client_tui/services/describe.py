@@ -10,6 +10,8 @@ from client_tui.services.grid import ATTENDANCE_RU, WORK_KINDS_RU
 from client_tui.services.store import CONFLICT, REFUSED, OutboxEntry
 from shared.fold import JournalState
 from shared.model import (
+    ACHIEVEMENT_KIND_RU,
+    AchievementRecorded,
     AttendanceMarked,
     Directory,
     JournalEvent,
@@ -18,6 +20,7 @@ from shared.model import (
     PeriodMarkGiven,
     Retracted,
     decode_event,
+    is_portfolio_id,
     parse_journal_id,
 )
 
@@ -46,6 +49,8 @@ def journal_title(directory: Directory | None, journal_id: str) -> str:
         return journal_id
     classes = {c.id: c.name for c in directory.classes}
     subjects = {s.id: s.name for s in directory.subjects}
+    if is_portfolio_id(journal_id):
+        return f"{classes.get(class_id, class_id)} · Портфолио"
     return f"{classes.get(class_id, class_id)} · {subjects.get(subject_id, subject_id)}"
 
 
@@ -72,6 +77,11 @@ def describe_event(event: JournalEvent, directory: Directory | None, state: Jour
             return (
                 f"{names.get(event.student_id, event.student_id)}: отметка {event.value} "
                 f"за «{periods.get(event.period_id, event.period_id)}»"
+            )
+        case AchievementRecorded():
+            return (
+                f"{names.get(event.student_id, event.student_id)}: достижение «{event.title}» "
+                f"({ACHIEVEMENT_KIND_RU[event.achievement_kind]}, {event.date:%d.%m.%Y})"
             )
         case LessonRecorded():
             return f"урок {event.date:%d.%m.%Y}: «{event.topic or 'без темы'}»"

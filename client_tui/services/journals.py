@@ -6,15 +6,17 @@ from __future__ import annotations
 import datetime as dt
 import threading
 import uuid
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 import msgspec
 
 from client_tui.services.store import CONFLICT, PENDING_STATES, REFUSED, LocalStore
+from shared import portfolio
 from shared.fold import JournalState
 from shared.hlc import Clock
 from shared.journal import JournalDoc, new_client_id
 from shared.model import (
+    ADMINISTRATION,
     AttendanceCode,
     AttendanceMarked,
     Directory,
@@ -27,8 +29,15 @@ from shared.model import (
     Retracted,
     WorkKind,
     encode_event,
+    is_portfolio_id,
 )
-from shared.rules import JournalContext, RuleViolation, check_new_events
+from shared.rules import (
+    JournalContext,
+    PortfolioContext,
+    RuleViolation,
+    check_new_events,
+    context_for,
+)
 
 SQUASH_AFTER = 200
 
@@ -91,13 +100,24 @@ class JournalBook:
 
     def info(self, journal_id: str) -> JournalInfo:
         if self.directory is not None:
+            if is_portfolio_id(journal_id) and journal_id in self.portfolios():
+                return self.portfolios()[journal_id]
             for journal in self.directory.journals:
                 if journal.id == journal_id:
                     return journal
         raise KeyError(f"журнал {journal_id} не найден в справочнике")
 
-    def context(self, journal_id: str) -> JournalContext:
-        return JournalContext.from_directory(self.directory, self.info(journal_id))
+    def portfolios(self) -> dict[str, JournalInfo]:
+        """The class portfolio documents this person keeps (shared.portfolio.documents_for):
+        synced like journals, never listed among them."""
+        if self.directory is None:
+            return {}
+        me = next((s for s in self.directory.staff if s.id == self.person_id), None)
+        admin = me is not None and bool(ADMINISTRATION.intersection(me.roles))
+        return portfolio.documents_for(self.directory, self.person_id, administration=admin)
+
+    def context(self, journal_id: str) -> JournalContext | PortfolioContext:
+        return context_for(self.directory, self.info(journal_id))
 
     def state(self, journal_id: str) -> JournalState:
         """The folded journal, kept up to date by its document (see JournalDoc.state): a
@@ -135,11 +155,17 @@ class JournalBook:
         ]
 
     # ------------------------------------------------------------------ editing
-    def commit(self, journal_id: str, events: Iterable[JournalEvent]) -> list[JournalEvent]:
+    def commit(
+        self,
+        journal_id: str,
+        events: Iterable[JournalEvent],
+        also: Callable[[], None] | None = None,
+    ) -> list[JournalEvent]:
         """Check events against the rules and commit them; raises RuleViolation, stores nothing.
 
         The document is changed in memory and committed to the store under one lock, so the
-        sync engine never sends an entry that is not durably saved.
+        sync engine never sends an entry that is not durably saved. `also` writes more to the
+        store in the same transaction (an achievement's proof document).
         """
         events = list(events)
         with self.lock:
@@ -159,6 +185,8 @@ class JournalBook:
                     for event in events:
                         self.store.add_outbox(event.id, journal_id, encode_event(event))
                     self.store.put("hlc", self.clock.last)
+                    if also is not None:
+                        also()
                     if count > SQUASH_AFTER:
                         self.store.replace_doc(journal_id, doc.snapshot())
             except BaseException:

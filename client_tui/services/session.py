@@ -20,6 +20,7 @@ import msgspec
 from client_tui.services.api import RequestRefused, ServerApi
 from client_tui.services.describe import EntryView, describe_entry
 from client_tui.services.journals import JournalBook
+from client_tui.services.portfolio import WAITING, Portfolio, upload_pending
 from client_tui.services.store import CONFLICT, PENDING_STATES, REFUSED, LocalStore, OutboxEntry
 from client_tui.services.sync import SyncEngine, SyncReport
 from shared import wire
@@ -142,7 +143,22 @@ class Session:
         return self.api().sync
 
     def engine(self) -> SyncEngine:
-        return SyncEngine(self.store, self.book, self.transport())
+        return SyncEngine(self.store, self.book, self.transport(), files=self.send_files)
+
+    def send_files(self, report: SyncReport) -> None:
+        """Upload the kept proof documents of achievements (after their entries are synced),
+        resuming each from what the server holds. Nothing to send: no request at all."""
+        with self.lock:
+            if not self.store.attachments([WAITING]):
+                return
+        result = upload_pending(self.book, self.api())
+        report.files_uploaded += result.uploaded
+        report.files_waiting += result.waiting
+
+    @property
+    def portfolio(self) -> Portfolio:
+        """Achievements of the classes whose portfolio this person keeps."""
+        return Portfolio(self.book)
 
     def sync(self) -> SyncReport:
         return self.engine().sync_once()
@@ -177,6 +193,7 @@ class Session:
         """Own entries the server refused or that collided, described for a person; they stay
         listed (the outbox keeps them) whatever happens next."""
         journals = {j.id for j in self.book.directory.journals} if self.book.directory else set()
+        journals |= set(self.book.portfolios())
         views = []
         with self.lock:
             for entry in self.store.outbox(states=[REFUSED, CONFLICT]):

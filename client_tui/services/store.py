@@ -3,7 +3,8 @@ reported saved (WAL, synchronous=FULL).
 
 Tables: settings (profile, token, clock), journals (client id, what the server is known to
 have), doc_updates (each journal's Yjs update log), outbox (every event this device wrote,
-with its state: waiting → sent → accepted | refused | conflict), sync_log.
+with its state: waiting → sent → accepted | refused | conflict), sync_log, attachments (proof
+documents of achievements, kept here until the server holds them whole).
 """
 
 from __future__ import annotations
@@ -30,6 +31,11 @@ CREATE TABLE IF NOT EXISTS outbox (
     state TEXT NOT NULL, rule TEXT NOT NULL DEFAULT '', message TEXT NOT NULL DEFAULT '',
     created_at REAL NOT NULL, updated_at REAL NOT NULL);
 CREATE INDEX IF NOT EXISTS outbox_state ON outbox(journal_id, state);
+CREATE TABLE IF NOT EXISTS attachments (
+    sha256 TEXT PRIMARY KEY, event_id TEXT NOT NULL, journal_id TEXT NOT NULL,
+    name TEXT NOT NULL, media_type TEXT NOT NULL, size INTEGER NOT NULL, body BLOB,
+    sent INTEGER NOT NULL DEFAULT 0, state TEXT NOT NULL DEFAULT 'waiting',
+    message TEXT NOT NULL DEFAULT '', created_at REAL NOT NULL, updated_at REAL NOT NULL);
 CREATE TABLE IF NOT EXISTS sync_log (
     id INTEGER PRIMARY KEY AUTOINCREMENT, at REAL NOT NULL, ok INTEGER NOT NULL,
     message TEXT NOT NULL);
@@ -166,6 +172,57 @@ class LocalStore:
     def outbox_counts(self) -> dict[str, int]:
         rows = self.conn.execute("SELECT state, count(*) AS n FROM outbox GROUP BY state")
         return {r["state"]: r["n"] for r in rows}
+
+    # ------------------------------------------------------------------ attachments
+    # state: waiting (to send) → uploaded (the server holds it whole; the body is dropped)
+    # | refused (the server would not take it: kept here, with the reason)
+    def add_attachment(
+        self,
+        sha256: str,
+        *,
+        event_id: str,
+        journal_id: str,
+        name: str,
+        media_type: str,
+        body: bytes,
+    ) -> None:
+        """Keep a proof document until the server has it (an unchanged file added again for
+        a correction keeps its row and progress)."""
+        now = time.time()
+        self.conn.execute(
+            "INSERT INTO attachments (sha256, event_id, journal_id, name, media_type, size, "
+            "body, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) "
+            "ON CONFLICT(sha256) DO NOTHING",
+            (sha256, event_id, journal_id, name, media_type, len(body), body, now, now),
+        )
+
+    def attachments(self, states: Iterable[str] | None = None) -> list[sqlite3.Row]:
+        """Rows without their bodies, oldest first."""
+        sql = (
+            "SELECT sha256, event_id, journal_id, name, media_type, size, sent, state, message "
+            "FROM attachments"
+        )
+        params: list[str] = []
+        if states is not None:
+            states = list(states)
+            sql += f" WHERE state IN ({', '.join('?' for _ in states)})"
+            params = states
+        return self.conn.execute(sql + " ORDER BY created_at, sha256", params).fetchall()
+
+    def attachment_body(self, sha256: str, start: int, size: int) -> bytes:
+        row = self.conn.execute(
+            "SELECT substr(body, ?, ?) AS part FROM attachments WHERE sha256 = ?",
+            (start + 1, size, sha256),
+        ).fetchone()
+        return bytes(row["part"]) if row and row["part"] is not None else b""
+
+    def set_attachment(self, sha256: str, *, sent: int, state: str, message: str = "") -> None:
+        """Progress of an upload; once the server holds the file whole its body is dropped."""
+        self.conn.execute(
+            "UPDATE attachments SET sent = ?, state = ?, message = ?, updated_at = ?, "
+            "body = CASE WHEN ? = 'uploaded' THEN NULL ELSE body END WHERE sha256 = ?",
+            (sent, state, message, time.time(), state, sha256),
+        )
 
     # ------------------------------------------------------------------ sync log
     def log_sync(self, ok: bool, message: str) -> None:

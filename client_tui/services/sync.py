@@ -41,13 +41,24 @@ class SyncReport(msgspec.Struct, kw_only=True):
     refused: int = 0
     rebuilt: list[str] = msgspec.field(default_factory=list)
     complete: bool = False
+    files_uploaded: int = 0  # proof documents of achievements the server now holds whole
+    files_waiting: int = 0  # kept on the laptop for a later sync
 
 
 class SyncEngine:
-    def __init__(self, store: LocalStore, book: JournalBook, transport: Callable[[bytes], bytes]):
+    def __init__(
+        self,
+        store: LocalStore,
+        book: JournalBook,
+        transport: Callable[[bytes], bytes],
+        files: Callable[[SyncReport], None] | None = None,
+    ):
+        """`files` sends what travels apart from the documents (achievements' proof
+        documents) once the entries are exchanged; its link failures fail the sync too."""
         self.store = store
         self.book = book
         self.transport = transport
+        self.files = files
 
     # ------------------------------------------------------------------ one sync
 
@@ -55,7 +66,8 @@ class SyncEngine:
         """The journals the directory says we may open; others stay local, unsynced."""
         if self.book.directory is None:
             return []
-        return sorted(j.id for j in self.book.directory.journals)
+        journals = [j.id for j in self.book.directory.journals]
+        return sorted([*journals, *self.book.portfolios()])
 
     def build_request(
         self, journal_ids: list[str], *, every: bool = False
@@ -119,6 +131,8 @@ class SyncEngine:
                 journals = [j for j in journals if j not in shut]
                 todo = self.unsettled(journals)
             report.complete = not todo
+            if self.files is not None:
+                self.files(report)
         except SyncError as exc:
             with self.book.lock, self.store.transaction():
                 self.store.log_sync(False, exc.message_ru)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from server.auth.principal import Principal
+from shared import portfolio
 from shared.model import ADMINISTRATION, Directory, JournalInfo, Role
 
 
@@ -35,3 +36,25 @@ def journals_for(principal: Principal, directory: Directory) -> dict[str, Journa
                 writable=writes,
             )
     return result
+
+
+def portfolios_for(principal: Principal, directory: Directory) -> dict[str, JournalInfo]:
+    """The class portfolio documents a person keeps (000 §5.5, 003 §3.3.3): the class teacher
+    and the teachers of a class, the administration every class. Nobody else receives them:
+    parents and pupils see the consolidated portfolio of their own child on the web."""
+    admin = principal.is_administration
+    if not admin and not principal.has(Role.TEACHER):
+        return {}
+    return portfolio.documents_for(directory, principal.person_id, administration=admin)
+
+
+def may_see_student_portfolio(principal: Principal, directory: Directory, student_id: str) -> bool:
+    """Staff who may see a pupil's portfolio: the administration and the records officer, and
+    the teachers who keep the portfolio of a class the pupil belongs to. (Families: see
+    server/attachments/controller.py, by their link to the child.)"""
+    if principal.is_administration or principal.has(Role.RECORDS_OFFICER):
+        return True
+    if not principal.has(Role.TEACHER):
+        return False
+    classes = {m.class_id for m in directory.memberships if m.student_id == student_id}
+    return any(principal.person_id in portfolio.writers(directory, c) for c in classes)

@@ -18,27 +18,32 @@ from dataclasses import dataclass
 
 import msgspec
 
-from server.auth.access import journals_for
+from server.auth.access import journals_for, portfolios_for
 from server.auth.principal import Principal
 from server.config import ServerConfig
 from server.storage import archive as archive_storage
 from server.storage import directory as directory_storage
 from server.storage import journals as storage
+from server.storage import portfolio as portfolio_storage
 from server.storage import web as web_storage
 from server.storage.db import get_meta, set_meta, transaction
 from server.sync.documents import DocumentCache
+from shared.fold import CellKey, JournalState
 from shared.hlc import Clock
 from shared.journal import EMPTY_STATE_VECTOR, JournalDoc
 from shared.model import (
     SERVER_AUTHOR,
+    AchievementRecorded,
     Directory,
     JournalEvent,
     JournalInfo,
     Refused,
     decode_event,
     encode_event,
+    is_portfolio_id,
 )
-from shared.rules import JournalContext, check_new_events
+from shared.portfolio import as_row
+from shared.rules import JournalContext, check_new_events, context_for
 from shared.wire import (
     JournalPush,
     JournalReply,
@@ -107,7 +112,10 @@ class SyncService:
     # ------------------------------------------------------------------ the request
 
     def sync(self, request: SyncRequest) -> SyncResponse:
-        readable = journals_for(self.principal, self.directory)
+        # subject journals and the class portfolio documents travel the same way
+        readable = journals_for(self.principal, self.directory) | portfolios_for(
+            self.principal, self.directory
+        )
         spent = 0
         replies: list[JournalReply] = []
         for push in request.journals:
@@ -141,7 +149,11 @@ class SyncService:
     ) -> JournalReply:
         if journal is None:
             refusal = WholeRefusal(
-                "no_access", "Нет доступа к этому журналу: вы не ведёте этот предмет в этом классе."
+                "no_access",
+                "Нет доступа к портфолио этого класса: его ведут классный руководитель, учителя "
+                "класса и администрация."
+                if is_portfolio_id(push.journal_id)
+                else "Нет доступа к этому журналу: вы не ведёте этот предмет в этом классе.",
             )
             if push.update:
                 self._quarantine(push, refusal)
@@ -251,13 +263,19 @@ class SyncService:
                 "(000 §4.5, §5.5).",
                 tuple(e.id for e in added),
             )
-        ctx = JournalContext.from_directory(self.directory, journal)
-        closed = web_storage.closures(self.conn, journal.class_id)
-        if closed:
-            ctx = dataclasses.replace(ctx, closed_periods=frozenset(c["period_id"] for c in closed))
+        ctx = context_for(self.directory, journal)
+        if isinstance(ctx, JournalContext):
+            closed = web_storage.closures(self.conn, journal.class_id)
+            if closed:
+                closed_ids = frozenset(c["period_id"] for c in closed)
+                ctx = dataclasses.replace(ctx, closed_periods=closed_ids)
         violations = check_new_events(before, added, ctx)
         refusals = self._refusals(violations, added)
-        if ctx.closure is not None and ctx.closure.year_id == journal.year_id:
+        if (
+            isinstance(ctx, JournalContext)
+            and ctx.closure is not None
+            and ctx.closure.year_id == journal.year_id
+        ):
             self._log_corrections(journal, added, violations, now)
         if refusals:
             doc.add(refusals)
@@ -276,10 +294,27 @@ class SyncService:
             self.conn, journal.id, [(raw[e.id], e) for e in new_events], folded, now
         )
         touched = [folded.cell_of[e.id] for e in added if e.id in folded.cell_of]
-        storage.write_cells(self.conn, journal.id, folded, touched)
+        if isinstance(ctx, JournalContext):
+            storage.write_cells(self.conn, journal.id, folded, touched)
+        else:
+            self._consolidate_portfolio(journal, folded, touched)
         storage.set_state(self.conn, journal.id, doc.state_vector(), len(folded.events), now)
         self.documents.keep(self.conn, journal.id, doc)
         return ApplyResult(Outcome.ACCEPTED, doc, tuple(r.supersedes[0] for r in refusals))
+
+    def _consolidate_portfolio(
+        self, journal: JournalInfo, folded: JournalState, touched: list[CellKey]
+    ) -> None:
+        """The portfolio's rows (`achievements`) for the cells this push touched: the current
+        entry of each, or no row once it is retracted (pages read only these rows)."""
+        for key in set(touched):
+            if key[0] != "achievement":
+                continue
+            value = folded.cells[key].value
+            if isinstance(value, AchievementRecorded):
+                portfolio_storage.save(self.conn, as_row(value, journal.year_id))
+            else:
+                portfolio_storage.remove(self.conn, key[1])
 
     def _log_corrections(self, journal: JournalInfo, added, violations, now: float) -> None:
         """A closed year took an authorised correction: keep who, what, why and the grant."""

@@ -324,3 +324,51 @@ def test_journal_without_a_command_outside_a_terminal_prints_help(capsys, tmp_pa
     assert main(["--home", str(tmp_path)]) == 0  # pytest's stdin is not a terminal
     out = capsys.readouterr().out
     assert "tui" in out and "открыть журнал в окне терминала" in out
+
+
+# ---------------------------------------------------------------------- achievements
+
+
+def test_achievement_add_list_sync_and_remove(logged_in, tmp_path, server_config):
+    scan = tmp_path / "грамота.png"
+    scan.write_bytes(b"\x89PNG\r\n\x1a\n" + b"\x00" * 500)
+    code, out, err = logged_in(
+        "achievement", "add", "5", "--student", "2", "--kind", "спорт", "--title",
+        "Кросс нации", "--level", "муниципальный", "--result", "призёр", "--date",
+        "20.09.2026", "--organiser", "ДЮСШ", "--external", "--consent", "--file", scan,
+    )  # fmt: skip
+    assert (code, err) == (0, "")
+    assert out.startswith("Сохранено в портфолио 5: Борисова В. — «Кросс нации», документ ")
+    achievement = re.search(r"\[(\w+)\]", out).group(1)
+    code, out, _ = logged_in("achievement", "list")
+    assert code == 0 and out == (
+        "20.09.2026 5 Борисова В.: Спортивное соревнование «Кросс нации» "
+        "(муниципальный, ДЮСШ) — призёр, другая организация (с согласия семьи); "
+        "документ: грамота.png — ждёт отправки; запись: ждёт синхронизации "
+        f"[{achievement}]\n"
+    )
+    code, out, _ = logged_in("sync")
+    assert code == 0 and "Документов отправлено: 1." in out
+    code, out, _ = logged_in("achievement", "list", "5")
+    assert "документ: грамота.png — на сервере; запись: принято" in out
+    code, out, _ = logged_in("achievement", "remove", "5", achievement, "--reason", "дубль")
+    assert (code, out) == (0, f"Достижение убрано из портфолио [{achievement}]\n")
+    assert logged_in("sync")[0] == 0
+    assert logged_in("achievement", "list")[1] == "Достижений нет.\n"
+    events = [e["kind"] for e in server_events(server_config)]
+    assert events == ["achievement", "retraction"]
+
+
+def test_achievement_refusals_are_in_russian_and_store_nothing(logged_in):
+    code, _, err = logged_in(
+        "achievement", "add", "5", "--student", "1", "--title", "Турнир", "--external"
+    )
+    assert code == 2 and err.startswith("Не сохранено: Достижение, полученное в другой")
+    code, _, err = logged_in(
+        "achievement", "add", "5", "--student", "1", "--title", "Турнир", "--result", "бал"
+    )
+    assert code == 2 and "Результат «бал» не распознан" in err
+    code, _, err = logged_in("achievement", "add", "7Б", "--student", "1", "--title", "Турнир")
+    assert code == 2 and "Класс «7Б» не найден" in err
+    assert logged_in("achievement", "list")[1] == "Достижений нет.\n"
+    assert "Ждут отправки: 0" in logged_in("status")[1]

@@ -20,9 +20,18 @@ import pytest
 from server.archive.closing import close_year
 from server.storage.db import transaction
 from server.storage.journals import keep_reply
+from server.storage.web import set_consent
 from shared import wire
 from tests.factories import ACCOUNTS, MATH_5, MATH_6, PASSWORD, RUSSIAN_5, YEAR
-from tests.server.school_kit import SchoolServer, assert_russian_error, template
+from tests.server.portfolio_kit import (
+    PDF,
+    PDF_SHA,
+    achievement,
+    attachment,
+    push_achievement,
+    upload,
+)
+from tests.server.school_kit import SchoolServer, Writer, assert_russian_error, template
 
 LOGINS = tuple(ACCOUNTS)
 EVERYONE = frozenset(LOGINS)
@@ -73,6 +82,11 @@ LOGOUT = "/api/v1/auth/logout"
 REVOKE = "/api/v1/devices/{device_id:str}/revoke"
 SYNC = "/api/v1/sync"
 REPLY = "/api/v1/sync/replies/{reply_id:str}"
+ATTACHMENT = "/api/v1/attachments/{sha256:str}"
+# A diploma of s-1 (class 5, child of p-1, whose consent is recorded), cited by an entry in the
+# class's portfolio: the keepers of that portfolio send it; they, the administration, the
+# records officer and the family (own child, with consent) read it (000 §5.5, 003 §3.3.3).
+KEEPERS_5 = frozenset({"math", "rus", "deputy", "director"})
 CLOSERS = frozenset({"deputy", "director", "records"})  # close a year (000 §7.1, §7.11)
 ADMINISTRATION = frozenset({"deputy", "director"})  # authorise corrections (000 §5.3)
 RECORDS = frozenset({"director", "records"})  # retention and destruction (000 §7.11)
@@ -110,6 +124,14 @@ ENDPOINTS = (
         closed_year=True,
     ),
     Endpoint("GET", "/api/v1/archive/retention", RECORDS),
+    Endpoint("HEAD", ATTACHMENT, KEEPERS_5, path=f"/api/v1/attachments/{PDF_SHA}"),
+    Endpoint("PUT", ATTACHMENT, KEEPERS_5, path=f"/api/v1/attachments/{PDF_SHA}"),
+    Endpoint(
+        "GET",
+        ATTACHMENT,
+        KEEPERS_5 | {"records", "parent", "pupil"},
+        path=f"/api/v1/attachments/{PDF_SHA}",
+    ),
 )
 PROTECTED = tuple(e for e in ENDPOINTS if not e.public)
 
@@ -118,7 +140,17 @@ PROTECTED = tuple(e for e in ENDPOINTS if not e.public)
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SchoolServer]:
     db, tokens = template(tmp_path_factory.getbasetemp())
     with SchoolServer(db, tokens, tmp_path_factory.mktemp("matrix")) as school:
+        cite_diploma(school)
         yield school
+
+
+def cite_diploma(server: SchoolServer) -> None:
+    """The portfolio entry naming the diploma, the diploma itself, and p-1's consent."""
+    event = achievement(Writer(server.tokens["math"]), attachment=attachment())
+    assert push_achievement(server, "math", event).outcome is wire.Outcome.ACCEPTED
+    assert upload(server, "math", PDF).json()["complete"]
+    with server.db() as conn, transaction(conn):
+        set_consent(conn, "p-1", "given", "rus", time.time(), "")
 
 
 @pytest.fixture
@@ -142,6 +174,10 @@ def call(
     elif endpoint.route == SYNC:
         kwargs["content"] = wire.encode(wire.SyncRequest())
         headers["Content-Type"] = wire.CONTENT_TYPE
+    elif endpoint.route == ATTACHMENT and endpoint.method == "PUT":
+        kwargs["content"] = PDF  # the whole file again: a complete file answers as complete
+        headers["Content-Type"] = "application/pdf"
+        headers["Content-Range"] = f"bytes 0-{len(PDF) - 1}/{len(PDF)}"
     url = endpoint.url.replace("{device}", device or "d-000000000000")
     if endpoint.route == REPLY:  # a reply the server kept for the caller's device
         reply_id = f"reply-{secrets.token_hex(4)}"
@@ -164,7 +200,7 @@ def test_every_route_has_a_row(server: SchoolServer) -> None:
         (method, route.path)
         for route in server.client.app.routes
         for method in getattr(route, "methods", ())
-        if method not in ("OPTIONS", "HEAD") and route.path.startswith("/api")
+        if method != "OPTIONS" and route.path.startswith("/api")
     }  # the pages for people have their own matrix: tests/server/web/test_web_role_matrix.py
     rows = {(e.method, e.route) for e in ENDPOINTS}
     assert served - rows == set(), "routes without a row in the role matrix"
@@ -200,6 +236,8 @@ def test_role_matrix(
     response = call(server, endpoint, login, token, device)
     if login in endpoint.allowed:
         assert 200 <= response.status_code < 300, response.text
+    elif endpoint.method == "HEAD":  # no body to carry a message
+        assert response.status_code == 403
     else:
         body = assert_russian_error(response, 403)
         assert body["error"] == "access_denied"
@@ -280,8 +318,11 @@ def test_public_endpoints_need_no_token(server: SchoolServer) -> None:
 
 @pytest.mark.parametrize("endpoint", PROTECTED, ids=str)
 def test_no_token_is_401(server: SchoolServer, endpoint: Endpoint) -> None:
-    body = assert_russian_error(call(server, endpoint, "math", None), 401)
-    assert body["error"] == "unauthorized"
+    response = call(server, endpoint, "math", None)
+    if endpoint.method == "HEAD":  # no body to carry a message
+        assert response.status_code == 401
+        return
+    assert assert_russian_error(response, 401)["error"] == "unauthorized"
 
 
 @pytest.mark.parametrize(
@@ -299,7 +340,10 @@ def test_a_garbage_token_is_401(server: SchoolServer, endpoint: Endpoint, header
     response = server.client.request(
         endpoint.method, url, headers={"Authorization": header}, content=b""
     )
-    assert_russian_error(response, 401)
+    if endpoint.method == "HEAD":
+        assert response.status_code == 401
+    else:
+        assert_russian_error(response, 401)
 
 
 @pytest.fixture(scope="module")
@@ -315,7 +359,11 @@ def test_a_revoked_devices_token_is_401_everywhere(
     server: SchoolServer, endpoint: Endpoint, revoked_token: tuple[str, str]
 ) -> None:
     device, token = revoked_token
-    assert_russian_error(call(server, endpoint, "deputy", token, device), 401)
+    response = call(server, endpoint, "deputy", token, device)
+    if endpoint.method == "HEAD":
+        assert response.status_code == 401
+    else:
+        assert_russian_error(response, 401)
 
 
 # ----------------------------------------------------------------- login

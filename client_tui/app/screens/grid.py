@@ -17,6 +17,7 @@ from textual.screen import Screen
 from textual.widgets import Footer, Static
 
 from client_tui.app.messages import EntrySaved
+from client_tui.app.screens.achievement import AchievementScreen
 from client_tui.app.screens.forms import LessonFields, LessonForm, MarkFields, MarksForm, ReasonForm
 from client_tui.app.screens.problems import ProblemsScreen
 from client_tui.app.widgets.journal_grid import JournalGrid
@@ -53,6 +54,7 @@ class GridScreen(Screen[None]):
         Binding("f7", "month(-1)", "◀Мес"),
         Binding("f8", "month(1)", "Мес▶"),
         Binding("ctrl+z", "undo", "Отменить"),
+        Binding("f10", "achievement", "Достиж."),
         Binding("ctrl+s", "app.sync_now", "Синхр.", show=False),
     ]
 
@@ -463,6 +465,32 @@ class GridScreen(Screen[None]):
             )
 
         self.app.push_screen(MarksForm(f"{name}, {column.date:%d.%m}", fields), save)
+
+    def action_achievement(self) -> None:
+        """Record an achievement of the pupil under the cursor (any pupil of the class)."""
+        portfolio = self.app.session.portfolio
+        info = self.book.info(self.journal_id)
+        if info.class_id not in {c.id for c in portfolio.classes()}:
+            self.say("Не сохранено: портфолио этого класса ведут его учителя.", error=True)
+            return
+        school_class = next(c for c in portfolio.classes() if c.id == info.class_id)
+        pupils = portfolio.pupils(info.class_id)
+        row_key, _ = self.cursor_keys()
+        pupil = row_key if any(p.id == row_key for p in pupils) else None
+
+        def save(form) -> str:
+            event = portfolio.add(info.class_id, form)
+            names = {p.id: p.short_name for p in pupils}
+            return f"Сохранено в портфолио: {names.get(event.student_id, '')} — «{event.title}»"
+
+        def done(message: str | None) -> None:
+            if message:
+                self.say(message)
+                self.post_message(EntrySaved())
+
+        self.app.push_screen(
+            AchievementScreen(school_class.name, pupils, pupil, self.app.today(), save), done
+        )
 
     def action_month(self, step: int) -> None:
         self.month = shift_month(self.month, step)
