@@ -97,6 +97,7 @@ def principal_for_account(
         role=account.role,
         roles=_roles(conn, account),
         person_id=account.person_id,
+        school_id=directory_storage.school_of(conn, account.role, account.person_id),
         device_id=device_id,
     )
 
@@ -143,6 +144,7 @@ def authenticate(conn: sqlite3.Connection, token: str) -> Principal | None:
         role=account.role,
         roles=_roles(conn, account),
         person_id=account.person_id,
+        school_id=directory_storage.school_of(conn, account.role, account.person_id),
         device_id=device.id,
     )
 
@@ -180,5 +182,6 @@ def principal_for_device(conn: sqlite3.Connection, device_id: str) -> Principal:
         role=account.role,
         roles=_roles(conn, account),
         person_id=account.person_id,
+        school_id=directory_storage.school_of(conn, account.role, account.person_id),
         device_id=device.id,
     )

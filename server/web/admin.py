@@ -17,7 +17,6 @@ from server.reports.catalog import REPORTS, Report, build
 from server.reports.dataset import Filters
 from server.reports.district import district_report
 from server.reports.summary_sheet import summary_sheet
-from server.storage import directory as directory_storage
 from server.storage import web as storage
 from server.storage.db import transaction
 from server.web import people
@@ -66,7 +65,7 @@ def download(report: Report, fmt: str, *, pdf: bytes | None = None) -> Response:
 class AdminController(Controller):
     @get("/reports", guards=[page_administration], sync_to_thread=True)
     def reports(self, request: Request, db: Db) -> Template:
-        directory = directory_storage.load_full(db)
+        directory = people.directory_of(db, request.state.web.principal)
         return page(request, "reports.html", reports=REPORTS, directory=directory)
 
     @get("/reports/{name:str}", guards=[page_administration], sync_to_thread=True)
@@ -93,8 +92,11 @@ class AdminController(Controller):
             subject_id=subject_id or None,
             teacher_id=teacher_id or None,
         )
-        directory = directory_storage.load_full(db)
         principal = request.state.web.principal
+        directory = people.directory_of(db, principal)
+        if filters.class_id and not any(c.id == filters.class_id for c in directory.classes):
+            people.audit(db, principal, f"report:{name}", class_id=class_id, outcome="refused")
+            raise NotFound("Такого класса в вашей школе нет.")
         people.audit(db, principal, f"report:{name}", class_id=filters.class_id, detail=format)
         report = build(db, directory, name, filters)
         if format == "html":
@@ -132,7 +134,7 @@ class AdminController(Controller):
 
     @get("/periods", guards=[page_deputy], sync_to_thread=True)
     def periods(self, request: Request, db: Db) -> Template:
-        directory = directory_storage.load_full(db)
+        directory = people.directory_of(db, request.state.web.principal)
         closed = {(c["class_id"], c["period_id"]): c for c in storage.closures(db)}
         periods = [p for p in directory.periods if p.kind != PeriodKind.YEAR]
         return page(
@@ -142,7 +144,7 @@ class AdminController(Controller):
     @post("/periods/close", guards=[page_deputy], sync_to_thread=True)
     def close(self, request: Request, db: Db, data: Form) -> Redirect:
         """Close a period for a class: later changes of its marks need a reason (000 §5.3)."""
-        directory = directory_storage.load_full(db)
+        directory = people.directory_of(db, request.state.web.principal)
         class_id, period_id = str(data.get("class_id", "")), str(data.get("period_id", ""))
         if not any(c.id == class_id for c in directory.classes):
             raise BadRequest("Нет такого класса.")
