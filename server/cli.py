@@ -359,10 +359,15 @@ def build_parser() -> argparse.ArgumentParser:
             "sysadmin",
             "parent",
             "student",
+            "district",
         ],
         help="роль",
     )
-    user.add_argument("--person", required=True, help="id сотрудника, родителя или ученика")
+    user.add_argument(
+        "--person",
+        required=True,
+        help="id сотрудника, родителя или ученика; для district — район, как он записан у школ",
+    )
     user.set_defaults(func=cmd_create_user)
 
     imp = command("import", "импорт списков из CSV (как их ведёт секретарь)")

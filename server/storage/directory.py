@@ -180,6 +180,11 @@ def staff_roles(conn: sqlite3.Connection, staff_id: str) -> tuple[Role, ...]:
     return tuple(Role(r) for r in json.loads(row["roles"])) if row else ()
 
 
+def district_schools(conn: sqlite3.Connection, district: str) -> list[str]:
+    rows = conn.execute("SELECT id FROM schools WHERE district = ? ORDER BY id", (district,))
+    return [r[0] for r in rows]
+
+
 def school_of(conn: sqlite3.Connection, role: Role, person_id: str) -> str | None:
     """The school a person belongs to: staff by their row; a pupil by their newest class; a
     parent by their children's newest class. None for the district office and for anyone the
