@@ -103,14 +103,28 @@ def cmd_create_user(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_add_school(args: argparse.Namespace) -> int:
+    from server.importer import add_school
+
+    year = add_school(
+        _open(args),
+        school_id=args.school_id,
+        name=args.name,
+        district=args.district,
+        first_year=args.year,
+    )
+    print(
+        f"Школа «{args.name}» ({args.school_id}) добавлена, учебный год {year.name} ({year.id}). "
+        f"Теперь импортируйте списки: import staff … --school {args.school_id}"
+    )
+    return 0
+
+
 def cmd_import(args: argparse.Namespace) -> int:
-    from server.importer import import_staff, import_students
+    from server.importer import import_staff, import_students, school_year
 
     conn = _open(args)
-    year = conn.execute("SELECT id, school_id FROM years ORDER BY starts DESC").fetchone()
-    if year is None:
-        print("В базе нет учебного года: сначала загрузите справочник школы.", file=sys.stderr)
-        return 2
+    year = school_year(conn, args.school)
     if args.what == "students":
         count = import_students(conn, args.file, year["id"])
         print(f"Импортировано учеников: {count}")
@@ -373,7 +387,15 @@ def build_parser() -> argparse.ArgumentParser:
     imp = command("import", "импорт списков из CSV (как их ведёт секретарь)")
     imp.add_argument("what", choices=["students", "staff"], help="что импортировать")
     imp.add_argument("file", type=Path, help="CSV: «;» или «,», UTF-8 (как сохраняет Excel)")
+    imp.add_argument("--school", help="код школы (обязателен, если школ в базе несколько)")
     imp.set_defaults(func=cmd_import)
+
+    add = command("add-school", "добавить школу с учебным годом (рядом с уже загруженными)")
+    add.add_argument("school_id", help="код школы латиницей, например ozernoe")
+    add.add_argument("--name", required=True, help='название, например «МБОУ "Озёрная ООШ"»')
+    add.add_argument("--district", default="", help="район (как у других школ района)")
+    add.add_argument("--year", type=int, required=True, help="год начала учебного года, 2026")
+    add.set_defaults(func=cmd_add_school)
 
     rev = command("revoke-device", "отключить устройство (потерянный ноутбук)")
     rev.add_argument("device", help="id устройства")
