@@ -43,30 +43,39 @@ def cmd_init_db(args: argparse.Namespace) -> int:
 
 
 def cmd_load_demo(args: argparse.Namespace) -> int:
-    from scripts.seed_demo import build_demo_school
+    from scripts.seed_demo import build_demo_school, build_neighbour_school
     from server.seeding import load_accounts, load_directory, load_journals
 
     conn = _open(args)
     if conn.execute("SELECT count(*) FROM years").fetchone()[0] and not args.force:
         print("В базе уже есть школа; демонстрационная не загружена (--force, чтобы дополнить).")
         return 0
-    print("Строю демонстрационную школу…")
-    school = build_demo_school()
-    load_directory(conn, school.directory, school.parents, school.parent_links)
-    load_accounts(
-        conn, [(a.login, a.password, a.role, a.person_id) for a in school.accounts], time.time()
-    )
-    events = sum(len(v) for v in school.events.values())
-    print(f"Загружаю журналы ({len(school.events)} журналов, {events} записей)…")
+    print("Строю демонстрационную школу и соседнюю школу района…")
+    schools = [build_demo_school(), build_neighbour_school()]
     config = ServerConfig(database=args.db)
-    load_journals(conn, config, school.directory, school.events, progress=_progress)
-    print(
-        f"Готово: {school.directory.school.name}, {len(school.directory.students)} учеников, "
-        f"{len(school.directory.staff)} сотрудников."
-    )
+    for school in schools:
+        load_directory(conn, school.directory, school.parents, school.parent_links)
+        load_accounts(
+            conn,
+            [(a.login, a.password, a.role, a.person_id) for a in school.accounts],
+            time.time(),
+        )
+        events = sum(len(v) for v in school.events.values())
+        print(
+            f"Загружаю журналы ({school.directory.school.name}: {len(school.events)} журналов, "
+            f"{events} записей)…"
+        )
+        load_journals(conn, config, school.directory, school.events, progress=_progress)
+        print(
+            f"Готово: {school.directory.school.name}, {len(school.directory.students)} учеников, "
+            f"{len(school.directory.staff)} сотрудников."
+        )
+    school = schools[0]
     teachers = [a for a in school.accounts if a.role.value == "teacher"][:3]
     print("Логины для входа (пароли демонстрационные):")
     for account in [*teachers, *(a for a in school.accounts if a.role.value != "teacher")][:8]:
+        print(f"  {account.login:<16} {account.password:<14} {account.role.value}")
+    for account in schools[1].accounts[:1] + schools[1].accounts[-1:]:
         print(f"  {account.login:<16} {account.password:<14} {account.role.value}")
     return 0
 
