@@ -155,6 +155,14 @@ SCHOOL_PEOPLE = (
 )
 
 
+def school_logins(conn: sqlite3.Connection, school_id: str) -> set[str]:
+    """Logins of the accounts of one school's people."""
+    rows = conn.execute(
+        f"SELECT login FROM accounts WHERE person_id IN ({SCHOOL_PEOPLE})", {"school": school_id}
+    )
+    return {r["login"] for r in rows}
+
+
 def audit_entries(
     conn: sqlite3.Connection, limit: int = 500, *, school_id: str | None = None
 ) -> list[dict]:

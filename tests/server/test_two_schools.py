@@ -335,3 +335,15 @@ def test_a_school_whose_ids_belong_to_another_is_refused_whole(config) -> None:
         conn.close()
     assert rows(config, "SELECT * FROM students ORDER BY id") == before
     assert rows(config, "SELECT count(*) FROM schools WHERE id = 'sch-d'") == [(0,)]
+
+
+def test_quarantine_in_the_conflicts_report_stays_with_the_journals_school(
+    app_client, browser
+) -> None:
+    token = api_login(app_client, "b-math")
+    replica = Replica(MATH_5)
+    replica.add(Writer(token).lesson("X1"))
+    (reply,) = sync(app_client, token, wire.SyncRequest(journals=(replica.push(),))).journals
+    assert reply.outcome is wire.Outcome.REFUSED
+    assert "<td>карантин</td>" in browser("deputy").get("/reports/conflicts").text
+    assert "<td>карантин</td>" not in browser("b-deputy").get("/reports/conflicts").text
