@@ -335,6 +335,37 @@ def cmd_retention(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_district_export(args: argparse.Namespace) -> int:
+    from server.archive import keys
+    from server.reports.district_exchange import DistrictFileError, export_figures
+    from server.storage.directory import schools_with_years
+
+    conn = _open(args)
+    schools = schools_with_years(conn)
+    if args.school is None and len(schools) != 1:
+        raise DistrictFileError(f"Укажите школу (--school): в базе {', '.join(schools) or 'нет'}.")
+    school = args.school or schools[0]
+    data = export_figures(conn, keys.load_private(_key_path(args)), school, args.date_from, args.to)
+    args.out.write_bytes(data)
+    print(
+        f"Сводные показатели школы {school} (без имён) записаны в {args.out} и подписаны ключом "
+        "архива школы. Передайте файл в районное управление."
+    )
+    return 0
+
+
+def cmd_district_import(args: argparse.Namespace) -> int:
+    from server.archive import keys
+    from server.reports.district_exchange import import_figures
+
+    figures = import_figures(_open(args), args.file.read_bytes(), keys.load_public(args.trust))
+    print(
+        f"Приняты показатели школы «{figures.school_name}» ({figures.district}): "
+        f"классов-параллелей {len(figures.grades)}. Они на странице /district."
+    )
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="journal-server",
@@ -458,6 +489,20 @@ def build_parser() -> argparse.ArgumentParser:
     back.add_argument("package", type=Path, help="папка пакета")
     back.set_defaults(func=cmd_archive_readback)
 
+    dex = command("district-export", "сводные показатели школы в файл для района (подписанный)")
+    dex.add_argument("--out", type=Path, required=True, help="куда записать файл")
+    dex.add_argument("--school", help="код школы (обязателен, если школ в базе несколько)")
+    dex.add_argument("--from", dest="date_from", type=_day, help="с даты ДД.ММ.ГГГГ")
+    dex.add_argument("--to", type=_day, help="по дату ДД.ММ.ГГГГ")
+    dex.add_argument("--key", type=Path, help=key_help)
+    dex.set_defaults(func=cmd_district_export)
+    dim = command(
+        "district-import", "принять подписанный файл показателей школы (на сервере района)"
+    )
+    dim.add_argument("file", type=Path, help="файл от школы (district-export)")
+    dim.add_argument("--trust", type=Path, required=True, help="открытый ключ архива школы (.pub)")
+    dim.set_defaults(func=cmd_district_import)
+
     ret = command("retention", "сроки хранения, истёкшие дела, акт об уничтожении")
     rsub = ret.add_subparsers(dest="action", required=True, metavar="действие")
     rsub.add_parser(
@@ -498,6 +543,7 @@ def main(argv: list[str] | None = None) -> int:
     from server.archive.readback import ReadbackError
     from server.errors import AppError
     from server.importer import ImportFailed
+    from server.reports.district_exchange import DistrictFileError
     from shared.wire import WireError
 
     try:
@@ -507,7 +553,7 @@ def main(argv: list[str] | None = None) -> int:
         for error in exc.errors:
             print(f"  {error}", file=sys.stderr)
         return 2
-    except (AppError, WireError, ArchiveKeyError, ReadbackError) as exc:
+    except (AppError, WireError, ArchiveKeyError, ReadbackError, DistrictFileError) as exc:
         print(f"Ошибка: {getattr(exc, 'message_ru', exc)}", file=sys.stderr)
         return 2
     except FileNotFoundError as exc:

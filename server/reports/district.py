@@ -9,6 +9,7 @@ the schools of its district; a school's administration sees its own school only.
 from __future__ import annotations
 
 import datetime as dt
+import json
 import sqlite3
 from collections import Counter
 from dataclasses import dataclass, field
@@ -57,6 +58,27 @@ def visible_schools(conn: sqlite3.Connection, principal: Principal) -> list[sqli
     else:
         return []
     return conn.execute(sql + " ORDER BY name, id", params).fetchall()
+
+
+def imported_schools(conn: sqlite3.Connection, principal: Principal) -> list[sqlite3.Row]:
+    """Schools of the district account's district kept on other servers, from their signed
+    figure files (server/reports/district_exchange.py)."""
+    if not principal.has(Role.DISTRICT) or principal.has(*ADMINISTRATION):
+        return []
+    return conn.execute(
+        "SELECT * FROM district_imports WHERE district = ? ORDER BY name, school_id",
+        (principal.person_id,),
+    ).fetchall()
+
+
+def imported_figures(row: sqlite3.Row) -> dict[int, Figures]:
+    """grade -> figures of one imported school."""
+    result = {}
+    for grade in json.loads(row["grades"]):
+        figures = Figures(pupils=grade["pupils"], missed=grade["missed"])
+        figures.marks.update({int(v): n for v, n in grade["marks"].items()})
+        result[grade["grade"]] = figures
+    return result
 
 
 def _years(
@@ -134,22 +156,38 @@ def district_report(
     schools: list[sqlite3.Row],
     date_from: dt.date | None = None,
     date_to: dt.date | None = None,
+    imported: list[sqlite3.Row] | tuple[()] = (),
 ) -> Report:
     """Per school and per grade: pupils, marks, average, quality and pass shares, missed
-    lessons; the district's total last when there are several schools."""
+    lessons; the district's total last when there are several schools. `imported` schools
+    (kept on other servers) count with the figures of their signed files."""
     rows = []
     district = Figures()
-    for school in schools:
-        grades = school_figures(conn, school["id"], date_from, date_to)
+    notes = []
+    sources = [(s["name"], s["district"], s["id"], None) for s in schools]
+    sources += [(f"{r['name']} (из файла)", r["district"], None, r) for r in imported]
+    for name, _, school_id, row in sources:
+        if row is None:
+            grades = school_figures(conn, school_id, date_from, date_to)
+        else:
+            grades = imported_figures(row)
+            period = _describe(
+                dt.date.fromisoformat(row["date_from"]) if row["date_from"] else None,
+                dt.date.fromisoformat(row["date_to"]) if row["date_to"] else None,
+            )
+            notes.append(
+                f"{row['name']}: показатели из подписанного файла школы за период «{period}», "
+                f"сформирован {row['created'][:10]}, ключ {row['fingerprint']}."
+            )
         total = Figures()
         for figures in grades.values():
             total.add(figures)
         district.add(total)
-        rows.append(total.row(school["name"], "все"))
-        rows += [grades[g].row(school["name"], f"{g} кл.") for g in sorted(grades)]
-    if len(schools) > 1:
+        rows.append(total.row(name, "все"))
+        rows += [grades[g].row(name, f"{g} кл.") for g in sorted(grades)]
+    if len(sources) > 1:
         rows.append(district.row("Итого по району", "все"))
-    names = sorted({s["district"] for s in schools if s["district"]})
+    names = sorted({d for _, d, _, _ in sources if d})
     return Report(
         name="district",
         title="Сводные показатели школ района",
@@ -170,6 +208,7 @@ def district_report(
         notes=(
             "Качество — доля отметок «4» и «5»; успеваемость — доля отметок выше «2»; "
             "пропущенные уроки — отметки «н», «б» и «у».",
+            *notes,
         ),
         landscape=True,
     )

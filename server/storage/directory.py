@@ -181,7 +181,12 @@ def staff_roles(conn: sqlite3.Connection, staff_id: str) -> tuple[Role, ...]:
 
 
 def district_schools(conn: sqlite3.Connection, district: str) -> list[str]:
-    rows = conn.execute("SELECT id FROM schools WHERE district = ? ORDER BY id", (district,))
+    """Schools of a district: kept here, or known from their signed figure files."""
+    rows = conn.execute(
+        "SELECT id FROM schools WHERE district = ? UNION "
+        "SELECT school_id FROM district_imports WHERE district = ? ORDER BY 1",
+        (district, district),
+    )
     return [r[0] for r in rows]
 
 

@@ -15,7 +15,7 @@ from server.errors import BadRequest, NotFound
 from server.printing import render_pdf, table_csv, table_pdf, table_xlsx
 from server.reports.catalog import REPORTS, Report, build
 from server.reports.dataset import Filters
-from server.reports.district import district_report, visible_schools
+from server.reports.district import district_report, imported_schools, visible_schools
 from server.reports.summary_sheet import summary_sheet
 from server.storage import web as storage
 from server.storage.db import transaction
@@ -132,8 +132,9 @@ class AdminController(Controller):
         first, last = _date(date_from, "с"), _date(date_to, "по")
         if first and last and first > last:
             raise BadRequest("Начало периода позже его конца.")
-        schools = visible_schools(db, request.state.web.principal)
-        report = district_report(db, schools, first, last)
+        principal = request.state.web.principal
+        schools = visible_schools(db, principal)
+        report = district_report(db, schools, first, last, imported=imported_schools(db, principal))
         if format == "html":
             return page(
                 request,
