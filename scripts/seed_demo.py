@@ -28,6 +28,8 @@ import random
 from collections import defaultdict
 from dataclasses import dataclass
 
+import msgspec
+
 from shared.hlc import format_stamp
 from shared.model import (
     AttendanceCode,
@@ -78,7 +80,12 @@ def _words(text: str) -> list[str]:
 D = dt.date
 MSK = dt.timezone(dt.timedelta(hours=3))
 DEFAULT_TODAY = D(2026, 11, 20)
-PASSWORDS = {"staff": "demo-teacher", "parent": "demo-parent", "student": "demo-student"}
+PASSWORDS = {
+    "staff": "demo-teacher",
+    "parent": "demo-parent",
+    "student": "demo-student",
+    "district": "demo-district",
+}
 YEAR_ID = "2026-2027"
 SCHOOL = School(
     id="berezovka", name='МБОУ "Берёзовская СОШ"', district="Красноборский муниципальный округ"
@@ -498,7 +505,7 @@ def _families(rng: random.Random):
     return students, memberships, parents, links
 
 
-def _accounts(directory: Directory, parents: list[Parent]) -> list[Account]:
+def _accounts(directory: Directory, parents: list[Parent], suffix: str = "") -> list[Account]:
     grade = {c.id: c.grade for c in directory.classes}
     senior = {m.student_id for m in directory.memberships if grade[m.class_id] >= 5}
     people = [(s, s.roles[0], PASSWORDS["staff"]) for s in directory.staff]
@@ -509,7 +516,7 @@ def _accounts(directory: Directory, parents: list[Parent]) -> list[Account]:
     accounts, taken = [], set()
     for person, role, password in people:
         initials = "".join(translit(p)[0] for p in (person.first_name, person.patronymic) if p)
-        base = login = f"{translit(person.last_name)}.{initials}"
+        base = login = f"{translit(person.last_name)}.{initials}{suffix}"
         n = 1
         while login in taken:
             n += 1
@@ -541,13 +548,17 @@ def _timetable(rng: random.Random, grade: int) -> list[list[str]]:
 class _Term:
     """Writes the autumn term: lessons, attendance, marks, corrections and quarter marks."""
 
-    def __init__(self, rng: random.Random, directory: Directory, last_entry: dt.date):
+    def __init__(
+        self, rng: random.Random, directory: Directory, last_entry: dt.date, prefix: str = "demo"
+    ):
         self.rng, self.directory, self.last_entry = rng, directory, last_entry
+        self.year_id, self.prefix = directory.year.id, prefix  # event ids unique per database
+        self.q1_id = f"{self.year_id}-q1"
         grade = {c.id: c.grade for c in directory.classes}
         self.teacher, self.grade = {}, {}
         for t in directory.teaching:
-            self.teacher[journal_id(YEAR_ID, t.class_id, t.subject_id)] = t.teacher_id
-            self.grade[journal_id(YEAR_ID, t.class_id, t.subject_id)] = grade[t.class_id]
+            self.teacher[journal_id(self.year_id, t.class_id, t.subject_id)] = t.teacher_id
+            self.grade[journal_id(self.year_id, t.class_id, t.subject_id)] = grade[t.class_id]
         self.items: list[tuple[int, int, str, type, dict]] = []  # wall, seq, journal, type, fields
         self.lesson_count: dict[str, int] = defaultdict(int)
         self.amendable: list[tuple[str, int, str, dict]] = []  # lessons with homework
@@ -557,11 +568,14 @@ class _Term:
         self.ability = {s.id: min(4.9, max(3.0, rng.gauss(4.1, 0.45))) for s in directory.students}
 
     def add(self, journal: str, wall: int, cls: type, day: dt.date, fields: dict) -> str:
-        event_id = f"demo-{len(self.items):07d}"
+        event_id = f"{self.prefix}-{len(self.items):07d}"
         self.items.append((wall, len(self.items), journal, cls, fields | {"id": event_id}))
         if day <= Q1.ends:
             self.q1_wall[journal] = max(self.q1_wall[journal], wall)
         return event_id
+
+    def class_id(self, grade: int) -> str:
+        return f"{self.year_id}-{grade}"
 
     def record_day(self, school_class: SchoolClass, day: dt.date, subjects: list[str]) -> None:
         roster = self.directory.class_roster(school_class.id, day)
@@ -579,7 +593,7 @@ class _Term:
             self.lesson(school_class.grade, subject, day, number, slot, roster, day_codes)
 
     def lesson(self, grade, subject, day, number, slot, roster, day_codes) -> None:
-        rng, journal = self.rng, journal_id(YEAR_ID, _class_id(grade), subject)
+        rng, journal = self.rng, journal_id(self.year_id, self.class_id(grade), subject)
         k = self.lesson_count[journal]
         self.lesson_count[journal] += 1
         work = self.work_kind(grade, subject) if k else WorkKind.REGULAR
@@ -590,7 +604,7 @@ class _Term:
         else:  # in the evening, sometimes a few days later
             late = day + dt.timedelta(days=rng.randint(1, 3) if r > 0.9 else 0)
             wall = _wall(min(late, max(day, self.last_entry)), rng.randint(16 * 60, 21 * 60))
-        lesson_id = f"{_class_id(grade)}-{subject}-{day:%Y%m%d}-{slot}"
+        lesson_id = f"{self.class_id(grade)}-{subject}-{day:%Y%m%d}-{slot}"
         fields = dict(
             lesson_id=lesson_id, date=day, slot=slot, topic=topic, homework=homework, work_kind=work
         )
@@ -724,12 +738,12 @@ class _Term:
                 _wall(rng.choice(choices), rng.randint(15 * 60, 19 * 60)),
                 self.q1_wall[journal] + 300_000,
             )
-            for i, student in enumerate(self.directory.class_roster(_class_id(grade))):
+            for i, student in enumerate(self.directory.class_roster(self.class_id(grade))):
                 if marks := by_pupil.get((journal, student.id)):
                     value = math.floor(
                         sum(v * w for v, w in marks) / sum(w for _, w in marks) + 0.5
                     )
-                    mark = dict(period_id=Q1.id, student_id=student.id, value=value)
+                    mark = dict(period_id=self.q1_id, student_id=student.id, value=value)
                     self.add(journal, wall + 1000 * i, PeriodMarkGiven, Q1.ends, mark)
 
     def events(self) -> dict[str, list[JournalEvent]]:
@@ -740,7 +754,7 @@ class _Term:
             self.items, key=lambda item: (self.teacher[item[2]], item[0], item[1])
         ):
             teacher = self.teacher[journal]
-            node = f"demo-{teacher}"
+            node = f"{self.prefix}-{teacher}"
             prev_wall, prev_counter = last.get(teacher, (-1, 0))
             counter = prev_counter + 1 if wall == prev_wall else 0
             last[teacher] = (wall, counter)
@@ -782,6 +796,113 @@ def build_demo_school(
     if until >= q1_last:
         term.quarter_marks(current, q1_last)
     accounts = tuple(_accounts(directory, parents))
+    return DemoSchool(directory, tuple(parents), tuple(links), accounts, term.events())
+
+
+# The neighbour school: a small basic school (grades 5–9) of the same district, so the district
+# office's page compares two schools. Its ids, logins («….oz») and event ids are its own.
+NEIGHBOUR = School(id="ozernoe", name='МБОУ "Озёрная ООШ"', district=SCHOOL.district)
+NEIGHBOUR_YEAR_ID = "ozernoe-2026-2027"
+NEIGHBOUR_STAFF = (  # full name | roles | subjects:grades | class teacher of
+    "Рябова Нина Степановна | director teacher | russian,literature:5-9 | 5",
+    "Ершов Павел Ильич | teacher | math:5-6 algebra,geometry:7-9 | 7",
+    "Белкина Алла Юрьевна | deputy teacher | english,history:5-9 | 9",
+)
+DISTRICT_LOGIN = "okrug"  # the district office (its person id is the district, docs/DESIGN.md)
+
+
+def build_neighbour_school(
+    seed: int = 2027, *, today: dt.date = DEFAULT_TODAY, lessons_until: dt.date | None = None
+) -> DemoSchool:
+    """МБОУ "Озёрная ООШ": five classes of 3–5 pupils, three teachers, core subjects only, the
+    autumn written by the same term generator as the main demo school."""
+    rng = random.Random(seed)
+    until = min(lessons_until or today - dt.timedelta(days=1), YEAR.ends)
+    year_id = NEIGHBOUR_YEAR_ID
+    year = msgspec.structs.replace(YEAR, id=year_id, school_id=NEIGHBOUR.id)
+    periods = tuple(
+        msgspec.structs.replace(p, id=p.id.replace(YEAR_ID, year_id, 1), year_id=year_id)
+        for p in PERIODS
+    )
+    classes = tuple(
+        SchoolClass(id=f"{year_id}-{g}", year_id=year_id, grade=g) for g in range(5, 10)
+    )
+    staff, teaching, class_teachers = [], [], []
+    for line in NEIGHBOUR_STAFF:
+        name, roles, taught, own = (part.strip() for part in line.split("|"))
+        last, first, patr = name.split()
+        person = Staff(
+            id=f"oz-t-{translit(last)}", last_name=last, first_name=first, patronymic=patr,
+            roles=tuple(Role(r) for r in roles.split()),
+        )  # fmt: skip
+        staff.append(person)
+        for item in taught.split():
+            subjects, _, grades = item.partition(":")
+            low, _, high = grades.partition("-")
+            teaching += [
+                TeachingAssignment(teacher_id=person.id, class_id=f"{year_id}-{g}", subject_id=s)
+                for g in range(int(low), int(high) + 1)
+                for s in subjects.split(",")
+            ]
+        class_teachers.append(ClassTeacher(teacher_id=person.id, class_id=f"{year_id}-{own}"))
+    students, memberships, parents, links = [], [], [], []
+    surnames = iter(rng.sample(SURNAMES, 25))
+    for school_class in classes:
+        for _ in range(rng.randint(3, 5)):
+            surname, female = next(surnames), rng.random() < 0.5
+            last = female_surname(surname) if female else surname
+            first = rng.choice(GIRLS if female else BOYS)
+            father = rng.choice(FATHERS)
+            born = D(2019 - school_class.grade, 9, 1) + dt.timedelta(days=rng.randrange(365))
+            kid = Student(
+                id=f"oz-s-{translit(last)}-{translit(first)}", last_name=last, first_name=first,
+                patronymic=patronymic(father, female),
+                birth_date=born,
+            )  # fmt: skip
+            mother = rng.choice(MOTHERS)
+            parent = Parent(
+                id=f"oz-p-{translit(female_surname(surname))}-{translit(mother)}",
+                last_name=female_surname(surname), first_name=mother,
+                patronymic=patronymic(rng.choice(FATHERS), True),
+            )  # fmt: skip
+            students.append(kid)
+            parents.append(parent)
+            links.append(ParentLink(parent_id=parent.id, student_id=kid.id))
+            memberships.append(
+                Membership(student_id=kid.id, class_id=school_class.id, starts=YEAR.starts)
+            )
+    taught = {t.subject_id for t in teaching}
+    directory = Directory(
+        school=NEIGHBOUR, year=year, periods=periods, classes=classes,
+        subjects=tuple(Subject(id=s, name=SUBJECTS[s]) for s in SUBJECTS if s in taught),
+        students=tuple(students), memberships=tuple(memberships), staff=tuple(staff),
+        teaching=tuple(teaching), class_teachers=tuple(class_teachers),
+        journals=tuple(
+            JournalInfo(id=journal_id(year_id, t.class_id, t.subject_id), year_id=year_id,
+                        class_id=t.class_id, subject_id=t.subject_id)
+            for t in teaching
+        ),
+    )  # fmt: skip
+    term = _Term(rng, directory, max(until, today - dt.timedelta(days=1)), prefix="demo-oz")
+    timetables = {
+        c.id: [[s for s in day if s in taught] for day in _timetable(rng, c.grade)] for c in classes
+    }
+    for day in school_days(YEAR.starts, until):
+        for school_class in classes:
+            term.record_day(school_class, day, timetables[school_class.id][day.weekday()])
+    current = term.corrections()
+    q1_last = school_days(Q1.starts, Q1.ends)[-1]
+    if until >= q1_last:
+        term.quarter_marks(current, q1_last)
+    accounts = (
+        *_accounts(directory, parents, suffix=".oz"),
+        Account(
+            login=DISTRICT_LOGIN,
+            password=PASSWORDS["district"],
+            role=Role.DISTRICT,
+            person_id=SCHOOL.district,
+        ),
+    )
     return DemoSchool(directory, tuple(parents), tuple(links), accounts, term.events())
 
 

@@ -43,30 +43,39 @@ def cmd_init_db(args: argparse.Namespace) -> int:
 
 
 def cmd_load_demo(args: argparse.Namespace) -> int:
-    from scripts.seed_demo import build_demo_school
+    from scripts.seed_demo import build_demo_school, build_neighbour_school
     from server.seeding import load_accounts, load_directory, load_journals
 
     conn = _open(args)
     if conn.execute("SELECT count(*) FROM years").fetchone()[0] and not args.force:
         print("В базе уже есть школа; демонстрационная не загружена (--force, чтобы дополнить).")
         return 0
-    print("Строю демонстрационную школу…")
-    school = build_demo_school()
-    load_directory(conn, school.directory, school.parents, school.parent_links)
-    load_accounts(
-        conn, [(a.login, a.password, a.role, a.person_id) for a in school.accounts], time.time()
-    )
-    events = sum(len(v) for v in school.events.values())
-    print(f"Загружаю журналы ({len(school.events)} журналов, {events} записей)…")
+    print("Строю демонстрационную школу и соседнюю школу района…")
+    schools = [build_demo_school(), build_neighbour_school()]
     config = ServerConfig(database=args.db)
-    load_journals(conn, config, school.directory, school.events, progress=_progress)
-    print(
-        f"Готово: {school.directory.school.name}, {len(school.directory.students)} учеников, "
-        f"{len(school.directory.staff)} сотрудников."
-    )
+    for school in schools:
+        load_directory(conn, school.directory, school.parents, school.parent_links)
+        load_accounts(
+            conn,
+            [(a.login, a.password, a.role, a.person_id) for a in school.accounts],
+            time.time(),
+        )
+        events = sum(len(v) for v in school.events.values())
+        print(
+            f"Загружаю журналы ({school.directory.school.name}: {len(school.events)} журналов, "
+            f"{events} записей)…"
+        )
+        load_journals(conn, config, school.directory, school.events, progress=_progress)
+        print(
+            f"Готово: {school.directory.school.name}, {len(school.directory.students)} учеников, "
+            f"{len(school.directory.staff)} сотрудников."
+        )
+    school = schools[0]
     teachers = [a for a in school.accounts if a.role.value == "teacher"][:3]
     print("Логины для входа (пароли демонстрационные):")
     for account in [*teachers, *(a for a in school.accounts if a.role.value != "teacher")][:8]:
+        print(f"  {account.login:<16} {account.password:<14} {account.role.value}")
+    for account in schools[1].accounts[:1] + schools[1].accounts[-1:]:
         print(f"  {account.login:<16} {account.password:<14} {account.role.value}")
     return 0
 
@@ -103,14 +112,28 @@ def cmd_create_user(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_add_school(args: argparse.Namespace) -> int:
+    from server.importer import add_school
+
+    year = add_school(
+        _open(args),
+        school_id=args.school_id,
+        name=args.name,
+        district=args.district,
+        first_year=args.year,
+    )
+    print(
+        f"Школа «{args.name}» ({args.school_id}) добавлена, учебный год {year.name} ({year.id}). "
+        f"Теперь импортируйте списки: import staff … --school {args.school_id}"
+    )
+    return 0
+
+
 def cmd_import(args: argparse.Namespace) -> int:
-    from server.importer import import_staff, import_students
+    from server.importer import import_staff, import_students, school_year
 
     conn = _open(args)
-    year = conn.execute("SELECT id, school_id FROM years ORDER BY starts DESC").fetchone()
-    if year is None:
-        print("В базе нет учебного года: сначала загрузите справочник школы.", file=sys.stderr)
-        return 2
+    year = school_year(conn, args.school)
     if args.what == "students":
         count = import_students(conn, args.file, year["id"])
         print(f"Импортировано учеников: {count}")
@@ -312,6 +335,37 @@ def cmd_retention(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_district_export(args: argparse.Namespace) -> int:
+    from server.archive import keys
+    from server.reports.district_exchange import DistrictFileError, export_figures
+    from server.storage.directory import schools_with_years
+
+    conn = _open(args)
+    schools = schools_with_years(conn)
+    if args.school is None and len(schools) != 1:
+        raise DistrictFileError(f"Укажите школу (--school): в базе {', '.join(schools) or 'нет'}.")
+    school = args.school or schools[0]
+    data = export_figures(conn, keys.load_private(_key_path(args)), school, args.date_from, args.to)
+    args.out.write_bytes(data)
+    print(
+        f"Сводные показатели школы {school} (без имён) записаны в {args.out} и подписаны ключом "
+        "архива школы. Передайте файл в районное управление."
+    )
+    return 0
+
+
+def cmd_district_import(args: argparse.Namespace) -> int:
+    from server.archive import keys
+    from server.reports.district_exchange import import_figures
+
+    figures = import_figures(_open(args), args.file.read_bytes(), keys.load_public(args.trust))
+    print(
+        f"Приняты показатели школы «{figures.school_name}» ({figures.district}): "
+        f"классов-параллелей {len(figures.grades)}. Они на странице /district."
+    )
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="journal-server",
@@ -359,16 +413,29 @@ def build_parser() -> argparse.ArgumentParser:
             "sysadmin",
             "parent",
             "student",
+            "district",
         ],
         help="роль",
     )
-    user.add_argument("--person", required=True, help="id сотрудника, родителя или ученика")
+    user.add_argument(
+        "--person",
+        required=True,
+        help="id сотрудника, родителя или ученика; для district — район, как он записан у школ",
+    )
     user.set_defaults(func=cmd_create_user)
 
     imp = command("import", "импорт списков из CSV (как их ведёт секретарь)")
     imp.add_argument("what", choices=["students", "staff"], help="что импортировать")
     imp.add_argument("file", type=Path, help="CSV: «;» или «,», UTF-8 (как сохраняет Excel)")
+    imp.add_argument("--school", help="код школы (обязателен, если школ в базе несколько)")
     imp.set_defaults(func=cmd_import)
+
+    add = command("add-school", "добавить школу с учебным годом (рядом с уже загруженными)")
+    add.add_argument("school_id", help="код школы латиницей, например ozernoe")
+    add.add_argument("--name", required=True, help='название, например «МБОУ "Озёрная ООШ"»')
+    add.add_argument("--district", default="", help="район (как у других школ района)")
+    add.add_argument("--year", type=int, required=True, help="год начала учебного года, 2026")
+    add.set_defaults(func=cmd_add_school)
 
     rev = command("revoke-device", "отключить устройство (потерянный ноутбук)")
     rev.add_argument("device", help="id устройства")
@@ -422,6 +489,20 @@ def build_parser() -> argparse.ArgumentParser:
     back.add_argument("package", type=Path, help="папка пакета")
     back.set_defaults(func=cmd_archive_readback)
 
+    dex = command("district-export", "сводные показатели школы в файл для района (подписанный)")
+    dex.add_argument("--out", type=Path, required=True, help="куда записать файл")
+    dex.add_argument("--school", help="код школы (обязателен, если школ в базе несколько)")
+    dex.add_argument("--from", dest="date_from", type=_day, help="с даты ДД.ММ.ГГГГ")
+    dex.add_argument("--to", type=_day, help="по дату ДД.ММ.ГГГГ")
+    dex.add_argument("--key", type=Path, help=key_help)
+    dex.set_defaults(func=cmd_district_export)
+    dim = command(
+        "district-import", "принять подписанный файл показателей школы (на сервере района)"
+    )
+    dim.add_argument("file", type=Path, help="файл от школы (district-export)")
+    dim.add_argument("--trust", type=Path, required=True, help="открытый ключ архива школы (.pub)")
+    dim.set_defaults(func=cmd_district_import)
+
     ret = command("retention", "сроки хранения, истёкшие дела, акт об уничтожении")
     rsub = ret.add_subparsers(dest="action", required=True, metavar="действие")
     rsub.add_parser(
@@ -462,6 +543,7 @@ def main(argv: list[str] | None = None) -> int:
     from server.archive.readback import ReadbackError
     from server.errors import AppError
     from server.importer import ImportFailed
+    from server.reports.district_exchange import DistrictFileError
     from shared.wire import WireError
 
     try:
@@ -471,7 +553,7 @@ def main(argv: list[str] | None = None) -> int:
         for error in exc.errors:
             print(f"  {error}", file=sys.stderr)
         return 2
-    except (AppError, WireError, ArchiveKeyError, ReadbackError) as exc:
+    except (AppError, WireError, ArchiveKeyError, ReadbackError, DistrictFileError) as exc:
         print(f"Ошибка: {getattr(exc, 'message_ru', exc)}", file=sys.stderr)
         return 2
     except FileNotFoundError as exc:

@@ -21,8 +21,12 @@ from server.storage import directory as directory_storage
 from server.storage.db import transaction
 from shared.model import (
     Membership,
+    Period,
+    PeriodKind,
     Role,
+    School,
     SchoolClass,
+    SchoolYear,
     Staff,
     Student,
     Subject,
@@ -127,6 +131,104 @@ def _read(path: Path, required: tuple[str, ...] = ()) -> list[dict[str, str]]:
     return [{(k or "").strip(): (v or "").strip() for k, v in row.items()} for row in reader]
 
 
+# the usual calendar: quarters for grades 1–9, halves for 10–11 (month, day of year Y or Y+1)
+_CALENDAR = (
+    ("q1", PeriodKind.QUARTER, 1, "1 четверть", (0, 9, 1), (0, 10, 24)),
+    ("q2", PeriodKind.QUARTER, 2, "2 четверть", (0, 11, 5), (0, 12, 28)),
+    ("q3", PeriodKind.QUARTER, 3, "3 четверть", (1, 1, 12), (1, 3, 22)),
+    ("q4", PeriodKind.QUARTER, 4, "4 четверть", (1, 4, 1), (1, 5, 31)),
+    ("h1", PeriodKind.HALF, 1, "1 полугодие", (0, 9, 1), (0, 12, 28)),
+    ("h2", PeriodKind.HALF, 2, "2 полугодие", (1, 1, 12), (1, 5, 31)),
+    ("y", PeriodKind.YEAR, 1, "Учебный год", (0, 9, 1), (1, 5, 31)),
+)
+
+
+def add_school(
+    conn: sqlite3.Connection, *, school_id: str, name: str, district: str, first_year: int
+) -> SchoolYear:
+    """A new school beside those the server holds, with its school year `first_year`/`+1` and
+    the usual quarters and halves; its lists are imported next (import_students, import_staff).
+    Refused, nothing written, if the school or its year already exists."""
+    errors = []
+    if not re.fullmatch(r"[a-z0-9][a-z0-9-]{0,39}", school_id):
+        errors.append("Код школы: латинские строчные буквы, цифры и «-», до 40 знаков.")
+    if not name.strip():
+        errors.append("Не указано название школы.")
+    if not 2000 <= first_year <= 2100:
+        errors.append(f"Год начала учебного года {first_year} вне 2000–2100.")
+    if errors:
+        raise ImportFailed(errors)
+    if conn.execute("SELECT 1 FROM schools WHERE id = ?", (school_id,)).fetchone():
+        raise ImportFailed([f"Школа «{school_id}» уже есть в базе."])
+
+    def day(offset_month_day: tuple[int, int, int]) -> dt.date:
+        offset, month, day_ = offset_month_day
+        return dt.date(first_year + offset, month, day_)
+
+    year_id = f"{school_id}-{first_year}-{first_year + 1}"
+    year = SchoolYear(
+        id=year_id,
+        school_id=school_id,
+        name=f"{first_year}/{first_year + 1}",
+        starts=dt.date(first_year, 9, 1),
+        ends=dt.date(first_year + 1, 5, 31),
+    )
+    rows = [
+        School(id=school_id, name=name.strip(), district=district.strip()),
+        year,
+        *(
+            Period(
+                id=f"{year_id}-{suffix}",
+                year_id=year_id,
+                kind=kind,
+                number=number,
+                name=title,
+                starts=day(starts),
+                ends=day(ends),
+            )
+            for suffix, kind, number, title, starts, ends in _CALENDAR
+        ),
+    ]
+    clashes = directory_storage.foreign_rows(conn, school_id, rows)
+    if clashes:
+        raise ImportFailed([f"{c[0].upper()}{c[1:]}." for c in clashes])
+    with transaction(conn):
+        directory_storage.upsert(conn, rows)
+    return year
+
+
+def school_year(conn: sqlite3.Connection, school_id: str | None) -> sqlite3.Row:
+    """The newest year of the school lists are imported into; with several schools in the
+    database the school must be named."""
+    schools = directory_storage.schools_with_years(conn)
+    if school_id is None and len(schools) > 1:
+        raise ImportFailed(
+            [f"В базе несколько школ ({', '.join(schools)}): укажите, в какую (--school)."]
+        )
+    row = conn.execute(
+        "SELECT id, school_id FROM years WHERE ? IS NULL OR school_id = ? "
+        "ORDER BY starts DESC LIMIT 1",
+        (school_id, school_id),
+    ).fetchone()
+    if row is None:
+        raise ImportFailed(
+            [f"Школа «{school_id}» не найдена: сначала добавьте её (add-school)."]
+            if school_id
+            else ["В базе нет учебного года: сначала добавьте школу (add-school)."]
+        )
+    return row
+
+
+def _refuse_foreign(conn: sqlite3.Connection, year_id: str, rows: list) -> None:
+    """Ids of this import that belong to another school refuse it whole."""
+    owner = conn.execute("SELECT school_id FROM years WHERE id = ?", (year_id,)).fetchone()
+    clashes = directory_storage.foreign_rows(conn, owner["school_id"], rows)
+    if clashes:
+        raise ImportFailed(
+            [f"{c[0].upper()}{c[1:]}: такие данные нельзя загрузить в эту школу." for c in clashes]
+        )
+
+
 def _class_for(conn: sqlite3.Connection, year_id: str, label: str) -> SchoolClass | None:
     match = re.fullmatch(r"(\d{1,2})\s*-?\s*([А-ЯЁа-яё]?)", label)
     if not match or not 1 <= int(match.group(1)) <= 11:
@@ -187,6 +289,7 @@ def import_students(
             ]
     if errors:
         raise ImportFailed(errors)
+    _refuse_foreign(conn, year_id, rows)
     with transaction(conn):
         directory_storage.upsert(conn, rows)
     return len(rows) // 3
@@ -240,6 +343,7 @@ def import_staff(conn: sqlite3.Connection, path: Path, year_id: str, school_id: 
         rows += teaching
     if errors:
         raise ImportFailed(errors)
+    _refuse_foreign(conn, year_id, rows)
     # Staff before the teaching rows that reference them.
     rows.sort(key=lambda r: isinstance(r, TeachingAssignment))
     with transaction(conn):

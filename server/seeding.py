@@ -26,19 +26,24 @@ def load_directory(
     parents: tuple[Parent, ...],
     links: tuple[ParentLink, ...],
 ) -> None:
+    """Write a school's directory beside any schools already held; refused (ValueError, nothing
+    written) if one of its ids belongs to another school."""
+    rows = [
+        directory.school,
+        directory.year,
+        *directory.periods,
+        *directory.classes,
+        *directory.subjects,
+        *directory.students,
+        *directory.memberships,
+    ]
+    clashes = directory_storage.foreign_rows(
+        conn, directory.school.id, [*rows, *directory.staff, *directory.teaching]
+    )
+    if clashes:
+        raise ValueError("; ".join(clashes))
     with transaction(conn):
-        directory_storage.upsert(
-            conn,
-            [
-                directory.school,
-                directory.year,
-                *directory.periods,
-                *directory.classes,
-                *directory.subjects,
-                *directory.students,
-                *directory.memberships,
-            ],
-        )
+        directory_storage.upsert(conn, rows)
         directory_storage.upsert(conn, directory.staff, school_id=directory.school.id)
         directory_storage.upsert(
             conn, [*directory.teaching, *directory.class_teachers, *parents, *links]
@@ -83,6 +88,7 @@ def load_journals(
                 roles=roles.get(author, (Role.TEACHER,)),
                 person_id=author,
                 device_id=device,
+                school_id=directory.school.id,
             )
             doc = JournalDoc()
             update = doc.add(list(batch))

@@ -34,11 +34,26 @@ def actor(conn: sqlite3.Connection, login: str, allowed: frozenset[Role], action
     return account.person_id
 
 
-def year_row(conn: sqlite3.Connection, year_id: str | None) -> sqlite3.Row:
+def actor_school(conn: sqlite3.Connection, login: str) -> str | None:
+    """The school of the person behind `login`: they act on their own school's years only."""
+    account = accounts.get_account(conn, login)
+    return directory_storage.school_of(conn, account.role, account.person_id) if account else None
+
+
+def year_row(
+    conn: sqlite3.Connection, year_id: str | None, school_id: str | None = None
+) -> sqlite3.Row:
+    """The year (default: the newest) — of `school_id` only, when given."""
+    school = "" if school_id is None else " AND school_id = ?"
+    params = () if school_id is None else (school_id,)
     if year_id:
-        row = conn.execute("SELECT * FROM years WHERE id = ?", (year_id,)).fetchone()
+        row = conn.execute(
+            f"SELECT * FROM years WHERE id = ?{school}", (year_id, *params)
+        ).fetchone()
     else:
-        row = conn.execute("SELECT * FROM years ORDER BY starts DESC").fetchone()
+        row = conn.execute(
+            f"SELECT * FROM years WHERE 1{school} ORDER BY starts DESC", params
+        ).fetchone()
     if row is None:
         raise NotFound(f"Учебный год «{year_id}» не найден." if year_id else "В базе нет года.")
     return row
@@ -56,7 +71,7 @@ def close_year(
     person = actor(
         conn, login, CLOSERS, "закрыть учебный год может заместитель директора или документовед"
     )
-    year = year_row(conn, year_id)
+    year = year_row(conn, year_id, actor_school(conn, login))
     on = on or dt.date.today()
     ends = dt.date.fromisoformat(year["ends"])
     if on < ends:
@@ -96,7 +111,10 @@ def grant_correction(
         year_id, _, _ = parse_journal_id(journal_id)
     except ValueError as exc:
         raise NotFound(f"Журнал «{journal_id}» не найден.") from exc
-    directory = directory_storage.load_full(conn, year_id)
+    try:
+        directory = directory_storage.load_full(conn, year_id, school_id=actor_school(conn, login))
+    except LookupError:
+        raise NotFound(f"Журнал «{journal_id}» не найден.") from None
     if journal_id not in {j.id for j in directory.journals}:
         raise NotFound(f"Журнал «{journal_id}» не найден.")
     if directory.closure is None:

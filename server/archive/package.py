@@ -35,7 +35,7 @@ import msgspec
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from server.archive import keys, printed
-from server.archive.closing import CLOSERS, actor
+from server.archive.closing import CLOSERS, actor, actor_school
 from server.archive.verify import (
     KIND,
     NO_PREVIOUS,
@@ -231,7 +231,10 @@ def build_package(
             year_id = parse_journal_id(journal_id)[0]
         except ValueError as exc:
             raise NotFound(f"Журнал «{journal_id}» не найден.") from exc
-    directory = directory_storage.load_full(conn, year_id)
+    try:
+        directory = directory_storage.load_full(conn, year_id, school_id=actor_school(conn, login))
+    except LookupError:
+        raise NotFound(f"Учебный год «{year_id or ''}» не найден в вашей школе.") from None
     if journal_id:
         journals = [j for j in directory.journals if j.id == journal_id]
         if not journals:

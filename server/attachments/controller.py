@@ -26,10 +26,9 @@ from server.auth.principal import Principal
 from server.deps import CurrentUser, Db
 from server.errors import AccessDenied, AppError, BadRequest, NotFound
 from server.storage import attachments as storage
-from server.storage import directory as directory_storage
 from server.storage import web as web_storage
 from server.storage.db import transaction
-from server.web.people import audit, consent_given
+from server.web.people import audit, consent_given, directory_of
 from shared.model import ADMINISTRATION, Role
 from shared.portfolio import (
     ATTACHMENT_TYPES,
@@ -97,7 +96,7 @@ def _progress(row: sqlite3.Row | None) -> dict[str, str]:
 def _may_upload(conn: sqlite3.Connection, principal: Principal, sha256: str) -> None:
     """The file must be the proof named by an achievement entry of a portfolio the caller
     keeps: nobody stores files the portfolio does not cite."""
-    keeps = portfolios_for(principal, directory_storage.load_full(conn))
+    keeps = portfolios_for(principal, directory_of(conn, principal))
     if not storage.portfolios_citing(conn, sha256) & set(keeps):
         raise AccessDenied(
             "Этот файл не приложен ни к одному достижению в портфолио ваших классов: "
@@ -110,7 +109,7 @@ def _may_read(conn: sqlite3.Connection, principal: Principal, sha256: str) -> No
     students = storage.students_citing(conn, sha256)
     student = min(students) if students else None
     if principal.is_staff:
-        directory = directory_storage.load_full(conn)
+        directory = directory_of(conn, principal)
         allowed = any(may_see_student_portfolio(principal, directory, s) for s in students)
     elif principal.has(Role.PARENT, Role.STUDENT):
         # the family's own child only, and only with the consent electronic access needs

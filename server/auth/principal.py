@@ -13,6 +13,9 @@ class Principal(msgspec.Struct, frozen=True, kw_only=True):
     roles: tuple[Role, ...]  # every role the person holds (a director who also teaches)
     person_id: str
     device_id: str
+    # the school whose directory this person sees (server/storage/directory.py school_of);
+    # None outside any school: the district office, or a person not yet in the directory
+    school_id: str | None = None
 
     def has(self, *roles: Role) -> bool:
         return any(r in self.roles for r in roles)

@@ -47,6 +47,11 @@ def create_account(
         raise BadRequest(
             f"Пароль слишком короткий: нужно не меньше {passwords.MIN_PASSWORD_LENGTH} символов."
         )
+    if role is Role.DISTRICT and not directory_storage.district_schools(conn, person_id):
+        raise BadRequest(
+            f"Ни одна школа не относится к району «{person_id}»: для районного управления "
+            "укажите район так, как он записан у школ."
+        )
     with transaction(conn):
         accounts.put_account(
             conn,
@@ -97,6 +102,7 @@ def principal_for_account(
         role=account.role,
         roles=_roles(conn, account),
         person_id=account.person_id,
+        school_id=directory_storage.school_of(conn, account.role, account.person_id),
         device_id=device_id,
     )
 
@@ -143,6 +149,7 @@ def authenticate(conn: sqlite3.Connection, token: str) -> Principal | None:
         role=account.role,
         roles=_roles(conn, account),
         person_id=account.person_id,
+        school_id=directory_storage.school_of(conn, account.role, account.person_id),
         device_id=device.id,
     )
 
@@ -152,15 +159,34 @@ def revoke(conn: sqlite3.Connection, principal: Principal, device_id: str) -> No
     device = accounts.get_device(conn, device_id)
     if device is None:
         raise NotFound("Устройство не найдено.")
-    if device.login != principal.login and not principal.has(Role.SYSADMIN):
+    if device.login != principal.login and not (
+        principal.has(Role.SYSADMIN) and _same_school(conn, principal, device.login)
+    ):
         raise AccessDenied("Отозвать можно только своё устройство.")
     with transaction(conn):
         accounts.revoke_device(conn, device_id, time.time())
 
 
+def _same_school(conn: sqlite3.Connection, principal: Principal, login: str) -> bool:
+    """Whether `login` belongs to the principal's school (a server without schools: yes)."""
+    if principal.school_id is None:
+        return True
+    account = accounts.get_account(conn, login)
+    return account is not None and principal.school_id == directory_storage.school_of(
+        conn, account.role, account.person_id
+    )
+
+
 def list_devices(conn: sqlite3.Connection, principal: Principal) -> list[accounts.DeviceRow]:
-    login = None if principal.has(Role.SYSADMIN) else principal.login
-    return accounts.list_devices(conn, login)
+    """One's own devices; for the system administrator, every device of their school."""
+    if not principal.has(Role.SYSADMIN):
+        return accounts.list_devices(conn, principal.login)
+    logins: dict[str, bool] = {}
+    return [
+        d
+        for d in accounts.list_devices(conn, None)
+        if logins.setdefault(d.login, _same_school(conn, principal, d.login))
+    ]
 
 
 def device_mac_key(conn: sqlite3.Connection, device_id: str) -> bytes | None:
@@ -180,5 +206,6 @@ def principal_for_device(conn: sqlite3.Connection, device_id: str) -> Principal:
         role=account.role,
         roles=_roles(conn, account),
         person_id=account.person_id,
+        school_id=directory_storage.school_of(conn, account.role, account.person_id),
         device_id=device.id,
     )

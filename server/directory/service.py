@@ -17,7 +17,7 @@ from shared.model import Directory, Role
 
 def directory_for(conn: sqlite3.Connection, principal: Principal) -> Directory:
     """Everything for the administration; for a teacher, the classes whose journals they open."""
-    full = directory_storage.load_full(conn)
+    full = directory_storage.load_full(conn, school_id=principal.school_id)
     journals = journals_for(principal, full)
     if principal.is_administration or principal.has(Role.RECORDS_OFFICER):
         return msgspec.structs.replace(full, journals=tuple(journals.values()))
@@ -37,7 +37,7 @@ def directory_for(conn: sqlite3.Connection, principal: Principal) -> Directory:
 
 def journal_document(conn: sqlite3.Connection, principal: Principal, journal_id: str) -> bytes:
     """A journal's Yjs document (binary), for those allowed to read it."""
-    full = directory_storage.load_full(conn)
+    full = directory_storage.load_full(conn, school_id=principal.school_id)
     if journal_id not in {j.id for j in full.journals}:
         raise NotFound("Журнал не найден.")
     if journal_id not in journals_for(principal, full):

@@ -469,9 +469,15 @@ def conflicts_and_quarantine(conn: sqlite3.Connection, data: Dataset) -> Report:
                 row["reason"],
             )
         )
+    own = web_storage.school_logins(conn, data.directory.school.id)
+    school_journals = {j.id for j in data.directory.journals}
     for row in quarantined(conn):
         if row["journal_id"] and row["journal_id"] not in data.journals and data.journals:
             continue
+        if row["journal_id"] and row["journal_id"] not in school_journals:
+            continue  # another school's journal
+        if not row["journal_id"] and row["login"] and row["login"] not in own:
+            continue  # sent by someone of another school
         rows.append(
             (
                 "карантин",

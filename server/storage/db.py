@@ -178,6 +178,11 @@ CREATE TABLE IF NOT EXISTS audit_log (
     role TEXT NOT NULL, action TEXT NOT NULL, student_id TEXT, class_id TEXT,
     detail TEXT NOT NULL DEFAULT '', outcome TEXT NOT NULL DEFAULT 'allowed');
 CREATE INDEX IF NOT EXISTS audit_log_at ON audit_log(at);
+-- a district server's figures of schools kept on other servers, from signed files (issue 4)
+CREATE TABLE IF NOT EXISTS district_imports (
+    school_id TEXT PRIMARY KEY, name TEXT NOT NULL, district TEXT NOT NULL, date_from TEXT,
+    date_to TEXT, created TEXT NOT NULL, grades TEXT NOT NULL, fingerprint TEXT NOT NULL,
+    imported_at REAL NOT NULL);
 -- a closed period: later changes of its marks need a reason and are flagged
 CREATE TABLE IF NOT EXISTS period_closures (
     class_id TEXT NOT NULL, period_id TEXT NOT NULL, closed_by TEXT NOT NULL,

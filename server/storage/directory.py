@@ -11,6 +11,7 @@ import msgspec
 
 from server.storage import archive as archive_storage
 from shared.model import (
+    STAFF_ROLES,
     ClassTeacher,
     Directory,
     JournalInfo,
@@ -90,16 +91,35 @@ def _all(conn: sqlite3.Connection, cls: type, where: str = "", params: Sequence 
     return result
 
 
+def schools_with_years(conn: sqlite3.Connection) -> list[str]:
+    return [r[0] for r in conn.execute("SELECT DISTINCT school_id FROM years ORDER BY school_id")]
+
+
 def load_full(
-    conn: sqlite3.Connection, year_id: str | None = None, today: dt.date | None = None
+    conn: sqlite3.Connection,
+    year_id: str | None = None,
+    today: dt.date | None = None,
+    *,
+    school_id: str | None = None,
 ) -> Directory:
-    """The whole directory of the (only or given) school year, with its closure and the
-    correction grants in force `today` (default: the server's date)."""
-    years = (
-        _all(conn, SchoolYear, "WHERE id = ?", (year_id,))
-        if year_id
-        else _all(conn, SchoolYear, "ORDER BY starts DESC")
-    )
+    """The whole directory of one school year, with its closure and the correction grants in
+    force `today` (default: the server's date).
+
+    The year is `year_id`, else the newest year of `school_id`. Without either, the database must
+    hold a single school: with several, guessing one would show a person another school's
+    pupils, so it is refused. Students, staff, memberships and teaching are those of the year's
+    school only; subjects are a catalogue shared by every school.
+    """
+    if year_id:
+        years = _all(conn, SchoolYear, "WHERE id = ?", (year_id,))
+        if years and school_id is not None and years[0].school_id != school_id:
+            years = []
+    elif school_id is not None:
+        years = _all(conn, SchoolYear, "WHERE school_id = ? ORDER BY starts DESC", (school_id,))
+    else:
+        if len(schools_with_years(conn)) > 1:
+            raise LookupError("в базе несколько школ: укажите, какой школы справочник")
+        years = _all(conn, SchoolYear, "ORDER BY starts DESC")
     if not years:
         raise LookupError("в базе нет учебного года: загрузите справочник школы")
     year: SchoolYear = years[0]
@@ -125,9 +145,20 @@ def load_full(
         periods=tuple(_all(conn, Period, "WHERE year_id = ? ORDER BY starts, kind", (year.id,))),
         classes=tuple(classes),
         subjects=tuple(_all(conn, Subject, "ORDER BY name")),
-        students=tuple(_all(conn, Student, "ORDER BY last_name, first_name")),
+        students=tuple(
+            _all(
+                conn,
+                Student,
+                "WHERE id IN (SELECT m.student_id FROM memberships m JOIN classes c "
+                "ON c.id = m.class_id JOIN years y ON y.id = c.year_id WHERE y.school_id = ?) "
+                "ORDER BY last_name, first_name",
+                (school.id,),
+            )
+        ),
         memberships=tuple(m for m in _all(conn, Membership) if m.class_id in class_ids),
-        staff=tuple(_all(conn, Staff, "ORDER BY last_name, first_name")),
+        staff=tuple(
+            _all(conn, Staff, "WHERE school_id = ? ORDER BY last_name, first_name", (school.id,))
+        ),
         teaching=tuple(teaching),
         class_teachers=tuple(c for c in _all(conn, ClassTeacher) if c.class_id in class_ids),
         journals=tuple(journals),
@@ -147,3 +178,89 @@ def parents(conn: sqlite3.Connection) -> list[Parent]:
 def staff_roles(conn: sqlite3.Connection, staff_id: str) -> tuple[Role, ...]:
     row = conn.execute("SELECT roles FROM staff WHERE id = ?", (staff_id,)).fetchone()
     return tuple(Role(r) for r in json.loads(row["roles"])) if row else ()
+
+
+def district_schools(conn: sqlite3.Connection, district: str) -> list[str]:
+    """Schools of a district: kept here, or known from their signed figure files."""
+    rows = conn.execute(
+        "SELECT id FROM schools WHERE district = ? UNION "
+        "SELECT school_id FROM district_imports WHERE district = ? ORDER BY 1",
+        (district, district),
+    )
+    return [r[0] for r in rows]
+
+
+def school_of(conn: sqlite3.Connection, role: Role, person_id: str) -> str | None:
+    """The school a person belongs to: staff by their row; a pupil by their newest class; a
+    parent by their children's newest class. None for the district office and for anyone the
+    directory does not place in a school."""
+    if role in STAFF_ROLES:
+        row = conn.execute(
+            "SELECT s.school_id FROM staff s JOIN schools k ON k.id = s.school_id WHERE s.id = ?",
+            (person_id,),
+        ).fetchone()
+    elif role in (Role.STUDENT, Role.PARENT):
+        pupils = (
+            "SELECT student_id FROM parent_links WHERE parent_id = ?"
+            if role is Role.PARENT
+            else "SELECT ?"
+        )
+        row = conn.execute(
+            "SELECT y.school_id FROM memberships m JOIN classes c ON c.id = m.class_id "
+            f"JOIN years y ON y.id = c.year_id WHERE m.student_id IN ({pupils}) "
+            "ORDER BY y.starts DESC, m.starts DESC, y.school_id LIMIT 1",
+            (person_id,),
+        ).fetchone()
+    else:
+        row = None
+    return row[0] if row else None
+
+
+def _owners(conn: sqlite3.Connection, sql: str, ids: set[str]) -> list[tuple[str, str]]:
+    """(id, school) pairs the query finds; `sql` selects (id, school_id) for `IN ({})`."""
+    found: set[tuple[str, str]] = set()
+    chunk = sorted(ids)
+    for start in range(0, len(chunk), 500):
+        part = chunk[start : start + 500]
+        found |= {(r[0], r[1]) for r in conn.execute(sql.format(",".join("?" * len(part))), part)}
+    return sorted(found)
+
+
+def foreign_rows(
+    conn: sqlite3.Connection, school_id: str, items: Iterable[msgspec.Struct]
+) -> list[str]:
+    """Rows about to be written for `school_id` whose ids already belong to another school,
+    described in Russian. One database holds many schools; an import must never move or
+    overwrite another school's year, class, pupil or staff member."""
+    items = list(items)
+    years = {i.id for i in items if isinstance(i, SchoolYear)}
+    years |= {i.year_id for i in items if isinstance(i, (Period, SchoolClass))}
+    classes = {i.id for i in items if isinstance(i, SchoolClass)}
+    classes |= {i.class_id for i in items if isinstance(i, (Membership, TeachingAssignment))}
+    classes |= {i.class_id for i in items if isinstance(i, ClassTeacher)}
+    students = {i.id for i in items if isinstance(i, Student)}
+    students |= {i.student_id for i in items if isinstance(i, Membership)}
+    staff = {i.id for i in items if isinstance(i, Staff)}
+    problems = []
+    checks = (
+        ("учебный год", years, "SELECT id, school_id FROM years WHERE id IN ({})"),
+        (
+            "класс",
+            classes,
+            "SELECT c.id, y.school_id FROM classes c JOIN years y ON y.id = c.year_id "
+            "WHERE c.id IN ({})",
+        ),
+        (
+            "ученик",
+            students,
+            "SELECT m.student_id, y.school_id FROM memberships m JOIN classes c "
+            "ON c.id = m.class_id JOIN years y ON y.id = c.year_id "
+            "WHERE m.student_id IN ({})",
+        ),
+        ("сотрудник", staff, "SELECT id, school_id FROM staff WHERE id IN ({})"),
+    )
+    for label, ids, sql in checks:
+        for item_id, owner in _owners(conn, sql, ids):
+            if owner != school_id:
+                problems.append(f"{label} «{item_id}» уже есть в другой школе ({owner})")
+    return problems

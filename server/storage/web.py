@@ -143,8 +143,38 @@ def audit(
     )
 
 
-def audit_entries(conn: sqlite3.Connection, limit: int = 500) -> list[dict]:
-    rows = conn.execute("SELECT * FROM audit_log ORDER BY id DESC LIMIT ?", (limit,))
+# the people of one school: its staff, its pupils (any year) and their parents
+_SCHOOL_PUPILS = (
+    "SELECT m.student_id FROM memberships m JOIN classes c ON c.id = m.class_id "
+    "JOIN years y ON y.id = c.year_id WHERE y.school_id = :school"
+)
+SCHOOL_PEOPLE = (
+    "SELECT id FROM staff WHERE school_id = :school "
+    f"UNION {_SCHOOL_PUPILS} "
+    f"UNION SELECT parent_id FROM parent_links WHERE student_id IN ({_SCHOOL_PUPILS})"
+)
+
+
+def school_logins(conn: sqlite3.Connection, school_id: str) -> set[str]:
+    """Logins of the accounts of one school's people."""
+    rows = conn.execute(
+        f"SELECT login FROM accounts WHERE person_id IN ({SCHOOL_PEOPLE})", {"school": school_id}
+    )
+    return {r["login"] for r in rows}
+
+
+def audit_entries(
+    conn: sqlite3.Connection, limit: int = 500, *, school_id: str | None = None
+) -> list[dict]:
+    """The newest entries; with `school_id`, only those made by that school's people."""
+    if school_id is None:
+        rows = conn.execute("SELECT * FROM audit_log ORDER BY id DESC LIMIT ?", (limit,))
+    else:
+        rows = conn.execute(
+            "SELECT a.* FROM audit_log a JOIN accounts c ON c.login = a.login "
+            f"WHERE c.person_id IN ({SCHOOL_PEOPLE}) ORDER BY a.id DESC LIMIT :limit",
+            {"school": school_id, "limit": limit},
+        )
     return [dict(r) for r in rows.fetchall()]
 
 

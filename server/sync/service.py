@@ -106,7 +106,9 @@ class SyncService:
     @property
     def directory(self) -> Directory:
         if self._directory is None:
-            self._directory = directory_storage.load_full(self.conn)
+            self._directory = directory_storage.load_full(
+                self.conn, school_id=self.principal.school_id
+            )
         return self._directory
 
     # ------------------------------------------------------------------ the request

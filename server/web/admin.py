@@ -15,9 +15,8 @@ from server.errors import BadRequest, NotFound
 from server.printing import render_pdf, table_csv, table_pdf, table_xlsx
 from server.reports.catalog import REPORTS, Report, build
 from server.reports.dataset import Filters
-from server.reports.district import district_report
+from server.reports.district import district_report, imported_schools, visible_schools
 from server.reports.summary_sheet import summary_sheet
-from server.storage import directory as directory_storage
 from server.storage import web as storage
 from server.storage.db import transaction
 from server.web import people
@@ -66,7 +65,7 @@ def download(report: Report, fmt: str, *, pdf: bytes | None = None) -> Response:
 class AdminController(Controller):
     @get("/reports", guards=[page_administration], sync_to_thread=True)
     def reports(self, request: Request, db: Db) -> Template:
-        directory = directory_storage.load_full(db)
+        directory = people.directory_of(db, request.state.web.principal)
         return page(request, "reports.html", reports=REPORTS, directory=directory)
 
     @get("/reports/{name:str}", guards=[page_administration], sync_to_thread=True)
@@ -93,8 +92,11 @@ class AdminController(Controller):
             subject_id=subject_id or None,
             teacher_id=teacher_id or None,
         )
-        directory = directory_storage.load_full(db)
         principal = request.state.web.principal
+        directory = people.directory_of(db, principal)
+        if filters.class_id and not any(c.id == filters.class_id for c in directory.classes):
+            people.audit(db, principal, f"report:{name}", class_id=class_id, outcome="refused")
+            raise NotFound("Такого класса в вашей школе нет.")
         people.audit(db, principal, f"report:{name}", class_id=filters.class_id, detail=format)
         report = build(db, directory, name, filters)
         if format == "html":
@@ -117,22 +119,44 @@ class AdminController(Controller):
 
     @get("/district", guards=[page_district], sync_to_thread=True)
     def district(
-        self, request: Request, db: Db, format: FromQuery[str] = "html"
+        self,
+        request: Request,
+        db: Db,
+        date_from: FromQuery[str | None] = None,
+        date_to: FromQuery[str | None] = None,
+        format: FromQuery[str] = "html",
     ) -> Template | Response:
-        report = district_report(db)
-        if format == "html":
-            return page(request, "report.html", report=report, reports={}, plain=True)
+        """Figures without names: a district account's schools, or the administration's own."""
         if format not in FORMATS:
             raise BadRequest("Формат: html, pdf, xlsx или csv.")
+        first, last = _date(date_from, "с"), _date(date_to, "по")
+        if first and last and first > last:
+            raise BadRequest("Начало периода позже его конца.")
+        principal = request.state.web.principal
+        schools = visible_schools(db, principal)
+        report = district_report(db, schools, first, last, imported=imported_schools(db, principal))
+        if format == "html":
+            return page(
+                request,
+                "report.html",
+                report=report,
+                reports={},
+                plain=True,
+                district_form=True,
+                date_from=date_from or "",
+                date_to=date_to or "",
+                query=request.url.query.replace("format=html", ""),
+            )
         return download(report, format)
 
     @get("/audit", guards=[page_audit], sync_to_thread=True)
     def audit(self, request: Request, db: Db) -> Template:
-        return page(request, "audit.html", entries=storage.audit_entries(db))
+        school = request.state.web.principal.school_id
+        return page(request, "audit.html", entries=storage.audit_entries(db, school_id=school))
 
     @get("/periods", guards=[page_deputy], sync_to_thread=True)
     def periods(self, request: Request, db: Db) -> Template:
-        directory = directory_storage.load_full(db)
+        directory = people.directory_of(db, request.state.web.principal)
         closed = {(c["class_id"], c["period_id"]): c for c in storage.closures(db)}
         periods = [p for p in directory.periods if p.kind != PeriodKind.YEAR]
         return page(
@@ -142,7 +166,7 @@ class AdminController(Controller):
     @post("/periods/close", guards=[page_deputy], sync_to_thread=True)
     def close(self, request: Request, db: Db, data: Form) -> Redirect:
         """Close a period for a class: later changes of its marks need a reason (000 §5.3)."""
-        directory = directory_storage.load_full(db)
+        directory = people.directory_of(db, request.state.web.principal)
         class_id, period_id = str(data.get("class_id", "")), str(data.get("period_id", ""))
         if not any(c.id == class_id for c in directory.classes):
             raise BadRequest("Нет такого класса.")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from pathlib import Path
 from typing import Any
 
 from litestar import Controller, Request, Response, get, post
@@ -15,9 +16,10 @@ from server.archive.closing import CLOSERS
 from server.deps import Config, Db
 from server.errors import BadRequest, NotFound
 from server.storage import archive as archive_storage
-from server.storage import directory as directory_storage
 from server.web.guards import page_roles
+from server.web.people import directory_of
 from server.web.render import page
+from shared.model import parse_journal_id
 
 Form = URLEncodedBody[dict[str, Any]]
 page_archive = page_roles(*CLOSERS)
@@ -32,8 +34,24 @@ def _day(value: str | None) -> dt.date:
         raise BadRequest("Дата — в формате ГГГГ-ММ-ДД.") from None
 
 
-def _key_fingerprint(config: Config) -> str | None:
-    path = config.archive_key_path
+def _folder(config: Config, school_id: str) -> Path:
+    """Each school's packages form their own chain, in their own folder."""
+    return config.archive_folder / school_id
+
+
+def _key_path(config: Config, school_id: str) -> Path:
+    """The school's own key (`archive-key-<school>.pem`) where a server holds several schools
+    that sign apart; otherwise the server's one key."""
+    default = config.archive_key_path
+    own = default.with_name(f"{default.stem}-{school_id}{default.suffix}")
+    return own if own.exists() else default
+
+
+def _job_year(job: jobs.ArchiveJob) -> str | None:
+    return parse_journal_id(job.journal_id)[0] if job.journal_id else job.year_id
+
+
+def _key_fingerprint(path: Path) -> str | None:
     public = path.with_name(path.name + ".pub")
     if not path.exists():
         return None
@@ -50,12 +68,14 @@ class ArchivePagesController(Controller):
     ) -> Template:
         """Packages, builds under way, and what is due for destruction on a day (today)."""
         due_on = _day(on)
-        directory = directory_storage.load_full(db)
+        directory = directory_of(db, request.state.web.principal)
+        school = directory.school.id
         years = db.execute(
             "SELECT y.id, y.name, c.closed_on FROM years y LEFT JOIN year_closures c "
             "ON c.year_id = y.id WHERE y.school_id = ? ORDER BY y.starts DESC",
-            (directory.school.id,),
+            (school,),
         ).fetchall()
+        ours = {y["id"] for y in years}
         classes = {c.id: c.name for c in directory.classes}
         subjects = {s.id: s.name for s in directory.subjects}
         journals = sorted(
@@ -70,15 +90,15 @@ class ArchivePagesController(Controller):
             "archive.html",
             years=years,
             journals=journals,
-            packages=list(reversed(archive_storage.packages(db))),
-            jobs=jobs.recent(db),
-            due=retention.due(db, config.archive_folder, due_on),
+            packages=[p for p in reversed(archive_storage.packages(db)) if p["year_id"] in ours],
+            jobs=[j for j in jobs.recent(db, limit=50) if _job_year(j) in ours][:10],
+            due=retention.due(db, _folder(config, school), due_on),
             due_on=due_on,
             may_destroy=bool(
                 retention.RECORDS_ROLES.intersection(request.state.web.principal.roles)
             ),
-            fingerprint=_key_fingerprint(config),
-            folder=config.archive_folder,
+            fingerprint=_key_fingerprint(_key_path(config, school)),
+            folder=_folder(config, school),
         )
 
     @post("/archive/build", guards=[page_archive], sync_to_thread=True)
@@ -88,7 +108,7 @@ class ArchivePagesController(Controller):
         journal_id = str(data.get("journal_id") or "") or None
         if not year_id and not journal_id:
             raise BadRequest("Выберите учебный год или журнал.")
-        directory = directory_storage.load_full(db)
+        directory = directory_of(db, request.state.web.principal)
         if journal_id and not any(j.id == journal_id for j in directory.journals):
             raise BadRequest("Нет такого журнала.")
         if (
@@ -100,8 +120,8 @@ class ArchivePagesController(Controller):
             raise BadRequest("Нет такого учебного года.")
         job_id = jobs.start(
             config.database,
-            out_dir=config.archive_folder,
-            key_path=config.archive_key_path,
+            out_dir=_folder(config, directory.school.id),
+            key_path=_key_path(config, directory.school.id),
             login=request.state.web.principal.login,
             year_id=None if journal_id else year_id,
             journal_id=journal_id,
@@ -110,8 +130,16 @@ class ArchivePagesController(Controller):
 
     @get("/archive/jobs/{job_id:int}", guards=[page_archive], sync_to_thread=True)
     def job(self, request: Request, db: Db, job_id: FromPath[int]) -> Template:
+        """One build's progress bar, or its outcome; another school's jobs are not found."""
         found = jobs.get(db, job_id)
-        if found is None:
+        directory = directory_of(db, request.state.web.principal)
+        if (
+            found is None
+            or not db.execute(
+                "SELECT 1 FROM years WHERE id = ? AND school_id = ?",
+                (_job_year(found), directory.school.id),
+            ).fetchone()
+        ):
             raise NotFound("Такого задания нет.")
         return page(request, "archive_job.html", job=found)
 
@@ -121,9 +149,10 @@ class ArchivePagesController(Controller):
         number = str(data.get("number") or "").strip()
         if not number or len(number) > 40:
             raise BadRequest("Укажите номер акта (до 40 знаков).")
+        directory = directory_of(db, request.state.web.principal)
         _, pdf, _ = retention.draft_act(
             db,
-            config.archive_folder,
+            _folder(config, directory.school.id),
             number=number,
             login=request.state.web.principal.login,
             on=_day(str(data.get("on") or "")),

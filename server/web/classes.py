@@ -13,7 +13,6 @@ from litestar.response import Redirect, Template
 from server.deps import Db
 from server.errors import BadRequest, NotFound
 from server.printing import render_pdf
-from server.storage import directory as directory_storage
 from server.storage import web as storage
 from server.storage.db import transaction
 from server.web import people
@@ -43,7 +42,7 @@ class ClassController(Controller):
     @get("/", guards=[page_class_staff], sync_to_thread=True)
     def index(self, request: Request, db: Db) -> Template:
         principal = request.state.web.principal
-        classes = people.classes_of_staff(principal, directory_storage.load_full(db))
+        classes = people.classes_of_staff(principal, people.directory_of(db, principal))
         return page(request, "classes.html", classes=classes)
 
     @get("/{class_id:str}", guards=[page_class_staff], sync_to_thread=True)
@@ -55,7 +54,7 @@ class ClassController(Controller):
         period: FromQuery[str | None] = None,
     ) -> Template:
         principal = request.state.web.principal
-        directory = directory_storage.load_full(db)
+        directory = people.directory_of(db, principal)
         school_class = people.class_for_staff(db, principal, directory, class_id)
         chosen = _period(directory, period)
         people.audit(db, principal, "class_view", class_id=class_id, detail=chosen.id)
@@ -76,7 +75,7 @@ class ClassController(Controller):
     def consent(self, request: Request, db: Db, class_id: FromPath[str], data: Form) -> Redirect:
         """Record a parent's signed consent or refusal (000 §5.5)."""
         principal = request.state.web.principal
-        directory = directory_storage.load_full(db)
+        directory = people.directory_of(db, principal)
         people.class_for_staff(db, principal, directory, class_id)
         parent_id, status = str(data.get("parent_id", "")), str(data.get("status", ""))
         roster = [s.id for s in directory.class_roster(class_id)]
@@ -96,7 +95,7 @@ class ClassController(Controller):
     ) -> Redirect:
         """A parent signed the paper extract: the class teacher records the acknowledgement."""
         principal = request.state.web.principal
-        directory = directory_storage.load_full(db)
+        directory = people.directory_of(db, principal)
         people.class_for_staff(db, principal, directory, class_id)
         parent_id, student_id = str(data.get("parent_id", "")), str(data.get("student_id", ""))
         roster = [s.id for s in directory.class_roster(class_id)]
@@ -123,7 +122,7 @@ class ClassController(Controller):
     ) -> Response:
         """Printable diary extract (PDF) of one pupil for a period, for a parent offline."""
         principal = request.state.web.principal
-        directory = directory_storage.load_full(db)
+        directory = people.directory_of(db, principal)
         people.class_for_staff(db, principal, directory, class_id)
         if student_id not in {s.id for s in directory.class_roster(class_id)}:
             people.audit(db, principal, "diary_extract", student_id=student_id, outcome="refused")

@@ -11,7 +11,6 @@ from litestar.response import Redirect, Template
 
 from server.deps import Db
 from server.errors import BadRequest
-from server.storage import directory as directory_storage
 from server.storage import web as storage
 from server.storage.db import transaction
 from server.web import people
@@ -38,7 +37,7 @@ class DiaryController(Controller):
         principal = request.state.web.principal
         if not people.consent_given(db, principal):
             return page(request, "no_consent.html", 403)
-        kids = people.children(db, principal, directory_storage.load_full(db))
+        kids = people.children(db, principal, people.directory_of(db, principal))
         if len(kids) == 1:
             return Redirect(path=f"/diary/{kids[0].id}", status_code=303)
         return page(request, "children.html", children=kids)
@@ -52,7 +51,7 @@ class DiaryController(Controller):
         week: FromQuery[str | None] = None,
     ) -> Template:
         principal = request.state.web.principal
-        directory = directory_storage.load_full(db)
+        directory = people.directory_of(db, principal)
         student = people.diary_student(db, principal, directory, student_id)
         if not people.consent_given(db, principal):
             return page(request, "no_consent.html", 403)
@@ -80,7 +79,7 @@ class DiaryController(Controller):
     ) -> Redirect:
         """«Ознакомлен»: the parent confirms having read this week of the diary."""
         principal = request.state.web.principal
-        directory = directory_storage.load_full(db)
+        directory = people.directory_of(db, principal)
         student = people.diary_student(db, principal, directory, student_id)
         if not people.consent_given(db, principal):
             raise BadRequest("Нет согласия на обработку персональных данных.")

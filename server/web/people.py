@@ -8,6 +8,7 @@ import time
 
 from server.auth.principal import Principal
 from server.errors import AccessDenied, NotFound
+from server.storage import directory as directory_storage
 from server.storage import web as storage
 from server.storage.db import transaction
 from shared.model import Directory, Role, SchoolClass, Student
@@ -36,6 +37,18 @@ def audit(
             detail=detail,
             outcome=outcome,
         )
+
+
+def directory_of(conn: sqlite3.Connection, principal: Principal) -> Directory:
+    """The directory of the person's own school: nothing of another school reaches a page."""
+    try:
+        return directory_storage.load_full(conn, school_id=principal.school_id)
+    except LookupError:
+        if principal.school_id is None:
+            raise AccessDenied(
+                "Ваша учётная запись не относится ни к одной школе: обратитесь к администратору."
+            ) from None
+        raise NotFound("В справочнике школы нет учебного года.") from None
 
 
 def children(conn: sqlite3.Connection, principal: Principal, directory: Directory) -> list[Student]:

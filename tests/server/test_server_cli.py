@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from scripts.seed_demo import build_demo_school
+from scripts.seed_demo import build_demo_school, build_neighbour_school
 from server.auth import service
 from server.cli import main
 from server.config import ServerConfig
@@ -25,6 +25,9 @@ SUBCOMMANDS = {
     "demo": "загрузить демо-школу и запустить сервер",
     "create-user": "создать учётную запись",
     "import": "импорт списков из CSV",
+    "add-school": "добавить школу с учебным годом",
+    "district-export": "сводные показатели школы в файл для района",
+    "district-import": "принять подписанный файл показателей школы",
     "revoke-device": "отключить устройство",
     "quarantine": "показать отклонённые обновления",
     "import-bundle": "принять файл обмена с флешки",
@@ -81,15 +84,17 @@ def test_init_db_creates_the_database(tmp_path, capsys):
     assert run(capsys, "--db", path, "init-db")[0] == 0  # again: nothing breaks
 
 
-def test_load_demo_loads_the_school_once(tmp_path, capsys):
+def test_load_demo_loads_the_school_and_its_neighbour_once(tmp_path, capsys):
     path = tmp_path / "demo.sqlite"
-    school = build_demo_school()
+    school, neighbour = build_demo_school(), build_neighbour_school()
     events = sum(len(v) for v in school.events.values())
+    neighbour_events = sum(len(v) for v in neighbour.events.values())
 
     code, out, err = run(capsys, "--db", path, "load-demo")
 
     assert (code, err) == (0, "")
-    assert f"Загружаю журналы ({len(school.events)} журналов, {events} записей)" in out
+    assert f"{len(school.events)} журналов, {events} записей)" in out
+    assert f'Озёрная ООШ": {len(neighbour.events)} журналов, {neighbour_events} записей' in out
     assert "Готово: " in out and "Логины для входа" in out
     conn = connect(path)
     try:
@@ -102,11 +107,11 @@ def test_load_demo_loads_the_school_once(tmp_path, capsys):
             "quarantine": count(conn, "quarantine"),
         }
         assert loaded == {
-            "years": 1,
-            "journals": len(school.events),
-            "journals with events": len(school.events),
-            "events": events,
-            "accounts": len(school.accounts),
+            "years": 2,
+            "journals": len(school.events) + len(neighbour.events),
+            "journals with events": len(school.events) + len(neighbour.events),
+            "events": events + neighbour_events,
+            "accounts": len(school.accounts) + len(neighbour.accounts),
             "quarantine": 0,
         }
         teacher = next(a for a in school.accounts if a.role.value == "teacher")
@@ -126,8 +131,8 @@ def test_load_demo_loads_the_school_once(tmp_path, capsys):
         assert (code, err) == (0, "")
         assert "В базе уже есть школа; демонстрационная не загружена" in out
         assert "Загружаю" not in out
-        assert count(conn, "events") == events
-        assert count(conn, "accounts") == len(school.accounts)
+        assert count(conn, "events") == events + neighbour_events
+        assert count(conn, "accounts") == len(school.accounts) + len(neighbour.accounts)
         assert count(conn, "journal_updates") == updates
         assert count(conn, "devices") == devices  # the login above still stands
         assert service.authenticate(conn, token.token) is not None

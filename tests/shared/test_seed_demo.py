@@ -180,3 +180,28 @@ def test_csv_exports(school, tmp_path):
     director = next(row for row in staff if row["Должность"].startswith("директор"))
     assert director["Предметы и классы"].startswith("История: 5, 6, 7")
     assert any(row["Должность"] == "документовед" and not row["Предметы и классы"] for row in staff)
+
+
+def test_the_neighbour_school_passes_the_rules_and_shares_no_id_with_the_first(school):
+    from scripts.seed_demo import DISTRICT_LOGIN, build_neighbour_school
+
+    neighbour = build_neighbour_school()
+    assert build_neighbour_school() == neighbour  # deterministic too
+    directory = neighbour.directory
+    assert directory.school.district == school.directory.school.district
+    assert [c.grade for c in directory.classes] == [5, 6, 7, 8, 9]
+    for info in directory.journals:
+        ctx = JournalContext.from_directory(directory, info)
+        assert check_new_events(EMPTY, neighbour.events[info.id], ctx) == [], info.id
+    first = school.directory
+
+    def ids(d) -> set[str]:
+        return {x.id for x in (d.year, *d.periods, *d.classes, *d.students, *d.staff)}
+
+    assert not ids(first) & ids(directory)
+    assert not {p.id for p in school.parents} & {p.id for p in neighbour.parents}
+    assert not {a.login for a in school.accounts} & {a.login for a in neighbour.accounts}
+    events = lambda s: {e.id for evs in s.events.values() for e in evs}  # noqa: E731
+    assert not events(school) & events(neighbour)
+    district = next(a for a in neighbour.accounts if a.login == DISTRICT_LOGIN)
+    assert (district.role, district.person_id) == (Role.DISTRICT, first.school.district)
