@@ -24,11 +24,19 @@ from server.storage import directory as directory_storage
 from server.storage import web as web_storage
 from server.storage.db import connect, transaction
 from shared import wire
-from shared.model import Directory, Role, Student
+from shared.model import Directory, Role, Student, portfolio_id
 from tests.factories import CLASS_5, MATH_5, PASSWORD
 from tests.server.school_kit import Replica, Writer, assert_russian_error
 from tests.server.web.conftest import log_in
-from tests.two_schools import CLASS_B5, CLASS_C7, MATH_B5, MATH_C7, school_b, two_schools_copy
+from tests.two_schools import (
+    CLASS_B5,
+    CLASS_C7,
+    MATH_B5,
+    MATH_C7,
+    YEAR_B,
+    school_b,
+    two_schools_copy,
+)
 
 BASE_URL = "http://testserver.local"
 # names of school A's pupils and staff: none may appear on a page of school B
@@ -137,9 +145,11 @@ def test_teacher_of_b_gets_only_bs_directory_and_journals(app_client) -> None:
     assert {s.id for s in directory.students} == {"b-s-1", "b-s-2", "b-s-3"}
     assert {s.id for s in directory.staff} == {"b-t-math", "b-t-deputy", "b-t-admin"}
     assert [j.id for j in directory.journals] == [MATH_B5]
-    # a quiet sync offers B's journal only
+    # a quiet sync offers B's journal and B's class portfolio only
     reply = sync(app_client, token, wire.SyncRequest(quiet=b"\0" * 32))
-    assert [j.journal_id for j in reply.journals] == [MATH_B5]
+    assert sorted(j.journal_id for j in reply.journals) == sorted(
+        [MATH_B5, portfolio_id(YEAR_B, CLASS_B5)]
+    )
     # A's journal document is not found for B's teacher, B's is there
     missing = app_client.get(f"/api/v1/journals/{MATH_5}/document", headers=bearer(token))
     assert_russian_error(missing, 404)
