@@ -4,5 +4,17 @@ from server.web.admin import AdminController
 from server.web.classes import ClassController
 from server.web.family import DiaryController
 from server.web.pages import PagesController
+from server.web.personal_file_pages import PersonalFileController
+from server.web.portfolio_pages import PortfolioController, PortfolioStaffController
+from server.web.transfer_pages import TransferController
 
-WEB_HANDLERS = [PagesController, DiaryController, ClassController, AdminController]
+WEB_HANDLERS = [
+    PagesController,
+    DiaryController,
+    ClassController,
+    AdminController,
+    PortfolioController,
+    PortfolioStaffController,
+    PersonalFileController,
+    TransferController,
+]
