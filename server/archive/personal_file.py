@@ -48,6 +48,14 @@ def record_year(conn: sqlite3.Connection, year_id: str, now: float | None = None
     return len(rows)
 
 
+def remove(conn: sqlite3.Connection, student_id: str, year_id: str) -> int:
+    """Destroy one year of a pupil's personal file (retention, the act's transaction)."""
+    cursor = conn.execute(
+        "DELETE FROM personal_file WHERE student_id = ? AND year_id = ?", (student_id, year_id)
+    )
+    return cursor.rowcount
+
+
 @dataclass(frozen=True)
 class YearPage:
     """One year of a pupil's personal file: the class(es) and the year mark per subject."""
