@@ -23,6 +23,15 @@ from shared.model import (
     Student,
 )
 
+# the order rows are listed in (an order, not points): winners first, participants last
+RESULT_ORDER = (
+    AchievementResult.WINNER,
+    AchievementResult.PRIZE_WINNER,
+    AchievementResult.GTO_GOLD,
+    AchievementResult.GTO_SILVER,
+    AchievementResult.GTO_BRONZE,
+    AchievementResult.PARTICIPANT,
+)
 HEADER = ("Дата", "Вид", "Название", "Предмет / направление", "Уровень", "Результат", "Организатор")
 
 
@@ -129,8 +138,7 @@ def school_list(conn: sqlite3.Connection, directory: Directory, filters: SchoolF
     roster = directory.class_roster(filters.class_id) if filters.class_id else None
     ids = [s.id for s in roster] if roster is not None else None
     names = {s.id: s.full_name for s in directory.students}
-    levels = list(AchievementLevel)
-    results = list(AchievementResult)
+    levels = list(AchievementLevel)  # school … international
     rows = []
     chosen = [
         a
@@ -142,7 +150,7 @@ def school_list(conn: sqlite3.Connection, directory: Directory, filters: SchoolF
     chosen.sort(
         key=lambda a: (
             -levels.index(a.level),
-            -results.index(a.result),
+            RESULT_ORDER.index(a.result),
             names.get(a.student_id, ""),
             a.date,
         )

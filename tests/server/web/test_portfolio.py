@@ -142,8 +142,9 @@ def test_class_overview_lists_every_pupil_and_logs_the_view(browser_as, web_conf
 def test_school_list_orders_by_level_and_filters(browser_as):
     client = browser_as("deputy")
     page = client.get("/gifted").text
-    order = [page.index(t) for t in ("Региональный этап", "Живая классика", "Первенство школы")]
-    assert order == sorted(order)  # regional, then municipal, then school
+    titles = ("Региональный этап", "Живая классика", "Нормы ГТО, III ступень", "Первенство школы")
+    order = [page.index(t) for t in titles]
+    assert order == sorted(order)  # regional; municipal: prize-winner, then GTO badge; school
     assert "<td>Алексеев Артём</td><td>5</td>" in page
     assert "<td>Дмитриев Егор</td><td>6</td>" in page
     municipal = client.get("/gifted?level=municipal").text
