@@ -19,13 +19,48 @@ from shared.model import PeriodKind
 def record_year(conn: sqlite3.Connection, year_id: str, now: float | None = None) -> int:
     """Copy the year's year marks into the personal files (the caller holds the transaction);
     returns how many marks were written. Running it again refreshes them."""
+    return _copy(conn, "j.year_id = ?", (year_id,), now)
+
+
+def refresh_journal(conn: sqlite3.Connection, journal_id: str, now: float | None = None) -> int:
+    """After an authorised correction to a closed year's journal: that journal's year marks
+    again, a retracted one removed; never for a pupil whose personal file was destroyed."""
+    destroyed = {
+        r[0]
+        for r in conn.execute(
+            "SELECT item FROM destruction_log WHERE category = 'personal_files'"
+        ).fetchall()
+    }
+    row = conn.execute(
+        "SELECT year_id, class_id, subject_id FROM journals WHERE id = ?", (journal_id,)
+    ).fetchone()
+    if row is None:
+        return 0
+    kept = conn.execute(
+        "SELECT student_id FROM personal_file WHERE year_id = ? AND class_id = ? "
+        "AND subject_id = ?",
+        tuple(row),
+    ).fetchall()
+    for (student,) in kept:
+        if student not in destroyed:
+            conn.execute(
+                "DELETE FROM personal_file WHERE student_id = ? AND year_id = ? "
+                "AND class_id = ? AND subject_id = ?",
+                (student, *tuple(row)),
+            )
+    marks = ",".join("?" * len(destroyed))
+    spared = f" AND p.student_id NOT IN ({marks})" if destroyed else ""
+    return _copy(conn, "j.id = ?" + spared, (journal_id, *destroyed), now)
+
+
+def _copy(conn: sqlite3.Connection, where: str, params: tuple, now: float | None) -> int:
     rows = conn.execute(
         "SELECT p.student_id, y.id, y.name, c.id, c.grade, c.letter, s.id, s.name, p.value "
         "FROM period_marks p JOIN periods pr ON pr.id = p.period_id "
         "JOIN journals j ON j.id = p.journal_id JOIN years y ON y.id = j.year_id "
         "JOIN classes c ON c.id = j.class_id JOIN subjects s ON s.id = j.subject_id "
-        "WHERE j.year_id = ? AND pr.kind = ?",
-        (year_id, PeriodKind.YEAR.value),
+        f"WHERE pr.kind = ? AND {where}",
+        (PeriodKind.YEAR.value, *params),
     ).fetchall()
     stamp = now or time.time()
     for student, year, year_name, class_id, grade, letter, subject, subject_name, value in rows:
