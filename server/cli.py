@@ -243,6 +243,38 @@ def cmd_grant_correction(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_transfer_show(args: argparse.Namespace) -> int:
+    """Read a transfer extract file from another school and show what it holds."""
+    from server.archive.keys import ArchiveKeyError
+    from server.web.transfer import check_signature, describe
+    from shared.transfer import ExtractFileError, decode_file
+
+    try:
+        envelope, extract = decode_file(args.file.read_bytes())
+    except OSError as exc:
+        print(f"Файл не читается: {args.file} ({exc.strerror})", file=sys.stderr)
+        return 1
+    except ExtractFileError as exc:
+        print(exc.message_ru, file=sys.stderr)
+        return 1
+    print("\n".join(describe(envelope, extract)))
+    print()
+    if not envelope.signature:
+        print("Подписи нет: сверьте выписку с бумажной, подписанной директором.")
+        return 0
+    print(f"Подписана ключом с отпечатком {envelope.key_fingerprint}.")
+    if args.public_key is None:
+        print("Подпись не проверена: укажите открытый ключ школы (--public-key).")
+        return 0
+    try:
+        good = check_signature(envelope, args.public_key)
+    except ArchiveKeyError as exc:
+        print(exc.message_ru, file=sys.stderr)
+        return 1
+    print("Подпись верна." if good else "ПОДПИСЬ НЕВЕРНА: файл изменён или подписан другим ключом.")
+    return 0 if good else 2
+
+
 def cmd_archive_key(args: argparse.Namespace) -> int:
     from server.archive import keys
 
@@ -461,6 +493,11 @@ def build_parser() -> argparse.ArgumentParser:
     grant.add_argument("--by", required=True, help="логин заместителя директора или директора")
     grant.add_argument("--days", type=int, default=7, help="срок разрешения, дней (7)")
     grant.set_defaults(func=cmd_grant_correction)
+
+    tshow = command("transfer-show", "прочитать файл выписки при переводе из другой школы")
+    tshow.add_argument("file", type=Path, help="файл выписки (JSON)")
+    tshow.add_argument("--public-key", type=Path, help="открытый ключ школы-отправителя (PEM)")
+    tshow.set_defaults(func=cmd_transfer_show)
 
     key_help = "файл закрытого ключа архива (по умолчанию archive-key.pem рядом с базой)"
     akey = command("archive-key", "ключ подписи архива школы: создать или показать")

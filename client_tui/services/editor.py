@@ -117,13 +117,16 @@ class JournalEditor:
         code: AttendanceCode = AttendanceCode.PRESENT,
     ) -> Edit:
         """The whole column at once («все присутствуют»): only pupils with nothing marked yet,
-        so an absence already typed is never overwritten."""
-        self._lesson(journal_id, lesson_id)
+        so an absence already typed is never overwritten, and only pupils in the class on the
+        lesson's day (one who joined later or left earlier keeps an empty cell)."""
+        lesson = self._lesson(journal_id, lesson_id)
         state = self.book.state(journal_id)
+        context = self.book.context(journal_id)
         events = [
             self.book.attendance_event(journal_id, lesson_id, student_id, code)
             for student_id in student_ids
             if state.attendance(lesson_id, student_id) is None
+            and context.is_member(student_id, lesson.date, lesson.date)
         ]
         return self._commit(journal_id, events, "вся колонка")
 

@@ -24,6 +24,7 @@ from shared.model import (
     JournalInfo,
     LessonRecorded,
     MarkGiven,
+    Membership,
     Period,
     PeriodKind,
     PeriodMarkGiven,
@@ -82,12 +83,16 @@ class GridCell(msgspec.Struct, frozen=True, kw_only=True):
     marks: tuple[int, ...] = ()
     attendance: AttendanceCode | None = None
     conflict: bool = False
+    outside: bool = False  # the pupil was not in the class on that lesson's day (joined/left)
 
     @property
     def text(self) -> str:
-        """As on paper: «н», «5», «5/4», «о5»; «!» marks a cell two devices changed at once."""
+        """As on paper: «н», «5», «5/4», «о5»; «!» marks a cell two devices changed at once;
+        «—» a lesson before the pupil joined the class or after they left it."""
         letter = ATTENDANCE_LETTERS.get(self.attendance, "") if self.attendance else ""
         text = letter + "/".join(str(m) for m in self.marks)
+        if not text and self.outside:
+            return "—"
         return text + ("!" if self.conflict else "")
 
 
@@ -134,7 +139,11 @@ class MonthGrid(msgspec.Struct, frozen=True, kw_only=True):
         for student_id, lesson_id in touched:
             students.add(student_id)
             if (student_id, lesson_id) in cells:
-                cells[(student_id, lesson_id)] = grid_cell(state, lesson_id, student_id)
+                outside = cells[(student_id, lesson_id)].outside
+                cell = grid_cell(state, lesson_id, student_id)
+                cells[(student_id, lesson_id)] = (
+                    msgspec.structs.replace(cell, outside=True) if outside else cell
+                )
         period_cells = dict(self.period_cells)
         if self.period is not None:
             for student_id in students & period_cells.keys():
@@ -311,6 +320,15 @@ def build_month_grid(
         for row in rows
         for column in columns
     }
+    spans: dict[str, list[Membership]] = {}
+    for m in directory.memberships:
+        if m.class_id == journal.class_id:
+            spans.setdefault(m.student_id, []).append(m)
+    for row in rows:
+        for column in columns:
+            if not any(m.covers(column.date) for m in spans.get(row.student_id, ())):
+                key = (row.student_id, column.lesson_id)
+                cells[key] = msgspec.structs.replace(cells[key], outside=True)
     period = period_for_month(directory.periods, month)
     period_cells: dict[str, PeriodCell] = {}
     in_period: frozenset[str] = frozenset()

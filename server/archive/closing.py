@@ -11,6 +11,7 @@ import datetime as dt
 import sqlite3
 import time
 
+from server.archive import personal_file
 from server.errors import AccessDenied, BadRequest, NotFound
 from server.storage import accounts
 from server.storage import archive as storage
@@ -83,6 +84,7 @@ def close_year(
         if storage.closure(conn, year["id"]) is not None:
             raise BadRequest(f"Учебный год {year['name']} уже закрыт.")
         storage.close_year(conn, year["id"], on, person, login, now or time.time())
+        personal_file.record_year(conn, year["id"], now)  # the year marks reach the personal files
     closure = storage.closure(conn, year["id"])
     assert closure is not None
     return closure

@@ -20,7 +20,7 @@ from pathlib import Path
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from server.archive import keys
+from server.archive import keys, personal_file
 from server.archive.closing import actor
 from server.archive.verify import ACTS_FOLDER, is_bag, read_info
 from server.errors import BadRequest, NotFound
@@ -282,6 +282,10 @@ def record_act(
                 class_id, subject_id = item["item"].split("/")
                 removed = storage.remove_journal_records(conn, f"{year_id}~{class_id}~{subject_id}")
                 detail += "; из базы: " + ", ".join(f"{t} {n}" for t, n in removed.items())
+            elif item["category"] == "personal_files":
+                year_id = read_info(archive / item["package"]).get("Zhurnal-Year-Id", "")
+                removed_marks = personal_file.remove(conn, item["item"], year_id)
+                detail += f"; из базы: personal_file {removed_marks}"
             storage.log_removal(conn, act["id"], item["category"], item["item"], detail, login, now)
             log.append({"category": item["category"], "item": item["item"], "detail": detail})
         storage.mark_act_recorded(conn, act["id"], login, now)

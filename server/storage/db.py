@@ -154,6 +154,14 @@ CREATE TABLE IF NOT EXISTS attachments (
     received INTEGER NOT NULL DEFAULT 0, body BLOB, uploaded_by TEXT NOT NULL,
     created_at REAL NOT NULL, completed_at REAL);
 
+-- personal files (issue 7): the year marks of every closed year, kept per pupil across years
+-- and classes; written when the year is closed, never removed with the journals (000 §4.2.3)
+CREATE TABLE IF NOT EXISTS personal_file (
+    student_id TEXT NOT NULL, year_id TEXT NOT NULL, year_name TEXT NOT NULL,
+    class_id TEXT NOT NULL, class_name TEXT NOT NULL, subject_id TEXT NOT NULL,
+    subject_name TEXT NOT NULL, value INTEGER NOT NULL, recorded_at REAL NOT NULL,
+    PRIMARY KEY (student_id, year_id, class_id, subject_id));
+
 -- updates refused whole, kept with their reason for a person to look at
 CREATE TABLE IF NOT EXISTS quarantine (
     id INTEGER PRIMARY KEY AUTOINCREMENT, received_at REAL NOT NULL, device_id TEXT,

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 
 import msgspec
 
+from server.archive import personal_file
 from server.auth.access import journals_for, portfolios_for
 from server.auth.principal import Principal
 from server.config import ServerConfig
@@ -298,6 +299,8 @@ class SyncService:
         touched = [folded.cell_of[e.id] for e in added if e.id in folded.cell_of]
         if isinstance(ctx, JournalContext):
             storage.write_cells(self.conn, journal.id, folded, touched)
+            if ctx.closure is not None and ctx.closure.year_id == journal.year_id:
+                personal_file.refresh_journal(self.conn, journal.id, now)  # a corrected year mark
         else:
             self._consolidate_portfolio(journal, folded, touched)
         storage.set_state(self.conn, journal.id, doc.state_vector(), len(folded.events), now)

@@ -41,6 +41,23 @@ def current_period(directory: Directory, today: dt.date) -> Period | None:
     return started[-1] if started else (quarters[0] if quarters else None)
 
 
+def membership_note(directory: Directory, class_id: str, student_id: str) -> str:
+    """« (с 20.09)» for a pupil who joined after the year began, « (выбыл 30.09)» for one
+    who left the class; "" for a pupil of the whole year. Their records stay either way."""
+    spans = sorted(
+        (m for m in directory.memberships if m.class_id == class_id and m.student_id == student_id),
+        key=lambda m: m.starts,
+    )
+    if not spans:
+        return ""
+    notes = []
+    if spans[0].starts > directory.year.starts:
+        notes.append(f"с {spans[0].starts:%d.%m}")
+    if spans[-1].ends is not None and spans[-1].ends < directory.year.ends:
+        notes.append(f"выбыл {spans[-1].ends:%d.%m}")
+    return f" ({', '.join(notes)})" if notes else ""
+
+
 def average(values: list[tuple[int, int]]) -> str:
     """Weighted average of (mark, weight), two decimals with a comma; '' when there are none."""
     weight = sum(w for _, w in values)
@@ -56,6 +73,7 @@ def subject_grids(
     marks = consolidated.marks(conn, year_id=year, **span)
     attendance = consolidated.attendance(conn, year_id=year, **span)
     roster = directory.class_roster(class_id)
+    labels = {s.id: s.short_name + membership_note(directory, class_id, s.id) for s in roster}
     names = {s.id: s.name for s in directory.subjects}
     cells: dict[tuple[str, str, str], list[str]] = {}
     weighted: dict[tuple[str, str], list[tuple[int, int]]] = {}
@@ -80,7 +98,7 @@ def subject_grids(
                 work_kinds=[WORK_KINDS.get(x.work_kind, "") for x in found],
                 rows=[
                     (
-                        s.short_name,
+                        labels[s.id],
                         [" ".join(cells.get((journal_id, x.lesson_id, s.id), [])) for x in found],
                         average(weighted.get((journal_id, s.id), [])),
                     )

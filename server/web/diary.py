@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 
 from server.storage import consolidated
 from server.web.people import student_classes, week_start
+from server.web.pupil_access import class_name_of
 from server.web.svg import marks_chart
 from shared.model import ATTENDANCE_LETTERS, AttendanceCode, Directory, PeriodKind, Student
 
@@ -138,9 +139,7 @@ def build_diary(
             (dt.date.fromisoformat(mark.date), mark.value)
         )
     subject_ids = sorted(set(table) | set(chart_points), key=lambda s: subjects.get(s, s))
-    class_name = next(
-        (c.name for c in directory.classes if class_ids and c.id == class_ids[-1]), ""
-    )
+    class_name = class_name_of(directory, student.id)  # the class now, not the first one
     return Diary(
         student=student,
         class_name=class_name,

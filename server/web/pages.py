@@ -44,10 +44,19 @@ def home_links(roles: tuple[Role, ...]) -> list[tuple[str, str]]:
     links = []
     if Role.PARENT in roles or Role.STUDENT in roles:
         links.append(("/diary", "Дневник"))
+        links.append(("/portfolio", "Портфолио достижений"))
     if Role.TEACHER in roles or any(r in ADMINISTRATION for r in roles):
         links.append(("/classes", "Мои классы (классное руководство)"))
     if any(r in ADMINISTRATION for r in roles):
         links.append(("/reports", "Отчёты"))
+    if any(r in ADMINISTRATION for r in roles):
+        links.append(("/gifted", "Достижения обучающихся (одарённые дети)"))
+    if (
+        Role.TEACHER in roles
+        or Role.RECORDS_OFFICER in roles
+        or any(r in ADMINISTRATION for r in roles)
+    ):
+        links.append(("/personal-files", "Личные дела (годовые отметки)"))
     if Role.DEPUTY in roles:
         links.append(("/periods", "Закрытие учебных периодов"))
     if Role.DISTRICT in roles or any(r in ADMINISTRATION for r in roles):

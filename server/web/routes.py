@@ -5,6 +5,9 @@ from server.web.archive import ArchivePagesController
 from server.web.classes import ClassController
 from server.web.family import DiaryController
 from server.web.pages import PagesController
+from server.web.personal_file_pages import PersonalFileController
+from server.web.portfolio_pages import PortfolioController, PortfolioStaffController
+from server.web.transfer_pages import TransferController
 
 WEB_HANDLERS = [
     PagesController,
@@ -12,4 +15,8 @@ WEB_HANDLERS = [
     ClassController,
     AdminController,
     ArchivePagesController,
+    PortfolioController,
+    PortfolioStaffController,
+    PersonalFileController,
+    TransferController,
 ]

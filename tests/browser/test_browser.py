@@ -109,3 +109,24 @@ def test_deputy_downloads_a_report_pdf(browser, base_url):
     text = "\n".join(p.extract_text() for p in PdfReader(BytesIO(response.body())).pages)
     assert "Результаты контрольных работ" in text and "Контрольная работа № 1" in text
     (ARTIFACTS / "control.pdf").write_bytes(response.body())
+
+
+def test_parent_opens_the_portfolio_downloads_a_diploma_and_cannot_open_anothers(browser, base_url):
+    page = log_in(browser, base_url, "parent")
+    page.click("text=Портфолио достижений")  # on the home page, beside «Дневник»
+    page.wait_for_load_state()
+    assert page.url.endswith("/portfolio/s-1")
+    assert "Портфолио: Алексеев Артём" in page.content()
+    table = page.locator("#achievements")
+    assert table.locator("text=Региональный этап ВсОШ по математике").count() == 1
+    assert table.locator("text=победитель").count() == 1
+    page.screenshot(path=str(ARTIFACTS / "portfolio.png"), full_page=True)
+    with page.expect_download() as caught:
+        page.click("text=Диплом победителя.pdf")
+    download = caught.value
+    assert download.suggested_filename == "Диплом победителя.pdf"
+    assert Path(download.path()).read_bytes().startswith(b"%PDF")
+    response = page.goto(f"{base_url}/portfolio/document/a-3")  # another child's, by id
+    assert response.status == 403
+    assert "только данные своего ребёнка" in page.content()
+    page.screenshot(path=str(ARTIFACTS / "portfolio-other-child-refused.png"), full_page=True)

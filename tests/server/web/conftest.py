@@ -14,6 +14,7 @@ from server.storage import web as web_storage
 from server.storage.db import connect, transaction
 from tests.factories import PASSWORD
 from tests.reports_school import database_copy
+from tests.server.web.portfolio_kit import add_portfolio
 
 BASE_URL = "http://testserver.local"
 
@@ -25,7 +26,8 @@ def web_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture
 def web_config(web_template: Path, tmp_path: Path) -> ServerConfig:
-    """The fixture school with its autumn; the parent p-1 has signed the consent."""
+    """The fixture school with its autumn; the parent p-1 has signed the consent; achievements
+    and personal files from tests/server/web/portfolio_kit.py."""
     config = database_copy(web_template, tmp_path / "web.sqlite")
     conn = connect(config.database)
     with transaction(conn):
@@ -34,6 +36,7 @@ def web_config(web_template: Path, tmp_path: Path) -> ServerConfig:
             "INSERT INTO archive_jobs (id, year_id, login, state, started_at, heartbeat) "
             "VALUES (1, '2026-2027', 'records', 'failed', 0, 0)"
         )
+    add_portfolio(conn)
     conn.close()
     return config
 

@@ -31,6 +31,23 @@ PAGES: dict[str, set[str]] = {
     "/archive/jobs/1": {"deputy", "director", "records"},
     "/": set(EVERYONE),
     "/password": set(EVERYONE),
+    # portfolio (issue 7): the family beside the diary; the class teacher and the administration
+    "/portfolio": {"parent", "pupil"},
+    "/portfolio/s-1": {"parent", "pupil"},
+    "/portfolio/s-1/pdf": {"parent", "pupil", "math", "deputy", "director"},
+    "/portfolio/document/a-1": {"parent", "pupil", "math", "deputy", "director"},
+    f"/classes/{CLASS_5}/portfolio": {"math", "deputy", "director"},
+    f"/classes/{CLASS_6}/portfolio": {"rus", "deputy", "director"},
+    "/gifted": {"deputy", "director"},
+    "/gifted?level=regional&format=xlsx": {"deputy", "director"},
+    # personal files: class teachers (of their pupils), the administration, the records officer
+    "/personal-files": {"math", "rus", "deputy", "director", "records"},
+    "/personal-files/s-1": {"math", "deputy", "director", "records"},
+    "/personal-files/s-5/2026-2027/pdf": {"rus", "deputy", "director", "records"},
+    # the transfer extract: the class teacher of the pupil's class and the administration
+    f"/classes/{CLASS_5}/transfer/s-1": {"math", "deputy", "director"},
+    f"/classes/{CLASS_5}/transfer/s-1?format=pdf": {"math", "deputy", "director"},
+    f"/classes/{CLASS_6}/transfer/s-5?format=json": {"rus", "deputy", "director"},
 }
 # POST routes: (path, form, allowed logins); the form is completed with the session's token
 POSTS: dict[str, tuple[dict, set[str]]] = {
