@@ -1,6 +1,7 @@
 """Page times of the diary and the reports on a large school with a full year recorded.
 
     python -m scripts.bench.web_bench [--pupils 1000] [--quick] [--runs 40] [--output PATH]
+                                      [--school PATH]
 
 The school: the demo school (scripts/seed_demo.py, 76 pupils in grades 1-11) with the whole
 year 2026/27 recorded through the real sync path, then scaled by copying its directory and
@@ -13,13 +14,16 @@ parent's diary page (one week, period marks, the year's chart), and every report
 whole year and all classes; the heaviest report is then timed again. Baseline in the same
 run: GET /api/v1/health, the cheapest route through the same stack.
 `--quick` is the smoke size (the first two weeks of lessons, one copy); it writes
-docs/BENCHMARKS.md only with `--output`.
+docs/BENCHMARKS.md only with `--output`. `--school PATH` keeps the built school in that file
+and reuses it on the next run with the same size (building it takes about a minute), which is
+also the database to profile the reports on.
 """
 
 from __future__ import annotations
 
 import argparse
 import datetime as dt
+import json
 import math
 import platform
 import re
@@ -37,8 +41,9 @@ from server.config import ServerConfig
 from server.reports.catalog import REPORTS
 from server.seeding import load_accounts, load_directory, load_journals
 from server.storage import web as web_storage
-from server.storage.db import connect, create_schema, transaction
+from server.storage.db import connect, create_schema, get_meta, set_meta, transaction
 
+BENCH_META = "web_bench_school"  # meta key: what build_school made, to reuse the file
 LETTERS = "АБВГДЕЖЗИКЛМНОПРСТУФХЦЧШЩЭЮЯ"
 PASSWORD = "bench-password"
 # tables copied per clone, and the id columns that get the clone's suffix
@@ -90,16 +95,39 @@ def build_school(path: Path, pupils: int, quick: bool) -> dict:
         for t in ("students", "classes", "lessons", "marks", "attendance")
     }
     conn.execute("ANALYZE")
-    conn.close()
-    return {
+    info = {
         "parent": parent.login,
         "deputy": deputy.login,
         "child": child,
         "counts": counts,
         "events": sum(len(v) for v in school.events.values()),
         "load_seconds": load_seconds,
-        "until": until,
+        "until": until.isoformat(),
+        "size": [pupils, quick],
     }
+    with transaction(conn):
+        set_meta(conn, BENCH_META, json.dumps(info))
+    conn.close()
+    return info
+
+
+def school_at(path: Path, pupils: int, quick: bool) -> dict:
+    """The bench school in `path`: reused when it was built there with the same size."""
+    if path.exists():
+        conn = connect(path)
+        try:
+            saved = get_meta(conn, BENCH_META)
+        finally:
+            conn.close()
+        if saved and json.loads(saved)["size"] == [pupils, quick]:
+            conn = connect(path)
+            create_schema(conn)  # indexes added to the schema since the school was built
+            conn.execute("ANALYZE")
+            conn.close()
+            return json.loads(saved)
+        for stale in path.parent.glob(path.name + "*"):
+            stale.unlink()
+    return build_school(path, pupils, quick)
 
 
 def _clone(conn, k: int) -> None:
@@ -166,17 +194,18 @@ def _p99(values: list[float]) -> float:
     return ordered[min(len(ordered) - 1, math.ceil(0.99 * len(ordered)) - 1)]
 
 
-def run(pupils: int, runs: int, quick: bool) -> tuple[str, dict]:
+def run(pupils: int, runs: int, quick: bool, school: Path | None = None) -> tuple[str, dict]:
     with tempfile.TemporaryDirectory() as folder:
-        path = Path(folder) / "bench.sqlite"
-        info = build_school(path, pupils, quick)
+        path = school or Path(folder) / "bench.sqlite"
+        info = school_at(path, pupils, quick)
+        until = dt.date.fromisoformat(info["until"])
         config = ServerConfig(database=path)
         family = TestClient(create_app(config), base_url="http://bench.local")
         office = TestClient(create_app(config), base_url="http://bench.local")
         with family, office:
             _login(family, info["parent"])
             _login(office, info["deputy"])
-            week = (info["until"] - dt.timedelta(days=info["until"].weekday() + 7)).isoformat()
+            week = (until - dt.timedelta(days=until.weekday() + 7)).isoformat()
             health, _ = _times(family, "/api/v1/health", runs)
             diary, diary_size = _times(family, f"/diary/{info['child']}?week={week}", runs)
             once = {name: _times(office, f"/reports/{name}", 1)[0][0] for name in REPORTS}
@@ -188,7 +217,7 @@ def run(pupils: int, runs: int, quick: bool) -> tuple[str, dict]:
     lines = [
         f"School: {c['students']} pupils, {c['classes']} classes, {c['lessons']} lessons, "
         f"{c['marks']} marks, {c['attendance']} attendance rows (lessons until "
-        f"{info['until']:%d.%m.%Y}); one copy loaded through sync: {info['events']} events in "
+        f"{until:%d.%m.%Y}); one copy loaded through sync: {info['events']} events in "
         f"{info['load_seconds']:.1f} s. Python {platform.python_version()}, in-process.",
         "",
         "| page | runs | median ms | p99 ms | bytes |",
@@ -213,8 +242,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--runs", type=int, default=40)
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--output", type=Path)
+    parser.add_argument("--school", type=Path, help="build the school here once and reuse it")
     args = parser.parse_args(argv)
-    table, _ = run(args.pupils, 5 if args.quick else args.runs, args.quick)
+    table, _ = run(args.pupils, 5 if args.quick else args.runs, args.quick, args.school)
     print(table)
     output = args.output or (None if args.quick else DOCS)
     if output:
