@@ -85,8 +85,10 @@ def _report(data: Dataset, name: str, title: str, header: tuple[str, ...], rows,
     )
 
 
-def _tallies(conn: sqlite3.Connection, data: Dataset, by: str) -> list[consolidated.MarkTally]:
-    return consolidated.mark_tallies(conn, by, **data.span) if data.span else []
+def _tallies(
+    conn: sqlite3.Connection, data: Dataset, by: str, **more
+) -> list[consolidated.MarkTally]:
+    return consolidated.mark_tallies(conn, by, **data.span, **more) if data.span else []
 
 
 def _average(t: consolidated.MarkTally) -> float | None:
@@ -99,7 +101,7 @@ def _tally_sum(tallies: list[consolidated.MarkTally]) -> consolidated.MarkTally:
     return consolidated.MarkTally(
         (),
         *(sum(getattr(t, f) for t in tallies) for f in fields),
-        min(t.first for t in tallies),
+        "",
     )
 
 
@@ -110,7 +112,7 @@ def results(conn: sqlite3.Connection, data: Dataset) -> Report:
     """Успеваемость по ученикам и по классам за любой период."""
     per_student = _tallies(conn, data, "student")
     order = _roster_order(data)
-    per_student.sort(key=lambda t: (order(t.key), t.first))
+    per_student.sort(key=lambda t: (order(t.key), t.key[1]))
     rows: list[tuple[object, ...]] = []
 
     def line(class_name: str, who: str, t: consolidated.MarkTally) -> tuple[object, ...]:
@@ -164,7 +166,8 @@ def results(conn: sqlite3.Connection, data: Dataset) -> Report:
 def control_works(conn: sqlite3.Connection, data: Dataset) -> Report:
     """Результаты контрольных работ (ВСОКО)."""
     lessons = consolidated.lessons(conn, **data.span, work_kind="control") if data.span else []
-    tallies = {t.key: t for t in _tallies(conn, data, "lesson")} if lessons else {}
+    control = _tallies(conn, data, "lesson", work_kind="control") if lessons else []
+    tallies = {t.key: t for t in control}
     rows = []
     for x in lessons:
         t = tallies.get((x.journal_id, x.lesson_id))

@@ -253,7 +253,7 @@ class MarkTally(msgspec.Struct, frozen=True):
     total: int  # sum of values
     weighted: int  # sum of value × weight
     weight: int  # sum of weights
-    first: str  # date and slot of the group's first mark (YYYY-MM-DD + slot), for its order
+    first: str  # "subject" tallies: date and slot of the first mark (YYYY-MM-DD00001), else ""
 
 
 # what a tally can be grouped by: the columns of its key
@@ -273,17 +273,22 @@ def mark_tallies(
     date_to: str | None = None,
     journal_ids: list[str] | None = None,
     class_ids: list[str] | None = None,
+    work_kind: str | None = None,
 ) -> list[MarkTally]:
-    """The marks of a scope counted per group (`TALLY_KEYS`): one row per group, not per mark."""
+    """The marks of a scope counted per group (`TALLY_KEYS`): one row per group, not per mark;
+    `work_kind` counts only the marks of lessons of that kind."""
     keys = TALLY_KEYS[by]
+    first = "min(l.date || printf('%05d', l.slot))" if by == "subject" else "''"
     rows = _lesson_rows(
         conn,
         f"{', '.join(keys)}, count(*), sum(m.value = 5), sum(m.value = 4), sum(m.value = 3), "
         "sum(m.value = 2), sum(m.value = 1), sum(m.value), sum(m.value * m.weight), "
-        "sum(m.weight), min(l.date || printf('%05d', l.slot))",
+        f"sum(m.weight), {first}",
         "marks",
         _scope(year_id, date_from, date_to, class_ids, journal_ids),
         alias="m",
+        extra=" AND l.work_kind = ?" if work_kind else "",
+        extra_params=(work_kind,) if work_kind else (),
         tail=f"GROUP BY {', '.join(keys)}",
     )
     n = len(keys)

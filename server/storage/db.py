@@ -162,6 +162,7 @@ CREATE INDEX IF NOT EXISTS lessons_date ON lessons(journal_id, date);
 CREATE INDEX IF NOT EXISTS attendance_absences ON attendance(journal_id, lesson_id)
     WHERE code != 'present';
 CREATE INDEX IF NOT EXISTS marks_values ON marks(journal_id, lesson_id, student_id, value, weight);
+CREATE INDEX IF NOT EXISTS lessons_days ON lessons(journal_id, date, slot, lesson_id, work_kind);
 -- per-lesson aggregates for the completeness report, rewritten with the lesson's rows
 -- (consolidated.refresh_lesson_aggregates); the date is the lesson's, for date ranges
 CREATE TABLE IF NOT EXISTS lesson_facts (

@@ -26,6 +26,7 @@ from server.reports.catalog import (
     weighted_average,
 )
 from server.reports.dataset import Dataset, Filters, select_journals
+from server.storage import consolidated
 from server.storage import web as web_storage
 from server.storage.consolidated import AttendanceRow, DelayRow, LessonRow, MarkRow
 from shared.hlc import stamp_date
@@ -536,7 +537,7 @@ def corrections(conn: sqlite3.Connection, data: Dataset) -> Report:
     closed = {(c["class_id"], c["period_id"]): c["closed_at"] for c in web_storage.closures(conn)}
     periods = {p.id: p for p in data.directory.periods}
     rows = []
-    for row in corrections(conn, list(data.journals)):
+    for row in consolidated.corrections(conn, list(data.journals)):
         when = stamp_date(row.hlc)
         if data.filters.date_from and when < data.filters.date_from:
             continue
