@@ -26,6 +26,8 @@ from shared.model import Directory, decode_event
 LATE_ENTRY_DAYS = 3  # an entry made more than this many days after the lesson is «late»
 LEADER_FROM = 4.5  # every subject's weighted average at least this: a leader
 BEHIND_BELOW = 3.0  # any subject's weighted average below this: falling behind
+MARK_COUNTS = ("«5»", "«4»", "«3»", "«2»")  # columns: how many marks of each value
+SHARES = ("Качество, %", "Успеваемость, %")  # «4» and «5» among the marks; marks above «2»
 ABSENCE_NAMES = {"absent": "н (без причины)", "ill": "б (болезнь, справка)", "excused": "у"}
 
 
@@ -60,12 +62,6 @@ def _ru_date(iso: str) -> str:
 
 def _roster_order(data: Dataset) -> Callable[[tuple[str, str]], tuple]:
     return lambda key: (data.class_key(key[0]), data.student_name(key[1]))
-
-
-def _by_pupil_and_date(rows: list[tuple[object, ...]]) -> tuple[tuple[object, ...], ...]:
-    """Rows of (class, pupil, dd.mm.yyyy, …) by class, pupil and date; ties keep their order."""
-    rows.sort(key=lambda r: (r[0], r[1], r[2][6:] + r[2][3:5] + r[2][:2]))  # type: ignore[index]
-    return tuple(rows)
 
 
 def _journal_name(data: Dataset, journal_id: str) -> str:
@@ -142,18 +138,7 @@ def results(conn: sqlite3.Connection, data: Dataset) -> Report:
         data,
         "results",
         "Успеваемость по ученикам и классам",
-        (
-            "Класс",
-            "Ученик",
-            "Отметок",
-            "«5»",
-            "«4»",
-            "«3»",
-            "«2»",
-            "Средний балл",
-            "Качество, %",
-            "Успеваемость, %",
-        ),
+        ("Класс", "Ученик", "Отметок", *MARK_COUNTS, "Средний балл", *SHARES),
         rows,
         notes=(
             "Средний балл взвешенный (вес отметки за контрольную работу — по журналу). "
@@ -191,21 +176,29 @@ def control_works(conn: sqlite3.Connection, data: Dataset) -> Report:
         data,
         "control",
         "Результаты контрольных работ",
-        (
-            "Дата",
-            "Класс",
-            "Предмет",
-            "Тема",
-            "Писали",
-            "«5»",
-            "«4»",
-            "«3»",
-            "«2»",
-            "Средний балл",
-            "Качество, %",
-        ),
+        ("Дата", "Класс", "Предмет", "Тема", "Писали", *MARK_COUNTS, "Средний балл", SHARES[0]),
         rows,
         landscape=True,
+    )
+
+
+def _per_pupil(data: Dataset, name: str, title: str, last: str, entries, value) -> Report:
+    """One line per entry (an absence, a mark) with its lesson's date, subject and topic,
+    by class, pupil and date; `value(entry)` fills the last column."""
+    rows = [
+        (
+            data.class_name(e.class_id),
+            data.student_name(e.student_id),
+            _ru_date(e.date),
+            data.subject_name(e.subject_id),
+            e.topic,
+            value(e),
+        )
+        for e in entries
+    ]
+    rows.sort(key=lambda r: (r[0], r[1], r[2][6:] + r[2][3:5] + r[2][:2]))
+    return _report(
+        data, name, title, ("Класс", "Ученик", "Дата", "Предмет", "Тема урока", last), rows
     )
 
 
@@ -214,46 +207,26 @@ def missed_lessons(conn: sqlite3.Connection, data: Dataset) -> Report:
     absences = (
         consolidated.attendance(conn, **data.span, codes=tuple(ABSENCE_NAMES)) if data.span else []
     )
-    rows = [
-        (
-            data.class_name(a.class_id),
-            data.student_name(a.student_id),
-            _ru_date(a.date),
-            data.subject_name(a.subject_id),
-            a.topic,
-            ABSENCE_NAMES[a.code],
-        )
-        for a in absences
-    ]
-    return _report(
+    return _per_pupil(
         data,
         "missed",
         "Пропущенные уроки и их темы по ученикам",
-        ("Класс", "Ученик", "Дата", "Предмет", "Тема урока", "Причина"),
-        _by_pupil_and_date(rows),
+        "Причина",
+        absences,
+        lambda a: ABSENCE_NAMES[a.code],
     )
 
 
 def unsatisfactory(conn: sqlite3.Connection, data: Dataset) -> Report:
     """Неудовлетворительные отметки с темами уроков, по ученикам."""
     marks = consolidated.marks(conn, **data.span, max_value=2) if data.span else []
-    rows = [
-        (
-            data.class_name(m.class_id),
-            data.student_name(m.student_id),
-            _ru_date(m.date),
-            data.subject_name(m.subject_id),
-            m.topic,
-            m.value,
-        )
-        for m in marks
-    ]
-    return _report(
+    return _per_pupil(
         data,
         "unsatisfactory",
         "Неудовлетворительные отметки и темы по ученикам",
-        ("Класс", "Ученик", "Дата", "Предмет", "Тема урока", "Отметка"),
-        _by_pupil_and_date(rows),
+        "Отметка",
+        marks,
+        lambda m: m.value,
     )
 
 

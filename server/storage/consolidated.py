@@ -448,13 +448,29 @@ def rebuild_lesson_aggregates(conn: sqlite3.Connection) -> None:
     _rebuild(conn, "1", ())
 
 
-def _aggregate_where(year_id, date_from, date_to, journal_ids, alias) -> tuple[str, list]:
-    where, params = _where(year_id, None, None, None, alias=alias, journal_ids=journal_ids)
+def _aggregated(
+    conn: sqlite3.Connection,
+    select: str,
+    table: str,
+    group_by: str,
+    params: tuple,
+    *,
+    year_id: str,
+    date_from: str | None,
+    date_to: str | None,
+    journal_ids: list[str] | None,
+) -> list[tuple]:
+    """`select` over an aggregate table (as `x`) in the scope of a report, grouped."""
+    where, scope_params = _where(year_id, None, None, None, alias="x", journal_ids=journal_ids)
     for op, day in ((">=", date_from), ("<=", date_to)):
         if day:
-            where += f" AND {alias}.date {op} ?"
-            params.append(day)
-    return where, params
+            where += f" AND x.date {op} ?"
+            scope_params.append(day)
+    return conn.execute(
+        f"SELECT {select} FROM {table} x JOIN journals j ON j.id = x.journal_id "
+        f"WHERE {where} GROUP BY {group_by}",
+        [*params, *scope_params],
+    ).fetchall()
 
 
 class DelayRow(msgspec.Struct, frozen=True):
@@ -476,14 +492,19 @@ def entry_delays(
     journal_ids: list[str] | None = None,
 ) -> list[DelayRow]:
     """Per journal and author: how many days after the lesson its entries were made."""
-    where, params = _aggregate_where(year_id, date_from, date_to, journal_ids, "d")
-    rows = conn.execute(
-        "SELECT d.journal_id, d.author, sum(d.entries), sum(d.delay * d.entries), max(d.delay), "
-        "sum(CASE WHEN d.delay > ? THEN d.entries ELSE 0 END) FROM entry_delays d "
-        f"JOIN journals j ON j.id = d.journal_id WHERE {where} GROUP BY d.journal_id, d.author",
-        [int(late_after), *params],
+    rows = _aggregated(
+        conn,
+        "x.journal_id, x.author, sum(x.entries), sum(x.delay * x.entries), max(x.delay), "
+        "sum(CASE WHEN x.delay > ? THEN x.entries ELSE 0 END)",
+        "entry_delays",
+        "x.journal_id, x.author",
+        (int(late_after),),
+        year_id=year_id,
+        date_from=date_from,
+        date_to=date_to,
+        journal_ids=journal_ids,
     )
-    return [DelayRow(*r) for r in rows.fetchall()]
+    return [DelayRow(*r) for r in rows]
 
 
 class LessonFacts(msgspec.Struct, frozen=True):
@@ -502,10 +523,15 @@ def lesson_facts(
     journal_ids: list[str] | None = None,
 ) -> list[LessonFacts]:
     """Per author of lessons: how many, how many without a topic, how many without attendance."""
-    where, params = _aggregate_where(year_id, date_from, date_to, journal_ids, "f")
-    rows = conn.execute(
-        "SELECT f.author, count(*), sum(f.blank_topic), sum(1 - f.attended) FROM lesson_facts f "
-        f"JOIN journals j ON j.id = f.journal_id WHERE {where} GROUP BY f.author",
-        params,
+    rows = _aggregated(
+        conn,
+        "x.author, count(*), sum(x.blank_topic), sum(1 - x.attended)",
+        "lesson_facts",
+        "x.author",
+        (),
+        year_id=year_id,
+        date_from=date_from,
+        date_to=date_to,
+        journal_ids=journal_ids,
     )
-    return [LessonFacts(*r) for r in rows.fetchall()]
+    return [LessonFacts(*r) for r in rows]
