@@ -25,6 +25,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
+import logging
 import math
 import os
 import platform
@@ -268,6 +269,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--report-runs", type=int, default=10)
     parser.add_argument("--school", type=Path, help="build the school here once and reuse it")
     args = parser.parse_args(argv)
+    logging.getLogger("httpx").setLevel(logging.WARNING)  # one INFO line per request
     runs = 5 if args.quick else args.runs
     table, _ = run(
         args.pupils, runs, args.quick, args.school, 2 if args.quick else args.report_runs

@@ -253,7 +253,7 @@ class MarkTally(msgspec.Struct, frozen=True):
     total: int  # sum of values
     weighted: int  # sum of value × weight
     weight: int  # sum of weights
-    first: str  # "subject" tallies: date and slot of the first mark (YYYY-MM-DD00001), else ""
+    first: str  # "subject" tallies: date and slot of the first mark (YYYY-MM-DD1), else ""
 
 
 # what a tally can be grouped by: the columns of its key
@@ -278,7 +278,8 @@ def mark_tallies(
     """The marks of a scope counted per group (`TALLY_KEYS`): one row per group, not per mark;
     `work_kind` counts only the marks of lessons of that kind."""
     keys = TALLY_KEYS[by]
-    first = "min(l.date || printf('%05d', l.slot))" if by == "subject" else "''"
+    # a lesson's slot is one digit (1-4, LessonRecorded), so date || slot sorts as (date, slot)
+    first = "min(l.date || l.slot)" if by == "subject" else "''"
     rows = _lesson_rows(
         conn,
         f"{', '.join(keys)}, count(*), sum(m.value = 5), sum(m.value = 4), sum(m.value = 3), "
