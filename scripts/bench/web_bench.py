@@ -1,6 +1,7 @@
 """Page times of the diary and the reports on a large school with a full year recorded.
 
     python -m scripts.bench.web_bench [--pupils 1000] [--quick] [--runs 40] [--output PATH]
+                                      [--report-runs 10] [--school PATH]
 
 The school: the demo school (scripts/seed_demo.py, 76 pupils in grades 1-11) with the whole
 year 2026/27 recorded through the real sync path, then scaled by copying its directory and
@@ -10,17 +11,23 @@ correction history (events) is not copied, so the correction log covers the firs
 
 Measured in-process through Litestar's TestClient, logged in with a session cookie: the
 parent's diary page (one week, period marks, the year's chart), and every report for the
-whole year and all classes; the heaviest report is then timed again. Baseline in the same
-run: GET /api/v1/health, the cheapest route through the same stack.
+whole year and all classes, each `--report-runs` times (median, p99 and the median as a
+multiple of the baseline); the heaviest one also as PDF. Baseline in the same run:
+GET /api/v1/health, the cheapest route through the same stack.
 `--quick` is the smoke size (the first two weeks of lessons, one copy); it writes
-docs/BENCHMARKS.md only with `--output`.
+docs/BENCHMARKS.md only with `--output`. `--school PATH` keeps the built school in that file
+and reuses it on the next run with the same size (building it takes about a minute), which is
+also the database to profile the reports on.
 """
 
 from __future__ import annotations
 
 import argparse
 import datetime as dt
+import json
+import logging
 import math
+import os
 import platform
 import re
 import statistics
@@ -37,8 +44,9 @@ from server.config import ServerConfig
 from server.reports.catalog import REPORTS
 from server.seeding import load_accounts, load_directory, load_journals
 from server.storage import web as web_storage
-from server.storage.db import connect, create_schema, transaction
+from server.storage.db import connect, create_schema, get_meta, set_meta, transaction
 
+BENCH_META = "web_bench_school"  # meta key: what build_school made, to reuse the file
 LETTERS = "АБВГДЕЖЗИКЛМНОПРСТУФХЦЧШЩЭЮЯ"
 PASSWORD = "bench-password"
 # tables copied per clone, and the id columns that get the clone's suffix
@@ -55,7 +63,19 @@ CLONED = {
     "attendance": ("journal_id", "student_id"),
     "marks": ("journal_id", "student_id"),
     "period_marks": ("journal_id", "student_id"),
+    "lesson_facts": ("journal_id",),  # the report aggregates, copied like the rows they count
+    "entry_delays": ("journal_id",),
 }
+# tables whose journal id names the class (year~class~subject) and so gets the clone's suffix
+JOURNAL_TABLES = (
+    "journals",
+    "lessons",
+    "attendance",
+    "marks",
+    "period_marks",
+    "lesson_facts",
+    "entry_delays",
+)
 
 
 def build_school(path: Path, pupils: int, quick: bool) -> dict:
@@ -90,16 +110,39 @@ def build_school(path: Path, pupils: int, quick: bool) -> dict:
         for t in ("students", "classes", "lessons", "marks", "attendance")
     }
     conn.execute("ANALYZE")
-    conn.close()
-    return {
+    info = {
         "parent": parent.login,
         "deputy": deputy.login,
         "child": child,
         "counts": counts,
         "events": sum(len(v) for v in school.events.values()),
         "load_seconds": load_seconds,
-        "until": until,
+        "until": until.isoformat(),
+        "size": [pupils, quick],
     }
+    with transaction(conn):
+        set_meta(conn, BENCH_META, json.dumps(info))
+    conn.close()
+    return info
+
+
+def school_at(path: Path, pupils: int, quick: bool) -> dict:
+    """The bench school in `path`: reused when it was built there with the same size."""
+    if path.exists():
+        conn = connect(path)
+        try:
+            saved = get_meta(conn, BENCH_META)
+        finally:
+            conn.close()
+        if saved and json.loads(saved)["size"] == [pupils, quick]:
+            conn = connect(path)
+            create_schema(conn)  # indexes added to the schema since the school was built
+            conn.execute("ANALYZE")
+            conn.close()
+            return json.loads(saved)
+        for stale in path.parent.glob(path.name + "*"):
+            stale.unlink()
+    return build_school(path, pupils, quick)
 
 
 def _clone(conn, k: int) -> None:
@@ -108,13 +151,7 @@ def _clone(conn, k: int) -> None:
     for table, id_columns in CLONED.items():
         columns = [r[1] for r in conn.execute(f"PRAGMA table_info({table})")]
         journal_key = "id" if table == "journals" else "journal_id"
-        joins_journal = journal_key in columns and table in (
-            "journals",
-            "lessons",
-            "attendance",
-            "marks",
-            "period_marks",
-        )
+        joins_journal = journal_key in columns and table in JOURNAL_TABLES
         select = []
         for c in columns:
             if joins_journal and c == journal_key:
@@ -161,50 +198,66 @@ def _times(client: TestClient, url: str, runs: int) -> tuple[list[float], int]:
     return times, size
 
 
+def _row(label: str, times: list[float], base: float, size: object) -> str:
+    median = statistics.median(times)
+    return (
+        f"| {label} | {len(times)} | {median * 1000:.1f} | {_p99(times) * 1000:.1f} | "
+        f"{median / base:.0f}× | {size} |"
+    )
+
+
 def _p99(values: list[float]) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, math.ceil(0.99 * len(ordered)) - 1)]
 
 
-def run(pupils: int, runs: int, quick: bool) -> tuple[str, dict]:
+def run(
+    pupils: int, runs: int, quick: bool, school: Path | None = None, report_runs: int = 10
+) -> tuple[str, dict]:
     with tempfile.TemporaryDirectory() as folder:
-        path = Path(folder) / "bench.sqlite"
-        info = build_school(path, pupils, quick)
+        path = school or Path(folder) / "bench.sqlite"
+        info = school_at(path, pupils, quick) | {"load": os.getloadavg()}
+        until = dt.date.fromisoformat(info["until"])
         config = ServerConfig(database=path)
         family = TestClient(create_app(config), base_url="http://bench.local")
         office = TestClient(create_app(config), base_url="http://bench.local")
         with family, office:
             _login(family, info["parent"])
             _login(office, info["deputy"])
-            week = (info["until"] - dt.timedelta(days=info["until"].weekday() + 7)).isoformat()
+            week = (until - dt.timedelta(days=until.weekday() + 7)).isoformat()
             health, _ = _times(family, "/api/v1/health", runs)
             diary, diary_size = _times(family, f"/diary/{info['child']}?week={week}", runs)
-            once = {name: _times(office, f"/reports/{name}", 1)[0][0] for name in REPORTS}
-            heaviest = max(once, key=once.get)
-            report, report_size = _times(office, f"/reports/{heaviest}", max(3, runs // 4))
+            reports = {name: _times(office, f"/reports/{name}", report_runs) for name in REPORTS}
+            heaviest = max(reports, key=lambda name: statistics.median(reports[name][0]))
             pdf, _ = _times(office, f"/reports/{heaviest}?format=pdf", 1)
     c = info["counts"]
     ms = 1000
+    base = statistics.median(health)
     lines = [
         f"School: {c['students']} pupils, {c['classes']} classes, {c['lessons']} lessons, "
         f"{c['marks']} marks, {c['attendance']} attendance rows (lessons until "
-        f"{info['until']:%d.%m.%Y}); one copy loaded through sync: {info['events']} events in "
+        f"{until:%d.%m.%Y}); one copy loaded through sync: {info['events']} events in "
         f"{info['load_seconds']:.1f} s. Python {platform.python_version()}, in-process.",
         "",
-        "| page | runs | median ms | p99 ms | bytes |",
-        "|---|---|---|---|---|",
-        f"| GET /api/v1/health (baseline) | {runs} | {statistics.median(health) * ms:.1f} | "
-        f"{_p99(health) * ms:.1f} | |",
-        f"| diary (one week, period marks, year chart) | {runs} | "
-        f"{statistics.median(diary) * ms:.1f} | {_p99(diary) * ms:.1f} | {diary_size} |",
-        f"| heaviest report: {heaviest}, whole year, all classes (HTML) | {len(report)} | "
-        f"{statistics.median(report) * ms:.1f} | {_p99(report) * ms:.1f} | {report_size} |",
-        f"| the same report as PDF | 1 | {pdf[0] * ms:.1f} | | |",
+        "| page | runs | median ms | p99 ms | median ÷ baseline | bytes |",
+        "|---|---|---|---|---|---|",
+        _row("GET /api/v1/health (baseline)", health, base, ""),
+        _row("diary (one week, period marks, year chart)", diary, base, diary_size),
+        *(
+            _row(f"report {name}, whole year, all classes (HTML)", times, base, size)
+            for name, (times, size) in sorted(
+                reports.items(), key=lambda i: -statistics.median(i[1][0])
+            )
+        ),
+        f"| the heaviest report ({heaviest}) as PDF | 1 | {pdf[0] * ms:.1f} | | | |",
         "",
-        "Every report once (whole year, all classes), ms: "
-        + ", ".join(f"{k} {v * ms:.0f}" for k, v in sorted(once.items(), key=lambda i: -i[1])),
+        "Load average at the start and the end: "
+        f"{info['load'][0]:.1f} → {os.getloadavg()[0]:.1f} (1 min).",
     ]
-    return "\n".join(lines), {"diary_size": diary_size, "reports": once}
+    return "\n".join(lines), {
+        "diary_size": diary_size,
+        "reports": {name: statistics.median(t) for name, (t, _) in reports.items()},
+    }
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -213,8 +266,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--runs", type=int, default=40)
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--output", type=Path)
+    parser.add_argument("--report-runs", type=int, default=10)
+    parser.add_argument("--school", type=Path, help="build the school here once and reuse it")
     args = parser.parse_args(argv)
-    table, _ = run(args.pupils, 5 if args.quick else args.runs, args.quick)
+    logging.getLogger("httpx").setLevel(logging.WARNING)  # one INFO line per request
+    runs = 5 if args.quick else args.runs
+    table, _ = run(
+        args.pupils, runs, args.quick, args.school, 2 if args.quick else args.report_runs
+    )
     print(table)
     output = args.output or (None if args.quick else DOCS)
     if output:

@@ -7,9 +7,10 @@ Each report is a pure function of the consolidated rows a filter selects and ret
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import json
 import sqlite3
-from collections import Counter, defaultdict
+from collections import defaultdict
 from collections.abc import Callable
 
 import msgspec
@@ -25,6 +26,8 @@ from shared.model import Directory, decode_event
 LATE_ENTRY_DAYS = 3  # an entry made more than this many days after the lesson is «late»
 LEADER_FROM = 4.5  # every subject's weighted average at least this: a leader
 BEHIND_BELOW = 3.0  # any subject's weighted average below this: falling behind
+MARK_COUNTS = ("«5»", "«4»", "«3»", "«2»")  # columns: how many marks of each value
+SHARES = ("Качество, %", "Успеваемость, %")  # «4» and «5» among the marks; marks above «2»
 ABSENCE_NAMES = {"absent": "н (без причины)", "ill": "б (болезнь, справка)", "excused": "у"}
 
 
@@ -52,6 +55,7 @@ def _pct(part: int, whole: int) -> float | None:
     return round(100 * part / whole, 1) if whole else None
 
 
+@functools.lru_cache(maxsize=1024)
 def _ru_date(iso: str) -> str:
     return dt.date.fromisoformat(iso).strftime("%d.%m.%Y")
 
@@ -60,57 +64,82 @@ def _roster_order(data: Dataset) -> Callable[[tuple[str, str]], tuple]:
     return lambda key: (data.class_key(key[0]), data.student_name(key[1]))
 
 
+def _journal_name(data: Dataset, journal_id: str) -> str:
+    journal = data.journals[journal_id]
+    return f"{data.class_name(journal.class_id)}, {data.subject_name(journal.subject_id)}"
+
+
+def _report(data: Dataset, name: str, title: str, header: tuple[str, ...], rows, **more) -> Report:
+    """A report on the dataset's filters (its subtitle says which)."""
+    return Report(
+        name=name,
+        title=title,
+        subtitle=data.filters.describe(data.directory),
+        header=header,
+        rows=tuple(rows),
+        **more,
+    )
+
+
+def _tallies(
+    conn: sqlite3.Connection, data: Dataset, by: str, **more
+) -> list[consolidated.MarkTally]:
+    return consolidated.mark_tallies(conn, by, **data.span, **more) if data.span else []
+
+
+def _average(t: consolidated.MarkTally) -> float | None:
+    """The weighted average of a tally: Σ value × weight / Σ weight (see weighted_average)."""
+    return t.weighted / t.weight if t.weight else None
+
+
+def _tally_sum(tallies: list[consolidated.MarkTally]) -> consolidated.MarkTally:
+    fields = consolidated.MarkTally.__struct_fields__[1:-1]
+    return consolidated.MarkTally(
+        (),
+        *(sum(getattr(t, f) for t in tallies) for f in fields),
+        "",
+    )
+
+
 # --------------------------------------------------------------------------- the reports
 
 
-def results(data: Dataset) -> Report:
+def results(conn: sqlite3.Connection, data: Dataset) -> Report:
     """Успеваемость по ученикам и по классам за любой период."""
-    per_student: dict[tuple[str, str], list[tuple[int, int]]] = defaultdict(list)
-    for m in data.marks:
-        per_student[(m.class_id, m.student_id)].append((m.value, m.weight))
+    per_student = _tallies(conn, data, "student")
+    order = _roster_order(data)
+    per_student.sort(key=lambda t: (order(t.key), t.key[1]))
     rows: list[tuple[object, ...]] = []
 
-    def line(class_name: str, who: str, pairs: list[tuple[int, int]]) -> tuple[object, ...]:
-        counts = Counter(v for v, _ in pairs)
-        good = counts[5] + counts[4]
-        passed = len(pairs) - counts[2] - counts[1]
-        avg = weighted_average(pairs)
+    def line(class_name: str, who: str, t: consolidated.MarkTally) -> tuple[object, ...]:
+        bad = t.twos + t.ones
+        avg = _average(t)
         return (
             class_name,
             who,
-            len(pairs),
-            counts[5],
-            counts[4],
-            counts[3],
-            counts[2] + counts[1],
+            t.count,
+            t.fives,
+            t.fours,
+            t.threes,
+            bad,
             round(avg, 2) if avg is not None else None,
-            _pct(good, len(pairs)),
-            _pct(passed, len(pairs)),
+            _pct(t.fives + t.fours, t.count),
+            _pct(t.count - bad, t.count),
         )
 
-    by_class: dict[str, list[tuple[int, int]]] = defaultdict(list)
-    for key in sorted(per_student, key=_roster_order(data)):
-        rows.append(line(data.class_name(key[0]), data.student_name(key[1]), per_student[key]))
-        by_class[key[0]].extend(per_student[key])
+    by_class: dict[str, list[consolidated.MarkTally]] = defaultdict(list)
+    for t in per_student:
+        rows.append(line(data.class_name(t.key[0]), data.student_name(t.key[1]), t))
+        by_class[t.key[0]].append(t)
     for class_id in sorted(by_class, key=data.class_key):
-        rows.append(line(data.class_name(class_id), "Итого по классу", by_class[class_id]))
-    return Report(
-        name="results",
-        title="Успеваемость по ученикам и классам",
-        subtitle=data.filters.describe(data.directory),
-        header=(
-            "Класс",
-            "Ученик",
-            "Отметок",
-            "«5»",
-            "«4»",
-            "«3»",
-            "«2»",
-            "Средний балл",
-            "Качество, %",
-            "Успеваемость, %",
-        ),
-        rows=tuple(rows),
+        total = _tally_sum(by_class[class_id])
+        rows.append(line(data.class_name(class_id), "Итого по классу", total))
+    return _report(
+        data,
+        "results",
+        "Успеваемость по ученикам и классам",
+        ("Класс", "Ученик", "Отметок", *MARK_COUNTS, "Средний балл", *SHARES),
+        rows,
         notes=(
             "Средний балл взвешенный (вес отметки за контрольную работу — по журналу). "
             "Качество — доля отметок «4» и «5», успеваемость — доля отметок без «2».",
@@ -119,104 +148,90 @@ def results(data: Dataset) -> Report:
     )
 
 
-def control_works(data: Dataset) -> Report:
+def control_works(conn: sqlite3.Connection, data: Dataset) -> Report:
     """Результаты контрольных работ (ВСОКО)."""
-    lessons = [x for x in data.lessons if x.work_kind == "control"]
-    marks: dict[tuple[str, str], list[int]] = defaultdict(list)
-    for m in data.marks:
-        marks[(m.journal_id, m.lesson_id)].append(m.value)
+    lessons = consolidated.lessons(conn, **data.span, work_kind="control") if data.span else []
+    control = _tallies(conn, data, "lesson", work_kind="control") if lessons else []
+    tallies = {t.key: t for t in control}
     rows = []
     for x in lessons:
-        values = marks.get((x.journal_id, x.lesson_id), [])
-        counts = Counter(values)
+        t = tallies.get((x.journal_id, x.lesson_id))
+        n = t.count if t else 0
         rows.append(
             (
                 _ru_date(x.date),
                 data.class_name(x.class_id),
                 data.subject_name(x.subject_id),
                 x.topic,
-                len(values),
-                counts[5],
-                counts[4],
-                counts[3],
-                counts[2] + counts[1],
-                round(sum(values) / len(values), 2) if values else None,
-                _pct(counts[5] + counts[4], len(values)),
+                n,
+                t.fives if t else 0,
+                t.fours if t else 0,
+                t.threes if t else 0,
+                t.twos + t.ones if t else 0,
+                round(t.total / n, 2) if t else None,
+                _pct(t.fives + t.fours, n) if t else None,
             )
         )
-    return Report(
-        name="control",
-        title="Результаты контрольных работ",
-        subtitle=data.filters.describe(data.directory),
-        header=(
-            "Дата",
-            "Класс",
-            "Предмет",
-            "Тема",
-            "Писали",
-            "«5»",
-            "«4»",
-            "«3»",
-            "«2»",
-            "Средний балл",
-            "Качество, %",
-        ),
-        rows=tuple(rows),
+    return _report(
+        data,
+        "control",
+        "Результаты контрольных работ",
+        ("Дата", "Класс", "Предмет", "Тема", "Писали", *MARK_COUNTS, "Средний балл", SHARES[0]),
+        rows,
         landscape=True,
     )
 
 
-def missed_lessons(data: Dataset) -> Report:
-    """Пропущенные уроки с темами — для ликвидации пробелов."""
+def _per_pupil(data: Dataset, name: str, title: str, last: str, entries, value) -> Report:
+    """One line per entry (an absence, a mark) with its lesson's date, subject and topic,
+    by class, pupil and date; `value(entry)` fills the last column."""
     rows = [
         (
-            data.class_name(a.class_id),
-            data.student_name(a.student_id),
-            _ru_date(a.date),
-            data.subject_name(a.subject_id),
-            a.topic,
-            ABSENCE_NAMES[a.code],
+            data.class_name(e.class_id),
+            data.student_name(e.student_id),
+            _ru_date(e.date),
+            data.subject_name(e.subject_id),
+            e.topic,
+            value(e),
         )
-        for a in data.attendance
-        if a.code in ABSENCE_NAMES
+        for e in entries
     ]
     rows.sort(key=lambda r: (r[0], r[1], r[2][6:] + r[2][3:5] + r[2][:2]))
-    return Report(
-        name="missed",
-        title="Пропущенные уроки и их темы по ученикам",
-        subtitle=data.filters.describe(data.directory),
-        header=("Класс", "Ученик", "Дата", "Предмет", "Тема урока", "Причина"),
-        rows=tuple(rows),
+    return _report(
+        data, name, title, ("Класс", "Ученик", "Дата", "Предмет", "Тема урока", last), rows
     )
 
 
-def unsatisfactory(data: Dataset) -> Report:
+def missed_lessons(conn: sqlite3.Connection, data: Dataset) -> Report:
+    """Пропущенные уроки с темами — для ликвидации пробелов."""
+    absences = (
+        consolidated.attendance(conn, **data.span, codes=tuple(ABSENCE_NAMES)) if data.span else []
+    )
+    return _per_pupil(
+        data,
+        "missed",
+        "Пропущенные уроки и их темы по ученикам",
+        "Причина",
+        absences,
+        lambda a: ABSENCE_NAMES[a.code],
+    )
+
+
+def unsatisfactory(conn: sqlite3.Connection, data: Dataset) -> Report:
     """Неудовлетворительные отметки с темами уроков, по ученикам."""
-    rows = [
-        (
-            data.class_name(m.class_id),
-            data.student_name(m.student_id),
-            _ru_date(m.date),
-            data.subject_name(m.subject_id),
-            m.topic,
-            m.value,
-        )
-        for m in data.marks
-        if m.value <= 2
-    ]
-    rows.sort(key=lambda r: (r[0], r[1], r[2][6:] + r[2][3:5] + r[2][:2]))
-    return Report(
-        name="unsatisfactory",
-        title="Неудовлетворительные отметки и темы по ученикам",
-        subtitle=data.filters.describe(data.directory),
-        header=("Класс", "Ученик", "Дата", "Предмет", "Тема урока", "Отметка"),
-        rows=tuple(rows),
+    marks = consolidated.marks(conn, **data.span, max_value=2) if data.span else []
+    return _per_pupil(
+        data,
+        "unsatisfactory",
+        "Неудовлетворительные отметки и темы по ученикам",
+        "Отметка",
+        marks,
+        lambda m: m.value,
     )
 
 
 def completeness(conn: sqlite3.Connection, data: Dataset) -> Report:
     """Полнота и своевременность заполнения журнала по учителям."""
-    attended = consolidated.attended_lessons(conn, **data.span) if data.span else set()
     stats: dict[str, dict] = defaultdict(
         lambda: {
             "lessons": 0,
@@ -228,19 +243,18 @@ def completeness(conn: sqlite3.Connection, data: Dataset) -> Report:
             "late": 0,
         }
     )
-    for x in data.lessons:
-        s = stats[x.author]
-        s["lessons"] += 1
-        s["no_topic"] += not x.topic.strip()
-        s["no_attendance"] += (x.journal_id, x.lesson_id) not in attended
+    facts = consolidated.lesson_facts(conn, **data.span) if data.span else []
+    for f in facts:
+        s = stats[f.author]
+        s["lessons"] += f.lessons
+        s["no_topic"] += f.blank_topic
+        s["no_attendance"] += f.not_attended
     delays = (
         consolidated.entry_delays(conn, **data.span, late_after=LATE_ENTRY_DAYS)
         if data.span
         else []
     )
     for d in delays:
-        if d.journal_id not in data.journals:
-            continue
         s = stats[d.author]
         s["entries"] += d.entries
         s["days"] += d.total_days
@@ -261,11 +275,11 @@ def completeness(conn: sqlite3.Connection, data: Dataset) -> Report:
                 s["late"],
             )
         )
-    return Report(
-        name="completeness",
-        title="Полнота и своевременность заполнения журнала",
-        subtitle=data.filters.describe(data.directory),
-        header=(
+    return _report(
+        data,
+        "completeness",
+        "Полнота и своевременность заполнения журнала",
+        (
             "Учитель",
             "Уроков",
             "Без темы",
@@ -275,7 +289,7 @@ def completeness(conn: sqlite3.Connection, data: Dataset) -> Report:
             "Макс. задержка, дней",
             f"Записей позже {LATE_ENTRY_DAYS} дней",
         ),
-        rows=tuple(rows),
+        rows,
         notes=(
             "Задержка — сколько дней прошло от даты урока до внесения записи "
             "(тема, отметка, посещаемость).",
@@ -284,22 +298,23 @@ def completeness(conn: sqlite3.Connection, data: Dataset) -> Report:
     )
 
 
-def _subject_averages(data: Dataset) -> dict[tuple[str, str], dict[str, float]]:
-    pairs: dict[tuple[str, str], dict[str, list[tuple[int, int]]]] = defaultdict(
-        lambda: defaultdict(list)
-    )
-    for m in data.marks:
-        pairs[(m.class_id, m.student_id)][m.subject_id].append((m.value, m.weight))
-    return {
-        key: {s: weighted_average(p) for s, p in subjects.items()}  # type: ignore[misc]
-        for key, subjects in pairs.items()
-    }
+def _subject_averages(
+    conn: sqlite3.Connection, data: Dataset
+) -> dict[tuple[str, str], dict[str, float]]:
+    """Per pupil: the weighted average of each subject, subjects in the order of their first
+    mark (the order sums over subjects add up in)."""
+    tallies = _tallies(conn, data, "subject")
+    tallies.sort(key=lambda t: t.first)
+    averages: dict[tuple[str, str], dict[str, float]] = defaultdict(dict)
+    for t in tallies:
+        averages[(t.key[0], t.key[1])][t.key[2]] = _average(t)  # type: ignore[assignment]
+    return averages
 
 
-def leaders_and_behind(data: Dataset) -> Report:
+def leaders_and_behind(conn: sqlite3.Connection, data: Dataset) -> Report:
     """Лидеры и отстающие по взвешенным средним баллам за период."""
     rows = []
-    averages = _subject_averages(data)
+    averages = _subject_averages(conn, data)
     for key in sorted(averages, key=_roster_order(data)):
         subjects = averages[key]
         weak = {s: a for s, a in subjects.items() if a < BEHIND_BELOW}
@@ -317,12 +332,12 @@ def leaders_and_behind(data: Dataset) -> Report:
         rows.append(
             (data.class_name(key[0]), data.student_name(key[1]), group, round(overall, 2), detail)
         )
-    return Report(
-        name="leaders",
-        title="Лидеры и отстающие",
-        subtitle=data.filters.describe(data.directory),
-        header=("Класс", "Ученик", "Группа", "Средний по предметам", "Предметы ниже 3,0"),
-        rows=tuple(rows),
+    return _report(
+        data,
+        "leaders",
+        "Лидеры и отстающие",
+        ("Класс", "Ученик", "Группа", "Средний по предметам", "Предметы ниже 3,0"),
+        rows,
         notes=(
             f"Лидер — по всем предметам средний балл не ниже {LEADER_FROM:.1f}; "
             f"отстающий — хотя бы по одному ниже {BEHIND_BELOW:.1f}.".replace(".", ","),
@@ -330,11 +345,11 @@ def leaders_and_behind(data: Dataset) -> Report:
     )
 
 
-def forecast(data: Dataset) -> Report:
+def forecast(conn: sqlite3.Connection, data: Dataset) -> Report:
     """Прогноз отметок за период по текущим взвешенным средним — ученика и класса."""
     rows: list[tuple[object, ...]] = []
     per_class: dict[tuple[str, str], list[int]] = defaultdict(list)
-    averages = _subject_averages(data)
+    averages = _subject_averages(conn, data)
     for key in sorted(averages, key=_roster_order(data)):
         for subject, avg in sorted(averages[key].items(), key=lambda i: data.subject_name(i[0])):
             mark = forecast_mark(avg)
@@ -360,12 +375,12 @@ def forecast(data: Dataset) -> Report:
                 round(sum(marks) / len(marks), 2),
             )
         )
-    return Report(
-        name="forecast",
-        title="Прогноз отметок за период",
-        subtitle=data.filters.describe(data.directory),
-        header=("Класс", "Ученик", "Предмет", "Средний балл (взвешенный)", "Прогноз"),
-        rows=tuple(rows),
+    return _report(
+        data,
+        "forecast",
+        "Прогноз отметок за период",
+        ("Класс", "Ученик", "Предмет", "Средний балл (взвешенный)", "Прогноз"),
+        rows,
         notes=("Прогноз — средний балл, округлённый по правилу 2,5 → 3; 3,5 → 4; 4,5 → 5.",),
     )
 
@@ -375,7 +390,7 @@ def corrections(conn: sqlite3.Connection, data: Dataset) -> Report:
     closed = {(c["class_id"], c["period_id"]): c["closed_at"] for c in web_storage.closures(conn)}
     periods = {p.id: p for p in data.directory.periods}
     rows = []
-    for row in consolidated.corrections(conn, list(data.journals)):
+    for row in consolidated.corrections(conn, data.span.get("journal_ids", [])):
         when = stamp_date(row.hlc)
         if data.filters.date_from and when < data.filters.date_from:
             continue
@@ -386,25 +401,25 @@ def corrections(conn: sqlite3.Connection, data: Dataset) -> Report:
         flags = []
         if any(stamp_date(decode_event(o).hlc) < when for o in old):
             flags.append("поздняя (в другой день)")
-        if _in_closed_period(row.body, journal.class_id, closed, periods, data):
+        if _in_closed_period(conn, row.body, journal.class_id, closed, periods, data):
             flags.append("в закрытом периоде")
         rows.append(
             (
                 when.strftime("%d.%m.%Y"),
                 data.staff_name(row.author),
-                f"{data.class_name(journal.class_id)}, {data.subject_name(journal.subject_id)}",
+                _journal_name(data, row.journal_id),
                 "; ".join(_old_value(o, data) for o in old) or "—",
                 "удалено" if row.kind == "retraction" else _old_value(row.body, data),
                 row.reason,
                 ", ".join(flags),
             )
         )
-    return Report(
-        name="corrections",
-        title="Журнал исправлений",
-        subtitle=data.filters.describe(data.directory),
-        header=("Дата", "Кто", "Журнал", "Было", "Стало", "Причина", "Отметка о контроле"),
-        rows=tuple(rows),
+    return _report(
+        data,
+        "corrections",
+        "Журнал исправлений",
+        ("Дата", "Кто", "Журнал", "Было", "Стало", "Причина", "Отметка о контроле"),
+        rows,
         landscape=True,
     )
 
@@ -421,7 +436,7 @@ def _old_value(body: str, data: Dataset) -> str:
     return getattr(event, "topic", "") or "—"
 
 
-def _in_closed_period(body, class_id, closed, periods, data: Dataset) -> bool:
+def _in_closed_period(conn, body, class_id, closed, periods, data: Dataset) -> bool:
     if not any(c == class_id for c, _ in closed):
         return False
     event = decode_event(body)
@@ -429,8 +444,9 @@ def _in_closed_period(body, class_id, closed, periods, data: Dataset) -> bool:
     if period_id is not None:
         return (class_id, period_id) in closed
     lesson_id = getattr(event, "lesson_id", None)
-    day = next(
-        (x.date for x in data.lessons if x.lesson_id == lesson_id and x.class_id == class_id), None
+    class_journals = [j for j in data.span["journal_ids"] if data.journals[j].class_id == class_id]
+    day = consolidated.first_lesson_date(
+        conn, lesson_id, **(data.span | {"journal_ids": class_journals})
     )
     if day is None:
         return False
@@ -443,32 +459,22 @@ def _in_closed_period(body, class_id, closed, periods, data: Dataset) -> bool:
 
 def conflicts_and_quarantine(conn: sqlite3.Connection, data: Dataset) -> Report:
     """Открытые конфликты, отклонённые записи и обновления в карантине."""
-    rows = []
     ids = list(data.journals)
-    for row in consolidated.conflicts(conn, ids):
-        journal = data.journals[row["journal_id"]]
-        rows.append(
-            (
-                "конфликт",
-                stamp_date(row["hlc"]).strftime("%d.%m.%Y"),
-                data.staff_name(row["author"]),
-                f"{data.class_name(journal.class_id)}, {data.subject_name(journal.subject_id)}",
-                _old_value(row["body"], data),
-                "Одновременные исправления: показано более позднее",
-            )
+    entries = [
+        (row, "конфликт", "Одновременные исправления: показано более позднее")
+        for row in consolidated.conflicts(conn, ids)
+    ] + [(row, "отклонена запись", row["reason"]) for row in consolidated.refused_events(conn, ids)]
+    rows = [
+        (
+            kind,
+            stamp_date(row["hlc"]).strftime("%d.%m.%Y"),
+            data.staff_name(row["author"]),
+            _journal_name(data, row["journal_id"]),
+            _old_value(row["body"], data),
+            reason,
         )
-    for row in consolidated.refused_events(conn, ids):
-        journal = data.journals[row["journal_id"]]
-        rows.append(
-            (
-                "отклонена запись",
-                stamp_date(row["hlc"]).strftime("%d.%m.%Y"),
-                data.staff_name(row["author"]),
-                f"{data.class_name(journal.class_id)}, {data.subject_name(journal.subject_id)}",
-                _old_value(row["body"], data),
-                row["reason"],
-            )
-        )
+        for row, kind, reason in entries
+    ]
     own = web_storage.school_logins(conn, data.directory.school.id)
     school_journals = {j.id for j in data.directory.journals}
     for row in quarantined(conn):
@@ -488,12 +494,12 @@ def conflicts_and_quarantine(conn: sqlite3.Connection, data: Dataset) -> Report:
                 row["message_ru"],
             )
         )
-    return Report(
-        name="conflicts",
-        title="Открытые конфликты и обновления в карантине",
-        subtitle=data.filters.describe(data.directory),
-        header=("Вид", "Дата", "Кто", "Журнал", "Запись", "Причина"),
-        rows=tuple(rows),
+    return _report(
+        data,
+        "conflicts",
+        "Открытые конфликты и обновления в карантине",
+        ("Вид", "Дата", "Кто", "Журнал", "Запись", "Причина"),
+        rows,
         landscape=True,
     )
 
@@ -514,12 +520,12 @@ def summary(conn: sqlite3.Connection, data: Dataset) -> Report:
             if data.filters.subject_id and line[2] != data.subject_name(data.filters.subject_id):
                 continue
             rows.append((sheet.class_name, *line, *[None] * (width - len(line)))[: width + 1])
-    return Report(
-        name="summary",
-        title="Сводная ведомость учёта успеваемости",
-        subtitle=data.filters.describe(data.directory),
-        header=header or ("Класс", "№", "Ученик", "Предмет"),
-        rows=tuple(rows),
+    return _report(
+        data,
+        "summary",
+        "Сводная ведомость учёта успеваемости",
+        header or ("Класс", "№", "Ученик", "Предмет"),
+        rows,
         landscape=True,
     )
 
@@ -540,40 +546,21 @@ REPORTS: dict[str, str] = {
 }
 
 
+BUILDERS: dict[str, Callable[[sqlite3.Connection, Dataset], Report]] = {
+    "results": results,
+    "summary": summary,
+    "control": control_works,
+    "missed": missed_lessons,
+    "unsatisfactory": unsatisfactory,
+    "completeness": completeness,
+    "leaders": leaders_and_behind,
+    "forecast": forecast,
+    "corrections": corrections,
+    "conflicts": conflicts_and_quarantine,
+}
+
+
 def build(conn: sqlite3.Connection, directory: Directory, name: str, filters: Filters) -> Report:
     if name not in REPORTS:
         raise KeyError(name)
-    needs = {
-        "results": {"lessons": False, "attendance": False},
-        "summary": {"lessons": False, "marks": False, "attendance": False},
-        "control": {"attendance": False},
-        "missed": {"lessons": False, "marks": False, "absences_only": True},
-        "unsatisfactory": {"lessons": False, "attendance": False},
-        "completeness": {"marks": False, "attendance": False},
-        "leaders": {"lessons": False, "attendance": False},
-        "forecast": {"lessons": False, "attendance": False},
-        "corrections": {"marks": False, "attendance": False},
-        "conflicts": {"lessons": False, "marks": False, "attendance": False},
-    }[name]
-    data = load(conn, directory, filters, **needs)
-    match name:
-        case "results":
-            return results(data)
-        case "summary":
-            return summary(conn, data)
-        case "control":
-            return control_works(data)
-        case "missed":
-            return missed_lessons(data)
-        case "unsatisfactory":
-            return unsatisfactory(data)
-        case "completeness":
-            return completeness(conn, data)
-        case "leaders":
-            return leaders_and_behind(data)
-        case "forecast":
-            return forecast(data)
-        case "corrections":
-            return corrections(conn, data)
-        case _:
-            return conflicts_and_quarantine(conn, data)
+    return BUILDERS[name](conn, load(directory, filters))

@@ -1,14 +1,14 @@
-"""What every report starts from: the consolidated rows a filter selects, loaded once."""
+"""What every report starts from: the journals a filter selects, the scope of its queries and
+the names of people, classes and subjects. The reports read their figures through
+server.storage.consolidated, counted in SQL (one row per group, not per entry)."""
 
 from __future__ import annotations
 
 import datetime as dt
-import sqlite3
 from dataclasses import dataclass, field
 
 import msgspec
 
-from server.storage import consolidated
 from shared.model import Directory, JournalInfo
 
 
@@ -45,10 +45,8 @@ class Dataset:
     directory: Directory
     filters: Filters
     journals: dict[str, JournalInfo]
-    lessons: list[consolidated.LessonRow] = field(default_factory=list)
-    marks: list[consolidated.MarkRow] = field(default_factory=list)
-    attendance: list[consolidated.AttendanceRow] = field(default_factory=list)
-    span: dict = field(default_factory=dict)  # the query arguments the rows were read with
+    # the keyword arguments of the consolidated queries; empty when no journal is selected
+    span: dict = field(default_factory=dict)
 
     def student_name(self, student_id: str) -> str:
         return self._students.get(student_id, student_id)
@@ -92,35 +90,15 @@ def select_journals(directory: Directory, filters: Filters) -> dict[str, Journal
     }
 
 
-def load(
-    conn: sqlite3.Connection,
-    directory: Directory,
-    filters: Filters,
-    *,
-    lessons: bool = True,
-    marks: bool = True,
-    attendance: bool = True,
-    absences_only: bool = False,
-) -> Dataset:
-    """Only the row kinds a report needs: a school year's attendance is most of the rows."""
+def load(directory: Directory, filters: Filters) -> Dataset:
+    """The selected journals and the query scope: year, date range and the journals' ids."""
     journals = select_journals(directory, filters)
     data = Dataset(directory=directory, filters=filters, journals=journals)
-    if not journals:
-        return data
-    data.span = span = {
-        "year_id": directory.year.id,
-        "date_from": filters.date_from.isoformat() if filters.date_from else None,
-        "date_to": filters.date_to.isoformat() if filters.date_to else None,
-        "class_ids": sorted({j.class_id for j in journals.values()}),
-    }
-    if lessons:
-        data.lessons = [r for r in consolidated.lessons(conn, **span) if r.journal_id in journals]
-    if marks:
-        data.marks = [r for r in consolidated.marks(conn, **span) if r.journal_id in journals]
-    if attendance:
-        data.attendance = [
-            r
-            for r in consolidated.attendance(conn, **span, absences_only=absences_only)
-            if r.journal_id in journals
-        ]
+    if journals:
+        data.span = {
+            "year_id": directory.year.id,
+            "date_from": filters.date_from.isoformat() if filters.date_from else None,
+            "date_to": filters.date_to.isoformat() if filters.date_to else None,
+            "journal_ids": sorted(journals),
+        }
     return data

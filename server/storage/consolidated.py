@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Iterable
 
 import msgspec
 
@@ -19,16 +20,17 @@ class PeriodMarkRow(msgspec.Struct, frozen=True):
     author: str
 
 
+_PERIOD_MARKS = (
+    "SELECT j.class_id, j.subject_id, p.period_id, p.student_id, p.value, p.mark_kind, "
+    "p.author FROM period_marks p JOIN journals j ON j.id = p.journal_id WHERE "
+)
+
+
 def period_marks(
     conn: sqlite3.Connection, *, year_id: str, class_id: str | None = None
 ) -> list[PeriodMarkRow]:
     """Period and year marks of a school year, of one class or all."""
-    sql = (
-        "SELECT j.class_id, j.subject_id, p.period_id, p.student_id, p.value, p.mark_kind, "
-        "p.author FROM period_marks p JOIN journals j ON j.id = p.journal_id "
-        "WHERE j.year_id = ?"
-    )
-    params: list[object] = [year_id]
+    sql, params = _PERIOD_MARKS + "j.year_id = ?", [year_id]
     if class_id is not None:
         sql += " AND j.class_id = ?"
         params.append(class_id)
@@ -91,8 +93,12 @@ def _where(
     class_ids: list[str] | None,
     student_id: str | None = None,
     alias: str = "x",
+    journal_ids: list[str] | None = None,
 ) -> tuple[str, list[object]]:
     clauses, params = ["j.year_id = ?"], [year_id]
+    if journal_ids is not None:
+        clauses.append(f"{alias}.journal_id IN ({','.join('?' * len(journal_ids))})")
+        params.extend(journal_ids)
     if date_from:
         clauses.append("l.date >= ?")
         params.append(date_from)
@@ -108,6 +114,38 @@ def _where(
     return " AND ".join(clauses), params
 
 
+def _join_lesson(table: str, alias: str) -> str:
+    """`table` joined with its lesson (as `l`), for the lesson's date; lessons need no join."""
+    if table == "lessons":
+        return f"lessons {alias}"
+    return (
+        f"{table} {alias} JOIN lessons l ON l.journal_id = {alias}.journal_id "
+        f"AND l.lesson_id = {alias}.lesson_id"
+    )
+
+
+def _lesson_rows(
+    conn: sqlite3.Connection,
+    select: str,
+    table: str,
+    scope: dict,
+    *,
+    alias: str,
+    extra: str = "",
+    extra_params: tuple = (),
+    tail: str = "ORDER BY l.date, l.slot",
+) -> list[tuple]:
+    """Rows of `table` with their lesson and journal, in the scope a diary or report asks for.
+
+    `scope` holds the keyword arguments of `_where` (year, dates, classes, journals, student)."""
+    where, params = _where(alias=alias, **scope)
+    return conn.execute(
+        f"SELECT {select} FROM {_join_lesson(table, alias)} "
+        f"JOIN journals j ON j.id = {alias}.journal_id WHERE {where}{extra} {tail}",
+        [*params, *extra_params],
+    ).fetchall()
+
+
 def lessons(
     conn: sqlite3.Connection,
     *,
@@ -115,15 +153,32 @@ def lessons(
     date_from: str | None = None,
     date_to: str | None = None,
     class_ids: list[str] | None = None,
+    journal_ids: list[str] | None = None,
+    work_kind: str | None = None,
 ) -> list[LessonRow]:
-    where, params = _where(year_id, date_from, date_to, class_ids)
-    rows = conn.execute(
-        "SELECT l.journal_id, j.class_id, j.subject_id, l.lesson_id, l.date, l.slot, l.topic, "
-        "l.homework, l.work_kind, l.author, l.hlc FROM lessons l "
-        f"JOIN journals j ON j.id = l.journal_id WHERE {where} ORDER BY l.date, l.slot",
-        params,
+    """Lessons in date order; `work_kind` keeps only lessons of that kind (control works)."""
+    rows = _lesson_rows(
+        conn,
+        "l.journal_id, j.class_id, j.subject_id, l.lesson_id, l.date, l.slot, l.topic, "
+        "l.homework, l.work_kind, l.author, l.hlc",
+        "lessons",
+        _scope(year_id, date_from, date_to, class_ids, journal_ids),
+        alias="l",
+        extra=" AND l.work_kind = ?" if work_kind else "",
+        extra_params=(work_kind,) if work_kind else (),
     )
-    return [LessonRow(*r) for r in rows.fetchall()]
+    return [LessonRow(*r) for r in rows]
+
+
+def _scope(year_id, date_from, date_to, class_ids, journal_ids, student_id=None) -> dict:
+    return {
+        "year_id": year_id,
+        "date_from": date_from,
+        "date_to": date_to,
+        "class_ids": class_ids,
+        "journal_ids": journal_ids,
+        "student_id": student_id,
+    }
 
 
 def marks(
@@ -134,16 +189,22 @@ def marks(
     date_to: str | None = None,
     class_ids: list[str] | None = None,
     student_id: str | None = None,
+    journal_ids: list[str] | None = None,
+    max_value: int | None = None,
 ) -> list[MarkRow]:
-    where, params = _where(year_id, date_from, date_to, class_ids, student_id, "m")
-    rows = conn.execute(
-        "SELECT m.journal_id, j.class_id, j.subject_id, m.lesson_id, l.date, l.topic, "
-        "m.student_id, m.slot, m.value, m.work_kind, m.weight, m.author, m.hlc FROM marks m "
-        "JOIN lessons l ON l.journal_id = m.journal_id AND l.lesson_id = m.lesson_id "
-        f"JOIN journals j ON j.id = m.journal_id WHERE {where} ORDER BY l.date, l.slot, m.slot",
-        params,
+    """Marks in lesson order; `max_value` keeps only marks up to it (unsatisfactory ones)."""
+    rows = _lesson_rows(
+        conn,
+        "m.journal_id, j.class_id, j.subject_id, m.lesson_id, l.date, l.topic, "
+        "m.student_id, m.slot, m.value, m.work_kind, m.weight, m.author, m.hlc",
+        "marks",
+        _scope(year_id, date_from, date_to, class_ids, journal_ids, student_id),
+        alias="m",
+        extra=" AND m.value <= ?" if max_value is not None else "",
+        extra_params=(max_value,) if max_value is not None else (),
+        tail="ORDER BY l.date, l.slot, m.slot",
     )
-    return [MarkRow(*r) for r in rows.fetchall()]
+    return [MarkRow(*r) for r in rows]
 
 
 def attendance(
@@ -155,28 +216,88 @@ def attendance(
     class_ids: list[str] | None = None,
     student_id: str | None = None,
     absences_only: bool = False,
+    journal_ids: list[str] | None = None,
+    codes: tuple[str, ...] | None = None,
 ) -> list[AttendanceRow]:
-    """Attendance rows; `absences_only` skips «present» (most rows of a school year)."""
-    where, params = _where(year_id, date_from, date_to, class_ids, student_id, "a")
-    if absences_only:
-        where += " AND a.code != 'present'"
-    rows = conn.execute(
-        "SELECT a.journal_id, j.class_id, j.subject_id, a.lesson_id, l.date, l.topic, "
-        "a.student_id, a.code, a.author, a.hlc FROM attendance a "
-        "JOIN lessons l ON l.journal_id = a.journal_id AND l.lesson_id = a.lesson_id "
-        f"JOIN journals j ON j.id = a.journal_id WHERE {where} ORDER BY l.date, l.slot",
-        params,
+    """Attendance rows; `absences_only` skips «present» (most rows of a school year), through
+    the partial index of the rows that are not «present»; `codes` keeps only those codes."""
+    extra, extra_params = "", ()
+    if absences_only or codes:
+        extra = " AND a.code != 'present'"
+    if codes:
+        extra += f" AND a.code IN ({','.join('?' * len(codes))})"
+        extra_params = tuple(codes)
+    rows = _lesson_rows(
+        conn,
+        "a.journal_id, j.class_id, j.subject_id, a.lesson_id, l.date, l.topic, "
+        "a.student_id, a.code, a.author, a.hlc",
+        "attendance",
+        _scope(year_id, date_from, date_to, class_ids, journal_ids, student_id),
+        alias="a",
+        extra=extra,
+        extra_params=extra_params,
     )
-    return [AttendanceRow(*r) for r in rows.fetchall()]
+    return [AttendanceRow(*r) for r in rows]
+
+
+class MarkTally(msgspec.Struct, frozen=True):
+    """Marks of one group counted in SQL: how many of each value, and the weighted sums."""
+
+    key: tuple[str, ...]
+    count: int
+    fives: int
+    fours: int
+    threes: int
+    twos: int
+    ones: int
+    total: int  # sum of values
+    weighted: int  # sum of value × weight
+    weight: int  # sum of weights
+    first: str  # "subject" tallies: date and slot of the first mark (YYYY-MM-DD1), else ""
+
+
+# what a tally can be grouped by: the columns of its key
+TALLY_KEYS = {
+    "student": ("j.class_id", "m.student_id"),
+    "subject": ("j.class_id", "m.student_id", "j.subject_id"),
+    "lesson": ("m.journal_id", "m.lesson_id"),
+}
+
+
+def mark_tallies(
+    conn: sqlite3.Connection,
+    by: str,
+    *,
+    year_id: str,
+    date_from: str | None = None,
+    date_to: str | None = None,
+    journal_ids: list[str] | None = None,
+    class_ids: list[str] | None = None,
+    work_kind: str | None = None,
+) -> list[MarkTally]:
+    """The marks of a scope counted per group (`TALLY_KEYS`): one row per group, not per mark;
+    `work_kind` counts only the marks of lessons of that kind."""
+    keys = TALLY_KEYS[by]
+    # a lesson's slot is one digit (1-4, LessonRecorded), so date || slot sorts as (date, slot)
+    first = "min(l.date || l.slot)" if by == "subject" else "''"
+    rows = _lesson_rows(
+        conn,
+        f"{', '.join(keys)}, count(*), sum(m.value = 5), sum(m.value = 4), sum(m.value = 3), "
+        "sum(m.value = 2), sum(m.value = 1), sum(m.value), sum(m.value * m.weight), "
+        f"sum(m.weight), {first}",
+        "marks",
+        _scope(year_id, date_from, date_to, class_ids, journal_ids),
+        alias="m",
+        extra=" AND l.work_kind = ?" if work_kind else "",
+        extra_params=(work_kind,) if work_kind else (),
+        tail=f"GROUP BY {', '.join(keys)}",
+    )
+    n = len(keys)
+    return [MarkTally(tuple(r[:n]), *r[n:]) for r in rows]
 
 
 def student_period_marks(conn: sqlite3.Connection, student_id: str) -> list[PeriodMarkRow]:
-    rows = conn.execute(
-        "SELECT j.class_id, j.subject_id, p.period_id, p.student_id, p.value, p.mark_kind, "
-        "p.author FROM period_marks p JOIN journals j ON j.id = p.journal_id "
-        "WHERE p.student_id = ?",
-        (student_id,),
-    )
+    rows = conn.execute(_PERIOD_MARKS + "p.student_id = ?", (student_id,))
     return [PeriodMarkRow(*r) for r in rows.fetchall()]
 
 
@@ -192,52 +313,165 @@ class CorrectionRow(msgspec.Struct, frozen=True, kw_only=True):
     old_bodies: str  # JSON list of the superseded events' bodies
 
 
-def corrections(conn: sqlite3.Connection, journal_ids: list[str]) -> list[CorrectionRow]:
-    """Events by people that supersede earlier ones: the history the correction log shows."""
+def _events(
+    conn: sqlite3.Connection, select: str, where: str, journal_ids: list[str], join: str = ""
+) -> list:
+    """Events of the given journals (`e`) that match `where`, oldest first."""
     if not journal_ids:
         return []
-    marks_ = ",".join("?" * len(journal_ids))
-    rows = conn.execute(
-        "SELECT e.journal_id, e.id AS event_id, e.kind, e.author, e.hlc, e.reason, e.body, "
+    return conn.execute(
+        f"SELECT {select} FROM events e {join} WHERE e.journal_id IN "
+        f"({','.join('?' * len(journal_ids))}) AND {where} ORDER BY e.hlc",
+        journal_ids,
+    ).fetchall()
+
+
+def corrections(conn: sqlite3.Connection, journal_ids: list[str]) -> list[CorrectionRow]:
+    """Events by people that supersede earlier ones: the history the correction log shows."""
+    rows = _events(
+        conn,
+        "e.journal_id, e.id AS event_id, e.kind, e.author, e.hlc, e.reason, e.body, "
         "e.supersedes, (SELECT json_group_array(o.body) FROM json_each(e.supersedes) s "
-        "JOIN events o ON o.id = s.value) AS old_bodies FROM events e "
-        f"WHERE e.journal_id IN ({marks_}) AND (e.supersedes != '[]' OR e.reason != '') "
-        "AND e.kind != 'refusal' "
-        "AND e.status != 'refused' ORDER BY e.hlc",
+        "JOIN events o ON o.id = s.value) AS old_bodies",
+        "(e.supersedes != '[]' OR e.reason != '') AND e.kind != 'refusal' "
+        "AND e.status != 'refused'",
         journal_ids,
     )
-    return [CorrectionRow(**dict(r)) for r in rows.fetchall()]
+    return [CorrectionRow(**dict(r)) for r in rows]
 
 
 def conflicts(conn: sqlite3.Connection, journal_ids: list[str]) -> list[dict]:
     """Cells where concurrent corrections disagree (the winner is shown, the losers listed)."""
-    if not journal_ids:
-        return []
-    marks_ = ",".join("?" * len(journal_ids))
-    rows = conn.execute(
-        "SELECT journal_id, kind, author, hlc, body FROM events "
-        f"WHERE journal_id IN ({marks_}) AND status = 'conflict' ORDER BY hlc",
-        journal_ids,
+    rows = _events(
+        conn, "e.journal_id, e.kind, e.author, e.hlc, e.body", "e.status = 'conflict'", journal_ids
     )
-    return [dict(r) for r in rows.fetchall()]
+    return [dict(r) for r in rows]
 
 
 def refused_events(conn: sqlite3.Connection, journal_ids: list[str]) -> list[dict]:
-    if not journal_ids:
-        return []
-    marks_ = ",".join("?" * len(journal_ids))
-    rows = conn.execute(
-        "SELECT e.journal_id, e.kind, e.author, e.hlc, e.body, r.reason FROM events e "
-        "JOIN events r ON r.id = 'refusal-' || e.id "
-        f"WHERE e.journal_id IN ({marks_}) AND e.status = 'refused' ORDER BY e.hlc",
+    rows = _events(
+        conn,
+        "e.journal_id, e.kind, e.author, e.hlc, e.body, r.reason",
+        "e.status = 'refused'",
         journal_ids,
+        join="JOIN events r ON r.id = 'refusal-' || e.id",
     )
-    return [dict(r) for r in rows.fetchall()]
+    return [dict(r) for r in rows]
 
+
+def first_lesson_date(
+    conn: sqlite3.Connection,
+    lesson_id: str,
+    *,
+    year_id: str,
+    date_from: str | None = None,
+    date_to: str | None = None,
+    journal_ids: list[str] | None = None,
+) -> str | None:
+    """The date of the first lesson with this id in the scope (ISO), or None."""
+    rows = _lesson_rows(
+        conn,
+        "l.date",
+        "lessons",
+        _scope(year_id, date_from, date_to, None, journal_ids),
+        alias="l",
+        extra=" AND l.lesson_id = ?",
+        extra_params=(lesson_id,),
+        tail="ORDER BY l.date, l.slot LIMIT 1",
+    )
+    return rows[0][0] if rows else None
+
+
+# --------------------------------------------------------------------------- report aggregates
+#
+# The completeness report counts every lesson, mark and attendance entry of its scope: for a
+# whole school year that is over a million rows, too slow to read per request. Two small tables
+# keep what it needs per lesson, rewritten with the lesson's rows in the same transaction
+# (`refresh_lesson_aggregates`, called by journals.write_cells):
+#   lesson_facts: the lesson's author, whether its topic is blank, whether it has attendance;
+#   entry_delays: per author and delay in days, how many of its entries were made that late.
+# Both carry the lesson's date so that any date range is a range of their primary keys.
 
 # an HLC stamp starts with 13 digits of wall milliseconds; its day in UTC+3, as days since 1970
 _STAMP_DAY = "CAST((CAST(substr({0}.hlc, 1, 13) AS INTEGER) / 1000 + 10800) / 86400 AS INTEGER)"
 _LESSON_DAY = "CAST(julianday(l.date) - 2440587.5 AS INTEGER)"
+
+
+def _entries(lesson_filter: str) -> str:
+    """Every entry (lesson, mark, attendance) of the lessons matching `lesson_filter`, with
+    its delay in days; one `?` pair per part when the filter takes (journal, lesson)."""
+    parts = []
+    for table, alias in (("lessons", "l"), ("marks", "m"), ("attendance", "a")):
+        parts.append(
+            f"SELECT l.journal_id AS journal_id, l.date AS date, l.lesson_id AS lesson_id, "
+            f"{alias}.author AS author, {_STAMP_DAY.format(alias)} - {_LESSON_DAY} AS delay "
+            f"FROM {_join_lesson(table, alias)} WHERE {lesson_filter}"
+        )
+    return " UNION ALL ".join(parts)
+
+
+def _rebuild(conn: sqlite3.Connection, lesson_filter: str, params: tuple) -> None:
+    conn.execute(
+        "INSERT INTO entry_delays (journal_id, date, lesson_id, author, delay, entries) "
+        f"SELECT journal_id, date, lesson_id, author, delay, count(*) FROM "
+        f"({_entries(lesson_filter)}) GROUP BY journal_id, date, lesson_id, author, delay",
+        params * 3,
+    )
+    rows = conn.execute(
+        "SELECT l.journal_id, l.date, l.lesson_id, l.author, l.topic, EXISTS (SELECT 1 FROM "
+        "attendance a WHERE a.journal_id = l.journal_id AND a.lesson_id = l.lesson_id) "
+        f"FROM lessons l WHERE {lesson_filter}",
+        params,
+    ).fetchall()
+    conn.executemany(
+        "INSERT INTO lesson_facts (journal_id, date, lesson_id, author, blank_topic, attended) "
+        "VALUES (?, ?, ?, ?, ?, ?)",
+        [(r[0], r[1], r[2], r[3], int(not r[4].strip()), r[5]) for r in rows],
+    )
+
+
+def refresh_lesson_aggregates(
+    conn: sqlite3.Connection, journal_id: str, lesson_ids: Iterable[str]
+) -> None:
+    """Recount the aggregates of these lessons from their consolidated rows (a lesson that is
+    gone leaves none). Call inside the transaction that rewrote the rows."""
+    for lesson_id in set(lesson_ids):
+        key = (journal_id, lesson_id)
+        for table in ("entry_delays", "lesson_facts"):
+            conn.execute(f"DELETE FROM {table} WHERE journal_id = ? AND lesson_id = ?", key)
+        _rebuild(conn, "l.journal_id = ? AND l.lesson_id = ?", key)
+
+
+def rebuild_lesson_aggregates(conn: sqlite3.Connection) -> None:
+    """Recount every lesson's aggregates (a database made before they existed)."""
+    conn.execute("DELETE FROM entry_delays")
+    conn.execute("DELETE FROM lesson_facts")
+    _rebuild(conn, "1", ())
+
+
+def _aggregated(
+    conn: sqlite3.Connection,
+    select: str,
+    table: str,
+    group_by: str,
+    params: tuple,
+    *,
+    year_id: str,
+    date_from: str | None,
+    date_to: str | None,
+    journal_ids: list[str] | None,
+) -> list[tuple]:
+    """`select` over an aggregate table (as `x`) in the scope of a report, grouped."""
+    where, scope_params = _where(year_id, None, None, None, alias="x", journal_ids=journal_ids)
+    for op, day in ((">=", date_from), ("<=", date_to)):
+        if day:
+            where += f" AND x.date {op} ?"
+            scope_params.append(day)
+    return conn.execute(
+        f"SELECT {select} FROM {table} x JOIN journals j ON j.id = x.journal_id "
+        f"WHERE {where} GROUP BY {group_by}",
+        [*params, *scope_params],
+    ).fetchall()
 
 
 class DelayRow(msgspec.Struct, frozen=True):
@@ -256,46 +490,49 @@ def entry_delays(
     late_after: int,
     date_from: str | None = None,
     date_to: str | None = None,
-    class_ids: list[str] | None = None,
+    journal_ids: list[str] | None = None,
 ) -> list[DelayRow]:
     """Per journal and author: how many days after the lesson its entries were made."""
-    where, params = _where(year_id, date_from, date_to, class_ids)
-    parts = []
-    for table, alias in (("lessons", "l"), ("marks", "m"), ("attendance", "a")):
-        join = (
-            ""
-            if table == "lessons"
-            else f"JOIN lessons l ON l.journal_id = {alias}.journal_id "
-            f"AND l.lesson_id = {alias}.lesson_id "
-        )
-        parts.append(
-            f"SELECT {alias}.journal_id AS journal_id, {alias}.author AS author, "
-            f"{_STAMP_DAY.format(alias)} - {_LESSON_DAY} AS delay FROM {table} {alias} {join}"
-            f"JOIN journals j ON j.id = {alias}.journal_id WHERE {where}"
-        )
-    rows = conn.execute(
-        "SELECT journal_id, author, count(*), sum(delay), max(delay), "
-        f"sum(delay > {int(late_after)}) FROM ({' UNION ALL '.join(parts)}) "
-        "GROUP BY journal_id, author",
-        params * 3,
+    rows = _aggregated(
+        conn,
+        "x.journal_id, x.author, sum(x.entries), sum(x.delay * x.entries), max(x.delay), "
+        "sum(CASE WHEN x.delay > ? THEN x.entries ELSE 0 END)",
+        "entry_delays",
+        "x.journal_id, x.author",
+        (int(late_after),),
+        year_id=year_id,
+        date_from=date_from,
+        date_to=date_to,
+        journal_ids=journal_ids,
     )
-    return [DelayRow(*r) for r in rows.fetchall()]
+    return [DelayRow(*r) for r in rows]
 
 
-def attended_lessons(
+class LessonFacts(msgspec.Struct, frozen=True):
+    author: str
+    lessons: int
+    blank_topic: int
+    not_attended: int  # lessons without a single attendance entry
+
+
+def lesson_facts(
     conn: sqlite3.Connection,
     *,
     year_id: str,
     date_from: str | None = None,
     date_to: str | None = None,
-    class_ids: list[str] | None = None,
-) -> set[tuple[str, str]]:
-    """Lessons with at least one attendance entry (journal id, lesson id)."""
-    where, params = _where(year_id, date_from, date_to, class_ids)
-    rows = conn.execute(
-        "SELECT DISTINCT a.journal_id, a.lesson_id FROM attendance a "
-        "JOIN lessons l ON l.journal_id = a.journal_id AND l.lesson_id = a.lesson_id "
-        f"JOIN journals j ON j.id = a.journal_id WHERE {where}",
-        params,
+    journal_ids: list[str] | None = None,
+) -> list[LessonFacts]:
+    """Per author of lessons: how many, how many without a topic, how many without attendance."""
+    rows = _aggregated(
+        conn,
+        "x.author, count(*), sum(x.blank_topic), sum(1 - x.attended)",
+        "lesson_facts",
+        "x.author",
+        (),
+        year_id=year_id,
+        date_from=date_from,
+        date_to=date_to,
+        journal_ids=journal_ids,
     )
-    return {(r[0], r[1]) for r in rows.fetchall()}
+    return [LessonFacts(*r) for r in rows]

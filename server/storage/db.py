@@ -13,6 +13,8 @@ from pathlib import Path
 
 import sqlite_utils
 
+from server.storage import consolidated
+
 SCHEMA_VERSION = 1
 
 SCHEMA = """
@@ -169,6 +171,22 @@ CREATE TABLE IF NOT EXISTS quarantine (
     event_ids TEXT NOT NULL DEFAULT '[]', body BLOB);
 CREATE INDEX IF NOT EXISTS attendance_student ON attendance(student_id);
 CREATE INDEX IF NOT EXISTS lessons_date ON lessons(journal_id, date);
+-- reports (issue 4): absences without the «present» rows that are most of a year's attendance,
+-- and the marks' values without reading the wide rows
+CREATE INDEX IF NOT EXISTS attendance_absences ON attendance(journal_id, lesson_id)
+    WHERE code != 'present';
+CREATE INDEX IF NOT EXISTS marks_values ON marks(journal_id, lesson_id, student_id, value, weight);
+CREATE INDEX IF NOT EXISTS lessons_days ON lessons(journal_id, date, slot, lesson_id, work_kind);
+-- per-lesson aggregates for the completeness report, rewritten with the lesson's rows
+-- (consolidated.refresh_lesson_aggregates); the date is the lesson's, for date ranges
+CREATE TABLE IF NOT EXISTS lesson_facts (
+    journal_id TEXT NOT NULL, date TEXT NOT NULL, lesson_id TEXT NOT NULL, author TEXT NOT NULL,
+    blank_topic INTEGER NOT NULL, attended INTEGER NOT NULL,
+    PRIMARY KEY (journal_id, date, lesson_id)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS entry_delays (
+    journal_id TEXT NOT NULL, date TEXT NOT NULL, lesson_id TEXT NOT NULL, author TEXT NOT NULL,
+    delay INTEGER NOT NULL, entries INTEGER NOT NULL,
+    PRIMARY KEY (journal_id, date, lesson_id, author, delay)) WITHOUT ROWID;
 
 -- people on the web: sessions (only the cookie's hash is kept), consents, acknowledgements
 CREATE TABLE IF NOT EXISTS web_sessions (
@@ -217,6 +235,13 @@ def create_schema(conn: sqlite3.Connection) -> None:
     conn.execute(
         "INSERT OR IGNORE INTO meta(key, value) VALUES ('schema_version', ?)", (SCHEMA_VERSION,)
     )
+    if get_meta(conn, AGGREGATES_KEY) is None:  # a database made before the aggregates
+        with transaction(conn):
+            consolidated.rebuild_lesson_aggregates(conn)
+            set_meta(conn, AGGREGATES_KEY, "1")
+
+
+AGGREGATES_KEY = "lesson_aggregates"  # meta: the report aggregates are kept for every lesson
 
 
 @contextmanager

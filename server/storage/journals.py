@@ -6,6 +6,7 @@ import json
 import sqlite3
 from collections.abc import Iterable
 
+from server.storage import consolidated
 from shared.fold import CellKey, JournalState
 from shared.journal import merge_updates
 from shared.model import (
@@ -157,8 +158,10 @@ def insert_events(
 def write_cells(
     conn: sqlite3.Connection, journal_id: str, state: JournalState, keys: Iterable[CellKey]
 ) -> None:
-    """Rewrite the consolidated rows (and event statuses) of the cells an update touched."""
-    for key in set(keys):
+    """Rewrite the consolidated rows (and event statuses) of the cells an update touched, and
+    the report aggregates of their lessons."""
+    keys = set(keys)
+    for key in keys:
         cell = state.cells.get(key)
         if cell is None:
             continue
@@ -252,6 +255,8 @@ def write_cells(
                         conflict,
                     ),
                 )
+    lessons = {key[1] for key in keys if key[0] in ("lesson", "attendance", "mark")}
+    consolidated.refresh_lesson_aggregates(conn, journal_id, lessons)
 
 
 def quarantine(
