@@ -18,6 +18,7 @@ from server.directory.controller import DirectoryController
 from server.errors import AppError, app_error_handler, http_error_handler
 from server.storage.db import connect, create_schema
 from server.sync.controller import SyncController
+from server.sync.directory_cache import DirectoryCache
 from server.sync.documents import DocumentCache
 from server.web.render import html_error, template_config
 from server.web.routes import WEB_HANDLERS
@@ -63,9 +64,14 @@ def create_app(config: ServerConfig | None = None) -> Litestar:
         middleware=[auth],
         exception_handlers={AppError: app_error_handler, HTTPException: http_error_handler},
         openapi_config=OpenAPIConfig(title="Журнал", version="0.1.0", path="/schema"),
-        # per server process: the journal documents (server/sync/documents.py) and the web
-        # login rate limit
+        # per server process: the journal documents (server/sync/documents.py), the directory
+        # (server/sync/directory_cache.py) and the web login rate limit
         state=State(
-            {"config": config, "documents": DocumentCache(), "login_limit": LoginRateLimit()}
+            {
+                "config": config,
+                "documents": DocumentCache(),
+                "directories": DirectoryCache(),
+                "login_limit": LoginRateLimit(),
+            }
         ),
     )

@@ -67,6 +67,7 @@ from server.config import ServerConfig
 from server.seeding import load_accounts, load_directory, load_journals
 from server.storage import journals as journal_storage
 from server.storage.db import connect, create_schema, transaction
+from server.sync.directory_cache import DirectoryCache
 from server.sync.documents import DocumentCache
 from server.sync.service import SyncService, server_client_id
 from shared.hlc import Clock, format_stamp, parse_stamp, stamp_date
@@ -724,9 +725,10 @@ def server_rows(school: DemoSchool, folder: Path, wanted: int, progress: Progres
             create_schema(conn)
             load_directory(conn, school.directory, school.parents, school.parent_links)
             times = []
-            documents = DocumentCache()  # as the server process keeps it between requests
+            # as the server process keeps them between requests
+            documents, directories = DocumentCache(), DirectoryCache()
             for principal, request, count in requests:
-                service = SyncService(conn, config, principal, documents)
+                service = SyncService(conn, config, principal, documents, directories)
                 started = time.perf_counter()
                 response = service.sync(request)
                 times.append((time.perf_counter() - started, count))

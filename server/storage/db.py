@@ -179,6 +179,33 @@ CREATE TABLE IF NOT EXISTS period_closures (
 """
 
 
+DIRECTORY_VERSION_KEY = "directory_version"
+# Every table `server.storage.directory.load_full` reads: a write to any of them gives
+# meta.directory_version a fresh random token, so caches of the directory (server/sync/
+# directory_cache.py) notice it whichever process wrote. A new directory table goes here too.
+DIRECTORY_TABLES = (
+    "schools",
+    "years",
+    "periods",
+    "classes",
+    "subjects",
+    "students",
+    "memberships",
+    "staff",
+    "teaching",
+    "class_teachers",
+    "year_closures",
+    "correction_grants",
+)
+DIRECTORY_TRIGGERS = "\n".join(
+    f"CREATE TRIGGER IF NOT EXISTS directory_version_{table}_{op.lower()} AFTER {op} ON {table} "
+    f"BEGIN UPDATE meta SET value = lower(hex(randomblob(8))) "
+    f"WHERE key = '{DIRECTORY_VERSION_KEY}'; END;"
+    for table in DIRECTORY_TABLES
+    for op in ("INSERT", "UPDATE", "DELETE")
+)
+
+
 def connect(path: Path | str) -> sqlite3.Connection:
     """Open the database (creating its folder) in WAL mode with explicit transactions."""
     if str(path) != ":memory:":
@@ -198,6 +225,11 @@ def create_schema(conn: sqlite3.Connection) -> None:
     conn.execute(
         "INSERT OR IGNORE INTO meta(key, value) VALUES ('schema_version', ?)", (SCHEMA_VERSION,)
     )
+    conn.execute(
+        "INSERT OR IGNORE INTO meta(key, value) VALUES (?, lower(hex(randomblob(8))))",
+        (DIRECTORY_VERSION_KEY,),
+    )
+    db.executescript(DIRECTORY_TRIGGERS)
 
 
 @contextmanager

@@ -22,10 +22,10 @@ from server.auth.access import journals_for
 from server.auth.principal import Principal
 from server.config import ServerConfig
 from server.storage import archive as archive_storage
-from server.storage import directory as directory_storage
 from server.storage import journals as storage
 from server.storage import web as web_storage
 from server.storage.db import get_meta, set_meta, transaction
+from server.sync.directory_cache import DirectoryCache
 from server.sync.documents import DocumentCache
 from shared.hlc import Clock
 from shared.journal import EMPTY_STATE_VECTOR, JournalDoc
@@ -38,7 +38,7 @@ from shared.model import (
     decode_event,
     encode_event,
 )
-from shared.rules import JournalContext, check_new_events
+from shared.rules import check_new_events
 from shared.wire import (
     JournalPush,
     JournalReply,
@@ -90,18 +90,20 @@ class SyncService:
         config: ServerConfig,
         principal: Principal,
         documents: DocumentCache | None = None,
+        directories: DirectoryCache | None = None,
     ):
         self.conn = conn
         self.config = config
         self.principal = principal
         self.documents = documents or DocumentCache()
+        self.directories = directories or DirectoryCache()
         self.server_client = server_client_id(conn)
         self._directory: Directory | None = None
 
     @property
     def directory(self) -> Directory:
         if self._directory is None:
-            self._directory = directory_storage.load_full(self.conn)
+            self._directory = self.directories.load(self.conn)
         return self._directory
 
     # ------------------------------------------------------------------ the request
@@ -251,7 +253,7 @@ class SyncService:
                 "(000 §4.5, §5.5).",
                 tuple(e.id for e in added),
             )
-        ctx = JournalContext.from_directory(self.directory, journal)
+        ctx = self.directories.context(self.directory, journal)
         closed = web_storage.closures(self.conn, journal.class_id)
         if closed:
             ctx = dataclasses.replace(ctx, closed_periods=frozenset(c["period_id"] for c in closed))
