@@ -6,6 +6,7 @@ rows live side by side and are written in the same transaction.
 
 from __future__ import annotations
 
+import itertools
 import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -206,6 +207,9 @@ DIRECTORY_TRIGGERS = "\n".join(
 )
 
 
+_savepoints = itertools.count()
+
+
 def connect(path: Path | str) -> sqlite3.Connection:
     """Open the database (creating its folder) in WAL mode with explicit transactions."""
     if str(path) != ":memory:":
@@ -236,7 +240,22 @@ def create_schema(conn: sqlite3.Connection) -> None:
 def transaction(
     conn: sqlite3.Connection, *, immediate: bool = True
 ) -> Iterator[sqlite3.Connection]:
-    """One atomic unit of work; IMMEDIATE takes the write lock up front so writers queue."""
+    """One atomic unit of work; IMMEDIATE takes the write lock up front so writers queue.
+
+    Inside another transaction it is a savepoint: its work is undone alone if it fails and
+    kept (committed with the outer one) if it succeeds."""
+    if conn.in_transaction:
+        name = f"sp{id(conn)}_{next(_savepoints)}"
+        conn.execute(f"SAVEPOINT {name}")
+        try:
+            yield conn
+        except BaseException:
+            conn.execute(f"ROLLBACK TO {name}")
+            conn.execute(f"RELEASE {name}")
+            raise
+        else:
+            conn.execute(f"RELEASE {name}")
+        return
     conn.execute("BEGIN IMMEDIATE" if immediate else "BEGIN")
     try:
         yield conn
