@@ -69,7 +69,7 @@ def create_app(config: ServerConfig | None = None) -> Litestar:
         state=State(
             {
                 "config": config,
-                "documents": DocumentCache(),
+                "documents": DocumentCache(config.document_cache_journals),
                 "directories": DirectoryCache(),
                 "login_limit": LoginRateLimit(),
             }

@@ -76,7 +76,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
     from server.app import create_app
 
-    app = create_app(ServerConfig(database=args.db))
+    app = create_app(ServerConfig.from_env(database=args.db))
     print(f"Сервер журнала: http://{args.host}:{args.port}  (документация API: /schema)")
     workers = getattr(args, "workers", 1)
     if workers > 1:

@@ -14,10 +14,17 @@ class ServerConfig(msgspec.Struct, frozen=True, kw_only=True):
     squash_after_updates: int = 64
     login_max_failures: int = 5
     login_lock_seconds: int = 15 * 60
+    # journal documents kept in memory per server process (server/sync/documents.py); a
+    # year's class journal folded takes about 3-4 MB, so 256 is about 1 GB. A district server
+    # with memory to spare keeps more (ZHURNAL_DOCUMENT_CACHE); a journal not kept is read
+    # and folded again on its next sync.
+    document_cache_journals: int = 256
 
     @classmethod
     def from_env(cls, **overrides: object) -> ServerConfig:
         env = {}
         if "ZHURNAL_DB" in os.environ:
             env["database"] = Path(os.environ["ZHURNAL_DB"])
+        if "ZHURNAL_DOCUMENT_CACHE" in os.environ:
+            env["document_cache_journals"] = int(os.environ["ZHURNAL_DOCUMENT_CACHE"])
         return cls(**(env | overrides))

@@ -255,3 +255,16 @@ def test_a_nested_transaction_is_a_savepoint(conn: sqlite3.Connection) -> None:
     assert get_meta(conn, "outer") == get_meta(conn, "kept") == "1"
     assert get_meta(conn, "inner") is None
     assert not conn.in_transaction
+
+
+def test_the_document_cache_size_comes_from_the_environment(monkeypatch, tmp_path: Path) -> None:
+    from server.app import create_app
+    from server.config import ServerConfig
+
+    monkeypatch.setenv("ZHURNAL_DOCUMENT_CACHE", "4096")
+    config = ServerConfig.from_env(database=tmp_path / "big.sqlite")
+    assert config.document_cache_journals == 4096
+    assert create_app(config).state.documents.capacity == 4096
+    assert (
+        create_app(ServerConfig(database=tmp_path / "small.sqlite")).state.documents.capacity == 256
+    )
