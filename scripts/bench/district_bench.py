@@ -531,6 +531,13 @@ def markdown(result: Result, *, command: str, seconds: float, load: tuple[float,
             "",
             table(result),
             "",
+            "Limits: the journals hold nothing before the day, so the server reads and folds "
+            "small documents; on a real day in November each journal holds the term, and a "
+            "server that does not keep it in memory (more journals than "
+            "`ZHURNAL_DOCUMENT_CACHE`, 256 by default; a year's journal is 3-4 MB folded) "
+            'reads and folds it again: see the Sync core section, "server just restarted". '
+            "The load generator's own work shares the two cores with the server.",
+            "",
         ]
     )
 
