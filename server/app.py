@@ -30,6 +30,18 @@ async def health() -> dict[str, str]:
     return {"status": "ok"}
 
 
+def warm_directory(app: Litestar) -> None:
+    """Read the directory before the first request: a server restarted in the morning would
+    otherwise make the first teachers wait for it (district bench: seconds at the start)."""
+    conn = connect(app.state.config.database)
+    try:
+        app.state.directories.load(conn)
+    except LookupError:
+        pass  # no school year loaded yet
+    finally:
+        conn.close()
+
+
 def create_app(config: ServerConfig | None = None) -> Litestar:
     config = config or ServerConfig.from_env()
     conn = connect(config.database)
@@ -64,6 +76,7 @@ def create_app(config: ServerConfig | None = None) -> Litestar:
         middleware=[auth],
         exception_handlers={AppError: app_error_handler, HTTPException: http_error_handler},
         openapi_config=OpenAPIConfig(title="Журнал", version="0.1.0", path="/schema"),
+        on_startup=[warm_directory],
         # per server process: the journal documents (server/sync/documents.py), the directory
         # (server/sync/directory_cache.py) and the web login rate limit
         state=State(

@@ -268,3 +268,17 @@ def test_the_document_cache_size_comes_from_the_environment(monkeypatch, tmp_pat
     assert (
         create_app(ServerConfig(database=tmp_path / "small.sqlite")).state.documents.capacity == 256
     )
+
+
+def test_the_server_reads_the_directory_at_startup(db: Path, tmp_path: Path) -> None:
+    from litestar.testing import TestClient
+
+    from server.app import create_app
+    from server.config import ServerConfig
+
+    with TestClient(create_app(ServerConfig(database=db))) as client:
+        assert client.app.state.directories.loads == 1  # before any request
+    # a database without a school year yet starts too
+    with TestClient(create_app(ServerConfig(database=tmp_path / "empty.sqlite"))) as client:
+        assert client.get("/api/v1/health").status_code == 200
+        assert client.app.state.directories.loads == 0
