@@ -16,11 +16,16 @@ if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
 fi
 # Browser tests drive Debian's chromium through Playwright (executable_path): no browser
 # download; one test types into the real `journal` command in tmux. Both are installed with the
-# test tools when missing and apt is at hand (the tests say why they skip otherwise).
+# test tools when missing and apt is at hand (the tests say why they skip otherwise). The
+# network-namespace link (scripts/badlink/netns.py) needs ip and tc (iproute2), iptables for
+# loss and resets, and curl for its tests.
 if [ "${1:-}" = "--dev" ] && command -v apt-get >/dev/null 2>&1; then
     missing=""
     command -v chromium >/dev/null 2>&1 || missing="$missing chromium"
     command -v tmux >/dev/null 2>&1 || missing="$missing tmux"
+    command -v ip >/dev/null 2>&1 || missing="$missing iproute2"
+    command -v iptables >/dev/null 2>&1 || missing="$missing iptables"
+    command -v curl >/dev/null 2>&1 || missing="$missing curl"
     if [ -n "$missing" ]; then
         SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
         # shellcheck disable=SC2086

@@ -17,8 +17,10 @@ from server.config import ServerConfig
 from server.deps import provide_config, provide_db, provide_principal
 from server.directory.controller import DirectoryController
 from server.errors import AppError, app_error_handler, http_error_handler
+from server.storage import directory as directory_storage
 from server.storage.db import connect, create_schema
 from server.sync.controller import SyncController
+from server.sync.directory_cache import DirectoryCache
 from server.sync.documents import DocumentCache
 from server.web.render import html_error, template_config
 from server.web.routes import WEB_HANDLERS
@@ -28,6 +30,17 @@ from server.web.session import LoginRateLimit
 @get("/api/v1/health", exclude_from_auth=True)
 async def health() -> dict[str, str]:
     return {"status": "ok"}
+
+
+def warm_directory(app: Litestar) -> None:
+    """Read the directory before the first request: a server restarted in the morning would
+    otherwise make the first teachers wait for it (district bench: seconds at the start)."""
+    conn = connect(app.state.config.database)
+    try:
+        for school_id in directory_storage.schools_with_years(conn):
+            app.state.directories.load(conn, school_id=school_id)
+    finally:
+        conn.close()
 
 
 def create_app(config: ServerConfig | None = None) -> Litestar:
@@ -65,9 +78,15 @@ def create_app(config: ServerConfig | None = None) -> Litestar:
         middleware=[auth],
         exception_handlers={AppError: app_error_handler, HTTPException: http_error_handler},
         openapi_config=OpenAPIConfig(title="Журнал", version="0.1.0", path="/schema"),
-        # per server process: the journal documents (server/sync/documents.py) and the web
-        # login rate limit
+        on_startup=[warm_directory],
+        # per server process: the journal documents (server/sync/documents.py), the directory
+        # (server/sync/directory_cache.py) and the web login rate limit
         state=State(
-            {"config": config, "documents": DocumentCache(), "login_limit": LoginRateLimit()}
+            {
+                "config": config,
+                "documents": DocumentCache(config.document_cache_journals),
+                "directories": DirectoryCache(),
+                "login_limit": LoginRateLimit(),
+            }
         ),
     )

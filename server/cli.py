@@ -85,9 +85,23 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
     from server.app import create_app
 
-    app = create_app(ServerConfig(database=args.db))
+    app = create_app(ServerConfig.from_env(database=args.db))
     print(f"Сервер журнала: http://{args.host}:{args.port}  (документация API: /schema)")
-    uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level)
+    workers = getattr(args, "workers", 1)
+    if workers > 1:
+        # Worker processes import the app themselves: the factory reads the database from the
+        # environment. Each has its own caches; they check the database before every use.
+        os.environ["ZHURNAL_DB"] = str(args.db)
+        uvicorn.run(
+            "server.app:create_app",
+            factory=True,
+            host=args.host,
+            port=args.port,
+            log_level=args.log_level,
+            workers=workers,
+        )
+    else:
+        uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level)
     return 0
 
 
@@ -429,6 +443,7 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--host", default="127.0.0.1", help="адрес (по умолчанию 127.0.0.1)")
         p.add_argument("--port", type=int, default=8000, help="порт (по умолчанию 8000)")
         p.add_argument("--log-level", default="info", help="подробность журнала uvicorn")
+        p.add_argument("--workers", type=int, default=1, help="процессов сервера (по умолчанию 1)")
         p.add_argument("--force", action="store_true", help=argparse.SUPPRESS)
         p.set_defaults(func=func)
 

@@ -27,6 +27,12 @@ class ServerConfig(msgspec.Struct, frozen=True, kw_only=True):
     def archive_key_path(self) -> Path:
         return self.archive_key or self.database.with_name("archive-key.pem")
 
+    # journal documents kept in memory per server process (server/sync/documents.py); a
+    # year's class journal folded takes about 3-4 MB, so 256 is about 1 GB. A district server
+    # with memory to spare keeps more (ZHURNAL_DOCUMENT_CACHE); a journal not kept is read
+    # and folded again on its next sync.
+    document_cache_journals: int = 256
+
     @classmethod
     def from_env(cls, **overrides: object) -> ServerConfig:
         env = {}
@@ -36,4 +42,6 @@ class ServerConfig(msgspec.Struct, frozen=True, kw_only=True):
             env["archive_dir"] = Path(os.environ["ZHURNAL_ARCHIVE"])
         if "ZHURNAL_ARCHIVE_KEY" in os.environ:
             env["archive_key"] = Path(os.environ["ZHURNAL_ARCHIVE_KEY"])
+        if "ZHURNAL_DOCUMENT_CACHE" in os.environ:
+            env["document_cache_journals"] = int(os.environ["ZHURNAL_DOCUMENT_CACHE"])
         return cls(**(env | overrides))

@@ -13,6 +13,7 @@ from server.config import ServerConfig
 from server.storage import accounts
 from server.storage import directory as directory_storage
 from server.storage.db import transaction
+from server.sync.directory_cache import DirectoryCache
 from server.sync.documents import DocumentCache
 from server.sync.service import SyncService
 from shared.journal import JournalDoc
@@ -78,7 +79,7 @@ def load_journals(
 ) -> int:
     """Push each journal's events as its teacher's device would; returns events refused."""
     roles = {s.id: s.roles for s in directory.staff}
-    documents = DocumentCache()
+    documents, directories = DocumentCache(), DirectoryCache()
     refused = 0
     for done, (journal_id, journal_events) in enumerate(sorted(events.items()), start=1):
         for (author, device), batch in groupby(journal_events, key=lambda e: (e.author, e.device)):
@@ -92,7 +93,7 @@ def load_journals(
             )
             doc = JournalDoc()
             update = doc.add(list(batch))
-            response = SyncService(conn, config, principal, documents).sync(
+            response = SyncService(conn, config, principal, documents, directories).sync(
                 SyncRequest(
                     journals=(
                         JournalPush(

@@ -9,6 +9,7 @@ visible as losers until someone supersedes them all.
 from __future__ import annotations
 
 from bisect import insort
+from collections import ChainMap
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
@@ -25,6 +26,7 @@ from shared.model import (
 )
 
 CellKey = tuple[str, ...]
+MARK_SLOTS = range(10)  # MarkGiven.slot is 0..9 (shared/model.py)
 
 
 def own_cell(event: JournalEvent) -> CellKey | None:
@@ -103,11 +105,15 @@ class JournalState:
         if in_place:
             state, copied = self, None
         else:
+            # Layers over this state's maps, not copies: a copy is as long as the journal, and
+            # the rules check every pushed batch on such a state (issue 6: the day's delta
+            # must not cost more in a larger journal). Writes go to the new top layer; cells
+            # are copied before they change (`writable`).
             state = JournalState(
-                events=dict(self.events),
+                events=ChainMap({}, self.events),  # type: ignore[arg-type]
                 refusals=self.refusals,
-                cells=dict(self.cells),
-                cell_of=dict(self.cell_of),
+                cells=ChainMap({}, self.cells),  # type: ignore[arg-type]
+                cell_of=ChainMap({}, self.cell_of),  # type: ignore[arg-type]
                 superseded=set(self.superseded),
             )
             copied = set()
@@ -182,15 +188,14 @@ class JournalState:
         return value.code if isinstance(value, AttendanceMarked) else None
 
     def marks(self, lesson_id: str, student_id: str) -> list[MarkGiven]:
-        found = [
-            c.value
-            for k, c in self.cells.items()
-            if k[0] == "mark"
-            and k[1] == lesson_id
-            and k[2] == student_id
-            and isinstance(c.value, MarkGiven)
-        ]
-        return sorted(found, key=lambda m: m.slot)
+        # looked up by key, slot by slot: a rule asks this for every new mark, and a scan of
+        # every cell made a day's delta cost grow with the journal
+        found = []
+        for slot in MARK_SLOTS:
+            cell = self.cells.get(("mark", lesson_id, student_id, str(slot)))
+            if cell is not None and isinstance(cell.value, MarkGiven):
+                found.append(cell.value)
+        return found
 
     def all_marks(self) -> list[MarkGiven]:
         return [

@@ -68,23 +68,37 @@ class JournalContext:
 
     @classmethod
     def from_directory(cls, directory: Directory, journal: JournalInfo) -> JournalContext:
-        teachers = {
-            t.teacher_id
-            for t in directory.teaching
-            if t.class_id == journal.class_id and t.subject_id == journal.subject_id
-        }
+        return cls.maker(directory)(journal)
+
+    @classmethod
+    def maker(cls, directory: Directory) -> Callable[[JournalInfo], JournalContext]:
+        """Contexts of many journals of one directory: its rows are grouped once, so each
+        context costs its own journal's rows, not the whole directory's (a district's has
+        thousands of journals and tens of thousands of memberships)."""
+        teachers: dict[tuple[str, str], set[str]] = {}
+        for t in directory.teaching:
+            teachers.setdefault((t.class_id, t.subject_id), set()).add(t.teacher_id)
         admins = {s.id for s in directory.staff if ADMINISTRATION.intersection(s.roles)}
-        return cls(
-            journal=journal,
-            year=directory.year,
-            periods=tuple(p for p in directory.periods if p.year_id == journal.year_id),
-            memberships=tuple(m for m in directory.memberships if m.class_id == journal.class_id),
-            writers=frozenset(teachers | admins),
-            closure=directory.closure,
-            correctors=frozenset(
-                g.person_id for g in directory.corrections if g.journal_id == journal.id
-            ),
-        )
+        members: dict[str, list[Membership]] = {}
+        for m in directory.memberships:
+            members.setdefault(m.class_id, []).append(m)
+        correctors: dict[str, set[str]] = {}
+        for g in directory.corrections:
+            correctors.setdefault(g.journal_id, set()).add(g.person_id)
+
+        def make(journal: JournalInfo) -> JournalContext:
+            return cls(
+                journal=journal,
+                year=directory.year,
+                periods=tuple(p for p in directory.periods if p.year_id == journal.year_id),
+                memberships=tuple(members.get(journal.class_id, ())),
+                writers=frozenset(teachers.get((journal.class_id, journal.subject_id), set()))
+                | admins,
+                closure=directory.closure,
+                correctors=frozenset(correctors.get(journal.id, ())),
+            )
+
+        return make
 
     @property
     def rules(self) -> tuple[Rule, ...]:

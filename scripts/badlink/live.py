@@ -45,8 +45,9 @@ def free_port() -> int:
 class LiveServer:
     """One real server process on a fixed database file and port."""
 
-    def __init__(self, db: Path, port: int, log_path: Path):
+    def __init__(self, db: Path, port: int, log_path: Path, *, workers: int = 1):
         self.db = db
+        self.workers = workers
         self.port = port
         self.log_path = log_path
         self.proc: subprocess.Popen[bytes] | None = None
@@ -80,6 +81,8 @@ class LiveServer:
                 str(self.port),
                 "--log-level",
                 "warning",
+                "--workers",
+                str(self.workers),
             ],
             cwd=ROOT,
             env=child_env(),

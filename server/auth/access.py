@@ -17,16 +17,13 @@ def journals_for(principal: Principal, directory: Directory) -> dict[str, Journa
     person = principal.person_id
     admin = any(r in ADMINISTRATION for r in principal.roles)
     reads_all = admin or principal.has(Role.RECORDS_OFFICER)
+    teacher = principal.has(Role.TEACHER)  # once, not per journal: a district has thousands
     taught = {(t.class_id, t.subject_id) for t in directory.teaching if t.teacher_id == person}
     own_classes = {c.class_id for c in directory.class_teachers if c.teacher_id == person}
     result: dict[str, JournalInfo] = {}
     for journal in directory.journals:
-        writes = admin or (
-            principal.has(Role.TEACHER) and (journal.class_id, journal.subject_id) in taught
-        )
-        reads = (
-            reads_all or writes or (principal.has(Role.TEACHER) and journal.class_id in own_classes)
-        )
+        writes = admin or (teacher and (journal.class_id, journal.subject_id) in taught)
+        reads = reads_all or writes or (teacher and journal.class_id in own_classes)
         if reads:
             result[journal.id] = JournalInfo(
                 id=journal.id,

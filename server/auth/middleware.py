@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import anyio
 from litestar.connection import ASGIConnection
 from litestar.middleware import AbstractAuthenticationMiddleware, AuthenticationResult
 
+from server.auth.principal import Principal
 from server.auth.service import authenticate
 from server.errors import Unauthorized
 from server.storage.db import connect
@@ -16,11 +18,17 @@ class DeviceTokenMiddleware(AbstractAuthenticationMiddleware):
         scheme, _, token = header.partition(" ")
         if scheme.lower() != "bearer" or not token:
             raise Unauthorized("Требуется вход в систему: нет токена устройства.")
-        conn = connect(connection.app.state.config.database)
-        try:
-            principal = authenticate(conn, token.strip())
-        finally:
-            conn.close()
+
+        def lookup() -> Principal | None:
+            conn = connect(connection.app.state.config.database)
+            try:
+                return authenticate(conn, token.strip())
+            finally:
+                conn.close()
+
+        # in a worker thread: the lookup may wait for the database's write lock (it notes the
+        # device's last visit), which must not stop the event loop serving everyone else
+        principal = await anyio.to_thread.run_sync(lookup)
         if principal is None:
             raise Unauthorized("Токен устройства недействителен или отозван. Войдите заново.")
         return AuthenticationResult(user=principal, auth=token)

@@ -6,6 +6,7 @@ rows live side by side and are written in the same transaction.
 
 from __future__ import annotations
 
+import itertools
 import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -216,6 +217,36 @@ CREATE TABLE IF NOT EXISTS period_closures (
 """
 
 
+DIRECTORY_VERSION_KEY = "directory_version"
+# Every table `server.storage.directory.load_full` reads: a write to any of them gives
+# meta.directory_version a fresh random token, so caches of the directory (server/sync/
+# directory_cache.py) notice it whichever process wrote. A new directory table goes here too.
+DIRECTORY_TABLES = (
+    "schools",
+    "years",
+    "periods",
+    "classes",
+    "subjects",
+    "students",
+    "memberships",
+    "staff",
+    "teaching",
+    "class_teachers",
+    "year_closures",
+    "correction_grants",
+)
+DIRECTORY_TRIGGERS = "\n".join(
+    f"CREATE TRIGGER IF NOT EXISTS directory_version_{table}_{op.lower()} AFTER {op} ON {table} "
+    f"BEGIN UPDATE meta SET value = lower(hex(randomblob(8))) "
+    f"WHERE key = '{DIRECTORY_VERSION_KEY}'; END;"
+    for table in DIRECTORY_TABLES
+    for op in ("INSERT", "UPDATE", "DELETE")
+)
+
+
+_savepoints = itertools.count()
+
+
 def connect(path: Path | str) -> sqlite3.Connection:
     """Open the database (creating its folder) in WAL mode with explicit transactions."""
     if str(path) != ":memory:":
@@ -235,6 +266,11 @@ def create_schema(conn: sqlite3.Connection) -> None:
     conn.execute(
         "INSERT OR IGNORE INTO meta(key, value) VALUES ('schema_version', ?)", (SCHEMA_VERSION,)
     )
+    conn.execute(
+        "INSERT OR IGNORE INTO meta(key, value) VALUES (?, lower(hex(randomblob(8))))",
+        (DIRECTORY_VERSION_KEY,),
+    )
+    db.executescript(DIRECTORY_TRIGGERS)
     if get_meta(conn, AGGREGATES_KEY) is None:  # a database made before the aggregates
         with transaction(conn):
             consolidated.rebuild_lesson_aggregates(conn)
@@ -248,7 +284,22 @@ AGGREGATES_KEY = "lesson_aggregates"  # meta: the report aggregates are kept for
 def transaction(
     conn: sqlite3.Connection, *, immediate: bool = True
 ) -> Iterator[sqlite3.Connection]:
-    """One atomic unit of work; IMMEDIATE takes the write lock up front so writers queue."""
+    """One atomic unit of work; IMMEDIATE takes the write lock up front so writers queue.
+
+    Inside another transaction it is a savepoint: its work is undone alone if it fails and
+    kept (committed with the outer one) if it succeeds."""
+    if conn.in_transaction:
+        name = f"sp{id(conn)}_{next(_savepoints)}"
+        conn.execute(f"SAVEPOINT {name}")
+        try:
+            yield conn
+        except BaseException:
+            conn.execute(f"ROLLBACK TO {name}")
+            conn.execute(f"RELEASE {name}")
+            raise
+        else:
+            conn.execute(f"RELEASE {name}")
+        return
     conn.execute("BEGIN IMMEDIATE" if immediate else "BEGIN")
     try:
         yield conn

@@ -77,7 +77,9 @@ class SyncController(Controller):
 
         def run() -> tuple[bytes, dict[str, str]]:
             documents = request.app.state.documents
-            body = wire.encode(SyncService(db, config, principal, documents).sync(message))
+            directories = request.app.state.directories
+            service = SyncService(db, config, principal, documents, directories)
+            body = wire.encode(service.sync(message))
             if len(body) <= wire.RESUMABLE_REPLY_BYTES:
                 return body, {}
             reply_id = secrets.token_urlsafe(16)

@@ -10,6 +10,7 @@ refused whole and quarantined; the sender rebuilds on the server's state.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import secrets
 import sqlite3
@@ -23,11 +24,11 @@ from server.auth.access import journals_for, portfolios_for
 from server.auth.principal import Principal
 from server.config import ServerConfig
 from server.storage import archive as archive_storage
-from server.storage import directory as directory_storage
 from server.storage import journals as storage
 from server.storage import portfolio as portfolio_storage
 from server.storage import web as web_storage
 from server.storage.db import get_meta, set_meta, transaction
+from server.sync.directory_cache import DirectoryCache
 from server.sync.documents import DocumentCache
 from shared.fold import CellKey, JournalState
 from shared.hlc import Clock
@@ -44,7 +45,7 @@ from shared.model import (
     is_portfolio_id,
 )
 from shared.portfolio import as_row
-from shared.rules import JournalContext, check_new_events, context_for
+from shared.rules import JournalContext, check_new_events
 from shared.wire import (
     JournalPush,
     JournalReply,
@@ -96,20 +97,20 @@ class SyncService:
         config: ServerConfig,
         principal: Principal,
         documents: DocumentCache | None = None,
+        directories: DirectoryCache | None = None,
     ):
         self.conn = conn
         self.config = config
         self.principal = principal
         self.documents = documents or DocumentCache()
+        self.directories = directories or DirectoryCache()
         self.server_client = server_client_id(conn)
         self._directory: Directory | None = None
 
     @property
     def directory(self) -> Directory:
         if self._directory is None:
-            self._directory = directory_storage.load_full(
-                self.conn, school_id=self.principal.school_id
-            )
+            self._directory = self.directories.load(self.conn, school_id=self.principal.school_id)
         return self._directory
 
     # ------------------------------------------------------------------ the request
@@ -121,14 +122,24 @@ class SyncService:
         )
         spent = 0
         replies: list[JournalReply] = []
-        for push in request.journals:
-            reply = self._one(
-                push,
-                readable.get(push.journal_id),
-                budget_left=spent < self.config.reply_budget_bytes,
-            )
-            spent += len(reply.update)
-            replies.append(reply)
+        # A request that writes is one transaction, each journal a savepoint in it: one disk
+        # sync per request instead of one per journal (the district burst's main cost once
+        # the directory was cached). A journal refused or failed is undone alone.
+        writes = any(push.update for push in request.journals)
+        try:
+            with transaction(self.conn) if writes else contextlib.nullcontext():
+                for push in request.journals:
+                    reply = self._one(
+                        push,
+                        readable.get(push.journal_id),
+                        budget_left=spent < self.config.reply_budget_bytes,
+                    )
+                    spent += len(reply.update)
+                    replies.append(reply)
+        except BaseException:
+            for push in request.journals:  # they may hold what the rollback undid
+                self.documents.drop(push.journal_id)
+            raise
         if request.quiet:
             replies += self._quiet(request, readable)
         return SyncResponse(journals=tuple(replies), server_time_ms=int(time.time() * 1000))
@@ -266,7 +277,7 @@ class SyncService:
                 "(000 §4.5, §5.5).",
                 tuple(e.id for e in added),
             )
-        ctx = context_for(self.directory, journal)
+        ctx = self.directories.context(self.directory, journal)
         if isinstance(ctx, JournalContext):
             closed = web_storage.closures(self.conn, journal.class_id)
             if closed:
