@@ -78,6 +78,11 @@ def test_a_write_through_another_connection_is_seen(db: Path, conn: sqlite3.Conn
         db,
         "INSERT INTO students (id, last_name, first_name) VALUES ('s-new', 'Новикова', 'Ольга')",
     )
+    other_process(  # a school's pupils are those of its classes
+        db,
+        "INSERT INTO memberships (student_id, class_id, starts) VALUES (?, ?, '2026-09-01')",
+        ("s-new", CLASS_5),
+    )
     after = cache.load(conn)
     assert cache.loads == 2
     assert "s-new" in {s.id for s in after.students}

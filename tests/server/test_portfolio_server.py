@@ -339,7 +339,7 @@ def test_the_portfolio_is_no_subject_journal_on_the_server(server: SchoolServer)
         assert PORTFOLIO_5 not in {j["id"] for j in directory.json()["journals"]}
     with server.db() as conn:
         full = directory_storage.load_full(conn)
-        data = dataset.load(conn, full, dataset.Filters())
+        data = dataset.load(full, dataset.Filters())
     assert data.journals and not any(is_portfolio_id(j) for j in data.journals)
     assert_russian_error(
         server.client.get(
