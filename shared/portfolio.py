@@ -81,11 +81,24 @@ def documents_for(
 ) -> dict[str, JournalInfo]:
     """The portfolio documents a person keeps: the administration every class's, a teacher
     those of the classes they teach or lead. Parents and pupils keep none (they see the
-    consolidated portfolio on the web)."""
+    consolidated portfolio on the web). One pass over the directory: it runs on every sync
+    request, and a district's directory has thousands of classes and teaching rows."""
+    administration = administration or any(
+        s.id == person_id and ADMINISTRATION.intersection(s.roles) for s in directory.staff
+    )
+    kept = {t.class_id for t in directory.teaching if t.teacher_id == person_id} | {
+        c.class_id for c in directory.class_teachers if c.teacher_id == person_id
+    }
     result = {}
     for school_class in directory.classes:
-        if administration or person_id in writers(directory, school_class.id):
-            document = info(directory, school_class.id, writable=True)
+        if administration or school_class.id in kept:
+            document = JournalInfo(
+                id=portfolio_id(school_class.year_id, school_class.id),
+                year_id=school_class.year_id,
+                class_id=school_class.id,
+                subject_id=PORTFOLIO_SUBJECT,
+                writable=True,
+            )
             result[document.id] = document
     return result
 

@@ -225,3 +225,18 @@ def test_portfolio_documents_are_apart_from_journals() -> None:
 )
 def test_sniffing_by_magic_bytes(head: bytes, found: str | None) -> None:
     assert portfolio.sniff_media_type(head) == found
+
+
+@pytest.mark.parametrize("administration", [False, True])
+def test_documents_kept_are_those_whose_writers_include_the_person(administration):
+    """documents_for groups the directory once; it must agree with `writers` class by class."""
+    for person in [*DIRECTORY.staff, *DIRECTORY.students]:
+        kept = portfolio.documents_for(DIRECTORY, person.id, administration=administration)
+        expected = {
+            portfolio_id(c.year_id, c.id)
+            for c in DIRECTORY.classes
+            if administration or person.id in portfolio.writers(DIRECTORY, c.id)
+        }
+        assert set(kept) == expected, person.id
+        assert all(d.writable and d.id == k for k, d in kept.items())
+    assert portfolio.documents_for(DIRECTORY, "t-math", administration=False)  # not vacuous
