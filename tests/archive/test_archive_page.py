@@ -54,6 +54,8 @@ def test_records_officer_builds_the_year_package_from_the_page(closed):
     client = browser(closed, "records")
     page = client.get("/archive")
     assert page.status_code == 200
+    assert "<title>Архив — Журнал</title>" in page.text
+    assert page.text.count("Истёк срок хранения") == 1
     assert "Сформировать пакет" in page.text
     public = keys.load_public(closed.archive_key_path.with_name("archive-key.pem.pub"))
     assert keys.fingerprint(public) in page.text
