@@ -7,15 +7,23 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from argon2 import PasswordHasher
 from litestar.testing import TestClient
 
 from client_tui.services.session import Session
 from server.app import create_app
+from server.auth import passwords
 from server.config import ServerConfig
 from server.storage.db import connect, create_schema
 from tests.factories import PASSWORD, write_school
 
 BASE_URL = "http://testserver.local"
+
+# Tests only: Argon2id at its smallest cost. The product's hasher costs about 0.3 s a hash on this
+# machine, and a school fixture makes eight; its parameters travel inside each hash, so a server
+# process started by a test (with the product's hasher) still verifies these.
+passwords._hasher = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
+passwords._DUMMY_HASH = passwords._hasher.hash("no such account")
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
