@@ -9,6 +9,7 @@ sheets, journals and personal-file pages can be printed again and compared with 
 from __future__ import annotations
 
 import datetime as dt
+import gzip
 import io
 import json
 import shutil
@@ -44,6 +45,7 @@ class ArchivedYear:
     documents: dict[str, JournalDoc]  # journal id -> its archived document
     corrections: list[dict]
     printed_at: dt.datetime
+    journal_printed_at: dict[str, dt.datetime]  # a journal PDF printed ahead of the package
     conn: sqlite3.Connection  # read-only, rebuilt from the package
     workdir: Path  # where that database lives until close()
 
@@ -61,9 +63,12 @@ def open_package(bag_path: Path) -> ArchivedYear:
     closure = json.loads((data / "closure.json").read_text(encoding="utf-8"))
     documents = {}
     for journal in directory.journals:
-        path = data / "journals" / journal.class_id / journal.subject_id / "document.yjs"
-        if path.is_file():  # absent once destroyed by an act; the summary sheets stay
-            documents[journal.id] = JournalDoc(path.read_bytes() or None)
+        folder = data / "journals" / journal.class_id / journal.subject_id
+        packed, plain = folder / "document.yjs.gz", folder / "document.yjs"  # format 2, 1
+        if packed.is_file():
+            documents[journal.id] = JournalDoc(gzip.decompress(packed.read_bytes()) or None)
+        elif plain.is_file():  # absent once destroyed by an act; the summary sheets stay
+            documents[journal.id] = JournalDoc(plain.read_bytes() or None)
     workdir = Path(tempfile.mkdtemp(prefix="zhurnal-readback-"))
     try:
         conn = _rebuild(directory, documents, workdir)
@@ -78,8 +83,22 @@ def open_package(bag_path: Path) -> ArchivedYear:
         documents=documents,
         corrections=closure.get("corrections", []),
         printed_at=dt.datetime.fromisoformat(info["Zhurnal-Printed-At"]),
+        journal_printed_at=_journal_dates(data),
         conn=conn,
     )
+
+
+def _journal_dates(data: Path) -> dict[str, dt.datetime]:
+    """Data path of a journal PDF -> when it was printed, as contents.json records it."""
+    try:
+        listing = json.loads((data / "contents.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return {
+        f["path"]: dt.datetime.fromisoformat(f["printed_at"])
+        for f in listing.get("files", [])
+        if f.get("printed_at")
+    }
 
 
 def _rebuild(directory: Directory, documents: dict[str, JournalDoc], folder: Path):
@@ -147,6 +166,8 @@ def xlsx_values(content: bytes) -> list[list]:
 def reprint(archived: ArchivedYear) -> dict[str, bytes]:
     """Every printable file of the package, made again from the read-back data."""
     directory, when = archived.directory, archived.printed_at
+    # format 1 held tagged PDFs, not PDF/A: printed again the way they were made
+    archival = archived.info.get("Zhurnal-Format") != "zhurnal-archive/1"
     files: dict[str, bytes] = {}
     for journal in directory.journals:
         doc = archived.documents.get(journal.id)
@@ -154,8 +175,14 @@ def reprint(archived: ArchivedYear) -> dict[str, bytes]:
             continue
         own = [c for c in archived.corrections if c["journal_id"] == journal.id]
         folder = f"journals/{journal.class_id}/{journal.subject_id}"
-        files[f"{folder}/journal.pdf"] = printed.journal_pdf(
-            directory, journal, fold(doc.events()), when, own
+        path = f"{folder}/journal.pdf"
+        files[path] = printed.journal_pdf(
+            directory,
+            journal,
+            fold(doc.events()),
+            archived.journal_printed_at.get(path, when),
+            own,
+            archival=archival,
         )
     kind = archived.info.get("Zhurnal-Package-Kind")
     classes = {j.class_id for j in directory.journals if j.id in archived.documents}
@@ -163,14 +190,16 @@ def reprint(archived: ArchivedYear) -> dict[str, bytes]:
         classes -= {j.class_id for j in directory.journals if j.id not in archived.documents}
     only = archived.info.get("Zhurnal-Journal-Id", "").rpartition("~")[2] or None
     for class_id in sorted(classes):
-        _, sheets = printed.summary_files(archived.conn, directory, class_id, when, only)
+        _, sheets = printed.summary_files(
+            archived.conn, directory, class_id, when, only, archival=archival
+        )
         for name, content in sheets.items():
             files[f"summary/{class_id}/{name}"] = content
     if kind == "year" and len(archived.documents) == len(directory.journals):
         marks = printed.personal_marks(archived.conn, directory)
         for pupil in printed.pupils_of_year(directory):
             for name, content in printed.personal_files(
-                directory, pupil, marks.get(pupil.id, []), when
+                directory, pupil, marks.get(pupil.id, []), when, archival=archival
             ).items():
                 files[f"personal/{pupil.id}/{name}"] = content
     return files

@@ -133,6 +133,11 @@ CREATE TABLE IF NOT EXISTS archive_jobs (
     state TEXT NOT NULL, done INTEGER NOT NULL DEFAULT 0, total INTEGER NOT NULL DEFAULT 0,
     started_at REAL NOT NULL, heartbeat REAL NOT NULL, finished_at REAL, package TEXT,
     sha256 TEXT, files INTEGER, payload_bytes INTEGER, error TEXT);
+-- each journal's archival PDF, printed ahead of the package; `content_key` is the SHA-256 of
+-- what the PDF shows (server/archive/pdf_cache.py), so a correction misses the cache
+CREATE TABLE IF NOT EXISTS archive_pdf_cache (
+    journal_id TEXT PRIMARY KEY, content_key TEXT NOT NULL, printed_at TEXT NOT NULL,
+    pdf BLOB NOT NULL, made_at REAL NOT NULL);
 CREATE TABLE IF NOT EXISTS retention_policy (
     category TEXT PRIMARY KEY, years INTEGER NOT NULL, updated_at REAL NOT NULL,
     updated_by TEXT NOT NULL);
