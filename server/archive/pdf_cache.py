@@ -17,9 +17,12 @@ import datetime as dt
 import functools
 import hashlib
 import importlib.metadata
+import logging
 import sqlite3
 import time
 from collections.abc import Iterable, Iterator
+from pathlib import Path
+from threading import Thread
 
 import msgspec
 
@@ -29,10 +32,12 @@ from server.printing.pool import render_all
 from server.storage import archive as archive_storage
 from server.storage import directory as directory_storage
 from server.storage import journals as journal_storage
-from server.storage.db import transaction
+from server.storage.db import connect, transaction
 from shared.fold import JournalState
 from shared.journal import JournalDoc
 from shared.model import Directory, JournalInfo
+
+logger = logging.getLogger("zhurnal.archive")
 
 
 @functools.cache
@@ -120,3 +125,21 @@ def prerender(
         store(conn, journal_id, key, when, pdf)
         made += 1
     return made
+
+
+def prerender_in_background(database: Path, year_id: str, class_id: str | None = None) -> Thread:
+    """Print ahead in a thread of its own (a period closed on a web page must not wait for
+    Typst); a failure is logged and costs only time: the package prints what it misses."""
+
+    def work() -> None:
+        conn = connect(database)
+        try:
+            prerender(conn, year_id, class_id=class_id)
+        except Exception:
+            logger.exception("printing ahead of %s (%s) failed", year_id, class_id or "all")
+        finally:
+            conn.close()
+
+    thread = Thread(target=work, name=f"archive-prerender-{year_id}-{class_id}", daemon=True)
+    thread.start()
+    return thread

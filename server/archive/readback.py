@@ -15,6 +15,7 @@ import json
 import shutil
 import sqlite3
 import tempfile
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -23,6 +24,8 @@ from openpyxl import load_workbook
 
 from server.archive import printed
 from server.archive.verify import read_info
+from server.printing.pdf import PdfJob
+from server.printing.pool import render_all
 from server.storage import directory as directory_storage
 from server.storage import journals as journal_storage
 from server.storage.db import connect, create_schema, transaction
@@ -163,45 +166,50 @@ def xlsx_values(content: bytes) -> list[list]:
         book.close()
 
 
-def reprint(archived: ArchivedYear) -> dict[str, bytes]:
-    """Every printable file of the package, made again from the read-back data."""
+def reprint(archived: ArchivedYear, *, workers: int | None = None) -> dict[str, bytes]:
+    """Every printable file of the package, made again from the read-back data; the PDFs are
+    compiled by the process pool (server/printing/pool.py) while the next are prepared."""
     directory, when = archived.directory, archived.printed_at
     # format 1 held tagged PDFs, not PDF/A: printed again the way they were made
     archival = archived.info.get("Zhurnal-Format") != "zhurnal-archive/1"
     files: dict[str, bytes] = {}
-    for journal in directory.journals:
-        doc = archived.documents.get(journal.id)
-        if doc is None:
-            continue
-        own = [c for c in archived.corrections if c["journal_id"] == journal.id]
-        folder = f"journals/{journal.class_id}/{journal.subject_id}"
-        path = f"{folder}/journal.pdf"
-        files[path] = printed.journal_pdf(
-            directory,
-            journal,
-            fold(doc.events()),
-            archived.journal_printed_at.get(path, when),
-            own,
-            archival=archival,
-        )
     kind = archived.info.get("Zhurnal-Package-Kind")
     classes = {j.class_id for j in directory.journals if j.id in archived.documents}
     if kind == "year":  # a class whose journals are destroyed cannot be printed again
         classes -= {j.class_id for j in directory.journals if j.id not in archived.documents}
-    only = archived.info.get("Zhurnal-Journal-Id", "").rpartition("~")[2] or None
-    for class_id in sorted(classes):
-        _, sheets = printed.summary_files(
-            archived.conn, directory, class_id, when, only, archival=archival
-        )
-        for name, content in sheets.items():
-            files[f"summary/{class_id}/{name}"] = content
-    if kind == "year" and len(archived.documents) == len(directory.journals):
-        marks = printed.personal_marks(archived.conn, directory)
-        for pupil in printed.pupils_of_year(directory):
-            for name, content in printed.personal_files(
+    pupils = (
+        printed.pupils_of_year(directory)
+        if kind == "year" and len(archived.documents) == len(directory.journals)
+        else []
+    )
+
+    def jobs() -> Iterator[tuple[str, PdfJob]]:
+        for journal in directory.journals:
+            doc = archived.documents.get(journal.id)
+            if doc is None:
+                continue
+            own = [c for c in archived.corrections if c["journal_id"] == journal.id]
+            path = f"journals/{journal.class_id}/{journal.subject_id}/journal.pdf"
+            at = archived.journal_printed_at.get(path, when)
+            state = fold(doc.events())
+            yield path, printed.journal_job(directory, journal, state, at, own, archival=archival)
+        only = archived.info.get("Zhurnal-Journal-Id", "").rpartition("~")[2] or None
+        for class_id in sorted(classes):
+            _, job, sheets = printed.summary_parts(
+                archived.conn, directory, class_id, when, only, archival=archival
+            )
+            files.update({f"summary/{class_id}/{name}": data for name, data in sheets.items()})
+            yield f"summary/{class_id}/summary.pdf", job
+        marks = printed.personal_marks(archived.conn, directory) if pupils else {}
+        for pupil in pupils:
+            job, extra = printed.personal_parts(
                 directory, pupil, marks.get(pupil.id, []), when, archival=archival
-            ).items():
-                files[f"personal/{pupil.id}/{name}"] = content
+            )
+            files.update({f"personal/{pupil.id}/{name}": data for name, data in extra.items()})
+            yield f"personal/{pupil.id}/year-marks.pdf", job
+
+    expected = len(archived.documents) + len(classes) + len(pupils)
+    files.update(render_all(jobs(), workers=workers, expected=expected))
     return files
 
 
