@@ -226,7 +226,10 @@ def summary_parts(
         )
     header, rows = sheet.table()
     title = f"Сводная ведомость {sheet.class_name} {sheet.year_name}"
-    job = pdf_job("summary_sheet", sheet.print_data(), timestamp=printed, archival=archival)
+    data = sheet.print_data()
+    if archival:  # the archived copy is signed and sealed (000 §7.3); format 1 was not
+        data |= {"director": director_name(directory), "printed": _date(printed.date())}
+    job = pdf_job("summary_sheet", data, timestamp=printed, archival=archival)
     return (
         sheet,
         job,

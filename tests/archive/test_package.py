@@ -131,6 +131,10 @@ def test_summary_sheet_and_personal_file_pdfs(archived_once):
         zip(PUPILS_5, ("5 3", "3 4", "2 4", "4 4"), strict=True), start=1
     ):
         assert f"{number} {pupil} {marks}" in sheet  # 1 четверть: математика, русский
+    # signed by the director and sealed on paper (000 §7.3)
+    assert "Директор:" in sheet and "Громов О." in sheet
+    assert "М. П." in sheet and "Дата:" in sheet
+    assert "Распечатано из электронного журнала 21.06.2027" in sheet
     personal = pdf_text(data / "personal" / "s-1" / "year-marks.pdf")
     assert "Отметки за учебный год для личного дела обучающегося" in personal
     assert "Алексеев Артём; 5 класс" in personal
