@@ -35,7 +35,7 @@ import bagit
 import msgspec
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from server.archive import keys, pdf_cache, printed
+from server.archive import keys, pdf_cache, portfolio_files, printed
 from server.archive.closing import CLOSERS, actor, actor_school
 from server.archive.verify import (
     KIND,
@@ -72,7 +72,14 @@ JOURNALS, SUMMARY, PERSONAL, PACKAGE = "journals", "summary_sheets", "personal_f
 
 def category_of(path: str) -> str:
     top = path.split("/", 1)[0]
-    return {"journals": JOURNALS, "summary": SUMMARY, "personal": PERSONAL}.get(top, PACKAGE)
+    # the portfolio is kept with the personal file it belongs to (000 §4.2.1)
+    folders = {
+        "journals": JOURNALS,
+        "summary": SUMMARY,
+        "personal": PERSONAL,
+        "portfolio": PERSONAL,
+    }
+    return folders.get(top, PACKAGE)
 
 
 @dataclass
@@ -199,6 +206,8 @@ def _readme(directory: Directory, kind: str, fingerprint: str, journal: JournalI
                                            сжатый gzip (RFC 1952): gunzip, zcat, 7-Zip
   summary/<класс>/summary.pdf|.xlsx|.csv   сводная ведомость учёта успеваемости
   personal/<ученик>/year-marks.pdf|.csv    отметки за год для личного дела
+  portfolio/<ученик>/portfolio.json|.pdf   портфолио достижений за год (записи и печатный вид)
+  portfolio/<ученик>/documents/<SHA-256>.* сканы грамот и дипломов, имя файла — его SHA-256
   people.json      авторы записей: код (поле author в events.json) и фамилия, имя, отчество
   directory.json   справочник школы на дату закрытия года (классы, ученики, учителя)
   closure.json     закрытие года и журнал исправлений после закрытия
@@ -390,7 +399,9 @@ def _write_payload(
     out = _Writer(root)  # bagit.make_bag moves everything here into data/
     class_ids = sorted({j.class_id for j in journals}, key=lambda c: (len(c), c))
     pupils = printed.pupils_of_year(directory) if kind == "year" else []
-    total = len(journals) + len(class_ids) + len(pupils) + 1
+    portfolios = portfolio_files.pupils_with_portfolio(conn, directory) if pupils else 0
+    names = {s.id: s.full_name for s in directory.students}
+    total = len(journals) + len(class_ids) + len(pupils) + portfolios + 1
     done = 0
     corrections = archive_storage.correction_log(conn, directory.year.id)
     authors: set[str] = set()
@@ -456,8 +467,15 @@ def _write_payload(
             for file_name, content in files.items():
                 out.put(f"personal/{pupil.id}/{file_name}", content, what)
             yield ("personal", pupil.id, what), job
+        if kind != "year":
+            return
+        for pupil_id, files, job in portfolio_files.portfolio_parts(conn, directory, when):
+            what = f"Портфолио достижений: {names[pupil_id]}"
+            for file_name, content in files.items():
+                out.put(f"portfolio/{pupil_id}/{file_name}", content, what)
+            yield ("portfolio", pupil_id, what), job
 
-    expected = len(journals) + len(class_ids) + len(pupils)
+    expected = len(journals) + len(class_ids) + len(pupils) + portfolios
     for (what, *rest), pdf in render_all(journal_jobs(), workers=workers, expected=expected):
         if what == "journal":
             journal, content_key = rest
@@ -472,9 +490,12 @@ def _write_payload(
         elif what == "summary":
             class_id, title = rest
             out.put(f"summary/{class_id}/summary.pdf", pdf, title)
-        else:
+        elif what == "personal":
             pupil_id, title = rest
             out.put(f"personal/{pupil_id}/year-marks.pdf", pdf, title)
+        else:
+            pupil_id, title = rest
+            out.put(f"portfolio/{pupil_id}/portfolio.pdf", pdf, title)
         tick()
     out.put("people.json", people_json(directory, authors), "Авторы записей: кто есть кто")
     out.put(

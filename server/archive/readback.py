@@ -22,7 +22,7 @@ from pathlib import Path
 import msgspec
 from openpyxl import load_workbook
 
-from server.archive import printed
+from server.archive import portfolio_files, printed
 from server.archive.verify import read_info
 from server.printing.pdf import PdfJob
 from server.printing.pool import render_all
@@ -207,6 +207,13 @@ def reprint(archived: ArchivedYear, *, workers: int | None = None) -> dict[str, 
             )
             files.update({f"personal/{pupil.id}/{name}": data for name, data in extra.items()})
             yield f"personal/{pupil.id}/year-marks.pdf", job
+
+        for record in sorted(archived.path.glob("data/portfolio/*/portfolio.json")):
+            portfolio = portfolio_files.read(record.read_bytes())
+            job = portfolio_files.portfolio_job(
+                directory, portfolio.student_id, portfolio.achievements, when
+            )
+            yield f"portfolio/{portfolio.student_id}/portfolio.pdf", job
 
     expected = len(archived.documents) + len(classes) + len(pupils)
     files.update(render_all(jobs(), workers=workers, expected=expected))

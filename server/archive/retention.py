@@ -153,7 +153,7 @@ def due(conn: sqlite3.Connection, archive: Path, on: dt.date | None = None) -> l
             parts = path.split("/")
             if parts[1] == "journals":
                 key = ("journals", f"{parts[2]}/{parts[3]}")
-            elif parts[1] == "personal":
+            elif parts[1] in ("personal", "portfolio"):  # a portfolio goes with its file
                 key = ("personal_files", parts[2])
             elif parts[1] == "summary":
                 key = ("summary_sheets", bag.name)
