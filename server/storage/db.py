@@ -138,6 +138,10 @@ CREATE TABLE IF NOT EXISTS archive_jobs (
 CREATE TABLE IF NOT EXISTS archive_pdf_cache (
     journal_id TEXT PRIMARY KEY, content_key TEXT NOT NULL, printed_at TEXT NOT NULL,
     pdf BLOB NOT NULL, made_at REAL NOT NULL);
+-- the printed journal signed by the teacher and the director and sealed, recorded from paper
+CREATE TABLE IF NOT EXISTS journal_signoffs (
+    journal_id TEXT PRIMARY KEY, signed_on TEXT NOT NULL, recorded_by TEXT NOT NULL,
+    recorded_at REAL NOT NULL);
 CREATE TABLE IF NOT EXISTS retention_policy (
     category TEXT PRIMARY KEY, years INTEGER NOT NULL, updated_at REAL NOT NULL,
     updated_by TEXT NOT NULL);
