@@ -38,8 +38,10 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from server.archive import keys, pdf_cache, portfolio_files, printed
 from server.archive.closing import CLOSERS, actor, actor_school
 from server.archive.verify import (
+    CHAINED,
     KIND,
     NO_PREVIOUS,
+    PERIOD,
     PREVIOUS,
     PREVIOUS_SHA,
     SEQUENCE,
@@ -245,7 +247,7 @@ def chain_head(out_dir: Path) -> tuple[int, str, str]:
             if path.name.startswith("."):
                 continue  # a package still being written, or left by a crash
             info = read_info(path) if is_bag(path) else {}
-            if info.get(KIND) == "year" and info.get(SEQUENCE, "").isdigit():
+            if info.get(KIND) in CHAINED and info.get(SEQUENCE, "").isdigit():
                 number = int(info[SEQUENCE])
                 if best is None or number > best[0]:
                     best = (number, path)
@@ -273,16 +275,23 @@ def build_package(
     now: dt.datetime | None = None,
     progress: Progress = lambda done, total: None,
     workers: int | None = None,
+    period: str | None = None,
+    scheduled_for: str | None = None,
 ) -> PackageResult:
-    """Archive a closed year (default) or, with `journal_id`, one journal on demand."""
-    actor(conn, login, CLOSERS, "архив формирует документовед или администрация")
+    """Archive a closed year (default) or, with `journal_id`, one journal on demand; with
+    `period` (a period id, or `mYYYY-MM` for a month) the year's journals as they stand at
+    the end of that period, next in the chain. `scheduled_for` (a school id) is the server's
+    own scheduled build (server/archive/schedule.py): no person's rights to check."""
+    if scheduled_for is None:
+        actor(conn, login, CLOSERS, "архив формирует документовед или администрация")
+    school_id = scheduled_for or actor_school(conn, login)
     if journal_id:
         try:
             year_id = parse_journal_id(journal_id)[0]
         except ValueError as exc:
             raise NotFound(f"Журнал «{journal_id}» не найден.") from exc
     try:
-        directory = directory_storage.load_full(conn, year_id, school_id=actor_school(conn, login))
+        directory = directory_storage.load_full(conn, year_id, school_id=school_id)
     except LookupError:
         raise NotFound(f"Учебный год «{year_id or ''}» не найден в вашей школе.") from None
     if journal_id:
@@ -290,6 +299,9 @@ def build_package(
         if not journals:
             raise NotFound(f"Журнал «{journal_id}» не найден.")
         kind = "journal"
+    elif period:
+        journals = list(directory.journals)
+        kind = PERIOD
     else:
         if directory.closure is None:
             raise BadRequest(
@@ -303,12 +315,14 @@ def build_package(
     if journal_id:
         journal = journals[0]
         base = f"{school.id}-{journal.class_id}-{journal.subject_id}-{when:%Y%m%d}"
+    elif period:
+        base = f"{school.id}-{directory.year.id}-{period}"
     else:
         base = f"{school.id}-{directory.year.id}"
     out_dir.mkdir(parents=True, exist_ok=True)
     name, revision = _unique_name(out_dir, base)
     sequence, previous_name, previous_sha = (
-        chain_head(out_dir) if kind == "year" else (None, NO_PREVIOUS, NO_PREVIOUS)
+        chain_head(out_dir) if kind in CHAINED else (None, NO_PREVIOUS, NO_PREVIOUS)
     )
     staging = out_dir / f".{name}.partial"
     if staging.exists():
@@ -345,6 +359,8 @@ def build_package(
             info["Zhurnal-Closed-On"] = directory.closure.closed_on.isoformat()
         if journal_id:
             info["Zhurnal-Journal-Id"] = journal_id
+        if period:
+            info["Zhurnal-Period"] = period
         if sequence is not None:
             info[SEQUENCE] = str(sequence)
         bagit.make_bag(str(staging), bag_info=info, checksums=["sha256"])

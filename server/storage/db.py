@@ -142,6 +142,15 @@ CREATE TABLE IF NOT EXISTS archive_pdf_cache (
 CREATE TABLE IF NOT EXISTS journal_signoffs (
     journal_id TEXT PRIMARY KEY, signed_on TEXT NOT NULL, recorded_by TEXT NOT NULL,
     recorded_at REAL NOT NULL);
+-- packages the server builds by itself (server/archive/schedule.py): a school's monthly
+-- setting, and each scheduled attempt with its outcome
+CREATE TABLE IF NOT EXISTS archive_schedule (
+    school_id TEXT PRIMARY KEY, monthly INTEGER NOT NULL DEFAULT 0, updated_at REAL NOT NULL,
+    updated_by TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS archive_schedule_runs (
+    school_id TEXT NOT NULL, label TEXT NOT NULL, year_id TEXT NOT NULL, title TEXT NOT NULL,
+    state TEXT NOT NULL, package TEXT NOT NULL, error TEXT NOT NULL, at REAL NOT NULL,
+    PRIMARY KEY (school_id, label));
 CREATE TABLE IF NOT EXISTS retention_policy (
     category TEXT PRIMARY KEY, years INTEGER NOT NULL, updated_at REAL NOT NULL,
     updated_by TEXT NOT NULL);

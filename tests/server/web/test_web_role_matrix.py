@@ -66,6 +66,7 @@ POSTS: dict[str, tuple[dict, set[str]]] = {
     "/archive/build": ({}, {"deputy", "director", "records"}),
     "/archive/act": ({}, {"director", "records"}),
     "/archive/june/signed": ({}, {"deputy", "director", "records"}),
+    "/archive/schedule": ({}, {"deputy", "director", "records"}),
     "/password": ({"old": "x", "new": "y", "again": "y"}, set(EVERYONE)),
     "/logout": ({}, set(EVERYONE)),
 }
