@@ -361,7 +361,7 @@ def cmd_retention(args: argparse.Namespace) -> int:
 
     conn = _open(args)
     if args.action == "show":
-        for c in retention.schedule(conn):
+        for c in retention.schedule(conn, args.school):
             print(f"  {c.id:<22} {c.years:>3} лет  {c.title} (с {c.counted_from}; {c.basis})")
     elif args.action == "set":
         c = retention.set_years(conn, args.category, args.years, args.by)
@@ -576,9 +576,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     ret = command("retention", "сроки хранения, истёкшие дела, акт об уничтожении")
     rsub = ret.add_subparsers(dest="action", required=True, metavar="действие")
-    rsub.add_parser(
+    rshow = rsub.add_parser(
         "show", help="показать сроки хранения", description="показать сроки хранения"
-    ).set_defaults(func=cmd_retention)
+    )
+    rshow.add_argument("--school", help="id школы (у каждой школы сервера свои сроки)")
+    rshow.set_defaults(func=cmd_retention)
     rset = rsub.add_parser(
         "set",
         help="изменить срок хранения категории",

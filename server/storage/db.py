@@ -154,6 +154,11 @@ CREATE TABLE IF NOT EXISTS archive_schedule_runs (
 CREATE TABLE IF NOT EXISTS retention_policy (
     category TEXT PRIMARY KEY, years INTEGER NOT NULL, updated_at REAL NOT NULL,
     updated_by TEXT NOT NULL);
+-- each school's own retention schedule; retention_policy above is the server-wide one of
+-- earlier releases, still read under a school's own
+CREATE TABLE IF NOT EXISTS school_retention_policy (
+    school_id TEXT NOT NULL, category TEXT NOT NULL, years INTEGER NOT NULL,
+    updated_at REAL NOT NULL, updated_by TEXT NOT NULL, PRIMARY KEY (school_id, category));
 CREATE TABLE IF NOT EXISTS destruction_acts (
     id INTEGER PRIMARY KEY AUTOINCREMENT, number TEXT NOT NULL UNIQUE, drafted_on TEXT NOT NULL,
     drafted_by TEXT NOT NULL, items TEXT NOT NULL, recorded_at REAL, recorded_by TEXT);
