@@ -9,6 +9,7 @@ from litestar.exceptions import HTTPException
 from litestar.middleware.base import DefineMiddleware
 from litestar.openapi import OpenAPIConfig
 
+from server.archive import schedule
 from server.archive.controller import ArchiveController
 from server.attachments.controller import AttachmentController
 from server.auth.controller import AuthController
@@ -78,7 +79,8 @@ def create_app(config: ServerConfig | None = None) -> Litestar:
         middleware=[auth],
         exception_handlers={AppError: app_error_handler, HTTPException: http_error_handler},
         openapi_config=OpenAPIConfig(title="Журнал", version="0.1.0", path="/schema"),
-        on_startup=[warm_directory],
+        on_startup=[warm_directory, schedule.start_with_server],
+        on_shutdown=[schedule.stop_with_server],
         # per server process: the journal documents (server/sync/documents.py), the directory
         # (server/sync/directory_cache.py) and the web login rate limit
         state=State(

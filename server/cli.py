@@ -324,6 +324,17 @@ def cmd_archive_build(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_archive_prerender(args: argparse.Namespace) -> int:
+    from server.archive import pdf_cache
+    from server.archive.closing import year_row
+
+    conn = _open(args)
+    year_id = year_row(conn, args.year)["id"]
+    made = pdf_cache.prerender(conn, year_id, class_id=args.class_id)
+    print(f"Напечатано заранее журналов: {made} (остальные не менялись с прошлой печати).")
+    return 0
+
+
 def cmd_archive_readback(args: argparse.Namespace) -> int:
     from server.archive.readback import compare, open_package
 
@@ -350,7 +361,7 @@ def cmd_retention(args: argparse.Namespace) -> int:
 
     conn = _open(args)
     if args.action == "show":
-        for c in retention.schedule(conn):
+        for c in retention.schedule(conn, args.school):
             print(f"  {c.id:<22} {c.years:>3} лет  {c.title} (с {c.counted_from}; {c.basis})")
     elif args.action == "set":
         c = retention.set_years(conn, args.category, args.years, args.by)
@@ -533,6 +544,14 @@ def build_parser() -> argparse.ArgumentParser:
     build.add_argument("--journal", help="только этот журнал (сводная ведомость сразу)")
     build.add_argument("--key", type=Path, help=key_help)
     build.set_defaults(func=cmd_archive_build)
+    ahead = asub.add_parser(
+        "prerender",
+        help="заранее напечатать PDF журналов для архива (изменённые с прошлой печати)",
+        description="заранее напечатать PDF журналов для архива (изменённые с прошлой печати)",
+    )
+    ahead.add_argument("--year", help="id учебного года (по умолчанию последний)")
+    ahead.add_argument("--class", dest="class_id", help="только журналы этого класса")
+    ahead.set_defaults(func=cmd_archive_prerender)
     back = asub.add_parser(
         "readback",
         help="прочитать пакет и сверить отчёты с архивными",
@@ -557,9 +576,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     ret = command("retention", "сроки хранения, истёкшие дела, акт об уничтожении")
     rsub = ret.add_subparsers(dest="action", required=True, metavar="действие")
-    rsub.add_parser(
+    rshow = rsub.add_parser(
         "show", help="показать сроки хранения", description="показать сроки хранения"
-    ).set_defaults(func=cmd_retention)
+    )
+    rshow.add_argument("--school", help="id школы (у каждой школы сервера свои сроки)")
+    rshow.set_defaults(func=cmd_retention)
     rset = rsub.add_parser(
         "set",
         help="изменить срок хранения категории",

@@ -128,6 +128,7 @@ class PortfolioContext:
     year: SchoolYear
     memberships: tuple[Membership, ...]  # of this class
     writers: frozenset[str]  # its class teacher, its teachers and the administration
+    closure: YearClosure | None = None  # the year is closed: its portfolios are archived
 
     @classmethod
     def from_directory(cls, directory: Directory, journal: JournalInfo) -> PortfolioContext:
@@ -136,6 +137,7 @@ class PortfolioContext:
             year=directory.year,
             memberships=tuple(m for m in directory.memberships if m.class_id == journal.class_id),
             writers=portfolio.writers(directory, journal.class_id),
+            closure=directory.closure,
         )
 
     @property
@@ -407,6 +409,20 @@ def year_not_closed(event, state, ctx):
     return _violation("year_not_closed", message, event)
 
 
+def portfolio_year_not_closed(event, state, ctx):
+    """000 §7.1: closing the year closes its portfolios — they went into the year's archive
+    package, so an entry arriving after the closing is refused and stays visible as such."""
+    closure = ctx.closure
+    if closure is None or closure.year_id != ctx.journal.year_id:
+        return None
+    return _violation(
+        "portfolio_year_not_closed",
+        f"Учебный год {ctx.year.name} закрыт {closure.closed_on:%d.%m.%Y}, портфолио этого года "
+        "сдано в архив: запись не принята. Достижение запишите в портфолио нового учебного года.",
+        event,
+    )
+
+
 def entry_fits_document(event, state, ctx):
     """000 §4.2.1: achievements go to the portfolio, not to a subject's journal; the portfolio
     holds achievements only."""
@@ -528,6 +544,7 @@ RULES: tuple[Rule, ...] = (
 # No rule for scores (003 §3.4: the portfolio is never scored): AchievementRecorded has no
 # such field and forbids unknown ones, so an event carrying a score is refused as malformed.
 PORTFOLIO_RULES: tuple[Rule, ...] = (
+    portfolio_year_not_closed,
     entry_fits_document,
     portfolio_author_may_write,
     achievement_pupil_in_class,

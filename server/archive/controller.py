@@ -67,8 +67,8 @@ class ArchiveController(Controller):
         )
 
     @get("/archive/retention", guards=[requires_records], sync_to_thread=True)
-    def retention_schedule(self, db: Db) -> list[RetentionRow]:
-        """The school's retention schedule (REQUIREMENTS defaults unless changed)."""
+    def retention_schedule(self, db: Db, principal: CurrentUser) -> list[RetentionRow]:
+        """The school's retention schedule (REQUIREMENTS defaults unless it changed them)."""
         return [
             RetentionRow(
                 category=c.id,
@@ -77,5 +77,5 @@ class ArchiveController(Controller):
                 counted_from=c.counted_from,
                 basis=c.basis,
             )
-            for c in retention.schedule(db)
+            for c in retention.schedule(db, principal.school_id)
         ]

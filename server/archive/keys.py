@@ -135,3 +135,10 @@ def verify_signature(public: Ed25519PublicKey, signature_b64: str, content: byte
     except (InvalidSignature, ValueError):
         return False
     return True
+
+
+def school_key_path(default: Path, school_id: str) -> Path:
+    """The school's own key (`archive-key-<school>.pem`) where a server holds several schools
+    that sign apart; otherwise the server's one key."""
+    own = default.with_name(f"{default.stem}-{school_id}{default.suffix}")
+    return own if own.exists() else default

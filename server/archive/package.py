@@ -21,12 +21,13 @@ no half package that could pass for a whole one.
 from __future__ import annotations
 
 import datetime as dt
+import gzip
 import hashlib
 import json
 import shutil
 import sqlite3
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -34,11 +35,13 @@ import bagit
 import msgspec
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from server.archive import keys, printed
+from server.archive import keys, pdf_cache, portfolio_files, printed
 from server.archive.closing import CLOSERS, actor, actor_school
 from server.archive.verify import (
+    CHAINED,
     KIND,
     NO_PREVIOUS,
+    PERIOD,
     PREVIOUS,
     PREVIOUS_SHA,
     SEQUENCE,
@@ -49,16 +52,20 @@ from server.archive.verify import (
     read_info,
 )
 from server.errors import BadRequest, NotFound
+from server.printing.pdf import PdfJob
+from server.printing.pool import render_all
 from server.storage import archive as archive_storage
 from server.storage import directory as directory_storage
 from server.storage import journals as journal_storage
 from server.storage.db import transaction
-from shared.fold import fold, order_key
+from shared.fold import JournalState, order_key
 from shared.hlc import parse_stamp
 from shared.journal import JournalDoc
 from shared.model import Directory, JournalInfo, parse_journal_id
 
-FORMAT = "zhurnal-archive/1"
+FORMAT = "zhurnal-archive/2"
+EVENTS_FORMAT = "zhurnal-events/2"
+DOCUMENT = "document.yjs.gz"  # gzip (RFC 1952) of the Yjs update: see _readme
 Progress = Callable[[int, int], None]
 
 # retention categories of REQUIREMENTS.md, by the folder a file lies in
@@ -67,7 +74,14 @@ JOURNALS, SUMMARY, PERSONAL, PACKAGE = "journals", "summary_sheets", "personal_f
 
 def category_of(path: str) -> str:
     top = path.split("/", 1)[0]
-    return {"journals": JOURNALS, "summary": SUMMARY, "personal": PERSONAL}.get(top, PACKAGE)
+    # the portfolio is kept with the personal file it belongs to (000 §4.2.1)
+    folders = {
+        "journals": JOURNALS,
+        "summary": SUMMARY,
+        "personal": PERSONAL,
+        "portfolio": PERSONAL,
+    }
+    return folders.get(top, PACKAGE)
 
 
 @dataclass
@@ -88,19 +102,20 @@ class _Writer:
         self.root = root
         self.files: list[dict] = []
 
-    def put(self, path: str, data: bytes, title: str) -> None:
+    def put(self, path: str, data: bytes, title: str, *, printed_at: str | None = None) -> None:
         target = self.root / path
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_bytes(data)
-        self.files.append(
-            {
-                "path": path,
-                "bytes": len(data),
-                "sha256": hashlib.sha256(data).hexdigest(),
-                "category": category_of(path),
-                "title": title,
-            }
-        )
+        entry = {
+            "path": path,
+            "bytes": len(data),
+            "sha256": hashlib.sha256(data).hexdigest(),
+            "category": category_of(path),
+            "title": title,
+        }
+        if printed_at is not None:  # a journal PDF printed ahead keeps its own date
+            entry["printed_at"] = printed_at
+        self.files.append(entry)
 
     @property
     def payload_bytes(self) -> int:
@@ -111,45 +126,68 @@ def _iso_ms(ms: float) -> str:
     return dt.datetime.fromtimestamp(ms / 1000, dt.UTC).isoformat(timespec="milliseconds")
 
 
+class _EventLine(msgspec.Struct, omit_defaults=True):
+    """One event of events.json (format zhurnal-events/2). The author is the event's own
+    `author` id, named in people.json; `status` "current" and an absent refusal are left out."""
+
+    event: msgspec.Raw  # as written and stored: id, author, device, hlc, fields…
+    entered_at: str
+    received_at: str | None = None
+    status: str = "current"
+    refused_because: str | None = None
+
+
+_line_encoder = msgspec.json.Encoder()
+
+
 def events_json(
-    directory: Directory, journal: JournalInfo, doc: JournalDoc, received: dict[str, dict]
+    directory: Directory,
+    journal: JournalInfo,
+    doc: JournalDoc,
+    state: JournalState,
+    received: dict[str, float],
 ) -> bytes:
     """The journal's whole history: every event with its author, device, times and status.
 
     One event a line, oldest first (HLC order): readable by eye and by any JSON parser."""
     events = doc.events()
     raw = doc.raw_events()
-    state = fold(events)
-    names = {s.id: s.full_name for s in directory.staff}
     lines = []
     for event in sorted(events.values(), key=order_key):
-        row = received.get(event.id, {})
+        at = received.get(event.id)
         refusal = state.refusals.get(event.id)
         lines.append(
-            json.dumps(
-                {
-                    "event": json.loads(raw[event.id]),  # as written: id, author, hlc, fields…
-                    "author_name": names.get(event.author, "сервер"),
-                    "entered_at": _iso_ms(parse_stamp(event.hlc)[0]),
-                    "received_at": _iso_ms(row["received_at"] * 1000) if row else None,
-                    "status": journal_storage.event_status(event.id, state),
-                    "refused_because": refusal.reason if refusal else None,
-                },
-                ensure_ascii=False,
-                sort_keys=True,
+            _line_encoder.encode(
+                _EventLine(
+                    event=msgspec.Raw(raw[event.id].encode()),
+                    entered_at=_iso_ms(parse_stamp(event.hlc)[0]),
+                    received_at=_iso_ms(at * 1000) if at is not None else None,
+                    status=journal_storage.event_status(event.id, state),
+                    refused_because=refusal.reason if refusal else None,
+                )
             )
         )
-    head = json.dumps(
+    head = msgspec.json.encode(
         {
-            "format": "zhurnal-events/1",
+            "format": EVENTS_FORMAT,
             "journal_id": journal.id,
             "class": printed.class_name(directory, journal.class_id),
             "subject": printed.subject_name(directory, journal.subject_id),
+            "people": "../../../people.json",
             "count": len(lines),
-        },
-        ensure_ascii=False,
+        }
     )
-    return (head[:-1] + ', "events": [\n' + ",\n".join(lines) + "\n]}\n").encode()
+    return head[:-1] + b', "events": [\n' + b",\n".join(lines) + b"\n]}\n"
+
+
+def people_json(directory: Directory, authors: set[str]) -> bytes:
+    """Who wrote the events: id -> full name, once for the package (an id that is no one on
+    the staff is the server's own entries)."""
+    names = {s.id: s.full_name for s in directory.staff}
+    people = {author: names.get(author, "сервер") for author in sorted(authors)}
+    return msgspec.json.format(
+        msgspec.json.encode({"format": "zhurnal-people/1", "people": people}), indent=1
+    )
 
 
 def _readme(directory: Directory, kind: str, fingerprint: str, journal: JournalInfo | None) -> str:
@@ -166,9 +204,13 @@ def _readme(directory: Directory, kind: str, fingerprint: str, journal: JournalI
 Пакет в формате BagIt (RFC 8493). Состав:
   journals/<класс>/<предмет>/journal.pdf   классный журнал для печати, подписи и переплёта
   journals/<класс>/<предмет>/events.json   вся история записей: кто, когда, что, почему (JSON)
-  journals/<класс>/<предмет>/document.yjs  документ журнала (CRDT Yjs, обновление v1)
+  journals/<класс>/<предмет>/document.yjs.gz  документ журнала (CRDT Yjs, обновление v1),
+                                           сжатый gzip (RFC 1952): gunzip, zcat, 7-Zip
   summary/<класс>/summary.pdf|.xlsx|.csv   сводная ведомость учёта успеваемости
   personal/<ученик>/year-marks.pdf|.csv    отметки за год для личного дела
+  portfolio/<ученик>/portfolio.json|.pdf   портфолио достижений за год (записи и печатный вид)
+  portfolio/<ученик>/documents/<SHA-256>.* сканы грамот и дипломов, имя файла — его SHA-256
+  people.json      авторы записей: код (поле author в events.json) и фамилия, имя, отчество
   directory.json   справочник школы на дату закрытия года (классы, ученики, учителя)
   closure.json     закрытие года и журнал исправлений после закрытия
   contents.json    опись: размер, SHA-256 и категория хранения каждого файла
@@ -177,6 +219,15 @@ def _readme(directory: Directory, kind: str, fingerprint: str, journal: JournalI
 SHA-256 служебных файлов; файл tagmanifest-sha256.txt.sig — подпись Ed25519 ключом архива
 школы (отпечаток {fingerprint}). Хеш SHA-256 файла tagmanifest-sha256.txt — хеш всего
 пакета; следующий год ссылается на него в bag-info.txt, так годы образуют цепочку.
+
+Все PDF пакета — PDF/A-2b (ГОСТ Р ИСО 19005-2): шрифты встроены, документ не зависит от
+программы просмотра. Проверить соответствие можно программой veraPDF (verapdf.org):
+verapdf --flavour 2b journal.pdf
+
+В events.json у каждой записи: event — запись как она сделана (автор — код из people.json,
+hlc начинается со времени ввода в миллисекундах), entered_at — время ввода, received_at —
+время получения сервером, status — состояние записи (если поля нет — действующая, current),
+refused_because — причина отказа, если запись отклонена правилами.
 
 Проверка одной командой, без сервера: journal-archive verify ПАПКА --key КЛЮЧ.pub.pem
 Без программы журнала: sha256sum -c manifest-sha256.txt и проверка подписи Ed25519
@@ -196,7 +247,7 @@ def chain_head(out_dir: Path) -> tuple[int, str, str]:
             if path.name.startswith("."):
                 continue  # a package still being written, or left by a crash
             info = read_info(path) if is_bag(path) else {}
-            if info.get(KIND) == "year" and info.get(SEQUENCE, "").isdigit():
+            if info.get(KIND) in CHAINED and info.get(SEQUENCE, "").isdigit():
                 number = int(info[SEQUENCE])
                 if best is None or number > best[0]:
                     best = (number, path)
@@ -223,16 +274,24 @@ def build_package(
     journal_id: str | None = None,
     now: dt.datetime | None = None,
     progress: Progress = lambda done, total: None,
+    workers: int | None = None,
+    period: str | None = None,
+    scheduled_for: str | None = None,
 ) -> PackageResult:
-    """Archive a closed year (default) or, with `journal_id`, one journal on demand."""
-    actor(conn, login, CLOSERS, "архив формирует документовед или администрация")
+    """Archive a closed year (default) or, with `journal_id`, one journal on demand; with
+    `period` (a period id, or `mYYYY-MM` for a month) the year's journals as they stand at
+    the end of that period, next in the chain. `scheduled_for` (a school id) is the server's
+    own scheduled build (server/archive/schedule.py): no person's rights to check."""
+    if scheduled_for is None:
+        actor(conn, login, CLOSERS, "архив формирует документовед или администрация")
+    school_id = scheduled_for or actor_school(conn, login)
     if journal_id:
         try:
             year_id = parse_journal_id(journal_id)[0]
         except ValueError as exc:
             raise NotFound(f"Журнал «{journal_id}» не найден.") from exc
     try:
-        directory = directory_storage.load_full(conn, year_id, school_id=actor_school(conn, login))
+        directory = directory_storage.load_full(conn, year_id, school_id=school_id)
     except LookupError:
         raise NotFound(f"Учебный год «{year_id or ''}» не найден в вашей школе.") from None
     if journal_id:
@@ -240,6 +299,9 @@ def build_package(
         if not journals:
             raise NotFound(f"Журнал «{journal_id}» не найден.")
         kind = "journal"
+    elif period:
+        journals = list(directory.journals)
+        kind = PERIOD
     else:
         if directory.closure is None:
             raise BadRequest(
@@ -253,12 +315,14 @@ def build_package(
     if journal_id:
         journal = journals[0]
         base = f"{school.id}-{journal.class_id}-{journal.subject_id}-{when:%Y%m%d}"
+    elif period:
+        base = f"{school.id}-{directory.year.id}-{period}"
     else:
         base = f"{school.id}-{directory.year.id}"
     out_dir.mkdir(parents=True, exist_ok=True)
     name, revision = _unique_name(out_dir, base)
     sequence, previous_name, previous_sha = (
-        chain_head(out_dir) if kind == "year" else (None, NO_PREVIOUS, NO_PREVIOUS)
+        chain_head(out_dir) if kind in CHAINED else (None, NO_PREVIOUS, NO_PREVIOUS)
     )
     staging = out_dir / f".{name}.partial"
     if staging.exists():
@@ -266,7 +330,7 @@ def build_package(
     staging.mkdir()
     try:
         files, payload = _write_payload(
-            conn, staging, directory, journals, kind, key, when, progress
+            conn, staging, directory, journals, kind, key, when, progress, workers
         )
         fingerprint = keys.fingerprint(key.public_key())
         info = {
@@ -295,6 +359,8 @@ def build_package(
             info["Zhurnal-Closed-On"] = directory.closure.closed_on.isoformat()
         if journal_id:
             info["Zhurnal-Journal-Id"] = journal_id
+        if period:
+            info["Zhurnal-Period"] = period
         if sequence is not None:
             info[SEQUENCE] = str(sequence)
         bagit.make_bag(str(staging), bag_info=info, checksums=["sha256"])
@@ -341,65 +407,113 @@ def _write_payload(
     key: Ed25519PrivateKey,
     when: dt.datetime,
     progress: Progress,
+    workers: int | None = None,
 ) -> tuple[int, int]:
-    data = root  # bagit.make_bag moves everything here into data/
-    out = _Writer(data)
+    """Every payload file. Each journal's document is read and folded once; its PDF comes from
+    the cache when unchanged (server/archive/pdf_cache.py); the PDFs still to print are
+    compiled by a process pool while the next journals are read."""
+    out = _Writer(root)  # bagit.make_bag moves everything here into data/
     class_ids = sorted({j.class_id for j in journals}, key=lambda c: (len(c), c))
     pupils = printed.pupils_of_year(directory) if kind == "year" else []
-    total = len(journals) + len(class_ids) + len(pupils) + 1
+    portfolios = portfolio_files.pupils_with_portfolio(conn, directory) if pupils else 0
+    names = {s.id: s.full_name for s in directory.students}
+    total = len(journals) + len(class_ids) + len(pupils) + portfolios + 1
     done = 0
     corrections = archive_storage.correction_log(conn, directory.year.id)
-    for journal in journals:
-        state_bytes, _ = journal_storage.load_document(conn, journal.id)
-        doc = JournalDoc(state_bytes or None)
-        received = {
-            r["id"]: dict(r)
-            for r in conn.execute(
-                "SELECT id, received_at FROM events WHERE journal_id = ?", (journal.id,)
-            )
-        }
-        folder = f"journals/{journal.class_id}/{journal.subject_id}"
-        title = (
+    authors: set[str] = set()
+
+    def tick() -> None:
+        nonlocal done
+        done += 1
+        progress(done, total)
+
+    def title_of(journal: JournalInfo) -> str:
+        return (
             f"{printed.subject_name(directory, journal.subject_id)}, "
             f"{printed.class_name(directory, journal.class_id)} класс"
         )
-        own = [c for c in corrections if c["journal_id"] == journal.id]
-        out.put(
-            f"{folder}/journal.pdf",
-            printed.journal_pdf(directory, journal, fold(doc.events()), when, own),
-            f"Классный журнал: {title}",
-        )
-        out.put(
-            f"{folder}/events.json",
-            events_json(directory, journal, doc, received),
-            f"История записей: {title}",
-        )
-        out.put(f"{folder}/document.yjs", doc.snapshot(), f"Документ журнала (Yjs): {title}")
-        done += 1
-        progress(done, total)
-    only = journals[0].subject_id if kind == "journal" else None
-    for class_id in class_ids:
-        _, files = printed.summary_files(conn, directory, class_id, when, only)
-        for file_name, content in files.items():
-            out.put(
-                f"summary/{class_id}/{file_name}",
-                content,
-                f"Сводная ведомость: {printed.class_name(directory, class_id)} класс",
+
+    def journal_jobs() -> Iterator[tuple[tuple, PdfJob]]:
+        """Writes each journal's history and document; yields the PDFs to print."""
+        for journal in journals:
+            doc, state = pdf_cache.journal_state(conn, journal.id)
+            authors.update(e.author for e in doc.events().values())
+            received = dict(
+                conn.execute(
+                    "SELECT id, received_at FROM events WHERE journal_id = ?", (journal.id,)
+                ).fetchall()
             )
-        done += 1
-        progress(done, total)
-    marks = printed.personal_marks(conn, directory) if pupils else {}
-    for pupil in pupils:
-        for file_name, content in printed.personal_files(
-            directory, pupil, marks.get(pupil.id, []), when
-        ).items():
+            folder = f"journals/{journal.class_id}/{journal.subject_id}"
+            title = title_of(journal)
             out.put(
-                f"personal/{pupil.id}/{file_name}",
-                content,
-                f"Отметки за год для личного дела: {pupil.full_name}",
+                f"{folder}/events.json",
+                events_json(directory, journal, doc, state, received),
+                f"История записей: {title}",
             )
-        done += 1
-        progress(done, total)
+            out.put(
+                f"{folder}/{DOCUMENT}",
+                gzip.compress(doc.snapshot(), compresslevel=6, mtime=0),
+                f"Документ журнала (Yjs, сжат gzip): {title}",
+            )
+            own = [c for c in corrections if c["journal_id"] == journal.id]
+            entry = pdf_cache.journal_print(directory, journal, state, own, when)
+            hit = pdf_cache.cached(conn, journal.id, entry.key)
+            if hit is not None:
+                pdf, printed_at = hit
+                out.put(
+                    f"{folder}/journal.pdf",
+                    pdf,
+                    f"Классный журнал: {title}",
+                    printed_at=printed_at,
+                )
+                tick()
+                continue
+            yield ("journal", journal, entry.key), entry.job
+        only = journals[0].subject_id if kind == "journal" else None
+        for class_id in class_ids:
+            _, job, files = printed.summary_parts(conn, directory, class_id, when, only)
+            what = f"Сводная ведомость: {printed.class_name(directory, class_id)} класс"
+            for file_name, content in files.items():
+                out.put(f"summary/{class_id}/{file_name}", content, what)
+            yield ("summary", class_id, what), job
+        marks = printed.personal_marks(conn, directory) if pupils else {}
+        for pupil in pupils:
+            job, files = printed.personal_parts(directory, pupil, marks.get(pupil.id, []), when)
+            what = f"Отметки за год для личного дела: {pupil.full_name}"
+            for file_name, content in files.items():
+                out.put(f"personal/{pupil.id}/{file_name}", content, what)
+            yield ("personal", pupil.id, what), job
+        if kind != "year":
+            return
+        for pupil_id, files, job in portfolio_files.portfolio_parts(conn, directory, when):
+            what = f"Портфолио достижений: {names[pupil_id]}"
+            for file_name, content in files.items():
+                out.put(f"portfolio/{pupil_id}/{file_name}", content, what)
+            yield ("portfolio", pupil_id, what), job
+
+    expected = len(journals) + len(class_ids) + len(pupils) + portfolios
+    for (what, *rest), pdf in render_all(journal_jobs(), workers=workers, expected=expected):
+        if what == "journal":
+            journal, content_key = rest
+            folder = f"journals/{journal.class_id}/{journal.subject_id}"
+            pdf_cache.store(conn, journal.id, content_key, when, pdf)
+            out.put(
+                f"{folder}/journal.pdf",
+                pdf,
+                f"Классный журнал: {title_of(journal)}",
+                printed_at=when.isoformat(),
+            )
+        elif what == "summary":
+            class_id, title = rest
+            out.put(f"summary/{class_id}/summary.pdf", pdf, title)
+        elif what == "personal":
+            pupil_id, title = rest
+            out.put(f"personal/{pupil_id}/year-marks.pdf", pdf, title)
+        else:
+            pupil_id, title = rest
+            out.put(f"portfolio/{pupil_id}/portfolio.pdf", pdf, title)
+        tick()
+    out.put("people.json", people_json(directory, authors), "Авторы записей: кто есть кто")
     out.put(
         "directory.json",
         msgspec.json.format(msgspec.json.encode(directory), indent=1),
@@ -424,8 +538,8 @@ def _write_payload(
         _readme(directory, kind, fingerprint, journal).encode(),
         "Описание пакета",
     )
-    listing = {"format": FORMAT, "files": out.files}
-    (data / "contents.json").write_bytes(json.dumps(listing, ensure_ascii=False, indent=1).encode())
-    done += 1
-    progress(done, total)
+    files = sorted(out.files, key=lambda f: f["path"])
+    listing = {"format": FORMAT, "files": files}
+    (root / "contents.json").write_bytes(json.dumps(listing, ensure_ascii=False, indent=1).encode())
+    tick()
     return len(out.files) + 1, out.payload_bytes

@@ -3,7 +3,9 @@ the class journal, the summary sheet and the pupil's personal-file extract.
 
 Every function takes what it prints as arguments (the directory at closing, a journal's folded
 state, a connection to consolidated rows) and a fixed timestamp, so the same archive read back
-years later prints byte for byte the same PDFs.
+years later prints byte for byte the same PDFs. Each PDF is also available as a job
+(`*_job`, `*_parts`) for the process pool of server/printing/pool.py; `archival` PDFs are
+PDF/A-2b (server/printing/pdf.py), what packages of format 2 hold.
 """
 
 from __future__ import annotations
@@ -11,10 +13,12 @@ from __future__ import annotations
 import datetime as dt
 import sqlite3
 from collections import defaultdict
+from typing import Any
 
 import msgspec
 
-from server.printing import render_pdf, table_csv, table_pdf, table_xlsx
+from server.printing import table_csv, table_xlsx
+from server.printing.pdf import PdfJob, compile_job, pdf_job, table_job
 from server.reports.summary_sheet import YEAR_KINDS, SummarySheet, summary_sheet
 from server.storage import consolidated
 from shared.fold import JournalState
@@ -166,29 +170,48 @@ def journal_print_data(
     }
 
 
-def journal_pdf(
+JOURNAL_TEMPLATE = "archive_journal"
+
+
+def journal_job(
     directory: Directory,
     journal: JournalInfo,
     state: JournalState,
     printed: dt.datetime,
     corrections: list[dict] = (),
-) -> bytes:
+    *,
+    archival: bool = True,
+) -> PdfJob:
     data = journal_print_data(directory, journal, state, printed, corrections)
-    return render_pdf("archive_journal", data, timestamp=printed)
+    return pdf_job(JOURNAL_TEMPLATE, data, timestamp=printed, archival=archival)
+
+
+def journal_pdf(*args: Any, **kwargs: Any) -> bytes:
+    """The class journal's PDF; arguments as for `journal_job`."""
+    return compile_job(journal_job(*args, **kwargs))
 
 
 # ----------------------------------------------------------------- the summary sheet
 
 
-def summary_files(
+def summary_files(*args: Any, **kwargs: Any) -> tuple[SummarySheet, dict[str, bytes]]:
+    """The sheet and its files, the PDF compiled; arguments as for `summary_parts`."""
+    sheet, job, files = summary_parts(*args, **kwargs)
+    return sheet, {"summary.pdf": compile_job(job), **files}
+
+
+def summary_parts(
     conn: sqlite3.Connection,
     directory: Directory,
     class_id: str,
     printed: dt.datetime,
     subject_id: str | None = None,
-) -> tuple[SummarySheet, dict[str, bytes]]:
+    *,
+    archival: bool = True,
+) -> tuple[SummarySheet, PdfJob, dict[str, bytes]]:
     """The class's summary sheet as PDF, XLSX and CSV (printing layer of issue 4); with
-    `subject_id`, that one journal's columns only (000 §7.3: sent as soon as it is complete)."""
+    `subject_id`, that one journal's columns only (000 §7.3: sent as soon as it is complete).
+    Returns (sheet, its PDF still to compile, XLSX and CSV)."""
     sheet = summary_sheet(conn, class_id, directory=directory)
     if subject_id is not None:
         sheet = msgspec.structs.replace(
@@ -203,11 +226,15 @@ def summary_files(
         )
     header, rows = sheet.table()
     title = f"Сводная ведомость {sheet.class_name} {sheet.year_name}"
-    return sheet, {
-        "summary.pdf": render_pdf("summary_sheet", sheet.print_data(), timestamp=printed),
-        "summary.xlsx": table_xlsx(title, header, rows),
-        "summary.csv": table_csv(header, rows),
-    }
+    data = sheet.print_data()
+    if archival:  # the archived copy is signed and sealed (000 §7.3); format 1 was not
+        data |= {"director": director_name(directory), "printed": _date(printed.date())}
+    job = pdf_job("summary_sheet", data, timestamp=printed, archival=archival)
+    return (
+        sheet,
+        job,
+        {"summary.xlsx": table_xlsx(title, header, rows), "summary.csv": table_csv(header, rows)},
+    )
 
 
 # ----------------------------------------------------------------- personal files
@@ -232,8 +259,23 @@ def personal_files(
     pupil: Student,
     marks: list,
     printed: dt.datetime,
+    *,
+    archival: bool = True,
 ) -> dict[str, bytes]:
     """Отметки за год для личного дела (000 §4.2.3, 002 §2.9.4): one page per pupil."""
+    job, files = personal_parts(directory, pupil, marks, printed, archival=archival)
+    return {"year-marks.pdf": compile_job(job), **files}
+
+
+def personal_parts(
+    directory: Directory,
+    pupil: Student,
+    marks: list,
+    printed: dt.datetime,
+    *,
+    archival: bool = True,
+) -> tuple[PdfJob, dict[str, bytes]]:
+    """personal_files with the PDF still to compile: (its PDF job, the CSV)."""
     used = {p for _, by_period in marks for p in by_period}
     periods = _periods_in_order(directory, used) or [
         p for p in directory.periods if p.kind == PeriodKind.YEAR
@@ -252,14 +294,13 @@ def personal_files(
         f"{pupil.full_name}{born}; {', '.join(classes)} класс; {directory.school.name}; "
         f"{directory.year.name} учебный год"
     )
-    return {
-        "year-marks.pdf": table_pdf(
-            "Отметки за учебный год для личного дела обучающегося",
-            header,
-            rows,
-            subtitle=subtitle,
-            notes=[f"Распечатано из электронного журнала {_date(printed.date())}."],
-            timestamp=printed,
-        ),
-        "year-marks.csv": table_csv(header, rows),
-    }
+    job = table_job(
+        "Отметки за учебный год для личного дела обучающегося",
+        header,
+        rows,
+        subtitle=subtitle,
+        notes=[f"Распечатано из электронного журнала {_date(printed.date())}."],
+        timestamp=printed,
+        archival=archival,
+    )
+    return job, {"year-marks.csv": table_csv(header, rows)}

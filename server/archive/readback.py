@@ -9,19 +9,23 @@ sheets, journals and personal-file pages can be printed again and compared with 
 from __future__ import annotations
 
 import datetime as dt
+import gzip
 import io
 import json
 import shutil
 import sqlite3
 import tempfile
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import msgspec
 from openpyxl import load_workbook
 
-from server.archive import printed
+from server.archive import portfolio_files, printed
 from server.archive.verify import read_info
+from server.printing.pdf import PdfJob
+from server.printing.pool import render_all
 from server.storage import directory as directory_storage
 from server.storage import journals as journal_storage
 from server.storage.db import connect, create_schema, transaction
@@ -44,6 +48,7 @@ class ArchivedYear:
     documents: dict[str, JournalDoc]  # journal id -> its archived document
     corrections: list[dict]
     printed_at: dt.datetime
+    journal_printed_at: dict[str, dt.datetime]  # a journal PDF printed ahead of the package
     conn: sqlite3.Connection  # read-only, rebuilt from the package
     workdir: Path  # where that database lives until close()
 
@@ -61,9 +66,12 @@ def open_package(bag_path: Path) -> ArchivedYear:
     closure = json.loads((data / "closure.json").read_text(encoding="utf-8"))
     documents = {}
     for journal in directory.journals:
-        path = data / "journals" / journal.class_id / journal.subject_id / "document.yjs"
-        if path.is_file():  # absent once destroyed by an act; the summary sheets stay
-            documents[journal.id] = JournalDoc(path.read_bytes() or None)
+        folder = data / "journals" / journal.class_id / journal.subject_id
+        packed, plain = folder / "document.yjs.gz", folder / "document.yjs"  # format 2, 1
+        if packed.is_file():
+            documents[journal.id] = JournalDoc(gzip.decompress(packed.read_bytes()) or None)
+        elif plain.is_file():  # absent once destroyed by an act; the summary sheets stay
+            documents[journal.id] = JournalDoc(plain.read_bytes() or None)
     workdir = Path(tempfile.mkdtemp(prefix="zhurnal-readback-"))
     try:
         conn = _rebuild(directory, documents, workdir)
@@ -78,8 +86,22 @@ def open_package(bag_path: Path) -> ArchivedYear:
         documents=documents,
         corrections=closure.get("corrections", []),
         printed_at=dt.datetime.fromisoformat(info["Zhurnal-Printed-At"]),
+        journal_printed_at=_journal_dates(data),
         conn=conn,
     )
+
+
+def _journal_dates(data: Path) -> dict[str, dt.datetime]:
+    """Data path of a journal PDF -> when it was printed, as contents.json records it."""
+    try:
+        listing = json.loads((data / "contents.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return {
+        f["path"]: dt.datetime.fromisoformat(f["printed_at"])
+        for f in listing.get("files", [])
+        if f.get("printed_at")
+    }
 
 
 def _rebuild(directory: Directory, documents: dict[str, JournalDoc], folder: Path):
@@ -144,35 +166,57 @@ def xlsx_values(content: bytes) -> list[list]:
         book.close()
 
 
-def reprint(archived: ArchivedYear) -> dict[str, bytes]:
-    """Every printable file of the package, made again from the read-back data."""
+def reprint(archived: ArchivedYear, *, workers: int | None = None) -> dict[str, bytes]:
+    """Every printable file of the package, made again from the read-back data; the PDFs are
+    compiled by the process pool (server/printing/pool.py) while the next are prepared."""
     directory, when = archived.directory, archived.printed_at
+    # format 1 held tagged PDFs, not PDF/A: printed again the way they were made
+    archival = archived.info.get("Zhurnal-Format") != "zhurnal-archive/1"
     files: dict[str, bytes] = {}
-    for journal in directory.journals:
-        doc = archived.documents.get(journal.id)
-        if doc is None:
-            continue
-        own = [c for c in archived.corrections if c["journal_id"] == journal.id]
-        folder = f"journals/{journal.class_id}/{journal.subject_id}"
-        files[f"{folder}/journal.pdf"] = printed.journal_pdf(
-            directory, journal, fold(doc.events()), when, own
-        )
     kind = archived.info.get("Zhurnal-Package-Kind")
     classes = {j.class_id for j in directory.journals if j.id in archived.documents}
     if kind == "year":  # a class whose journals are destroyed cannot be printed again
         classes -= {j.class_id for j in directory.journals if j.id not in archived.documents}
-    only = archived.info.get("Zhurnal-Journal-Id", "").rpartition("~")[2] or None
-    for class_id in sorted(classes):
-        _, sheets = printed.summary_files(archived.conn, directory, class_id, when, only)
-        for name, content in sheets.items():
-            files[f"summary/{class_id}/{name}"] = content
-    if kind == "year" and len(archived.documents) == len(directory.journals):
-        marks = printed.personal_marks(archived.conn, directory)
-        for pupil in printed.pupils_of_year(directory):
-            for name, content in printed.personal_files(
-                directory, pupil, marks.get(pupil.id, []), when
-            ).items():
-                files[f"personal/{pupil.id}/{name}"] = content
+    pupils = (
+        printed.pupils_of_year(directory)
+        if kind == "year" and len(archived.documents) == len(directory.journals)
+        else []
+    )
+
+    def jobs() -> Iterator[tuple[str, PdfJob]]:
+        for journal in directory.journals:
+            doc = archived.documents.get(journal.id)
+            if doc is None:
+                continue
+            own = [c for c in archived.corrections if c["journal_id"] == journal.id]
+            path = f"journals/{journal.class_id}/{journal.subject_id}/journal.pdf"
+            at = archived.journal_printed_at.get(path, when)
+            state = fold(doc.events())
+            yield path, printed.journal_job(directory, journal, state, at, own, archival=archival)
+        only = archived.info.get("Zhurnal-Journal-Id", "").rpartition("~")[2] or None
+        for class_id in sorted(classes):
+            _, job, sheets = printed.summary_parts(
+                archived.conn, directory, class_id, when, only, archival=archival
+            )
+            files.update({f"summary/{class_id}/{name}": data for name, data in sheets.items()})
+            yield f"summary/{class_id}/summary.pdf", job
+        marks = printed.personal_marks(archived.conn, directory) if pupils else {}
+        for pupil in pupils:
+            job, extra = printed.personal_parts(
+                directory, pupil, marks.get(pupil.id, []), when, archival=archival
+            )
+            files.update({f"personal/{pupil.id}/{name}": data for name, data in extra.items()})
+            yield f"personal/{pupil.id}/year-marks.pdf", job
+
+        for record in sorted(archived.path.glob("data/portfolio/*/portfolio.json")):
+            portfolio = portfolio_files.read(record.read_bytes())
+            job = portfolio_files.portfolio_job(
+                directory, portfolio.student_id, portfolio.achievements, when
+            )
+            yield f"portfolio/{portfolio.student_id}/portfolio.pdf", job
+
+    expected = len(archived.documents) + len(classes) + len(pupils)
+    files.update(render_all(jobs(), workers=workers, expected=expected))
     return files
 
 

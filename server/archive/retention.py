@@ -21,7 +21,7 @@ from pathlib import Path
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from server.archive import keys, personal_file
-from server.archive.closing import actor
+from server.archive.closing import actor, actor_school
 from server.archive.verify import ACTS_FOLDER, is_bag, read_info
 from server.errors import BadRequest, NotFound
 from server.printing import table_pdf
@@ -60,8 +60,9 @@ DEFAULTS: tuple[Category, ...] = (
 CATEGORIES = {c.id: c for c in DEFAULTS}
 
 
-def schedule(conn: sqlite3.Connection) -> list[Category]:
-    overrides = storage.retention_overrides(conn)
+def schedule(conn: sqlite3.Connection, school_id: str | None = None) -> list[Category]:
+    """The retention schedule of one school (each school of a server keeps its own)."""
+    overrides = storage.retention_overrides(conn, school_id)
     return [
         Category(c.id, c.title, overrides.get(c.id, c.years), c.basis, c.counted_from)
         for c in DEFAULTS
@@ -75,9 +76,10 @@ def set_years(conn: sqlite3.Connection, category: str, years: int, login: str) -
         raise BadRequest(f"Нет такой категории документов: {category}. Есть: {names}.")
     if not 1 <= years <= 100:
         raise BadRequest("Срок хранения — от 1 до 100 лет.")
+    school_id = actor_school(conn, login)
     with transaction(conn):
-        storage.set_retention(conn, category, years, login, time.time())
-    return next(c for c in schedule(conn) if c.id == category)
+        storage.set_retention(conn, category, years, login, time.time(), school_id)
+    return next(c for c in schedule(conn, school_id) if c.id == category)
 
 
 def due_date(closed_year: int, years: int) -> dt.date:
@@ -131,7 +133,7 @@ def _manifest(bag: Path) -> dict[str, str]:
 def due(conn: sqlite3.Connection, archive: Path, on: dt.date | None = None) -> list[DueItem]:
     """What in the archive folder has reached the end of its retention period by `on`."""
     on = on or dt.date.today()
-    years = {c.id: c.years for c in schedule(conn)}
+    schedules: dict[str, dict[str, int]] = {}  # each package by its own school's schedule
     left = _left_on(conn)
     items: list[DueItem] = []
     bags = sorted(p for p in archive.iterdir() if is_bag(p)) if archive.is_dir() else []
@@ -141,6 +143,10 @@ def due(conn: sqlite3.Connection, archive: Path, on: dt.date | None = None) -> l
         if not closed:
             continue
         closed_year = dt.date.fromisoformat(closed).year
+        school_id = info.get("Zhurnal-School-Id") or None
+        if school_id not in schedules:
+            schedules[school_id] = {c.id: c.years for c in schedule(conn, school_id)}
+        years = schedules[school_id]
         year_name = info.get("Zhurnal-Year-Name", "")
         present = {
             path: digest for path, digest in _manifest(bag).items() if (bag / path).is_file()
@@ -153,7 +159,7 @@ def due(conn: sqlite3.Connection, archive: Path, on: dt.date | None = None) -> l
             parts = path.split("/")
             if parts[1] == "journals":
                 key = ("journals", f"{parts[2]}/{parts[3]}")
-            elif parts[1] == "personal":
+            elif parts[1] in ("personal", "portfolio"):  # a portfolio goes with its file
                 key = ("personal_files", parts[2])
             elif parts[1] == "summary":
                 key = ("summary_sheets", bag.name)
@@ -202,12 +208,21 @@ def draft_act(
         raise BadRequest(f"Акт № {number} уже есть.")
     with transaction(conn):
         act_id = storage.draft_act(conn, number, on, login, [i.as_dict() for i in items])
-    return act_id, act_pdf(conn, number, on, items), items
+    return act_id, act_pdf(conn, number, on, items, actor_school(conn, login)), items
 
 
-def act_pdf(conn: sqlite3.Connection, number: str, on: dt.date, items: list[DueItem]) -> bytes:
-    school = conn.execute("SELECT name FROM schools ORDER BY id").fetchone()
-    periods = {c.id: c for c in schedule(conn)}
+def act_pdf(
+    conn: sqlite3.Connection,
+    number: str,
+    on: dt.date,
+    items: list[DueItem],
+    school_id: str | None = None,
+) -> bytes:
+    if school_id is None:
+        school = conn.execute("SELECT name FROM schools ORDER BY id").fetchone()
+    else:
+        school = conn.execute("SELECT name FROM schools WHERE id = ?", (school_id,)).fetchone()
+    periods = {c.id: c for c in schedule(conn, school_id)}
     rows = [
         [
             n,

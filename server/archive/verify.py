@@ -31,6 +31,8 @@ SEQUENCE = "Zhurnal-Chain-Sequence"
 PREVIOUS = "Zhurnal-Previous-Package"
 PREVIOUS_SHA = "Zhurnal-Previous-Sha256"
 NO_PREVIOUS = "none"
+PERIOD = "period"  # a quarter's, half-year's or month's package, built by the server itself
+CHAINED = ("year", PERIOD)  # the kinds numbered in the chain of a school's archive folder
 
 
 def sha256_file(path: Path) -> str:
@@ -287,7 +289,7 @@ def verify_folder(folder: Path, public_keys: list[Ed25519PublicKey]) -> FolderRe
 
 
 def _check_chain(report: FolderReport) -> None:
-    chain = [p for p in report.packages if p.kind == "year"]
+    chain = [p for p in report.packages if p.kind in CHAINED]
     by_number: dict[int, PackageReport] = {}
     for package in chain:
         if package.sequence is None:

@@ -143,19 +143,39 @@ def packages(conn: sqlite3.Connection, kind: str | None = None) -> list[dict]:
 # ----------------------------------------------------------------- retention
 
 
-def retention_overrides(conn: sqlite3.Connection) -> dict[str, int]:
+def retention_overrides(conn: sqlite3.Connection, school_id: str | None = None) -> dict[str, int]:
+    """The server-wide changes (of releases before per-school schedules), then the school's."""
     rows = conn.execute("SELECT category, years FROM retention_policy").fetchall()
-    return {r["category"]: r["years"] for r in rows}
+    found = {r["category"]: r["years"] for r in rows}
+    if school_id is not None:
+        rows = conn.execute(
+            "SELECT category, years FROM school_retention_policy WHERE school_id = ?",
+            (school_id,),
+        )
+        found |= {r["category"]: r["years"] for r in rows}
+    return found
 
 
 def set_retention(
-    conn: sqlite3.Connection, category: str, years: int, login: str, now: float
+    conn: sqlite3.Connection,
+    category: str,
+    years: int,
+    login: str,
+    now: float,
+    school_id: str | None = None,
 ) -> None:
+    if school_id is None:  # a person of no school: the server-wide schedule
+        conn.execute(
+            "INSERT INTO retention_policy (category, years, updated_at, updated_by) "
+            "VALUES (?, ?, ?, ?) ON CONFLICT(category) DO UPDATE SET years = excluded.years, "
+            "updated_at = excluded.updated_at, updated_by = excluded.updated_by",
+            (category, years, now, login),
+        )
+        return
     conn.execute(
-        "INSERT INTO retention_policy (category, years, updated_at, updated_by) "
-        "VALUES (?, ?, ?, ?) ON CONFLICT(category) DO UPDATE SET years = excluded.years, "
-        "updated_at = excluded.updated_at, updated_by = excluded.updated_by",
-        (category, years, now, login),
+        "INSERT OR REPLACE INTO school_retention_policy (school_id, category, years, "
+        "updated_at, updated_by) VALUES (?, ?, ?, ?, ?)",
+        (school_id, category, years, now, login),
     )
 
 

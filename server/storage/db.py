@@ -133,9 +133,32 @@ CREATE TABLE IF NOT EXISTS archive_jobs (
     state TEXT NOT NULL, done INTEGER NOT NULL DEFAULT 0, total INTEGER NOT NULL DEFAULT 0,
     started_at REAL NOT NULL, heartbeat REAL NOT NULL, finished_at REAL, package TEXT,
     sha256 TEXT, files INTEGER, payload_bytes INTEGER, error TEXT);
+-- each journal's archival PDF, printed ahead of the package; `content_key` is the SHA-256 of
+-- what the PDF shows (server/archive/pdf_cache.py), so a correction misses the cache
+CREATE TABLE IF NOT EXISTS archive_pdf_cache (
+    journal_id TEXT PRIMARY KEY, content_key TEXT NOT NULL, printed_at TEXT NOT NULL,
+    pdf BLOB NOT NULL, made_at REAL NOT NULL);
+-- the printed journal signed by the teacher and the director and sealed, recorded from paper
+CREATE TABLE IF NOT EXISTS journal_signoffs (
+    journal_id TEXT PRIMARY KEY, signed_on TEXT NOT NULL, recorded_by TEXT NOT NULL,
+    recorded_at REAL NOT NULL);
+-- packages the server builds by itself (server/archive/schedule.py): a school's monthly
+-- setting, and each scheduled attempt with its outcome
+CREATE TABLE IF NOT EXISTS archive_schedule (
+    school_id TEXT PRIMARY KEY, monthly INTEGER NOT NULL DEFAULT 0, updated_at REAL NOT NULL,
+    updated_by TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS archive_schedule_runs (
+    school_id TEXT NOT NULL, label TEXT NOT NULL, year_id TEXT NOT NULL, title TEXT NOT NULL,
+    state TEXT NOT NULL, package TEXT NOT NULL, error TEXT NOT NULL, at REAL NOT NULL,
+    PRIMARY KEY (school_id, label));
 CREATE TABLE IF NOT EXISTS retention_policy (
     category TEXT PRIMARY KEY, years INTEGER NOT NULL, updated_at REAL NOT NULL,
     updated_by TEXT NOT NULL);
+-- each school's own retention schedule; retention_policy above is the server-wide one of
+-- earlier releases, still read under a school's own
+CREATE TABLE IF NOT EXISTS school_retention_policy (
+    school_id TEXT NOT NULL, category TEXT NOT NULL, years INTEGER NOT NULL,
+    updated_at REAL NOT NULL, updated_by TEXT NOT NULL, PRIMARY KEY (school_id, category));
 CREATE TABLE IF NOT EXISTS destruction_acts (
     id INTEGER PRIMARY KEY AUTOINCREMENT, number TEXT NOT NULL UNIQUE, drafted_on TEXT NOT NULL,
     drafted_by TEXT NOT NULL, items TEXT NOT NULL, recorded_at REAL, recorded_by TEXT);

@@ -10,6 +10,7 @@ from litestar import Controller, Request, Response, get, post
 from litestar.params import FromPath, FromQuery, URLEncodedBody
 from litestar.response import Redirect, Template
 
+from server.archive import pdf_cache
 from server.deps import Db
 from server.errors import BadRequest, NotFound
 from server.printing import render_pdf, table_csv, table_pdf, table_xlsx
@@ -175,4 +176,9 @@ class AdminController(Controller):
         login = request.state.web.principal.login
         with transaction(db):
             storage.close_period(db, class_id, period_id, login, time.time())
+        period = next(p for p in directory.periods if p.id == period_id)
+        # the class's journals as they stand are printed ahead for the archive (issue 20)
+        pdf_cache.prerender_in_background(
+            request.app.state.config.database, period.year_id, class_id
+        )
         return Redirect(path="/periods", status_code=303)

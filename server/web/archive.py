@@ -11,7 +11,7 @@ from litestar import Controller, Request, Response, get, post
 from litestar.params import FromPath, FromQuery, URLEncodedBody
 from litestar.response import Redirect, Template
 
-from server.archive import jobs, keys, retention
+from server.archive import jobs, june, keys, retention, schedule
 from server.archive.closing import CLOSERS
 from server.deps import Config, Db
 from server.errors import BadRequest, NotFound
@@ -40,11 +40,7 @@ def _folder(config: Config, school_id: str) -> Path:
 
 
 def _key_path(config: Config, school_id: str) -> Path:
-    """The school's own key (`archive-key-<school>.pem`) where a server holds several schools
-    that sign apart; otherwise the server's one key."""
-    default = config.archive_key_path
-    own = default.with_name(f"{default.stem}-{school_id}{default.suffix}")
-    return own if own.exists() else default
+    return keys.school_key_path(config.archive_key_path, school_id)
 
 
 def _job_year(job: jobs.ArchiveJob) -> str | None:
@@ -99,7 +95,52 @@ class ArchivePagesController(Controller):
             ),
             fingerprint=_key_fingerprint(_key_path(config, school)),
             folder=_folder(config, school),
+            failures=schedule.failures(db, school),
+            monthly=schedule.monthly(db, school),
         )
+
+    @post("/archive/schedule", guards=[page_archive], sync_to_thread=True)
+    def set_schedule(self, request: Request, db: Db, data: Form) -> Redirect:
+        """The school's monthly packages on or off (a period's package is always built)."""
+        value = str(data.get("monthly") or "")
+        if value not in ("on", "off"):
+            raise BadRequest("Выберите: ежемесячные пакеты включены или выключены.")
+        directory = directory_of(db, request.state.web.principal)
+        schedule.set_monthly(
+            db, directory.school.id, value == "on", request.state.web.principal.login
+        )
+        return Redirect(path="/archive", status_code=303)
+
+    @get("/archive/june", guards=[page_archive], sync_to_thread=True)
+    def june_page(self, request: Request, db: Db, on: FromQuery[str | None] = None) -> Template:
+        """The paperwork of June: each journal complete, printed, signed, archived — by 30 June."""
+        directory = directory_of(db, request.state.web.principal)
+        today = _day(on)
+        rows = june.standings(db, directory)
+        return page(
+            request,
+            "archive_june.html",
+            year=directory.year,
+            rows=rows,
+            deadline=june.deadline(directory),
+            today=today,
+            late=today > june.deadline(directory),
+            left=sum(not r.done for r in rows),
+        )
+
+    @post("/archive/june/signed", guards=[page_archive], sync_to_thread=True)
+    def signed(self, request: Request, db: Db, data: Form) -> Redirect:
+        """Record that the printed journal was signed and sealed on paper."""
+        journal_id = str(data.get("journal_id") or "")
+        if not journal_id or len(journal_id) > 200:
+            raise BadRequest("Выберите журнал.")
+        june.record_signed(
+            db,
+            login=request.state.web.principal.login,
+            journal_id=journal_id,
+            signed_on=_day(str(data.get("signed_on") or "")),
+        )
+        return Redirect(path="/archive/june", status_code=303)
 
     @post("/archive/build", guards=[page_archive], sync_to_thread=True)
     def build(self, request: Request, db: Db, config: Config, data: Form) -> Redirect:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import gzip
 import json
 import re
 
@@ -71,26 +72,31 @@ def test_event_history_has_every_event_with_author_and_times(archived_once):
         state, _ = journal_storage.load_document(conn, RUSSIAN_5)
     finally:
         conn.close()
-    folder = archived_once.bag / "data" / "journals" / CLASS_5 / "russian"
+    data = archived_once.bag / "data"
+    folder = data / "journals" / CLASS_5 / "russian"
     history = json.loads((folder / "events.json").read_text(encoding="utf-8"))
+    assert history["format"] == "zhurnal-events/2"
     assert history["journal_id"] == RUSSIAN_5 and history["count"] == len(stored)
     by_id = {e["event"]["id"]: e for e in history["events"]}
     assert set(by_id) == set(stored)
     for event_id, row in stored.items():
         entry = by_id[event_id]
         assert entry["event"] == json.loads(row["body"])  # author, device, hlc, all fields
-        assert entry["status"] == row["status"]
+        assert entry.get("status", "current") == row["status"]
         wall = dt.datetime.fromtimestamp(parse_stamp(row["hlc"])[0] / 1000, dt.UTC)
         assert dt.datetime.fromisoformat(entry["entered_at"]) == wall
         assert dt.datetime.fromisoformat(entry["received_at"]).timestamp() == pytest.approx(
             row["received_at"], abs=0.001
         )
-    assert {e["author_name"] for e in history["events"]} == {"Соколов Иван Петрович"}
+    # authors by id, named once for the package in people.json
+    people = json.loads((data / "people.json").read_text(encoding="utf-8"))["people"]
+    assert {people[e["event"]["author"]] for e in history["events"]} == {"Соколов Иван Петрович"}
+    assert "author_name" not in history["events"][0]
     corrected = [e for e in history["events"] if e["event"]["reason"] == "Ошибка при выставлении"]
-    assert len(corrected) == 1 and corrected[0]["status"] == "current"
+    assert len(corrected) == 1 and "status" not in corrected[0]  # current, left out
     assert by_id[corrected[0]["event"]["supersedes"][0]]["status"] == "superseded"
-    # the CRDT document is the server's, byte for byte readable by any Yjs client
-    archived_doc = JournalDoc((folder / "document.yjs").read_bytes())
+    # the CRDT document is the server's, gzip-compressed, readable by any Yjs client
+    archived_doc = JournalDoc(gzip.decompress((folder / "document.yjs.gz").read_bytes()))
     assert archived_doc.raw_events() == JournalDoc(state).raw_events()
 
 
@@ -125,6 +131,10 @@ def test_summary_sheet_and_personal_file_pdfs(archived_once):
         zip(PUPILS_5, ("5 3", "3 4", "2 4", "4 4"), strict=True), start=1
     ):
         assert f"{number} {pupil} {marks}" in sheet  # 1 четверть: математика, русский
+    # signed by the director and sealed on paper (000 §7.3)
+    assert "Директор:" in sheet and "Громов О." in sheet
+    assert "М. П." in sheet and "Дата:" in sheet
+    assert "Распечатано из электронного журнала 21.06.2027" in sheet
     personal = pdf_text(data / "personal" / "s-1" / "year-marks.pdf")
     assert "Отметки за учебный год для личного дела обучающегося" in personal
     assert "Алексеев Артём; 5 класс" in personal

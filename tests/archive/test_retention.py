@@ -13,7 +13,7 @@ from server.archive.readback import compare, open_package
 from server.archive.verify import verify_folder
 from server.errors import AccessDenied, BadRequest
 from server.storage import archive as archive_storage
-from server.storage.db import connect
+from server.storage.db import connect, transaction
 from tests.factories import CLASS_5, CLASS_6, MATH_5
 
 JOURNALS_DUE = dt.date(2033, 1, 1)  # closed 2027: 5 years from 1 January 2028
@@ -41,14 +41,31 @@ def test_default_schedule_is_the_one_of_the_requirements(conn):
 
 def test_schedule_is_configurable_by_the_records_officer_only(conn):
     assert retention.set_years(conn, "certificate_books", 75, "records").years == 75
-    assert {c.id: c.years for c in retention.schedule(conn)}["certificate_books"] == 75
+    assert {c.id: c.years for c in retention.schedule(conn, "sch")}["certificate_books"] == 75
     with pytest.raises(AccessDenied):
         retention.set_years(conn, "journals", 1, "math")
     with pytest.raises(BadRequest, match="Нет такой категории"):
         retention.set_years(conn, "diaries", 1, "records")
     with pytest.raises(BadRequest):
         retention.set_years(conn, "journals", 0, "records")
-    assert {c.id: c.years for c in retention.schedule(conn)}["journals"] == 5
+    assert {c.id: c.years for c in retention.schedule(conn, "sch")}["journals"] == 5
+
+
+def test_each_school_of_a_server_keeps_its_own_schedule(archived, conn):
+    retention.set_years(conn, "journals", 6, "records")  # the records officer of school sch
+    with transaction(conn):  # another school of the same server keeps journals 1 year
+        archive_storage.set_retention(conn, "journals", 1, "b-records", 0.0, "sch-b")
+    assert {c.id: c.years for c in retention.schedule(conn, "sch")}["journals"] == 6
+    assert {c.id: c.years for c in retention.schedule(conn, "sch-b")}["journals"] == 1
+    assert {c.id: c.years for c in retention.schedule(conn, "sch-c")}["journals"] == 5
+    # school sch's package falls due by sch's own schedule, not by the other school's
+    assert retention.due(conn, archived.folder, JOURNALS_DUE) == []
+    later = retention.due(conn, archived.folder, JOURNALS_DUE.replace(year=JOURNALS_DUE.year + 1))
+    assert {i.category for i in later} == {"journals"}
+    # a server-wide change of an earlier release still holds where a school set nothing
+    with transaction(conn):
+        archive_storage.set_retention(conn, "summary_sheets", 30, "admin", 0.0)
+    assert {c.id: c.years for c in retention.schedule(conn, "sch-c")}["summary_sheets"] == 30
 
 
 def test_journals_fall_due_five_years_after_the_closing_year(archived, conn):

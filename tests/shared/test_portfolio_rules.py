@@ -21,6 +21,7 @@ from shared.model import (
     Attachment,
     MarkGiven,
     Retracted,
+    YearClosure,
     decode_event,
     encode_event,
     is_portfolio_id,
@@ -240,3 +241,16 @@ def test_documents_kept_are_those_whose_writers_include_the_person(administratio
         assert set(kept) == expected, person.id
         assert all(d.writable and d.id == k for k, d in kept.items())
     assert portfolio.documents_for(DIRECTORY, "t-math", administration=False)  # not vacuous
+
+
+def test_closing_the_year_closes_its_portfolios() -> None:
+    closed = YearClosure(year_id=YEAR, closed_on=dt.date(2027, 6, 20), closed_by="t-records")
+    directory = msgspec.structs.replace(DIRECTORY, closure=closed)
+    context = context_for(directory, portfolio.info(directory, CLASS_5, writable=True))
+    assert violations(achievement(), context=context) == ["portfolio_year_not_closed"]
+    other = msgspec.structs.replace(closed, year_id="2025-2026")  # an earlier year's closing
+    context = context_for(
+        msgspec.structs.replace(DIRECTORY, closure=other),
+        portfolio.info(DIRECTORY, CLASS_5, writable=True),
+    )
+    assert violations(achievement(), context=context) == []

@@ -109,13 +109,18 @@ ACHIEVEMENTS = (
 )
 
 
-def add_portfolio(conn: sqlite3.Connection) -> None:
-    """The achievements above, their documents (a-4's upload unfinished) and the personal
-    files of the year as closing it would write them."""
+def add_achievements(conn: sqlite3.Connection) -> None:
+    """The achievements above and their documents (a-4's upload unfinished)."""
     with transaction(conn):
         for item in ACHIEVEMENTS:
             portfolio.save(conn, item)
         store(conn, DIPLOMA, "application/pdf", complete=True)
         store(conn, CERTIFICATE, "image/png", complete=True)
         store(conn, UNFINISHED, "application/pdf", complete=False)
+
+
+def add_portfolio(conn: sqlite3.Connection) -> None:
+    """add_achievements, and the personal files of the year as closing it would write them."""
+    add_achievements(conn)
+    with transaction(conn):
         personal_file.record_year(conn, YEAR)

@@ -29,6 +29,7 @@ PAGES: dict[str, set[str]] = {
     "/audit": {"director", "records"},
     "/archive": {"deputy", "director", "records"},
     "/archive/jobs/1": {"deputy", "director", "records"},
+    "/archive/june": {"deputy", "director", "records"},
     "/": set(EVERYONE),
     "/password": set(EVERYONE),
     # portfolio (issue 7): the family beside the diary; the class teacher and the administration
@@ -64,6 +65,8 @@ POSTS: dict[str, tuple[dict, set[str]]] = {
     # an empty form: the allowed are told what to choose (400), nothing is built
     "/archive/build": ({}, {"deputy", "director", "records"}),
     "/archive/act": ({}, {"director", "records"}),
+    "/archive/june/signed": ({}, {"deputy", "director", "records"}),
+    "/archive/schedule": ({}, {"deputy", "director", "records"}),
     "/password": ({"old": "x", "new": "y", "again": "y"}, set(EVERYONE)),
     "/logout": ({}, set(EVERYONE)),
 }
