@@ -12,7 +12,6 @@ changed.
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import json
 import shutil
 import stat
@@ -24,6 +23,7 @@ import zipfile
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from server.archive.verify import sha256_file
 from server.install.wheels import (
     LINUX,
     PYTHON_VERSIONS,
@@ -137,14 +137,6 @@ def download_wheels(
                 + "; ".join(missing)
                 + ". Их пришлось бы собирать компилятором на ноутбуке."
             )
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def _copy_installers(folder: Path, names: list[str]) -> None:
@@ -264,7 +256,7 @@ def build_bundle(
             package = build_deb(folder, version, out)
             if package is not None:
                 made.append(("deb", package))
-        files += [BundleFile(name, p.name, p.stat().st_size, _sha256(p)) for name, p in made]
+        files += [BundleFile(name, p.name, p.stat().st_size, sha256_file(p)) for name, p in made]
     manifest = Manifest(version, tuple(pythons), tuple(requirements), tuple(files))
     manifest.save(out)
     return manifest
