@@ -179,7 +179,9 @@ def build_deb(folder: Path, version: str, out: Path) -> Path | None:
         shutil.copyfile(folder / "requirements.txt", opt / "requirements.txt")
         (root / "usr" / "bin").mkdir(parents=True)
         launcher = root / "usr" / "bin" / "journal"
-        launcher.write_text('#!/bin/sh\nexec /opt/zhurnal/venv/bin/python -m client_tui.cli "$@"\n')
+        launcher.write_text(
+            '#!/bin/sh\nexec /opt/zhurnal/venv/bin/python -P -m client_tui.cli "$@"\n'
+        )
         launcher.chmod(0o755)
         apps = root / "usr" / "share" / "applications"
         apps.mkdir(parents=True)

@@ -47,10 +47,10 @@ Remove-Item Env:PIP_FIND_LINKS -ErrorAction SilentlyContinue
 $NewPython = Join-Path $New "Scripts\python.exe"
 $Wheels = Join-Path $Here "wheels"
 $ProjectWheel = (Get-ChildItem -Path $Wheels -Filter "zhurnal-*.whl" | Select-Object -First 1).FullName
-& $NewPython -m pip install --no-index --find-links $Wheels --quiet -r (Join-Path $Here "requirements.txt")
+& $NewPython -m pip --isolated install --no-index --find-links $Wheels --quiet -r (Join-Path $Here "requirements.txt")
 $ok = $LASTEXITCODE -eq 0
-if ($ok) { & $NewPython -m pip install --no-index --no-deps --quiet $ProjectWheel; $ok = $LASTEXITCODE -eq 0 }
-if ($ok) { & $NewPython -m client_tui.cli --version | Out-Null; $ok = $LASTEXITCODE -eq 0 }
+if ($ok) { & $NewPython -m pip --isolated install --no-index --no-deps --quiet $ProjectWheel; $ok = $LASTEXITCODE -eq 0 }
+if ($ok) { & $NewPython -P -m client_tui.cli --version | Out-Null; $ok = $LASTEXITCODE -eq 0 }
 if (-not $ok) {
     Remove-Item -Recurse -Force $New -ErrorAction SilentlyContinue
     Fail "установка не удалась; прежняя версия программы и все записи журнала не тронуты."
@@ -70,7 +70,7 @@ $Launcher = Join-Path $Prefix "journal.bat"
 Set-Content -Path $Launcher -Encoding ASCII -Value @(
     "@echo off",
     "chcp 65001 >nul",
-    "`"$Current\Scripts\python.exe`" -m client_tui.cli %*"
+    "`"$Current\Scripts\python.exe`" -P -m client_tui.cli %*"
 )
 $UserPath = [Environment]::GetEnvironmentVariable("Path", "User")
 if (-not $UserPath) { $UserPath = "" }

@@ -30,10 +30,10 @@ Python. В Astra Linux, Debian и Ubuntu установите пакет python3
 say "Шаг 2 из 3: установка пакетов из папки (без интернета)…"
 export PIP_NO_INDEX=1 PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_CONFIG_FILE=/dev/null
 unset PIP_FIND_LINKS PIP_CONSTRAINT 2>/dev/null || true
-if ! "$NEW/bin/python" -m pip install --no-index --find-links "$HERE/wheels" --quiet \
+if ! "$NEW/bin/python" -m pip --isolated install --no-index --find-links "$HERE/wheels" --quiet \
         -r "$HERE/requirements.txt" ||
-   ! "$NEW/bin/python" -m pip install --no-index --no-deps --quiet "$HERE"/wheels/zhurnal-*.whl ||
-   ! "$NEW/bin/python" -m client_tui.cli --version >/dev/null; then
+   ! "$NEW/bin/python" -m pip --isolated install --no-index --no-deps --quiet "$HERE"/wheels/zhurnal-*.whl ||
+   ! "$NEW/bin/python" -P -m client_tui.cli --version >/dev/null; then
     rm -rf "$NEW"
     fail "установка не удалась; прежняя версия программы и все записи журнала не тронуты."
 fi
@@ -45,7 +45,8 @@ say "Шаг 3 из 3: ярлык «Журнал»…"
 mkdir -p "$BIN"
 cat > "$BIN/journal" <<LAUNCHER
 #!/bin/sh
-exec "$PREFIX/venv/bin/python" -m client_tui.cli "\$@"
+# -P: the current folder is not on the import path (a folder named client_tui there is not us)
+exec "$PREFIX/venv/bin/python" -P -m client_tui.cli "\$@"
 LAUNCHER
 chmod 755 "$BIN/journal"
 APPS=${XDG_DATA_HOME:-$HOME/.local/share}/applications
