@@ -117,7 +117,7 @@ def encode(message: Message) -> bytes:
 
 
 class _Envelope(msgspec.Struct):
-    protocol: int = 0
+    protocol: int | None = None
 
 
 _envelope_decoder = msgspec.msgpack.Decoder(_Envelope)
@@ -125,7 +125,8 @@ _envelope_decoder = msgspec.msgpack.Decoder(_Envelope)
 
 def peek_protocol(body: bytes) -> int | None:
     """The protocol number of a compressed message whatever else it holds; None if the body
-    is not a msgpack map at all. Lets the server tell an old laptop why it cannot answer."""
+    is not a msgpack map or names none. Lets the server tell an old laptop why it cannot
+    answer."""
     try:
         raw = zlib.decompressobj().decompress(body, MAX_INFLATED_BYTES)
         return _envelope_decoder.decode(raw).protocol
