@@ -9,6 +9,7 @@ import zlib
 import msgspec
 import pytest
 
+from client_tui import cli
 from client_tui.app.widgets.status_bar import Connection, StatusInfo
 from client_tui.services.api import RequestRefused
 from shared import wire
@@ -23,7 +24,7 @@ def test_versions_compare_by_their_numbers():
     assert not is_newer("", "0.1.0")
 
 
-def test_laptop_older_than_the_server_shows_update_available(laptop, monkeypatch):
+def test_laptop_older_than_the_server_shows_update_available(laptop, monkeypatch, capsys):
     math = laptop("math")
     math.sync()
     assert math.status().update_version == ""  # same release as the server: nothing to say
@@ -33,6 +34,10 @@ def test_laptop_older_than_the_server_shows_update_available(laptop, monkeypatch
     assert status.update_version == installed_version()
     line = StatusInfo.from_status(status, Connection.ONLINE).text
     assert "доступно обновление" in line
+    cli.cmd_status(math, None)
+    assert (
+        f"Доступно обновление программы до версии {installed_version()}" in capsys.readouterr().out
+    )
 
 
 def test_laptop_as_new_as_the_server_shows_no_update(laptop):

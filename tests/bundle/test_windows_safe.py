@@ -189,3 +189,24 @@ def test_data_stays_where_linux_laptops_keep_it_today(monkeypatch, tmp_path):
     assert default_home() == tmp_path / "xdg" / "zhurnal"
     monkeypatch.setenv("ZHURNAL_HOME", str(tmp_path / "own"))
     assert default_home() == tmp_path / "own"
+
+
+@pytest.mark.parametrize("encoding", ["ascii", "cp866", "cp1251"])
+def test_russian_help_prints_on_a_legacy_console_code_page(encoding):
+    """A Windows console or a redirected pipe may use cp866/cp1251 (no «» or №): the text is
+    printed with «?» for what the code page lacks instead of dying in UnicodeEncodeError."""
+    import subprocess
+
+    done = subprocess.run(
+        [sys.executable, "-m", "client_tui.cli", "--help"],
+        env={**os.environ, "PYTHONIOENCODING": encoding},
+        capture_output=True,
+        cwd=ROOT,
+        timeout=60,
+    )
+    assert done.returncode == 0, done.stderr.decode(errors="replace")
+    assert b"Traceback" not in done.stderr
+    text = done.stdout.decode(encoding, errors="strict")
+    assert "usage: journal" in text
+    if encoding != "ascii":
+        assert "Электронный журнал учителя" in text
