@@ -2,7 +2,9 @@
 # Installs or updates the teacher's app from this folder only (pip --no-index). A new
 # environment is made beside the old one and replaces it only once it works: a failed update
 # leaves the installed app and the journal data (in %LOCALAPPDATA%\zhurnal, never touched).
-$ErrorActionPreference = "Stop"
+# Continue: native commands' stderr (py, pip) must not abort Windows PowerShell 5.1 under
+# "Stop"; every step checks $LASTEXITCODE itself, the swap below uses -ErrorAction Stop.
+$ErrorActionPreference = "Continue"
 [Console]::OutputEncoding = [System.Text.Encoding]::UTF8
 $env:PYTHONIOENCODING = "utf-8"
 $Here = Split-Path -Parent $MyInvocation.MyCommand.Path
@@ -56,9 +58,9 @@ if (-not $ok) {
     Fail "установка не удалась; прежняя версия программы и все записи журнала не тронуты."
 }
 try {
-    if (Test-Path $Old) { Remove-Item -Recurse -Force $Old }
-    if (Test-Path $Current) { Rename-Item $Current "venv.old" }
-    Rename-Item $New "venv"
+    if (Test-Path $Old) { Remove-Item -Recurse -Force $Old -ErrorAction Stop }
+    if (Test-Path $Current) { Rename-Item $Current "venv.old" -ErrorAction Stop }
+    Rename-Item $New "venv" -ErrorAction Stop
     if (Test-Path $Old) { Remove-Item -Recurse -Force $Old -ErrorAction SilentlyContinue }
 } catch {
     if ((-not (Test-Path $Current)) -and (Test-Path $Old)) { Rename-Item $Old "venv" }
