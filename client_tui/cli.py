@@ -15,13 +15,12 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import getpass
-import os
 import signal
 import sys
 import time
 from pathlib import Path
 
+from client_tui.console import NoPassword, configure_output, read_password
 from client_tui.services.api import SyncError, TemporaryFailure
 from client_tui.services.entry import LETTER_CODES, WORK_KINDS
 from client_tui.services.portfolio import AchievementForm
@@ -38,6 +37,7 @@ from shared.model import (
     Student,
     WorkKind,
 )
+from shared.release import installed_version
 from shared.rules import RuleViolation
 
 
@@ -107,7 +107,7 @@ def parse_date(text: str) -> dt.date:
 
 
 def cmd_login(session: Session, args: argparse.Namespace) -> int:
-    password = os.environ.get("ZHURNAL_PASSWORD") or getpass.getpass("Пароль: ")
+    password = read_password()
     session.login(args.server, args.login, password, device_name=args.device_name)
     journals = session.directory.journals
     print(f"Вход выполнен. Устройство зарегистрировано; журналов: {len(journals)}.")
@@ -347,6 +347,11 @@ def cmd_status(session: Session, args: argparse.Namespace) -> int:
     print(f"Последняя успешная синхронизация: {_when(status.last_sync_ok_at)}")
     if status.last_error:
         print(f"Последняя ошибка: {status.last_error}")
+    if status.update_version:
+        print(
+            f"Доступно обновление программы до версии {status.update_version}: "
+            f"{status.server_url}/install"
+        )
     return 0
 
 
@@ -399,11 +404,13 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--profile", default="default", help="профиль (учётная запись) на ноутбуке")
+    parser.add_argument("--version", action="version", version=f"journal {installed_version()}")
     parser.add_argument(
         "--home",
         type=Path,
         default=None,
-        help="папка данных (по умолчанию $ZHURNAL_HOME или ~/.local/share/zhurnal)",
+        help="папка данных (по умолчанию $ZHURNAL_HOME или папка данных пользователя: "
+        "~/.local/share/zhurnal, в Windows %%LOCALAPPDATA%%\\zhurnal)",
     )
     sub = parser.add_subparsers(dest="command", metavar="команда")
 
@@ -527,6 +534,7 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     if hasattr(signal, "SIGPIPE"):
         signal.signal(signal.SIGPIPE, signal.SIG_DFL)  # `journal show … | head` ends quietly
+    configure_output()
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.command is None and not (sys.stdin.isatty() and sys.stdout.isatty()):
@@ -545,7 +553,7 @@ def main(argv: list[str] | None = None) -> int:
     except (UsageError, ValueError) as exc:
         print(f"Ошибка: {exc}", file=sys.stderr)
         return 2
-    except NotLoggedIn as exc:
+    except (NotLoggedIn, NoPassword) as exc:
         print(exc.message_ru, file=sys.stderr)
         return 2
     except TemporaryFailure as exc:

@@ -18,6 +18,7 @@ from server.config import ServerConfig
 from server.deps import provide_config, provide_db, provide_principal
 from server.directory.controller import DirectoryController
 from server.errors import AppError, app_error_handler, http_error_handler
+from server.install.controller import InstallController
 from server.storage import directory as directory_storage
 from server.storage.db import connect, create_schema
 from server.sync.controller import SyncController
@@ -55,7 +56,7 @@ def create_app(config: ServerConfig | None = None) -> Litestar:
     # Pages for people: a session cookie instead of a device token, HTML errors instead of JSON.
     web = Router(
         path="/",
-        route_handlers=WEB_HANDLERS,
+        route_handlers=[*WEB_HANDLERS, InstallController],
         opt={"exclude_from_auth": True},
         exception_handlers={AppError: html_error, HTTPException: html_error},
         include_in_schema=False,

@@ -13,6 +13,7 @@ import time
 from pathlib import Path
 
 from server.config import ServerConfig
+from server.install import cli as install_cli
 from server.storage.db import connect, create_schema
 
 DEFAULT_DB = Path(os.environ.get("ZHURNAL_DB", "var/zhurnal.sqlite"))
@@ -458,6 +459,8 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--force", action="store_true", help=argparse.SUPPRESS)
         p.set_defaults(func=func)
 
+    install_cli.add_commands(command)
+
     user = command("create-user", "создать учётную запись (пароль спросит)")
     user.add_argument("login", help="логин")
     user.add_argument(
@@ -612,10 +615,12 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    install_cli.fill_defaults(args)
     from server.archive.keys import ArchiveKeyError
     from server.archive.readback import ReadbackError
     from server.errors import AppError
     from server.importer import ImportFailed
+    from server.install.wheels import BundleError
     from server.reports.district_exchange import DistrictFileError
     from shared.wire import WireError
 
@@ -626,7 +631,14 @@ def main(argv: list[str] | None = None) -> int:
         for error in exc.errors:
             print(f"  {error}", file=sys.stderr)
         return 2
-    except (AppError, WireError, ArchiveKeyError, ReadbackError, DistrictFileError) as exc:
+    except (
+        AppError,
+        WireError,
+        ArchiveKeyError,
+        ReadbackError,
+        DistrictFileError,
+        BundleError,
+    ) as exc:
         print(f"Ошибка: {getattr(exc, 'message_ru', exc)}", file=sys.stderr)
         return 2
     except FileNotFoundError as exc:

@@ -19,6 +19,13 @@ class ServerConfig(msgspec.Struct, frozen=True, kw_only=True):
     archive_dir: Path | None = None
     archive_key: Path | None = None
 
+    # the laptops' offline bundle (`journal-server bundle-app`) that /install offers
+    app_bundle_dir: Path | None = None
+
+    @property
+    def app_bundle_folder(self) -> Path:
+        return self.app_bundle_dir or self.database.with_name("app-bundle")
+
     @property
     def archive_folder(self) -> Path:
         return self.archive_dir or self.database.with_name("archive")
@@ -42,6 +49,8 @@ class ServerConfig(msgspec.Struct, frozen=True, kw_only=True):
             env["archive_dir"] = Path(os.environ["ZHURNAL_ARCHIVE"])
         if "ZHURNAL_ARCHIVE_KEY" in os.environ:
             env["archive_key"] = Path(os.environ["ZHURNAL_ARCHIVE_KEY"])
+        if "ZHURNAL_APP_BUNDLE" in os.environ:
+            env["app_bundle_dir"] = Path(os.environ["ZHURNAL_APP_BUNDLE"])
         if "ZHURNAL_DOCUMENT_CACHE" in os.environ:
             env["document_cache_journals"] = int(os.environ["ZHURNAL_DOCUMENT_CACHE"])
         return cls(**(env | overrides))

@@ -18,6 +18,17 @@ import msgspec
 from shared.journal import decode_state_vector, encode_state_vector
 
 PROTOCOL_VERSION = 1
+# Read first, before the rest of a request is decoded, so that a laptop too old (or too new)
+# for this server is told so in Russian instead of getting a decoding error.
+PROTOCOL_TOO_OLD_RU = (
+    "Программа на этом компьютере устарела для сервера школы (протокол {got}, сервер ждёт "
+    "{want}). Установите обновление: откройте в браузере {install}. Записи сохранены на "
+    "компьютере и будут отправлены после обновления."
+)
+PROTOCOL_TOO_NEW_RU = (
+    "Программа на этом компьютере новее сервера школы (протокол {got}, сервер ждёт {want}): "
+    "попросите обновить сервер. Записи сохранены на компьютере и будут отправлены потом."
+)
 CONTENT_TYPE = "application/x-zhurnal-sync"
 MAX_REQUEST_BYTES = 8 * 1024 * 1024  # compressed body
 MAX_INFLATED_BYTES = 64 * 1024 * 1024  # after decompression: a zip bomb stops here
@@ -49,6 +60,7 @@ class SyncRequest(msgspec.Struct, frozen=True, kw_only=True, tag="sync"):
     # heard of (`quiet_digest`). The server answers those journals only if its own states
     # differ, with their state vectors (DEFERRED); empty: no such claim, nothing answered.
     quiet: bytes = b""
+    client_version: str = ""  # the laptop's release, for the server's logs and pages
 
 
 def quiet_digest(states: Iterable[tuple[str, bytes]]) -> bytes:
@@ -75,6 +87,9 @@ class SyncResponse(msgspec.Struct, frozen=True, kw_only=True, tag="sync_reply"):
     protocol: int = PROTOCOL_VERSION
     journals: tuple[JournalReply, ...] = ()
     server_time_ms: int = 0
+    # The client release this server expects (its own): a laptop with an older one shows
+    # «доступно обновление» and installs it from the server's /install page or a stick.
+    client_version: str = ""
 
 
 class Bundle(msgspec.Struct, frozen=True, kw_only=True, tag="bundle"):
@@ -99,6 +114,24 @@ class WireError(ValueError):
 
 def encode(message: Message) -> bytes:
     return zlib.compress(_encoder.encode(message), 6)
+
+
+class _Envelope(msgspec.Struct):
+    protocol: int | None = None
+
+
+_envelope_decoder = msgspec.msgpack.Decoder(_Envelope)
+
+
+def peek_protocol(body: bytes) -> int | None:
+    """The protocol number of a compressed message whatever else it holds; None if the body
+    is not a msgpack map or names none. Lets the server tell an old laptop why it cannot
+    answer."""
+    try:
+        raw = zlib.decompressobj().decompress(body, MAX_INFLATED_BYTES)
+        return _envelope_decoder.decode(raw).protocol
+    except (zlib.error, msgspec.DecodeError, msgspec.ValidationError):
+        return None
 
 
 def decode(body: bytes) -> Message:

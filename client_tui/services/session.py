@@ -16,25 +16,28 @@ from pathlib import Path
 
 import httpx
 import msgspec
+import platformdirs
 
 from client_tui.services.api import RequestRefused, ServerApi
 from client_tui.services.describe import EntryView, describe_entry
 from client_tui.services.journals import JournalBook
 from client_tui.services.portfolio import WAITING, Portfolio, upload_pending
 from client_tui.services.store import CONFLICT, PENDING_STATES, REFUSED, LocalStore, OutboxEntry
-from client_tui.services.sync import SyncEngine, SyncReport
+from client_tui.services.sync import EXPECTED_RELEASE, SyncEngine, SyncReport
 from shared import wire
 from shared.model import Directory
+from shared.release import installed_version, is_newer
 
 Transport = Callable[[bytes], bytes]
 
 
 def default_home() -> Path:
+    """$ZHURNAL_HOME, else the platform's place for a user's data: ~/.local/share/zhurnal on
+    Linux ($XDG_DATA_HOME honoured, where it always was), %LOCALAPPDATA%\\zhurnal on Windows."""
     env = os.environ.get("ZHURNAL_HOME")
     if env:
         return Path(env)
-    base = os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share"
-    return Path(base) / "zhurnal"
+    return Path(platformdirs.user_data_dir("zhurnal", appauthor=False, roaming=False))
 
 
 class NotLoggedIn(Exception):
@@ -51,6 +54,7 @@ class Status(msgspec.Struct, frozen=True, kw_only=True):
     last_sync_ok_at: float | None
     last_attempt_at: float | None
     last_error: str
+    update_version: str = ""  # a newer release the server offers; "" when up to date
 
 
 class Session:
@@ -178,7 +182,14 @@ class Session:
             last_sync_ok_at=ok["at"] if ok else None,
             last_attempt_at=last["at"] if last else None,
             last_error="" if last is None or last["ok"] else last["message"],
+            update_version=self.update_version(),
         )
+
+    def update_version(self) -> str:
+        """The release the server expects when it is newer than this program (heard at the
+        last sync); the update installs from the server's /install page or a stick."""
+        expected = self.store.get(EXPECTED_RELEASE, "")
+        return expected if is_newer(expected, installed_version()) else ""
 
     def rejected(self) -> list[OutboxEntry]:
         return self.store.outbox(states=[REFUSED])

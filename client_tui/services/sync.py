@@ -26,7 +26,10 @@ from client_tui.services.store import (
 from shared import wire
 from shared.journal import EMPTY_STATE_VECTOR, JournalDoc, covers, new_client_id
 from shared.model import decode_event
+from shared.release import installed_version
 from shared.rules import check_new_events
+
+EXPECTED_RELEASE = "server_client_version"  # settings key: the release the server expects
 
 MAX_ROUNDS = 12
 REQUEST_BUDGET = 512 * 1024  # raw update bytes per request; the rest goes in the next one
@@ -103,7 +106,9 @@ class SyncEngine:
                     waiting = self.store.outbox(journal_id, ["waiting"])
                     self.store.set_outbox_state([e.event_id for e in waiting], SENT)
         request = wire.SyncRequest(
-            journals=tuple(pushes), quiet=wire.quiet_digest(quiet) if quiet else b""
+            journals=tuple(pushes),
+            quiet=wire.quiet_digest(quiet) if quiet else b"",
+            client_version=installed_version(),
         )
         return request, [p.journal_id for p in pushes]
 
@@ -165,6 +170,9 @@ class SyncEngine:
     # ------------------------------------------------------------------ replies
 
     def apply_response(self, response: wire.SyncResponse, report: SyncReport) -> None:
+        if response.client_version and response.client_version != self.store.get(EXPECTED_RELEASE):
+            with self.book.lock, self.store.transaction():
+                self.store.put(EXPECTED_RELEASE, response.client_version)
         known = set(self.journal_ids())
         for reply in response.journals:
             if reply.journal_id not in known and reply.outcome is wire.Outcome.DEFERRED:

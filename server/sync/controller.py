@@ -20,18 +20,24 @@ from shared import wire
 from shared.journal import decode_state_vector
 
 
-def _parse(body: bytes) -> wire.SyncRequest:
+def _parse(body: bytes, install_url: str = "/install") -> wire.SyncRequest:
+    protocol = wire.peek_protocol(body)
+    if protocol is not None and protocol != wire.PROTOCOL_VERSION:
+        text = (
+            wire.PROTOCOL_TOO_OLD_RU
+            if protocol < wire.PROTOCOL_VERSION
+            else wire.PROTOCOL_TOO_NEW_RU
+        )
+        raise BadRequest(
+            text.format(got=protocol, want=wire.PROTOCOL_VERSION, install=install_url),
+            code="protocol_version",
+        )
     try:
         message = wire.decode(body)
     except wire.WireError as exc:
         raise BadRequest(f"Неверный запрос синхронизации: {exc}", code="bad_sync_body") from exc
     if not isinstance(message, wire.SyncRequest):
         raise BadRequest("Ожидался запрос синхронизации.", code="bad_sync_body")
-    if message.protocol != wire.PROTOCOL_VERSION:
-        raise BadRequest(
-            f"Версия протокола {message.protocol} не поддерживается; обновите программу.",
-            code="protocol_version",
-        )
     for push in message.journals:
         try:
             decode_state_vector(push.state_vector)
@@ -73,7 +79,7 @@ class SyncController(Controller):
         Body and reply are `application/x-zhurnal-sync`: zlib-compressed msgpack of
         `SyncRequest` / `SyncResponse`. Idempotent: retries and duplicates are safe.
         """
-        message = _parse(await request.body())
+        message = _parse(await request.body(), f"{str(request.base_url).rstrip('/')}/install")
 
         def run() -> tuple[bytes, dict[str, str]]:
             documents = request.app.state.documents

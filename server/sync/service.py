@@ -45,6 +45,7 @@ from shared.model import (
     is_portfolio_id,
 )
 from shared.portfolio import as_row
+from shared.release import installed_version
 from shared.rules import JournalContext, check_new_events
 from shared.wire import (
     JournalPush,
@@ -142,7 +143,11 @@ class SyncService:
             raise
         if request.quiet:
             replies += self._quiet(request, readable)
-        return SyncResponse(journals=tuple(replies), server_time_ms=int(time.time() * 1000))
+        return SyncResponse(
+            journals=tuple(replies),
+            server_time_ms=int(time.time() * 1000),
+            client_version=installed_version(),  # older laptops hear «доступно обновление»
+        )
 
     def _quiet(self, request: SyncRequest, readable: dict[str, JournalInfo]) -> list[JournalReply]:
         """The journals the client did not push: nothing if their states are what the client

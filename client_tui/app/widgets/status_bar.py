@@ -25,6 +25,7 @@ class StatusInfo(msgspec.Struct, frozen=True, kw_only=True):
     conflicts: int = 0
     last_sync_ok_at: float | None = None
     login: str = ""
+    update_version: str = ""
 
     @classmethod
     def from_status(cls, status: Status, connection: Connection) -> StatusInfo:
@@ -35,6 +36,7 @@ class StatusInfo(msgspec.Struct, frozen=True, kw_only=True):
             conflicts=status.conflicts,
             last_sync_ok_at=status.last_sync_ok_at,
             login=status.login,
+            update_version=status.update_version,
         )
 
     @property
@@ -52,6 +54,8 @@ class StatusInfo(msgspec.Struct, frozen=True, kw_only=True):
         ]
         if self.refused:
             parts.append(f"отклонено: {self.refused}")
+        if self.update_version:
+            parts.append("доступно обновление")
         return " │ ".join(parts)
 
 
