@@ -62,7 +62,7 @@ async function saved(url) {
   if (!found) return null;
   const html = (await found.text())
     .replace('<p id="offline-note" class="offline" hidden>', '<p id="offline-note" class="offline">')
-    .replace("<body>", '<body class="offline">');
+    .replace("<body>", '<body class="no-link">');
   return new Response(html, { headers: { "Content-Type": "text/html; charset=utf-8" } });
 }
 
@@ -91,7 +91,7 @@ async function savedList() {
     '<!doctype html><html lang="ru"><head><meta charset="utf-8">' +
     '<meta name="viewport" content="width=device-width, initial-scale=1">' +
     '<title>Нет связи — Журнал</title><link rel="stylesheet" href="' + style + '"></head>' +
-    '<body class="offline"><header><strong>Журнал</strong></header><main>' +
+    '<body class="no-link"><header><strong>Журнал</strong></header><main>' +
     '<h1>Нет связи с сервером</h1>' + list + "</main></body></html>",
     { status: 503, headers: { "Content-Type": "text/html; charset=utf-8" } });
 }
