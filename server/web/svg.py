@@ -36,39 +36,52 @@ def _months(starts: dt.date, ends: dt.date) -> list[dt.date]:
     return firsts
 
 
-def subject_chart(points: Sequence[tuple[dt.date, int]], starts: dt.date, ends: dt.date) -> str:
-    """Dots at each mark's date and height 1–5, a grey line for the running average. Hidden from
-    screen readers: the page's table carries the same marks as text."""
+def _x(day: dt.date, starts: dt.date, ends: dt.date) -> float:
     span = max((ends - starts).days, 1)
-    plot_w, plot_h = WIDTH - LEFT - 4, HEIGHT - BOTTOM - 8
+    return LEFT + (WIDTH - LEFT - 4) * min(max((day - starts).days, 0), span) / span
 
-    def x(day: dt.date) -> float:
-        return LEFT + plot_w * min(max((day - starts).days, 0), span) / span
 
-    def y(value: float) -> float:
-        return 4 + plot_h - (value - 1) * plot_h / 4
+def _y(value: float) -> float:
+    plot_h = HEIGHT - BOTTOM - 8
+    return 4 + plot_h - (value - 1) * plot_h / 4
 
+
+def year_grid(starts: dt.date, ends: dt.date) -> str:
+    """The axes every subject's chart shares (marks 2–5, months), drawn once per page and
+    referenced by each chart with <use>: a dozen subjects would otherwise repeat them."""
     parts = [
-        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {WIDTH} {HEIGHT}" '
-        f'class="chart" aria-hidden="true" focusable="false">'
+        '<svg xmlns="http://www.w3.org/2000/svg" class="chart-defs" aria-hidden="true" '
+        'focusable="false"><defs><g id="year-grid">'
     ]
     for value in (2, 3, 4, 5):
         parts.append(
-            f'<line x1="{LEFT}" y1="{y(value):.1f}" x2="{WIDTH - 4}" y2="{y(value):.1f}" '
-            f'stroke="#e4e4e4"/><text x="2" y="{y(value) + 4:.1f}" font-size="11" '
+            f'<line x1="{LEFT}" y1="{_y(value):.1f}" x2="{WIDTH - 4}" y2="{_y(value):.1f}" '
+            f'stroke="#e4e4e4"/><text x="2" y="{_y(value) + 4:.1f}" font-size="11" '
             f'fill="#555">{value}</text>'
         )
     for first in _months(starts, ends):
-        left = x(max(first, starts))
+        left = _x(max(first, starts), starts, ends)
         parts.append(
             f'<line x1="{left:.0f}" y1="4" x2="{left:.0f}" y2="{HEIGHT - BOTTOM + 2}" '
             f'stroke="#eee"/><text x="{left + 2:.0f}" y="{HEIGHT - 3}" font-size="10" '
             f'fill="#555">{MONTHS[first.month - 1]}</text>'
         )
+    parts.append("</g></defs></svg>")
+    return "".join(parts)
+
+
+def subject_chart(points: Sequence[tuple[dt.date, int]], starts: dt.date, ends: dt.date) -> str:
+    """Dots at each mark's date and height 1–5, a grey line for the running average, over the
+    page's shared grid (`year_grid`). Hidden from screen readers: the page's table carries the
+    same marks as text."""
+    parts = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {WIDTH} {HEIGHT}" '
+        f'class="chart" aria-hidden="true" focusable="false"><use href="#year-grid"/>'
+    ]
     total, running = 0, []
     for n, (day, value) in enumerate(points, start=1):
         total += value
-        running.append(f"{x(day):.0f},{y(total / n):.1f}")
+        running.append(f"{_x(day, starts, ends):.0f},{_y(total / n):.1f}")
     if len(running) > 1:
         parts.append(
             f'<polyline points="{" ".join(running)}" fill="none" stroke="{AVERAGE_COLOUR}" '
@@ -76,7 +89,7 @@ def subject_chart(points: Sequence[tuple[dt.date, int]], starts: dt.date, ends: 
         )
     for day, value in points:
         parts.append(
-            f'<circle cx="{x(day):.0f}" cy="{y(value):.1f}" r="4" '
+            f'<circle cx="{_x(day, starts, ends):.0f}" cy="{_y(value):.1f}" r="4" '
             f'fill="{COLOURS.get(value, "#777")}"/>'
         )
     parts.append("</svg>")

@@ -58,7 +58,7 @@ async function saved(url) {
   const key = await currentKey();
   if (!key) return null;
   const cache = await caches.open(PAGES + key);
-  const found = await cache.match(url);
+  const found = await cache.match(url, { ignoreVary: true });
   if (!found) return null;
   const html = (await found.text())
     .replace('<p id="offline-note" class="offline" hidden>', '<p id="offline-note" class="offline">')
