@@ -27,6 +27,7 @@ SAVED = """async (url) => {
   }
   return false;
 }"""
+GONE = "async (url) => !(await (" + SAVED + ")(url))"
 SAVED_PAGES = """async () => {
   const urls = [];
   for (const name of await caches.keys()) {
@@ -136,4 +137,40 @@ def test_pages_that_are_not_the_familys_are_never_kept(browser, live_server):
     for path in ("/classes", "/personal-files/s-1", "/"):
         page.goto(live_server.url + path)
     assert page.evaluate(SAVED_PAGES) == []
+    context.close()
+
+
+def test_a_withdrawn_consent_removes_the_kept_weeks_at_the_next_online_visit(browser, live_server):
+    context = phone(browser)
+    page = log_in(context, live_server.url, "parent")
+    page.goto(live_server.url + WEEK)
+    kept(page, live_server.url + WEEK)
+    page.goto(live_server.url + "/diary/s-1?week=2026-09-07")
+    page.wait_for_function(SAVED, arg=live_server.url + "/diary/s-1?week=2026-09-07")
+    conn = connect(live_server.config.database)
+    with transaction(conn):  # the class teacher records the parent's refusal (000 §5.5)
+        set_consent(conn, "p-1", "refused", "math", time.time(), "")
+    conn.close()
+    assert page.goto(live_server.url + WEEK).status == 403
+    page.wait_for_function(GONE, arg=live_server.url + WEEK)
+    assert page.evaluate(SAVED_PAGES) == []  # the other week too: access is withdrawn
+    live_server.stop()
+    page.goto(live_server.url + WEEK)
+    assert "Алексеев" not in page.content()
+    context.close()
+
+
+def test_the_diary_installs_as_a_russian_web_app(browser, live_server):
+    context = phone(browser)
+    page = log_in(context, live_server.url, "parent")
+    page.goto(live_server.url + WEEK)
+    page.wait_for_function("navigator.serviceWorker.controller !== null")
+    cdp = context.new_cdp_session(page)
+    manifest = cdp.send("Page.getAppManifest")
+    assert manifest["errors"] == [], manifest["errors"]
+    assert '"short_name": "Дневник"' in manifest["data"]
+    errors = cdp.send("Page.getInstallabilityErrors")["installabilityErrors"]
+    # a Playwright context is an incognito profile, where Chrome never installs: the one
+    # error allowed; any other (icons, start_url, worker, display) fails
+    assert [e["errorId"] for e in errors if e["errorId"] != "in-incognito"] == []
     context.close()

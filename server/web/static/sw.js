@@ -4,8 +4,10 @@
    What it keeps: only pages whose response carries the X-Offline-Key header (the server sets
    it on a family member's diary and portfolio, nowhere else), in a cache named after that key,
    which is derived from the web session. A response under another key (someone else logged in)
-   deletes every other account's pages; so do POST /login, POST /logout and an online /login
-   page (the session is over). At most MAX_PAGES pages, the least recently opened go first.
+   deletes every other account's pages; so do POST /login, POST /logout, an online /login
+   page (the session is over) and a 403 (access withdrawn: consent refused, child moved). A page
+   answered without the key (a redirect, a 404) is dropped; a 5xx answer shows the kept copy.
+   At most MAX_PAGES pages, the least recently opened go first.
    Read-only: a page served from the cache shows its «данные на …» note and hides its forms. */
 "use strict";
 const STATIC = "__STATIC__";
@@ -42,7 +44,9 @@ async function forgetAll() {
 
 async function keep(request, response) {
   const key = response.headers.get("X-Offline-Key");
-  if (!key || response.status !== 200) return;
+  if (response.status === 403) return forgetAll();  // access withdrawn (consent, a child moved)
+  if (response.status >= 500) return;  // the server is unwell: keep what we have
+  if (!key || response.status !== 200) return forget(request.url);
   if ((await currentKey()) !== key) {
     await forgetAll();  // another account (or a new session): nothing of the old one stays
     await (await caches.open(META)).put(KEY_URL, new Response(key));
@@ -52,6 +56,11 @@ async function keep(request, response) {
   await cache.put(request.url, response);
   const urls = await cache.keys();
   for (const old of urls.slice(0, Math.max(0, urls.length - MAX_PAGES))) await cache.delete(old);
+}
+
+async function forget(url) {
+  const key = await currentKey();
+  if (key) await (await caches.open(PAGES + key)).delete(url);
 }
 
 async function saved(url) {
@@ -108,6 +117,8 @@ async function navigate(event) {
   const late = new Promise((resolve) => setTimeout(resolve, NETWORK_WAIT_MS, "late"));
   try {
     const first = await Promise.race([network, late]);
+    // a server that is down behind a proxy answers 502/503: the kept copy is better
+    if (first !== "late" && first.status >= 500) return (await saved(request.url)) || first;
     if (first !== "late") return first;
     return (await saved(request.url)) || (await network);
   } catch (err) {
