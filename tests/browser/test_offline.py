@@ -48,12 +48,18 @@ def kept(page, url: str) -> None:
     page.wait_for_function(SAVED, arg=url)
 
 
-def test_week_opens_offline_after_one_visit_and_says_when_its_data_is_from(browser, live_server):
+def parent_with_week_kept(browser, url: str):
+    """A phone on which the parent opened WEEK once and the worker has kept it."""
     context = phone(browser)
-    page = log_in(context, live_server.url, "parent")
-    page.goto(live_server.url + WEEK)
+    page = log_in(context, url, "parent")
+    page.goto(url + WEEK)
+    kept(page, url + WEEK)
+    return context, page
+
+
+def test_week_opens_offline_after_one_visit_and_says_when_its_data_is_from(browser, live_server):
+    context, page = parent_with_week_kept(browser, live_server.url)
     assert page.locator("#offline-note").is_hidden()
-    kept(page, live_server.url + WEEK)
     live_server.stop()
     with pytest.raises(Exception):  # noqa: B017 - any network error: nothing listens
         page.request.get(live_server.url + "/api/v1/health")
@@ -77,10 +83,7 @@ def test_week_opens_offline_after_one_visit_and_says_when_its_data_is_from(brows
 
 
 def test_after_logout_nothing_of_the_child_opens_offline(browser, live_server):
-    context = phone(browser)
-    page = log_in(context, live_server.url, "parent")
-    page.goto(live_server.url + WEEK)
-    kept(page, live_server.url + WEEK)
+    context, page = parent_with_week_kept(browser, live_server.url)
     page.goto(live_server.url + "/portfolio/s-1")  # a controlled visit: kept on the way
     page.wait_for_function(SAVED, arg=live_server.url + "/portfolio/s-1")
     page.click("text=Выйти")
@@ -110,10 +113,7 @@ def test_pages_of_one_account_never_open_for_the_next_on_the_same_phone(browser,
     conn.close()
     live_server.stop()  # the directory is read at start-up
     live_server.start()
-    context = phone(browser)
-    page = log_in(context, live_server.url, "parent")
-    page.goto(live_server.url + WEEK)
-    kept(page, live_server.url + WEEK)
+    context, page = parent_with_week_kept(browser, live_server.url)
     context.clear_cookies()
     page.goto(live_server.url + "/login")
     page.fill("input[name=login]", "parent2")
@@ -141,10 +141,7 @@ def test_pages_that_are_not_the_familys_are_never_kept(browser, live_server):
 
 
 def test_a_withdrawn_consent_removes_the_kept_weeks_at_the_next_online_visit(browser, live_server):
-    context = phone(browser)
-    page = log_in(context, live_server.url, "parent")
-    page.goto(live_server.url + WEEK)
-    kept(page, live_server.url + WEEK)
+    context, page = parent_with_week_kept(browser, live_server.url)
     page.goto(live_server.url + "/diary/s-1?week=2026-09-07")
     page.wait_for_function(SAVED, arg=live_server.url + "/diary/s-1?week=2026-09-07")
     conn = connect(live_server.config.database)
