@@ -25,12 +25,28 @@ ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "browser"
 PHONES = {"360x640": (360, 640), "390x844": (390, 844)}
 
 
+def with_headers(app, headers: dict[str, str]):
+    """The app, with `headers` set on every response it sends."""
+    extra = [(k.lower().encode(), v.encode()) for k, v in headers.items()]
+
+    async def wrapped(scope, receive, send):
+        async def send_with(message):
+            if message["type"] == "http.response.start":
+                message = {**message, "headers": [*message.get("headers", []), *extra]}
+            await send(message)
+
+        await app(scope, receive, send_with if scope["type"] == "http" else send)
+
+    return wrapped
+
+
 class LiveServer:
     """The app under uvicorn in a thread, on a port that stays the same across restarts (a
     service worker belongs to its origin, port included)."""
 
-    def __init__(self, config: ServerConfig) -> None:
+    def __init__(self, config: ServerConfig, headers: dict[str, str] | None = None) -> None:
         self.config = config
+        self.headers = headers or {}  # added to every response (a CSP, for one)
         with socket.socket() as s:
             s.bind(("127.0.0.1", 0))
             self.port = s.getsockname()[1]
@@ -39,9 +55,13 @@ class LiveServer:
         self._thread: threading.Thread | None = None
 
     def start(self) -> None:
+        app = create_app(self.config)
         server = uvicorn.Server(
             uvicorn.Config(
-                create_app(self.config), host="127.0.0.1", port=self.port, log_level="warning"
+                with_headers(app, self.headers) if self.headers else app,
+                host="127.0.0.1",
+                port=self.port,
+                log_level="warning",
             )
         )
         thread = threading.Thread(target=server.run, daemon=True)

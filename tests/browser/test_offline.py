@@ -11,8 +11,8 @@ import pytest
 
 from server.storage.db import connect, transaction
 from server.storage.web import set_consent
-from tests.browser.conftest import ARTIFACTS, CHROMIUM, log_in
-from tests.factories import PASSWORD
+from tests.browser.conftest import ARTIFACTS, CHROMIUM, LiveServer, log_in
+from tests.factories import CLASS_5, PASSWORD
 
 pytestmark = [
     pytest.mark.slow,
@@ -171,3 +171,36 @@ def test_the_diary_installs_as_a_russian_web_app(browser, live_server):
     # error allowed; any other (icons, start_url, worker, display) fails
     assert [e["errorId"] for e in errors if e["errorId"] != "in-incognito"] == []
     context.close()
+
+
+# the policy issue 12 adds to every response: no inline script, styles from 'self' (and inline)
+CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
+    "img-src 'self' data:; worker-src 'self'; manifest-src 'self'; frame-ancestors 'none'"
+)
+
+
+def test_under_the_content_security_policy_pages_style_and_worker_still_work(browser, web_config):
+    server = LiveServer(web_config, headers={"Content-Security-Policy": CSP})
+    server.start()
+    try:
+        context = phone(browser)
+        refused: list[str] = []
+        context.on(
+            "console",
+            lambda m: refused.append(m.text) if "Content Security Policy" in m.text else None,
+        )
+        page = log_in(context, server.url, "parent")
+        page.goto(server.url + WEEK)
+        kept(page, server.url + WEEK)  # the script ran and registered the worker
+        assert page.evaluate("getComputedStyle(document.body).fontFamily").startswith("system-ui")
+        page.goto(server.url + "/portfolio/s-1")
+        page.goto(server.url + f"/classes/{CLASS_5}")  # 403 for a parent: an error page
+        assert refused == []
+        server.stop()
+        page.goto(server.url + WEEK)
+        assert page.locator("#offline-note").is_visible()
+        context.close()
+    finally:
+        if server._server is not None:
+            server.stop()

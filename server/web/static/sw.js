@@ -5,8 +5,9 @@
    it on a family member's diary and portfolio, nowhere else), in a cache named after that key,
    which is derived from the web session. A response under another key (someone else logged in)
    deletes every other account's pages; so do POST /login, POST /logout, an online /login
-   page (the session is over) and a 403 (access withdrawn: consent refused, child moved). A page
-   answered without the key (a redirect, a 404) is dropped; a 5xx answer shows the kept copy.
+   page (the session is over) and a 403 for a diary or portfolio page (access withdrawn:
+   consent refused, child moved). A page answered without the key (a redirect, a 404) is
+   dropped; a 5xx answer shows the kept copy.
    At most MAX_PAGES pages, the least recently opened go first.
    Read-only: a page served from the cache shows its «данные на …» note and hides its forms. */
 "use strict";
@@ -44,7 +45,9 @@ async function forgetAll() {
 
 async function keep(request, response) {
   const key = response.headers.get("X-Offline-Key");
-  if (response.status === 403) return forgetAll();  // access withdrawn (consent, a child moved)
+  if (response.status === 403 && /^\/(diary|portfolio)\//.test(new URL(request.url).pathname)) {
+    return forgetAll();  // a family page refused: access withdrawn (consent, a child moved)
+  }
   if (response.status >= 500) return;  // the server is unwell: keep what we have
   if (!key || response.status !== 200) return forget(request.url);
   if ((await currentKey()) !== key) {
