@@ -104,22 +104,28 @@ def test_class_teacher_view_fits_a_phone(browser, base_url, size):
     fits_the_screen(page)
 
 
-def test_family_pages_have_no_serious_accessibility_violations(browser, base_url):
+def serious_violations(page) -> list:
+    """axe-core on the open page: its serious and critical findings (rule, impact, where)."""
+    page.add_script_tag(path=str(AXE))
+    result = page.evaluate("async () => (await axe.run(document)).violations")
+    return [
+        (v["id"], v["impact"], [n["target"] for n in v["nodes"]][:3])
+        for v in result
+        if v["impact"] in ("serious", "critical")
+    ]
+
+
+def test_family_pages_and_class_view_have_no_serious_accessibility_violations(browser, base_url):
     # axe is injected by the test, not served by the app: let it past the page's CSP
-    context = browser.new_context(viewport={"width": 390, "height": 844}, bypass_csp=True)
-    page = log_in(context, base_url, "parent")
     found = {}
-    for name, path in {**FAMILY, "login": "/login"}.items():
-        if name == "login":
-            page.context.clear_cookies()
-        page.goto(base_url + path)
-        page.add_script_tag(path=str(AXE))
-        result = page.evaluate("async () => (await axe.run(document)).violations")
-        serious = [
-            (v["id"], v["impact"], [n["target"] for n in v["nodes"]][:3])
-            for v in result
-            if v["impact"] in ("serious", "critical")
-        ]
-        found[name] = serious
-    context.close()
+    for login, pages in (("parent", FAMILY), ("math", CLASS_VIEW)):
+        context = browser.new_context(viewport={"width": 390, "height": 844}, bypass_csp=True)
+        page = log_in(context, base_url, login)
+        for name, path in pages.items():
+            page.goto(base_url + path)
+            found[name] = serious_violations(page)
+        context.clear_cookies()
+        page.goto(base_url + "/login")
+        found["login"] = serious_violations(page)
+        context.close()
     assert found == {name: [] for name in found}
