@@ -204,3 +204,20 @@ def test_under_the_content_security_policy_pages_style_and_worker_still_work(bro
     finally:
         if server._server is not None:
             server.stop()
+
+
+def test_a_link_that_hangs_shows_the_kept_week_after_a_wait(browser, live_server):
+    """Evening 3G in a village: the connection opens, then nothing comes. The worker waits
+    NETWORK_WAIT_MS (8 s), then shows the kept copy rather than a blank screen."""
+    from scripts.badlink.proxy import PERFECT, FaultProxy, LinkProfile
+
+    with FaultProxy(live_server.port, PERFECT, seed=1) as link:
+        context, page = parent_with_week_kept(browser, link.url)
+        link.set_profile(LinkProfile(stall_probability=1.0, stall_ms=120_000))
+        started = time.monotonic()
+        page.goto(link.url + WEEK, timeout=60_000)
+        waited = time.monotonic() - started
+        assert page.locator("#offline-note").is_visible()
+        assert "Дневник: Алексеев Артём" in page.content()
+        assert 7 < waited < 60, waited
+        context.close()
