@@ -24,6 +24,7 @@ from server.storage.db import connect, create_schema
 from server.sync.controller import SyncController
 from server.sync.directory_cache import DirectoryCache
 from server.sync.documents import DocumentCache
+from server.web.compress import GzipPages
 from server.web.render import html_error, template_config
 from server.web.routes import WEB_HANDLERS
 from server.web.session import LoginRateLimit
@@ -60,6 +61,7 @@ def create_app(config: ServerConfig | None = None) -> Litestar:
         opt={"exclude_from_auth": True},
         exception_handlers={AppError: html_error, HTTPException: html_error},
         include_in_schema=False,
+        middleware=[GzipPages],  # text only: evening 3G (server/web/compress.py)
     )
     return Litestar(
         route_handlers=[

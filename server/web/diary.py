@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from server.storage import consolidated
 from server.web.people import student_classes, week_start
 from server.web.pupil_access import class_name_of
-from server.web.svg import marks_chart
+from server.web.svg import SubjectYear, marks_of_year, year_grid
 from shared.model import ATTENDANCE_LETTERS, AttendanceCode, Directory, PeriodKind, Student
 
 WEEKDAYS = ("Понедельник", "Вторник", "Среда", "Четверг", "Пятница", "Суббота", "Воскресенье")
@@ -54,7 +54,8 @@ class Diary:
     days: list[DiaryDay]
     periods: list[str]  # column names of the period marks table
     period_marks: list[tuple[str, list[str]]]  # (subject, marks per period column)
-    chart_svg: str
+    year: list[SubjectYear]  # the year's marks per subject: chart and text
+    year_grid: str  # the axes the subjects' charts share (svg.year_grid)
 
     @property
     def previous_week(self) -> dt.date:
@@ -151,7 +152,8 @@ def build_diary(
             for s in subject_ids
             if s in table
         ],
-        chart_svg=marks_chart(
+        year_grid=year_grid(directory.year.starts, directory.year.ends),
+        year=marks_of_year(
             [(subjects.get(s, s), chart_points[s]) for s in subject_ids if s in chart_points],
             directory.year.starts,
             directory.year.ends,

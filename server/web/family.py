@@ -63,6 +63,7 @@ class DiaryController(Controller):
         return page(
             request,
             "diary.html",
+            offline=True,
             diary=diary,
             children=people.children(db, principal, directory),
             acknowledged=acknowledged,

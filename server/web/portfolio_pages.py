@@ -78,6 +78,7 @@ class PortfolioController(Controller):
         return page(
             request,
             "portfolio.html",
+            offline=True,
             student=student,
             class_name=class_name_of(directory, student.id),
             lines=portfolio.of_student(db, student.id),

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import logging
+import time
 from pathlib import Path
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
@@ -14,6 +16,7 @@ from litestar.response import Redirect, Template
 from litestar.template.config import TemplateConfig
 
 from server.errors import _HTTP_MESSAGES_RU, AppError
+from server.web.static_files import static_url
 from shared.model import Role
 
 TEMPLATES = Path(__file__).parent / "templates"
@@ -31,9 +34,12 @@ ROLE_NAMES = {
 }
 
 
+PAGE_TZ = dt.timezone(dt.timedelta(hours=3))  # the pages' clock until schools have their own
+
+
 def _date(value: object) -> str:
     if isinstance(value, float | int):
-        value = dt.datetime.fromtimestamp(value, tz=dt.timezone(dt.timedelta(hours=3)))
+        value = dt.datetime.fromtimestamp(value, tz=PAGE_TZ)
         return f"{value:%d.%m.%Y %H:%M}"
     if isinstance(value, dt.date):
         return f"{value:%d.%m.%Y}"
@@ -48,12 +54,27 @@ def template_config() -> TemplateConfig:
         lstrip_blocks=True,
     )
     env.filters["ru_date"] = _date
+    env.globals["static_url"] = static_url
     return TemplateConfig(engine=JinjaTemplateEngine.from_environment(env))
 
 
-def page(request: Request, name: str, status_code: int = 200, **context: object) -> Template:
+def offline_key(session_hash: str) -> str:
+    """The name under which a phone's service worker keeps this session's pages: one per
+    session, so pages of one account are never shown to the next one on the same phone."""
+    return hashlib.sha256(f"offline:{session_hash}".encode()).hexdigest()[:24]
+
+
+def page(
+    request: Request, name: str, status_code: int = 200, offline: bool = False, **context: object
+) -> Template:
+    """`offline`: a family page the phone may keep for reading without a link (static/sw.js);
+    it carries the time its data is from, shown only when the saved copy is."""
     web = getattr(request.state, "web", None)
     user = web.principal if web else None
+    headers = {"Cache-Control": "no-store"}
+    if offline and web is not None and status_code == 200:
+        headers["X-Offline-Key"] = offline_key(web.id_hash)
+        context["offline_at"] = f"{dt.datetime.fromtimestamp(time.time(), tz=PAGE_TZ):%d.%m, %H:%M}"
     return Template(
         template_name=name,
         context={
@@ -64,7 +85,7 @@ def page(request: Request, name: str, status_code: int = 200, **context: object)
             **context,
         },
         status_code=status_code,
-        headers={"Cache-Control": "no-store"},
+        headers=headers,
     )
 
 

@@ -4,66 +4,17 @@ Screenshots of every page go to test-artifacts/browser/ (gitignored)."""
 
 from __future__ import annotations
 
-import shutil
-import socket
-import threading
-import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import uvicorn
 
-from server.app import create_app
-from server.config import ServerConfig
-from tests.factories import CLASS_5, PASSWORD
+from tests.browser.conftest import ARTIFACTS, CHROMIUM, log_in
+from tests.factories import CLASS_5
 
-CHROMIUM = shutil.which("chromium")
-ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "browser"
 pytestmark = [
     pytest.mark.slow,
     pytest.mark.skipif(CHROMIUM is None, reason="chromium missing: ./scripts/install.sh --dev"),
 ]
-
-
-@pytest.fixture
-def base_url(web_config: ServerConfig) -> Iterator[str]:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    server = uvicorn.Server(
-        uvicorn.Config(create_app(web_config), host="127.0.0.1", port=port, log_level="warning")
-    )
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert server.started
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(timeout=10)
-
-
-@pytest.fixture
-def browser() -> Iterator:
-    from playwright.sync_api import sync_playwright
-
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    with sync_playwright() as p:
-        instance = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=["--no-sandbox"])
-        yield instance
-        instance.close()
-
-
-def log_in(browser, base_url: str, login: str):
-    page = browser.new_page(viewport={"width": 390, "height": 844})  # a phone
-    page.goto(f"{base_url}/login")
-    page.fill("input[name=login]", login)
-    page.fill("input[name=password]", PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_load_state()
-    return page
 
 
 def test_parent_sees_the_diary_acknowledges_and_cannot_open_another_child(browser, base_url):

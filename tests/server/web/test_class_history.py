@@ -46,7 +46,7 @@ def history(web_config):
 def test_diary_of_a_moved_pupil_keeps_the_old_class_and_names_the_new(history, browser_as):
     page = browser_as("parent").get("/diary/s-1?week=2026-09-14").text
     assert "Дневник: Алексеев Артём, 6 класс" in page
-    assert "Сложение" in page and '<td class="num">4</td>' in page
+    assert "Сложение" in page and 'data-label="Отметка">4</td>' in page
 
 
 def test_old_class_view_keeps_the_leaver_and_shows_the_newcomer_empty(history, browser_as):

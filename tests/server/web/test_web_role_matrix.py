@@ -70,7 +70,14 @@ POSTS: dict[str, tuple[dict, set[str]]] = {
     "/password": ({"old": "x", "new": "y", "again": "y"}, set(EVERYONE)),
     "/logout": ({}, set(EVERYONE)),
 }
-PUBLIC = {("GET", "/login"), ("POST", "/login")}
+PUBLIC = {
+    ("GET", "/login"),
+    ("POST", "/login"),
+    # nothing personal: style sheet, scripts, icons, the service worker and the app manifest
+    ("GET", "/static/{name:str}"),
+    ("GET", "/sw.js"),
+    ("GET", "/manifest.webmanifest"),
+}
 CASES = [(path, login, login in allowed) for path, allowed in PAGES.items() for login in EVERYONE]
 
 
