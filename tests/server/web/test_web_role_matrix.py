@@ -77,6 +77,9 @@ PUBLIC = {
     ("GET", "/static/{name:str}"),
     ("GET", "/sw.js"),
     ("GET", "/manifest.webmanifest"),
+    # the laptop app's installer over the school's LAN (issue 21): public, nothing personal
+    ("GET", "/install"),
+    ("GET", "/install/{name:str}"),
 }
 CASES = [(path, login, login in allowed) for path, allowed in PAGES.items() for login in EVERYONE]
 
