@@ -67,7 +67,13 @@ POSTS: dict[str, tuple[dict, set[str]]] = {
     "/password": ({"old": "x", "new": "y", "again": "y"}, set(EVERYONE)),
     "/logout": ({}, set(EVERYONE)),
 }
-PUBLIC = {("GET", "/login"), ("POST", "/login")}
+PUBLIC = {
+    ("GET", "/login"),
+    ("POST", "/login"),
+    # the laptop app for anyone on the LAN: tests/bundle/test_install_page.py
+    ("GET", "/install"),
+    ("GET", "/install/{name:str}"),
+}
 CASES = [(path, login, login in allowed) for path, allowed in PAGES.items() for login in EVERYONE]
 
 
