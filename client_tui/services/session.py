@@ -37,7 +37,9 @@ def default_home() -> Path:
     env = os.environ.get("ZHURNAL_HOME")
     if env:
         return Path(env)
-    return Path(platformdirs.user_data_dir("zhurnal", appauthor=False, roaming=False))
+    home = Path(platformdirs.user_data_dir("zhurnal", appauthor=False, roaming=False))
+    legacy = Path.home() / ".local" / "share" / "zhurnal"  # before platformdirs, on any system
+    return legacy if not home.exists() and legacy.is_dir() else home
 
 
 class NotLoggedIn(Exception):

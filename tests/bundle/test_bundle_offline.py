@@ -15,6 +15,7 @@ import subprocess
 import sys
 import threading
 import time
+import tomllib
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -28,6 +29,8 @@ from tests.factories import MATH_5, PASSWORD
 pytestmark = pytest.mark.slow
 PYTHON = f"{sys.version_info.major}.{sys.version_info.minor}"
 BASE_PYTHON = getattr(sys, "_base_executable", sys.executable)
+CURRENT = tomllib.loads((ROOT / "pyproject.toml").read_text("utf-8"))["project"]["version"]
+NEXT = f"{CURRENT}.1"  # a later release than the current one, whatever it is
 
 
 class NetworkTrap:
@@ -194,7 +197,7 @@ def _version_bumped_wheel(dest: Path, version: str) -> Path:
             shutil.copyfile(ROOT / name, source / name)
     pyproject = source / "pyproject.toml"
     pyproject.write_text(
-        pyproject.read_text().replace('version = "0.1.0"', f'version = "{version}"')
+        pyproject.read_text().replace(f'version = "{CURRENT}"', f'version = "{version}"')
     )
     return build_project_wheel(source, dest / "wheel")
 
@@ -244,17 +247,15 @@ def test_an_update_keeps_every_entry_and_pending_item_and_a_failed_one_changes_n
     failed = install(broken, env)
     assert failed.returncode != 0
     assert "прежняя версия программы и все записи журнала не тронуты" in failed.stderr
-    assert journal(env, "--version").stdout.strip() == "journal 0.1.0"
+    assert journal(env, "--version").stdout.strip() == f"journal {CURRENT}"
     assert pending_and_entries(env) == before
 
     # the real update, a later release, installed the same way over the same laptop
-    newer = build_linux_bundle(
-        request, tmp_path / "newer", _version_bumped_wheel(tmp_path, "0.1.1")
-    )
+    newer = build_linux_bundle(request, tmp_path / "newer", _version_bumped_wheel(tmp_path, NEXT))
     upgraded = install(newer, env)
     assert upgraded.returncode == 0, upgraded.stderr
     assert trap.connections == 0
-    assert journal(env, "--version").stdout.strip() == "journal 0.1.1"
+    assert journal(env, "--version").stdout.strip() == f"journal {NEXT}"
     assert pending_and_entries(env) == before
     live_server.start()
     assert journal(env, "sync").returncode == 0

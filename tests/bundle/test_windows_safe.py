@@ -210,3 +210,22 @@ def test_russian_help_prints_on_a_legacy_console_code_page(encoding):
     assert "usage: journal" in text
     if encoding != "ascii":
         assert "Электронный журнал учителя" in text
+
+
+def test_a_windows_laptop_with_data_in_the_old_place_keeps_using_it(monkeypatch, tmp_path):
+    """Before platformdirs every system used ~/.local/share/zhurnal; a Windows laptop that
+    has data there keeps it instead of starting empty in %LOCALAPPDATA%."""
+    import platformdirs
+
+    from client_tui.services.session import default_home
+
+    monkeypatch.delenv("ZHURNAL_HOME", raising=False)
+    monkeypatch.setenv("HOME", str(tmp_path))
+    appdata = tmp_path / "AppData" / "Local" / "zhurnal"
+    monkeypatch.setattr(platformdirs, "user_data_dir", lambda *a, **k: str(appdata))
+    assert default_home() == appdata  # nothing anywhere: the platform's place
+    legacy = tmp_path / ".local" / "share" / "zhurnal"
+    (legacy / "default").mkdir(parents=True)
+    assert default_home() == legacy
+    appdata.mkdir(parents=True)
+    assert default_home() == appdata  # once the new place exists, it wins

@@ -77,7 +77,7 @@ PUBLIC = {
     ("GET", "/static/{name:str}"),
     ("GET", "/sw.js"),
     ("GET", "/manifest.webmanifest"),
-    # the laptop app's installer over the school's LAN (issue 21): public, nothing personal
+    # the laptop app for anyone on the LAN: tests/bundle/test_install_page.py
     ("GET", "/install"),
     ("GET", "/install/{name:str}"),
 }
