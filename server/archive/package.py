@@ -58,9 +58,8 @@ from server.storage import archive as archive_storage
 from server.storage import directory as directory_storage
 from server.storage import journals as journal_storage
 from server.storage.db import transaction
-from shared.fold import JournalState, order_key
+from shared.fold import order_key
 from shared.hlc import parse_stamp
-from shared.journal import JournalDoc
 from shared.model import Directory, JournalInfo, parse_journal_id
 
 FORMAT = "zhurnal-archive/2"
@@ -143,15 +142,13 @@ _line_encoder = msgspec.json.Encoder()
 def events_json(
     directory: Directory,
     journal: JournalInfo,
-    doc: JournalDoc,
-    state: JournalState,
+    read: pdf_cache.JournalRead,
     received: dict[str, float],
 ) -> bytes:
     """The journal's whole history: every event with its author, device, times and status.
 
     One event a line, oldest first (HLC order): readable by eye and by any JSON parser."""
-    events = doc.events()
-    raw = doc.raw_events()
+    events, raw, state = read.events, read.raw, read.state
     lines = []
     for event in sorted(events.values(), key=order_key):
         at = received.get(event.id)
@@ -436,8 +433,9 @@ def _write_payload(
     def journal_jobs() -> Iterator[tuple[tuple, PdfJob]]:
         """Writes each journal's history and document; yields the PDFs to print."""
         for journal in journals:
-            doc, state = pdf_cache.journal_state(conn, journal.id)
-            authors.update(e.author for e in doc.events().values())
+            read = pdf_cache.read_journal(conn, journal.id)
+            doc, state = read.doc, read.state
+            authors.update(e.author for e in read.events.values())
             received = dict(
                 conn.execute(
                     "SELECT id, received_at FROM events WHERE journal_id = ?", (journal.id,)
@@ -447,7 +445,7 @@ def _write_payload(
             title = title_of(journal)
             out.put(
                 f"{folder}/events.json",
-                events_json(directory, journal, doc, state, received),
+                events_json(directory, journal, read, received),
                 f"История записей: {title}",
             )
             out.put(

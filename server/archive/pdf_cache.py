@@ -33,18 +33,22 @@ from server.storage import archive as archive_storage
 from server.storage import directory as directory_storage
 from server.storage import journals as journal_storage
 from server.storage.db import connect, transaction
-from shared.fold import JournalState
+from shared.fold import JournalState, fold
 from shared.journal import JournalDoc
-from shared.model import Directory, JournalInfo
+from shared.model import Directory, JournalEvent, JournalInfo, decode_event
 
 logger = logging.getLogger("zhurnal.archive")
 
 
+# the journal's form and what it imports
+JOURNAL_SOURCES = (f"{printed.JOURNAL_TEMPLATE}.typ", "common.typ")
+
+
 @functools.cache
 def _printer_digest() -> bytes:
-    """The templates' sources and the Typst version: a new form or renderer prints anew."""
+    """The journal form's sources and the Typst version: a new form or renderer prints anew."""
     digest = hashlib.sha256(importlib.metadata.version("typst").encode())
-    for path in sorted(TEMPLATES.glob("*.typ")):
+    for path in (TEMPLATES / name for name in JOURNAL_SOURCES):
         digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
     return digest.digest()
 
@@ -89,11 +93,36 @@ def store(
         )
 
 
-def journal_state(conn: sqlite3.Connection, journal_id: str) -> tuple[JournalDoc, JournalState]:
-    """The journal's document and its fold, each made once."""
+class JournalRead(msgspec.Struct, frozen=True):
+    """One journal read once for the archive: its document, its entries as stored and
+    decoded, and their fold."""
+
+    doc: JournalDoc
+    raw: dict[str, str]
+    events: dict[str, JournalEvent]
+    state: JournalState
+
+
+def read_journal(conn: sqlite3.Connection, journal_id: str) -> JournalRead:
+    """Each entry is taken out of the Yjs map once (pycrdt's per-key access is the slow part
+    of reading a journal) and decoded once; an entry that does not decode is skipped, as
+    JournalDoc.events() does."""
     state_bytes, _ = journal_storage.load_document(conn, journal_id)
     doc = JournalDoc(state_bytes or None)
-    return doc, doc.state()
+    raw = doc.raw_events()
+    events = {}
+    for key, text in raw.items():
+        try:
+            events[key] = decode_event(text)
+        except (msgspec.ValidationError, msgspec.DecodeError):
+            continue
+    return JournalRead(doc=doc, raw=raw, events=events, state=fold(events))
+
+
+def journal_state(conn: sqlite3.Connection, journal_id: str) -> tuple[JournalDoc, JournalState]:
+    """The journal's document and its fold."""
+    read = read_journal(conn, journal_id)
+    return read.doc, read.state
 
 
 def prerender(

@@ -28,6 +28,7 @@ logger = logging.getLogger("zhurnal.archive")
 
 SERVER_LOGIN = "сервер"
 RETRY_AFTER = 24 * 3600.0
+RUNNING = "running"
 TICK_SECONDS = 900.0
 
 
@@ -106,6 +107,8 @@ def due(conn: sqlite3.Connection, now: float) -> list[Planned]:
         state, at = runs.get((plan.school_id, plan.label), (None, 0.0))
         if state == "done" or (state == "failed" and now - at < RETRY_AFTER):
             continue
+        if state == RUNNING and now - at < 3600:
+            continue
         result.append(plan)
     return result
 
@@ -119,6 +122,20 @@ def _record(conn, plan: Planned, state: str, now: float, package: str = "", erro
         )
 
 
+def _claim(conn: sqlite3.Connection, plan: Planned, now: float) -> bool:
+    """Mark the plan as being built, unless another process did so within the hour (a server
+    may run several processes, each with its scheduler thread)."""
+    with transaction(conn):
+        row = conn.execute(
+            "SELECT state, at FROM archive_schedule_runs WHERE school_id = ? AND label = ?",
+            (plan.school_id, plan.label),
+        ).fetchone()
+        if row and (row["state"] == "done" or (row["state"] == RUNNING and now - row["at"] < 3600)):
+            return False
+        _record(conn, plan, RUNNING, now)
+    return True
+
+
 def run_due(
     conn: sqlite3.Connection,
     *,
@@ -130,6 +147,8 @@ def run_due(
     """Build what is due; (plan, "done" or the reason it failed) for each."""
     outcomes = []
     for plan in due(conn, now):
+        if not _claim(conn, plan, now):
+            continue  # another server process of the same database is building it
         try:
             key = keys.load_private(key_of(plan.school_id))
             result = build_package(

@@ -99,3 +99,16 @@ def test_retention_from_the_command_line(archived, tmp_path, capsys):
         capsys, "--db", db, "retention", "due", "--archive", folder, "--on", "01.01.2033"
     )
     assert "Истёк срок хранения: 0." in out
+
+
+def test_prerender_prints_changed_journals_only(school, capsys):
+    db = school.database
+    code, out, _ = run(capsys, "--db", db, "archive", "prerender", "--class", "2026-2027-5")
+    assert code == 0 and "Напечатано заранее журналов: 2" in out
+    code, out, _ = run(capsys, "--db", db, "archive", "prerender")
+    assert code == 0 and "Напечатано заранее журналов: 1" in out  # class 6 only: 5 is current
+    conn = connect(db)
+    try:
+        assert conn.execute("SELECT count(*) FROM archive_pdf_cache").fetchone()[0] == 3
+    finally:
+        conn.close()

@@ -138,7 +138,7 @@ def test_the_server_thread_builds_on_its_own(school, tmp_path):
                 row = conn.execute("SELECT state FROM archive_schedule_runs").fetchone()
             finally:
                 conn.close()
-            if row is not None:
+            if row is not None and row["state"] != schedule.RUNNING:
                 break
             stop.wait(0.05)
         assert row is not None and row["state"] == "done"
@@ -146,3 +146,19 @@ def test_the_server_thread_builds_on_its_own(school, tmp_path):
         stop.set()
         thread.join(timeout=120)
     assert (tmp_path / "archive" / SCHOOL / f"{SCHOOL}-{YEAR}-{Q1}").is_dir()
+
+
+def test_two_server_processes_build_a_period_once(school, tmp_path):
+    run, _ = _runner(tmp_path)
+    first, second = connect(school.database), connect(school.database)
+    try:
+        _close_q1(first, CLASS_5, CLASS_6)
+        (plan,) = schedule.due(first, NOV_1)
+        assert schedule._claim(first, plan, NOV_1)  # one process starts building…
+        assert run(second, NOV_1 + 60) == []  # …the other, ticking meanwhile, leaves it alone
+        # a build whose process died is taken over after an hour
+        assert [o for _, o in run(second, NOV_1 + 2 * 3600)] == ["done"]
+    finally:
+        first.close()
+        second.close()
+    assert len(list((tmp_path / "archive" / SCHOOL).iterdir())) == 1
