@@ -147,6 +147,10 @@ def cmd_import(args: argparse.Namespace) -> int:
     from server.importer import import_staff, import_students, school_year
 
     conn = _open(args)
+    if args.what not in ("students", "staff"):
+        from server.lists.report import run_import
+
+        return run_import(conn, args)
     year = school_year(conn, args.school)
     if args.what == "students":
         count = import_students(conn, args.file, year["id"])
@@ -472,9 +476,16 @@ def build_parser() -> argparse.ArgumentParser:
     user.set_defaults(func=cmd_create_user)
 
     imp = command("import", "импорт списков из CSV (как их ведёт секретарь)")
-    imp.add_argument("what", choices=["students", "staff"], help="что импортировать")
-    imp.add_argument("file", type=Path, help="CSV: «;» или «,», UTF-8 (как сохраняет Excel)")
+    imp.add_argument(
+        "what",
+        choices=["pupils", "parents", "employees", "class-teachers", "load", "students", "staff"],
+        help="что импортировать: pupils, parents, employees, class-teachers, load (CSV или XLSX, "
+        "с предпросмотром); students, staff — прежний формат CSV",
+    )
+    imp.add_argument("file", type=Path, help="CSV («;» или «,», UTF-8 или Windows-1251) или XLSX")
     imp.add_argument("--school", help="код школы (обязателен, если школ в базе несколько)")
+    imp.add_argument("--dry-run", action="store_true", help="только показать, что изменится")
+    imp.add_argument("--date", help="с какого дня (ДД.ММ.ГГГГ) прибытие, перевод и выбытие")
     imp.set_defaults(func=cmd_import)
 
     add = command("add-school", "добавить школу с учебным годом (рядом с уже загруженными)")

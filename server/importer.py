@@ -230,7 +230,12 @@ def _refuse_foreign(conn: sqlite3.Connection, year_id: str, rows: list) -> None:
 
 
 def _class_for(conn: sqlite3.Connection, year_id: str, label: str) -> SchoolClass | None:
-    match = re.fullmatch(r"(\d{1,2})\s*-?\s*([А-ЯЁа-яё]?)", label)
+    return class_of(year_id, label)
+
+
+def class_of(year_id: str, label: str) -> SchoolClass | None:
+    """«5», «5А», «5 а», «11-Б» as a class of the year; None if it is not a class label."""
+    match = re.fullmatch(r"(\d{1,2})\s*-?\s*([А-ЯЁа-яё]?)", label.strip())
     if not match or not 1 <= int(match.group(1)) <= 11:
         return None
     grade, letter = int(match.group(1)), match.group(2).upper()

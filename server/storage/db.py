@@ -210,6 +210,23 @@ CREATE TABLE IF NOT EXISTS district_imports (
     school_id TEXT PRIMARY KEY, name TEXT NOT NULL, district TEXT NOT NULL, date_from TEXT,
     date_to TEXT, created TEXT NOT NULL, grades TEXT NOT NULL, fingerprint TEXT NOT NULL,
     imported_at REAL NOT NULL);
+-- school lists (issue 15): the stable key of a person (a hash of the СНИЛС: re-importing an
+-- edited list finds the same person), the teaching load's groups and hours, consent per child,
+-- and uploaded lists waiting between their preview and «Применить»
+CREATE TABLE IF NOT EXISTS person_keys (
+    kind TEXT NOT NULL, key TEXT NOT NULL, person_id TEXT NOT NULL,
+    PRIMARY KEY (kind, key, person_id));
+CREATE TABLE IF NOT EXISTS teaching_load (
+    teacher_id TEXT NOT NULL, class_id TEXT NOT NULL, subject_id TEXT NOT NULL,
+    group_name TEXT NOT NULL DEFAULT '', hours REAL NOT NULL DEFAULT 0,
+    PRIMARY KEY (teacher_id, class_id, subject_id, group_name));
+CREATE TABLE IF NOT EXISTS child_consents (
+    parent_id TEXT NOT NULL, student_id TEXT NOT NULL, status TEXT NOT NULL,
+    recorded_by TEXT NOT NULL, recorded_at REAL NOT NULL, note TEXT NOT NULL DEFAULT '',
+    PRIMARY KEY (parent_id, student_id));
+CREATE TABLE IF NOT EXISTS list_drafts (
+    id TEXT PRIMARY KEY, school_id TEXT NOT NULL, kind TEXT NOT NULL, name TEXT NOT NULL,
+    body BLOB NOT NULL, login TEXT NOT NULL, created_at REAL NOT NULL);
 -- a closed period: later changes of its marks need a reason and are flagged
 CREATE TABLE IF NOT EXISTS period_closures (
     class_id TEXT NOT NULL, period_id TEXT NOT NULL, closed_by TEXT NOT NULL,
