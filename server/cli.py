@@ -42,6 +42,17 @@ def cmd_init_db(args: argparse.Namespace) -> int:
     return 0
 
 
+def _demo_consents(conn, parent_ids: list[str]) -> None:
+    """The printed parent's signed consent, for each of their children, so that their diary
+    opens at once (a real school records it on the class page)."""
+    from server.storage.db import transaction
+    from server.storage.web import set_consent
+
+    with transaction(conn):
+        for parent_id in parent_ids:
+            set_consent(conn, parent_id, "given", "demo", time.time(), "демонстрационная школа")
+
+
 def cmd_load_demo(args: argparse.Namespace) -> int:
     from scripts.seed_demo import build_demo_school, build_neighbour_school
     from server.seeding import load_accounts, load_directory, load_journals
@@ -72,8 +83,10 @@ def cmd_load_demo(args: argparse.Namespace) -> int:
         )
     school = schools[0]
     teachers = [a for a in school.accounts if a.role.value == "teacher"][:3]
+    printed = [*teachers, *(a for a in school.accounts if a.role.value != "teacher")][:8]
+    _demo_consents(conn, [a.person_id for a in printed if a.role.value == "parent"])
     print("Логины для входа (пароли демонстрационные):")
-    for account in [*teachers, *(a for a in school.accounts if a.role.value != "teacher")][:8]:
+    for account in printed:
         print(f"  {account.login:<16} {account.password:<14} {account.role.value}")
     for account in schools[1].accounts[:1] + schools[1].accounts[-1:]:
         print(f"  {account.login:<16} {account.password:<14} {account.role.value}")

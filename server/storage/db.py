@@ -292,6 +292,24 @@ def create_schema(conn: sqlite3.Connection) -> None:
         with transaction(conn):
             consolidated.rebuild_lesson_aggregates(conn)
             set_meta(conn, AGGREGATES_KEY, "1")
+    _consents_per_child(conn)
+
+
+CHILD_CONSENTS_KEY = "child_consents"  # meta: consents per parent copied to each child
+
+
+def _consents_per_child(conn: sqlite3.Connection) -> None:
+    """Consents were once kept per parent: each is copied to every child the parent had when
+    the database was upgraded, so no family loses access it had; later children need their own."""
+    if get_meta(conn, CHILD_CONSENTS_KEY) is not None:
+        return
+    with transaction(conn):
+        conn.execute(
+            "INSERT OR IGNORE INTO child_consents SELECT c.parent_id, l.student_id, c.status, "
+            "c.recorded_by, c.recorded_at, c.note FROM consents c JOIN parent_links l "
+            "ON l.parent_id = c.parent_id"
+        )
+        set_meta(conn, CHILD_CONSENTS_KEY, "1")
 
 
 AGGREGATES_KEY = "lesson_aggregates"  # meta: the report aggregates are kept for every lesson

@@ -53,7 +53,7 @@ PAGES: dict[str, set[str]] = {
 POSTS: dict[str, tuple[dict, set[str]]] = {
     "/diary/s-1/read?week=2026-09-07": ({}, {"parent"}),
     f"/classes/{CLASS_5}/consent": (
-        {"parent_id": "p-1", "status": "given"},
+        {"parent_id": "p-1", "student_id": "s-1", "status": "given"},
         {"math", "deputy", "director"},
     ),
     f"/classes/{CLASS_5}/read": (
