@@ -57,6 +57,8 @@ def home_links(roles: tuple[Role, ...]) -> list[tuple[str, str]]:
         or any(r in ADMINISTRATION for r in roles)
     ):
         links.append(("/personal-files", "Личные дела (годовые отметки)"))
+    if Role.SYSADMIN in roles or any(r in ADMINISTRATION for r in roles):
+        links.append(("/school", "Списки школы: ученики, родители, сотрудники, нагрузка"))
     if Role.DEPUTY in roles:
         links.append(("/periods", "Закрытие учебных периодов"))
     if Role.DISTRICT in roles or any(r in ADMINISTRATION for r in roles):

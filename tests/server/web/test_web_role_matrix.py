@@ -48,6 +48,9 @@ PAGES: dict[str, set[str]] = {
     f"/classes/{CLASS_5}/transfer/s-1": {"math", "deputy", "director"},
     f"/classes/{CLASS_5}/transfer/s-1?format=pdf": {"math", "deputy", "director"},
     f"/classes/{CLASS_6}/transfer/s-5?format=json": {"rus", "deputy", "director"},
+    # school lists (issue 15): the system administrator and the administration
+    "/school": {"deputy", "director", "admin"},
+    "/school/templates/parents.xlsx": {"deputy", "director", "admin"},
 }
 # POST routes: (path, form, allowed logins); the form is completed with the session's token
 POSTS: dict[str, tuple[dict, set[str]]] = {
@@ -66,6 +69,9 @@ POSTS: dict[str, tuple[dict, set[str]]] = {
     "/archive/act": ({}, {"director", "records"}),
     "/password": ({"old": "x", "new": "y", "again": "y"}, set(EVERYONE)),
     "/logout": ({}, set(EVERYONE)),
+    # no file / a draft that is not theirs: the allowed are told why (400), nothing is written
+    "/school/preview": ({"kind": "pupils"}, {"deputy", "director", "admin"}),
+    "/school/apply": ({"draft": "forged"}, {"deputy", "director", "admin"}),
 }
 PUBLIC = {("GET", "/login"), ("POST", "/login")}
 CASES = [(path, login, login in allowed) for path, allowed in PAGES.items() for login in EVERYONE]

@@ -1,0 +1,82 @@
+"""/school: the secretary's page for the school's lists — templates, upload, preview, apply
+(for the system administrator, the director and the deputy)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from litestar import Controller, Request, Response, get, post
+from litestar.datastructures import UploadFile
+from litestar.enums import RequestEncodingType
+from litestar.params import Body, FromPath, URLEncodedBody
+from litestar.response import Template
+
+from server.deps import Db
+from server.errors import NotFound
+from server.lists import SPECS, ListKind, template_csv, template_xlsx
+from server.lists.drafts import MAX_FILE_BYTES, apply_draft, day_of, kind_of, upload
+from server.web import people
+from server.web.guards import page_roles
+from server.web.render import page
+from shared.model import Role
+
+page_school_lists = page_roles(Role.SYSADMIN, Role.DIRECTOR, Role.DEPUTY)
+Upload = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.MULTI_PART)]
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+class SchoolListsController(Controller):
+    path = "/school"
+
+    @get("/", guards=[page_school_lists], sync_to_thread=True)
+    def index(self, request: Request) -> Template:
+        return page(request, "school.html", specs=list(SPECS.values()))
+
+    @get("/templates/{name:str}", guards=[page_school_lists], sync_to_thread=True)
+    def template(self, name: FromPath[str]) -> Response:
+        """The list's template: Russian headers and one example line, as CSV or XLSX."""
+        kind_text, _, ext = name.rpartition(".")
+        if kind_text not in {k.value for k in ListKind} or ext not in ("csv", "xlsx"):
+            raise NotFound("Такого шаблона нет.")
+        kind = ListKind(kind_text)
+        body = template_csv(kind) if ext == "csv" else template_xlsx(kind)
+        return Response(
+            body,
+            media_type="text/csv; charset=utf-8" if ext == "csv" else XLSX,
+            headers={"Content-Disposition": f'attachment; filename="{kind.value}.{ext}"'},
+        )
+
+    @post(
+        "/preview",
+        guards=[page_school_lists],
+        sync_to_thread=True,
+        request_max_body_size=MAX_FILE_BYTES + 64 * 1024,
+    )
+    def preview(self, request: Request, db: Db, data: Upload) -> Template:
+        """What the uploaded file would change; nothing is written to the school's lists."""
+        principal = request.state.web.principal
+        kind = kind_of(str(data.get("kind", "")))
+        file = data.get("file")
+        body = file.file.read() if isinstance(file, UploadFile) else b""
+        name = file.filename if isinstance(file, UploadFile) else ""
+        draft_id, result = upload(db, principal, kind, name, body, day_of(str(data.get("on", ""))))
+        people.audit(db, principal, "list_preview", detail=f"{kind.value}: {name}"[:200])
+        return page(
+            request, "school_preview.html", spec=SPECS[kind], result=result, draft_id=draft_id,
+            file_name=name, applied=False,
+        )  # fmt: skip
+
+    @post("/apply", guards=[page_school_lists], sync_to_thread=True)
+    def apply(self, request: Request, db: Db, data: URLEncodedBody[dict[str, Any]]) -> Template:
+        """Write the previewed list in one transaction, or nothing if it has become wrong."""
+        principal = request.state.web.principal
+        result = apply_draft(db, principal, str(data.get("draft", "")))
+        people.audit(
+            db, principal, "list_apply", detail=result.kind,
+            outcome="allowed" if result.ok else "refused",
+        )  # fmt: skip
+        return page(
+            request, "school_preview.html", spec=SPECS[ListKind(result.kind)], result=result,
+            draft_id="", file_name="", applied=result.ok,
+            status_code=200 if result.ok else 409,
+        )  # fmt: skip
