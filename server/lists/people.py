@@ -115,6 +115,12 @@ def plan_pupils(plan: Plan, table: Table) -> None:
             label = class_name(now.classes[member["class_id"]])
             plan.leavers.append(f"{name} — {label}: нет в списке, выбывает с {on:%d.%m.%Y}")
             _leave(plan, member)
+    members = sum(1 for m in now.memberships.values() if m["class_id"] in named_classes)
+    if plan.leavers and len(plan.leavers) * 4 > members:
+        plan.notes.append(
+            f"Внимание: выбывает {len(plan.leavers)} из {members} учеников названных в файле "
+            "классов. Проверьте, что в файле полный список каждого класса."
+        )
     if plan.leavers:
         plan.notes.append(
             "Выбытие по приказу (куда, номер приказа) оформляется в книге движения; "

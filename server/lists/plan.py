@@ -148,9 +148,12 @@ def person(
             reasons.append(f"«{value[:40]}» не похоже на фамилию, имя или отчество.")
     birth = parse_date(birth_text) if birth_text else None
     if birth_text and birth is None:
-        reasons.append(
-            f"дата рождения {who} «{birth_text}» не в формате ДД.ММ.ГГГГ.".replace("  ", " ")
+        wrong = (
+            "такой даты нет"
+            if re.fullmatch(r"\d\d?\.\d\d?\.\d{4}", birth_text)
+            else ("не в формате ДД.ММ.ГГГГ")
         )
+        reasons.append(f"дата рождения {who} «{birth_text}» {wrong}.".replace("  ", " "))
     elif birth and not 1900 <= birth.year <= plan.on.year:
         reasons.append(f"дата рождения {birth_text} невозможна.")
     snils = snils_digits(snils_text) if snils_text else None

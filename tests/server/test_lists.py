@@ -333,3 +333,15 @@ def test_command_line_dry_run_writes_nothing_then_import_writes(db_path, tmp_pat
     assert "Строка 2: учителя «Никто Никак» нет в списке сотрудников школы." in out
     assert "ничего не изменено" in err
     conn.close()
+
+
+def test_a_list_that_would_empty_its_classes_is_flagged_before_applying(conn, rows):
+    load_all(conn, rows)
+    one_class = [r for r in rows[ListKind.PUPILS] if r[3] == "1А"][:2]
+    shown = lists.preview(conn, ListKind.PUPILS, csv_bytes(ListKind.PUPILS, one_class), today=TODAY)
+    assert len(shown.leavers) == len([r for r in rows[ListKind.PUPILS] if r[3] == "1А"]) - 2
+    assert any(n.startswith("Внимание: выбывает") for n in shown.notes)
+    quiet = lists.preview(
+        conn, ListKind.PUPILS, csv_bytes(ListKind.PUPILS, rows[ListKind.PUPILS][1:]), today=TODAY
+    )
+    assert len(quiet.leavers) == 1 and not any(n.startswith("Внимание") for n in quiet.notes)
