@@ -5,6 +5,7 @@ transaction or not at all."""
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import re
 import sqlite3
@@ -72,12 +73,16 @@ class Plan:
 # --------------------------------------------------------------------------- fields
 
 
+_DATE = re.compile(r"\d{1,2}\.\d{1,2}\.\d{4}")
+
+
 def parse_date(text: str) -> dt.date | None:
     """ДД.ММ.ГГГГ, as the school writes dates; anything else is None."""
-    if not re.fullmatch(r"\d{1,2}\.\d{1,2}\.\d{4}", text):
+    if not _DATE.fullmatch(text):
         return None
+    day, month, year = text.split(".")
     try:
-        return dt.datetime.strptime(text, "%d.%m.%Y").date()
+        return dt.date(int(year), int(month), int(day))
     except ValueError:
         return None
 
@@ -114,15 +119,20 @@ class PersonLine(msgspec.Struct, frozen=True, kw_only=True):
     def shown(self) -> str:
         return f"{self.name}, {self.birth:%d.%m.%Y}" if self.birth else self.name
 
-    def stable_keys(self) -> list[str]:
+    def stable_keys(self) -> tuple[str, ...]:
         """Stable keys, strongest first: the СНИЛС (hashed: it is only ever matched), then the
         full name with the birth date."""
-        fio = "fio:" + "|".join(
-            (norm(self.last), norm(self.first), norm(self.patronymic), str(self.birth or ""))
-        )
-        if self.snils:
-            return ["snils:" + hashlib.sha256(self.snils.encode()).hexdigest()[:32], fio]
-        return [fio]
+        return _stable_keys(self.last, self.first, self.patronymic, self.birth, self.snils)
+
+
+@functools.lru_cache(maxsize=8192)
+def _stable_keys(
+    last: str, first: str, patronymic: str, birth: dt.date | None, snils: str | None
+) -> tuple[str, ...]:
+    fio = "fio:" + "|".join((norm(last), norm(first), norm(patronymic), str(birth or "")))
+    if snils:
+        return ("snils:" + hashlib.sha256(snils.encode()).hexdigest()[:32], fio)
+    return (fio,)
 
 
 def person(

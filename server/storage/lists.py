@@ -129,7 +129,7 @@ class Writes:
     """Everything an applied list writes, gathered before one transaction writes it all."""
 
     rows: list[msgspec.Struct] = field(default_factory=list)  # directory structs to upsert
-    keys: dict[tuple[str, str], list[str]] = field(default_factory=dict)  # (kind, id) -> keys
+    keys: dict[tuple[str, str], tuple[str, ...]] = field(default_factory=dict)  # (kind, id)->
     end_memberships: list[tuple[str, str, str, str]] = field(default_factory=list)
     drop_memberships: list[tuple[str, str, str]] = field(default_factory=list)
     drop_links: list[tuple[str, str]] = field(default_factory=list)
