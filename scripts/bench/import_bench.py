@@ -31,16 +31,10 @@ from scripts.school_lists import csv_bytes, school_lists, xlsx_bytes
 from server import lists
 from server.importer import add_school
 from server.lists import ListKind
+from server.lists.specs import LOAD_ORDER as ORDER
 from server.storage.db import connect, create_schema
 
 SECTION = "## School lists import"
-ORDER = (
-    ListKind.PUPILS,
-    ListKind.STAFF,
-    ListKind.PARENTS,
-    ListKind.CLASS_TEACHERS,
-    ListKind.LOAD,
-)
 TODAY = dt.date(2026, 12, 4)
 
 

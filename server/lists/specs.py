@@ -19,6 +19,16 @@ class ListKind(StrEnum):
     LOAD = "load"
 
 
+# the order a school brings its lists in: each needs the ones before it
+LOAD_ORDER = (
+    ListKind.PUPILS,
+    ListKind.STAFF,
+    ListKind.PARENTS,
+    ListKind.CLASS_TEACHERS,
+    ListKind.LOAD,
+)
+
+
 class ListSpec(msgspec.Struct, frozen=True, kw_only=True):
     kind: ListKind
     title: str  # Russian, for the page and the file name

@@ -19,17 +19,11 @@ from server.importer import add_school
 from server.lists import ListKind, ListRefused
 from server.lists.plan import snils_digits
 from server.lists.reading import read_table
+from server.lists.specs import LOAD_ORDER as ORDER
 from server.storage import lists as lists_storage
 from server.storage.db import connect, create_schema
 
 TODAY = dt.date(2026, 12, 4)
-ORDER = (
-    ListKind.PUPILS,
-    ListKind.STAFF,
-    ListKind.PARENTS,
-    ListKind.CLASS_TEACHERS,
-    ListKind.LOAD,
-)
 TABLES = (
     "classes",
     "subjects",
