@@ -224,6 +224,9 @@ CREATE TABLE IF NOT EXISTS child_consents (
     parent_id TEXT NOT NULL, student_id TEXT NOT NULL, status TEXT NOT NULL,
     recorded_by TEXT NOT NULL, recorded_at REAL NOT NULL, note TEXT NOT NULL DEFAULT '',
     PRIMARY KEY (parent_id, student_id));
+-- an account whose password was handed out on a slip: the next login must change it
+CREATE TABLE IF NOT EXISTS password_change_required (
+    login TEXT PRIMARY KEY, since REAL NOT NULL, issued_by TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS list_drafts (
     id TEXT PRIMARY KEY, school_id TEXT NOT NULL, kind TEXT NOT NULL, name TEXT NOT NULL,
     body BLOB NOT NULL, login TEXT NOT NULL, created_at REAL NOT NULL);

@@ -2,6 +2,7 @@
 
 from server.web.admin import AdminController
 from server.web.archive import ArchivePagesController
+from server.web.class_accounts import ClassAccountsController
 from server.web.classes import ClassController
 from server.web.family import DiaryController
 from server.web.pages import PagesController
@@ -21,4 +22,5 @@ WEB_HANDLERS = [
     PersonalFileController,
     TransferController,
     SchoolListsController,
+    ClassAccountsController,
 ]

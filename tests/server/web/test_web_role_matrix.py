@@ -51,6 +51,7 @@ PAGES: dict[str, set[str]] = {
     # school lists (issue 15): the system administrator and the administration
     "/school": {"deputy", "director", "admin"},
     "/school/templates/parents.xlsx": {"deputy", "director", "admin"},
+    f"/classes/{CLASS_5}/accounts": {"math", "deputy", "director", "admin"},
 }
 # POST routes: (path, form, allowed logins); the form is completed with the session's token
 POSTS: dict[str, tuple[dict, set[str]]] = {
@@ -72,6 +73,12 @@ POSTS: dict[str, tuple[dict, set[str]]] = {
     # no file / a draft that is not theirs: the allowed are told why (400), nothing is written
     "/school/preview": ({"kind": "pupils"}, {"deputy", "director", "admin"}),
     "/school/apply": ({"draft": "forged"}, {"deputy", "director", "admin"}),
+    # logins of a class: its class teacher, the administration, the system administrator
+    f"/classes/{CLASS_6}/accounts": ({}, {"rus", "deputy", "director", "admin"}),
+    f"/classes/{CLASS_5}/accounts/reset": (
+        {"login": "nobody"},
+        {"math", "deputy", "director", "admin"},
+    ),
 }
 PUBLIC = {("GET", "/login"), ("POST", "/login")}
 CASES = [(path, login, login in allowed) for path, allowed in PAGES.items() for login in EVERYONE]
