@@ -227,6 +227,11 @@ CREATE TABLE IF NOT EXISTS child_consents (
 -- an account whose password was handed out on a slip: the next login must change it
 CREATE TABLE IF NOT EXISTS password_change_required (
     login TEXT PRIMARY KEY, since REAL NOT NULL, issued_by TEXT NOT NULL);
+-- книга движения учащихся: arrivals, leavers and moves with the order that made them
+CREATE TABLE IF NOT EXISTS pupil_movements (
+    id INTEGER PRIMARY KEY AUTOINCREMENT, school_id TEXT NOT NULL, student_id TEXT NOT NULL,
+    kind TEXT NOT NULL, day TEXT NOT NULL, order_no TEXT NOT NULL, place TEXT NOT NULL,
+    class_from TEXT, class_to TEXT, recorded_by TEXT NOT NULL, recorded_at REAL NOT NULL);
 CREATE TABLE IF NOT EXISTS list_drafts (
     id TEXT PRIMARY KEY, school_id TEXT NOT NULL, kind TEXT NOT NULL, name TEXT NOT NULL,
     body BLOB NOT NULL, login TEXT NOT NULL, created_at REAL NOT NULL);

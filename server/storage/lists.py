@@ -201,3 +201,51 @@ def draft(conn: sqlite3.Connection, draft_id: str, login: str) -> sqlite3.Row | 
 
 def drop_draft(conn: sqlite3.Connection, draft_id: str) -> None:
     conn.execute("DELETE FROM list_drafts WHERE id = ?", (draft_id,))
+
+
+# --------------------------------------------------------------------------- movement
+
+
+def open_membership(
+    conn: sqlite3.Connection, student_id: str, year_id: str, day: str
+) -> sqlite3.Row | None:
+    """The pupil's place in a class of the year on `day` (or from it on)."""
+    return conn.execute(
+        "SELECT m.* FROM memberships m JOIN classes c ON c.id = m.class_id "
+        "WHERE m.student_id = ? AND c.year_id = ? AND (m.ends IS NULL OR m.ends >= ?) "
+        "ORDER BY m.starts DESC LIMIT 1",
+        (student_id, year_id, day),
+    ).fetchone()
+
+
+def end_membership(conn: sqlite3.Connection, member: sqlite3.Row, last_day: str) -> None:
+    """The pupil belongs to the class through `last_day`; a place that would end before it
+    began never was, and is removed."""
+    if last_day < member["starts"]:
+        conn.execute(
+            "DELETE FROM memberships WHERE student_id = ? AND class_id = ? AND starts = ?",
+            (member["student_id"], member["class_id"], member["starts"]),
+        )
+    else:
+        conn.execute(
+            "UPDATE memberships SET ends = ? WHERE student_id = ? AND class_id = ? AND starts = ?",
+            (last_day, member["student_id"], member["class_id"], member["starts"]),
+        )
+
+
+def add_movement(conn: sqlite3.Connection, **row: object) -> None:
+    columns = ", ".join(row)
+    conn.execute(
+        f"INSERT INTO pupil_movements ({columns}) VALUES ({', '.join('?' * len(row))})",
+        tuple(row.values()),
+    )
+
+
+def movements(conn: sqlite3.Connection, school_id: str, starts: str, ends: str) -> list[dict]:
+    rows = conn.execute(
+        "SELECT m.*, s.last_name, s.first_name, s.patronymic FROM pupil_movements m "
+        "JOIN students s ON s.id = m.student_id WHERE m.school_id = ? AND m.day BETWEEN ? AND ? "
+        "ORDER BY m.day, m.id",
+        (school_id, starts, ends),
+    )
+    return [dict(r) for r in rows]

@@ -12,8 +12,8 @@ from litestar.params import Body, FromPath, URLEncodedBody
 from litestar.response import Template
 
 from server.deps import Db
-from server.errors import NotFound
-from server.lists import SPECS, ListKind, template_csv, template_xlsx
+from server.errors import BadRequest, NotFound
+from server.lists import SPECS, ListKind, movement, template_csv, template_xlsx
 from server.lists.drafts import MAX_FILE_BYTES, apply_draft, day_of, kind_of, upload
 from server.web import people
 from server.web.guards import page_roles
@@ -80,3 +80,38 @@ class SchoolListsController(Controller):
             draft_id="", file_name="", applied=result.ok,
             status_code=200 if result.ok else 409,
         )  # fmt: skip
+
+    @get("/movement", guards=[page_school_lists], sync_to_thread=True)
+    def movement_book(self, request: Request, db: Db) -> Template:
+        """Книга движения учащихся of the year, and the form for a new line."""
+        directory, rows = movement.book(db, request.state.web.principal)
+        return page(request, "movement.html", directory=directory, rows=rows, done=None)
+
+    @post("/movement", guards=[page_school_lists], sync_to_thread=True)
+    def movement_record(
+        self, request: Request, db: Db, data: URLEncodedBody[dict[str, Any]]
+    ) -> Template:
+        """Arrived, left or moved, by the director's order; a leaver's transfer extract is
+        offered at once."""
+        principal = request.state.web.principal
+        try:
+            kind = movement.Movement(str(data.get("kind", "")))
+        except ValueError:
+            raise BadRequest("Выберите: прибыл, выбыл или переведён.") from None
+        day = day_of(str(data.get("day", "")))
+        if day is None:
+            raise BadRequest("Укажите дату (ДД.ММ.ГГГГ).")
+        order = movement.MovementOrder(
+            kind=kind,
+            student_id=str(data.get("student_id", "")),
+            day=day,
+            order_no=str(data.get("order_no", "")),
+            place=str(data.get("place", "")),
+            class_id=str(data.get("class_id", "")),
+        )
+        done = movement.record(db, principal, order)
+        people.audit(
+            db, principal, "movement", student_id=done.student_id, detail=f"{kind.value} {day}"
+        )
+        directory, rows = movement.book(db, principal)
+        return page(request, "movement.html", directory=directory, rows=rows, done=done)

@@ -52,6 +52,7 @@ PAGES: dict[str, set[str]] = {
     "/school": {"deputy", "director", "admin"},
     "/school/templates/parents.xlsx": {"deputy", "director", "admin"},
     f"/classes/{CLASS_5}/accounts": {"math", "deputy", "director", "admin"},
+    "/school/movement": {"deputy", "director", "admin"},
 }
 # POST routes: (path, form, allowed logins); the form is completed with the session's token
 POSTS: dict[str, tuple[dict, set[str]]] = {
@@ -75,6 +76,7 @@ POSTS: dict[str, tuple[dict, set[str]]] = {
     "/school/apply": ({"draft": "forged"}, {"deputy", "director", "admin"}),
     # logins of a class: its class teacher, the administration, the system administrator
     f"/classes/{CLASS_6}/accounts": ({}, {"rus", "deputy", "director", "admin"}),
+    "/school/movement": ({"kind": "left"}, {"deputy", "director", "admin"}),
     f"/classes/{CLASS_5}/accounts/reset": (
         {"login": "nobody"},
         {"math", "deputy", "director", "admin"},
