@@ -232,6 +232,11 @@ CREATE TABLE IF NOT EXISTS pupil_movements (
     id INTEGER PRIMARY KEY AUTOINCREMENT, school_id TEXT NOT NULL, student_id TEXT NOT NULL,
     kind TEXT NOT NULL, day TEXT NOT NULL, order_no TEXT NOT NULL, place TEXT NOT NULL,
     class_from TEXT, class_to TEXT, recorded_by TEXT NOT NULL, recorded_at REAL NOT NULL);
+-- the year's outcome of every pupil (переведён, условно, оставлен, выпущен), kept with the year
+CREATE TABLE IF NOT EXISTS promotions (
+    year_id TEXT NOT NULL, student_id TEXT NOT NULL, class_id TEXT NOT NULL,
+    outcome TEXT NOT NULL, decided_by TEXT NOT NULL, decided_at REAL NOT NULL,
+    PRIMARY KEY (year_id, student_id));
 CREATE TABLE IF NOT EXISTS list_drafts (
     id TEXT PRIMARY KEY, school_id TEXT NOT NULL, kind TEXT NOT NULL, name TEXT NOT NULL,
     body BLOB NOT NULL, login TEXT NOT NULL, created_at REAL NOT NULL);

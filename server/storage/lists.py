@@ -249,3 +249,29 @@ def movements(conn: sqlite3.Connection, school_id: str, starts: str, ends: str) 
         (school_id, starts, ends),
     )
     return [dict(r) for r in rows]
+
+
+# --------------------------------------------------------------------------- the next year
+
+
+def carry_load(conn: sqlite3.Connection, follows: dict[str, str]) -> None:
+    """The load's groups and hours follow each class into the next year, for editing."""
+    for old, new in follows.items():
+        conn.execute(
+            "INSERT OR IGNORE INTO teaching_load SELECT teacher_id, ?, subject_id, group_name, "
+            "hours FROM teaching_load WHERE class_id = ?",
+            (new, old),
+        )
+
+
+def graduate(conn: sqlite3.Connection, pupils: list[tuple[str, str]], last_day: str) -> None:
+    """Graduates leave with the year's last day."""
+    conn.executemany(
+        "UPDATE memberships SET ends = ? WHERE student_id = ? AND class_id = ? "
+        "AND (ends IS NULL OR ends > ?)",
+        [(last_day, s, c, last_day) for s, c in pupils],
+    )
+
+
+def record_promotions(conn: sqlite3.Connection, rows: list[tuple]) -> None:
+    conn.executemany("INSERT OR REPLACE INTO promotions VALUES (?, ?, ?, ?, ?, ?)", rows)

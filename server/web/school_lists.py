@@ -13,7 +13,7 @@ from litestar.response import Template
 
 from server.deps import Db
 from server.errors import BadRequest, NotFound
-from server.lists import SPECS, ListKind, movement, template_csv, template_xlsx
+from server.lists import SPECS, ListKind, movement, next_year, template_csv, template_xlsx
 from server.lists.drafts import MAX_FILE_BYTES, apply_draft, day_of, kind_of, upload
 from server.web import people
 from server.web.guards import page_roles
@@ -115,3 +115,32 @@ class SchoolListsController(Controller):
         )
         directory, rows = movement.book(db, principal)
         return page(request, "movement.html", directory=directory, rows=rows, done=done)
+
+    @get("/next-year", guards=[page_school_lists], sync_to_thread=True)
+    def next_year_form(self, request: Request, db: Db) -> Template:
+        """Every pupil of the year with the default outcome, to be edited before opening."""
+        directory = people.directory_of(db, request.state.web.principal)
+        return page(
+            request, "next_year.html", directory=directory, plan=next_year.plan_outcomes(directory),
+            titles=next_year.TITLES, opened=None,
+        )  # fmt: skip
+
+    @post("/next-year", guards=[page_school_lists], sync_to_thread=True)
+    def next_year_open(
+        self, request: Request, db: Db, data: URLEncodedBody[dict[str, Any]]
+    ) -> Template:
+        """Open the next year: periods, promotions, classes, load and class teachers."""
+        principal = request.state.web.principal
+        outcomes = {}
+        for key, value in data.items():
+            if key.startswith("o:"):
+                try:
+                    outcomes[key[2:]] = next_year.Outcome(str(value))
+                except ValueError:
+                    raise BadRequest("Неизвестное решение о переводе.") from None
+        opened = next_year.open_next_year(db, principal, outcomes)
+        people.audit(db, principal, "next_year", detail=opened.year.id)
+        return page(
+            request, "next_year.html", directory=None, plan=[], titles=next_year.TITLES,
+            opened=opened,
+        )  # fmt: skip

@@ -53,6 +53,7 @@ PAGES: dict[str, set[str]] = {
     "/school/templates/parents.xlsx": {"deputy", "director", "admin"},
     f"/classes/{CLASS_5}/accounts": {"math", "deputy", "director", "admin"},
     "/school/movement": {"deputy", "director", "admin"},
+    "/school/next-year": {"deputy", "director", "admin"},
 }
 # POST routes: (path, form, allowed logins); the form is completed with the session's token
 POSTS: dict[str, tuple[dict, set[str]]] = {
@@ -77,6 +78,7 @@ POSTS: dict[str, tuple[dict, set[str]]] = {
     # logins of a class: its class teacher, the administration, the system administrator
     f"/classes/{CLASS_6}/accounts": ({}, {"rus", "deputy", "director", "admin"}),
     "/school/movement": ({"kind": "left"}, {"deputy", "director", "admin"}),
+    "/school/next-year": ({"o:s-1": "nonsense"}, {"deputy", "director", "admin"}),
     f"/classes/{CLASS_5}/accounts/reset": (
         {"login": "nobody"},
         {"math", "deputy", "director", "admin"},
