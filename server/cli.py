@@ -306,6 +306,21 @@ def cmd_transfer_show(args: argparse.Namespace) -> int:
     return 0 if good else 2
 
 
+def cmd_transfer_import(args: argparse.Namespace) -> int:
+    from server.lists.incoming import import_extract
+
+    added = import_extract(
+        _open(args),
+        args.file.read_bytes(),
+        student_id=args.student,
+        login=args.by,
+        public_key=args.public_key,
+        unsigned_ok=args.unsigned_ok,
+    )
+    print(f"В личное дело добавлено отметок из другой школы: {added}.")
+    return 0
+
+
 def cmd_archive_key(args: argparse.Namespace) -> int:
     from server.archive import keys
 
@@ -537,6 +552,18 @@ def build_parser() -> argparse.ArgumentParser:
     tshow.add_argument("file", type=Path, help="файл выписки (JSON)")
     tshow.add_argument("--public-key", type=Path, help="открытый ключ школы-отправителя (PEM)")
     tshow.set_defaults(func=cmd_transfer_show)
+
+    timp = command(
+        "transfer-import", "принять выписку прибывшего ученика в его личное дело (с источником)"
+    )
+    timp.add_argument("file", type=Path, help="файл выписки (JSON) из другой школы")
+    timp.add_argument("--student", required=True, help="id ученика в этой школе")
+    timp.add_argument("--by", required=True, help="логин того, кто принимает выписку")
+    timp.add_argument("--public-key", type=Path, help="открытый ключ школы, выдавшей выписку")
+    timp.add_argument(
+        "--unsigned-ok", action="store_true", help="без подписи: выписка сверена с бумажной"
+    )
+    timp.set_defaults(func=cmd_transfer_import)
 
     key_help = "файл закрытого ключа архива (по умолчанию archive-key.pem рядом с базой)"
     akey = command("archive-key", "ключ подписи архива школы: создать или показать")

@@ -237,6 +237,14 @@ CREATE TABLE IF NOT EXISTS promotions (
     year_id TEXT NOT NULL, student_id TEXT NOT NULL, class_id TEXT NOT NULL,
     outcome TEXT NOT NULL, decided_by TEXT NOT NULL, decided_at REAL NOT NULL,
     PRIMARY KEY (year_id, student_id));
+-- marks an arriving pupil brought from another school (their signed transfer extract), kept
+-- with their source in the personal file and never mixed with the marks this school gave
+CREATE TABLE IF NOT EXISTS incoming_marks (
+    student_id TEXT NOT NULL, source_school TEXT NOT NULL, source_school_id TEXT NOT NULL,
+    year TEXT NOT NULL, class_name TEXT NOT NULL, subject TEXT NOT NULL, kind TEXT NOT NULL,
+    period TEXT NOT NULL, value INTEGER NOT NULL, signed_by TEXT NOT NULL,
+    imported_by TEXT NOT NULL, imported_at REAL NOT NULL,
+    PRIMARY KEY (student_id, source_school_id, year, subject, kind, period));
 CREATE TABLE IF NOT EXISTS list_drafts (
     id TEXT PRIMARY KEY, school_id TEXT NOT NULL, kind TEXT NOT NULL, name TEXT NOT NULL,
     body BLOB NOT NULL, login TEXT NOT NULL, created_at REAL NOT NULL);

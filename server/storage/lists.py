@@ -275,3 +275,23 @@ def graduate(conn: sqlite3.Connection, pupils: list[tuple[str, str]], last_day: 
 
 def record_promotions(conn: sqlite3.Connection, rows: list[tuple]) -> None:
     conn.executemany("INSERT OR REPLACE INTO promotions VALUES (?, ?, ?, ?, ?, ?)", rows)
+
+
+# --------------------------------------------------------------------------- incoming marks
+
+
+def add_incoming(conn: sqlite3.Connection, rows: list[tuple]) -> int:
+    """Marks from another school's extract; the same extract twice adds nothing."""
+    before = conn.total_changes
+    conn.executemany(
+        "INSERT OR IGNORE INTO incoming_marks VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows
+    )
+    return conn.total_changes - before
+
+
+def incoming(conn: sqlite3.Connection, student_id: str) -> list[dict]:
+    rows = conn.execute(
+        "SELECT * FROM incoming_marks WHERE student_id = ? ORDER BY year, subject, kind, period",
+        (student_id,),
+    )
+    return [dict(r) for r in rows]
