@@ -43,6 +43,17 @@ def cmd_init_db(args: argparse.Namespace) -> int:
     return 0
 
 
+def _demo_consents(conn, parent_ids: list[str]) -> None:
+    """The printed parent's signed consent, for each of their children, so that their diary
+    opens at once (a real school records it on the class page)."""
+    from server.storage.db import transaction
+    from server.storage.web import set_consent
+
+    with transaction(conn):
+        for parent_id in parent_ids:
+            set_consent(conn, parent_id, "given", "demo", time.time(), "демонстрационная школа")
+
+
 def cmd_load_demo(args: argparse.Namespace) -> int:
     from scripts.seed_demo import build_demo_school, build_neighbour_school
     from server.seeding import load_accounts, load_directory, load_journals
@@ -73,8 +84,10 @@ def cmd_load_demo(args: argparse.Namespace) -> int:
         )
     school = schools[0]
     teachers = [a for a in school.accounts if a.role.value == "teacher"][:3]
+    printed = [*teachers, *(a for a in school.accounts if a.role.value != "teacher")][:8]
+    _demo_consents(conn, [a.person_id for a in printed if a.role.value == "parent"])
     print("Логины для входа (пароли демонстрационные):")
-    for account in [*teachers, *(a for a in school.accounts if a.role.value != "teacher")][:8]:
+    for account in printed:
         print(f"  {account.login:<16} {account.password:<14} {account.role.value}")
     for account in schools[1].accounts[:1] + schools[1].accounts[-1:]:
         print(f"  {account.login:<16} {account.password:<14} {account.role.value}")
@@ -148,6 +161,10 @@ def cmd_import(args: argparse.Namespace) -> int:
     from server.importer import import_staff, import_students, school_year
 
     conn = _open(args)
+    if args.what not in ("students", "staff"):
+        from server.lists.report import run_import
+
+        return run_import(conn, args)
     year = school_year(conn, args.school)
     if args.what == "students":
         count = import_students(conn, args.file, year["id"])
@@ -288,6 +305,21 @@ def cmd_transfer_show(args: argparse.Namespace) -> int:
         return 1
     print("Подпись верна." if good else "ПОДПИСЬ НЕВЕРНА: файл изменён или подписан другим ключом.")
     return 0 if good else 2
+
+
+def cmd_transfer_import(args: argparse.Namespace) -> int:
+    from server.lists.incoming import import_extract
+
+    added = import_extract(
+        _open(args),
+        args.file.read_bytes(),
+        student_id=args.student,
+        login=args.by,
+        public_key=args.public_key,
+        unsigned_ok=args.unsigned_ok,
+    )
+    print(f"В личное дело добавлено отметок из другой школы: {added}.")
+    return 0
 
 
 def cmd_archive_key(args: argparse.Namespace) -> int:
@@ -486,9 +518,16 @@ def build_parser() -> argparse.ArgumentParser:
     user.set_defaults(func=cmd_create_user)
 
     imp = command("import", "импорт списков из CSV (как их ведёт секретарь)")
-    imp.add_argument("what", choices=["students", "staff"], help="что импортировать")
-    imp.add_argument("file", type=Path, help="CSV: «;» или «,», UTF-8 (как сохраняет Excel)")
+    imp.add_argument(
+        "what",
+        choices=["pupils", "parents", "employees", "class-teachers", "load", "students", "staff"],
+        help="что импортировать: pupils, parents, employees, class-teachers, load (CSV или XLSX, "
+        "с предпросмотром); students, staff — прежний формат CSV",
+    )
+    imp.add_argument("file", type=Path, help="CSV («;» или «,», UTF-8 или Windows-1251) или XLSX")
     imp.add_argument("--school", help="код школы (обязателен, если школ в базе несколько)")
+    imp.add_argument("--dry-run", action="store_true", help="только показать, что изменится")
+    imp.add_argument("--date", help="с какого дня (ДД.ММ.ГГГГ) прибытие, перевод и выбытие")
     imp.set_defaults(func=cmd_import)
 
     add = command("add-school", "добавить школу с учебным годом (рядом с уже загруженными)")
@@ -527,6 +566,18 @@ def build_parser() -> argparse.ArgumentParser:
     tshow.add_argument("file", type=Path, help="файл выписки (JSON)")
     tshow.add_argument("--public-key", type=Path, help="открытый ключ школы-отправителя (PEM)")
     tshow.set_defaults(func=cmd_transfer_show)
+
+    timp = command(
+        "transfer-import", "принять выписку прибывшего ученика в его личное дело (с источником)"
+    )
+    timp.add_argument("file", type=Path, help="файл выписки (JSON) из другой школы")
+    timp.add_argument("--student", required=True, help="id ученика в этой школе")
+    timp.add_argument("--by", required=True, help="логин того, кто принимает выписку")
+    timp.add_argument("--public-key", type=Path, help="открытый ключ школы, выдавшей выписку")
+    timp.add_argument(
+        "--unsigned-ok", action="store_true", help="без подписи: выписка сверена с бумажной"
+    )
+    timp.set_defaults(func=cmd_transfer_import)
 
     key_help = "файл закрытого ключа архива (по умолчанию archive-key.pem рядом с базой)"
     akey = command("archive-key", "ключ подписи архива школы: создать или показать")

@@ -143,6 +143,38 @@ _CALENDAR = (
 )
 
 
+def school_year_calendar(
+    school_id: str, year_id: str, first_year: int
+) -> tuple[SchoolYear, list[Period]]:
+    """The school year `first_year`/`+1` with the usual quarters (grades 1–9), halves (10–11)
+    and the year itself; dates are edited afterwards where a school's differ."""
+
+    def day(offset_month_day: tuple[int, int, int]) -> dt.date:
+        offset, month, day_ = offset_month_day
+        return dt.date(first_year + offset, month, day_)
+
+    year = SchoolYear(
+        id=year_id,
+        school_id=school_id,
+        name=f"{first_year}/{first_year + 1}",
+        starts=dt.date(first_year, 9, 1),
+        ends=dt.date(first_year + 1, 5, 31),
+    )
+    periods = [
+        Period(
+            id=f"{year_id}-{suffix}",
+            year_id=year_id,
+            kind=kind,
+            number=number,
+            name=title,
+            starts=day(starts),
+            ends=day(ends),
+        )
+        for suffix, kind, number, title, starts, ends in _CALENDAR
+    ]
+    return year, periods
+
+
 def add_school(
     conn: sqlite3.Connection, *, school_id: str, name: str, district: str, first_year: int
 ) -> SchoolYear:
@@ -161,34 +193,10 @@ def add_school(
     if conn.execute("SELECT 1 FROM schools WHERE id = ?", (school_id,)).fetchone():
         raise ImportFailed([f"Школа «{school_id}» уже есть в базе."])
 
-    def day(offset_month_day: tuple[int, int, int]) -> dt.date:
-        offset, month, day_ = offset_month_day
-        return dt.date(first_year + offset, month, day_)
-
-    year_id = f"{school_id}-{first_year}-{first_year + 1}"
-    year = SchoolYear(
-        id=year_id,
-        school_id=school_id,
-        name=f"{first_year}/{first_year + 1}",
-        starts=dt.date(first_year, 9, 1),
-        ends=dt.date(first_year + 1, 5, 31),
+    year, periods = school_year_calendar(
+        school_id, f"{school_id}-{first_year}-{first_year + 1}", first_year
     )
-    rows = [
-        School(id=school_id, name=name.strip(), district=district.strip()),
-        year,
-        *(
-            Period(
-                id=f"{year_id}-{suffix}",
-                year_id=year_id,
-                kind=kind,
-                number=number,
-                name=title,
-                starts=day(starts),
-                ends=day(ends),
-            )
-            for suffix, kind, number, title, starts, ends in _CALENDAR
-        ),
-    ]
+    rows = [School(id=school_id, name=name.strip(), district=district.strip()), year, *periods]
     clashes = directory_storage.foreign_rows(conn, school_id, rows)
     if clashes:
         raise ImportFailed([f"{c[0].upper()}{c[1:]}." for c in clashes])
@@ -230,7 +238,12 @@ def _refuse_foreign(conn: sqlite3.Connection, year_id: str, rows: list) -> None:
 
 
 def _class_for(conn: sqlite3.Connection, year_id: str, label: str) -> SchoolClass | None:
-    match = re.fullmatch(r"(\d{1,2})\s*-?\s*([А-ЯЁа-яё]?)", label)
+    return class_of(year_id, label)
+
+
+def class_of(year_id: str, label: str) -> SchoolClass | None:
+    """«5», «5А», «5 а», «11-Б» as a class of the year; None if it is not a class label."""
+    match = re.fullmatch(r"(\d{1,2})\s*-?\s*([А-ЯЁа-яё]?)", label.strip())
     if not match or not 1 <= int(match.group(1)) <= 11:
         return None
     grade, letter = int(match.group(1)), match.group(2).upper()

@@ -119,7 +119,7 @@ def _may_read(conn: sqlite3.Connection, principal: Principal, sha256: str) -> No
             if principal.has(Role.PARENT)
             else {principal.person_id}
         )
-        allowed = bool(students & own) and consent_given(conn, principal)
+        allowed = any(consent_given(conn, principal, s) for s in students & own)
     else:
         allowed = False
     if not allowed:

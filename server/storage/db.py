@@ -233,6 +233,44 @@ CREATE TABLE IF NOT EXISTS district_imports (
     school_id TEXT PRIMARY KEY, name TEXT NOT NULL, district TEXT NOT NULL, date_from TEXT,
     date_to TEXT, created TEXT NOT NULL, grades TEXT NOT NULL, fingerprint TEXT NOT NULL,
     imported_at REAL NOT NULL);
+-- school lists (issue 15): the stable key of a person (a hash of the СНИЛС: re-importing an
+-- edited list finds the same person), the teaching load's groups and hours, consent per child,
+-- and uploaded lists waiting between their preview and «Применить»
+CREATE TABLE IF NOT EXISTS person_keys (
+    kind TEXT NOT NULL, key TEXT NOT NULL, person_id TEXT NOT NULL,
+    PRIMARY KEY (kind, key, person_id));
+CREATE TABLE IF NOT EXISTS teaching_load (
+    teacher_id TEXT NOT NULL, class_id TEXT NOT NULL, subject_id TEXT NOT NULL,
+    group_name TEXT NOT NULL DEFAULT '', hours REAL NOT NULL DEFAULT 0,
+    PRIMARY KEY (teacher_id, class_id, subject_id, group_name));
+CREATE TABLE IF NOT EXISTS child_consents (
+    parent_id TEXT NOT NULL, student_id TEXT NOT NULL, status TEXT NOT NULL,
+    recorded_by TEXT NOT NULL, recorded_at REAL NOT NULL, note TEXT NOT NULL DEFAULT '',
+    PRIMARY KEY (parent_id, student_id));
+-- an account whose password was handed out on a slip: the next login must change it
+CREATE TABLE IF NOT EXISTS password_change_required (
+    login TEXT PRIMARY KEY, since REAL NOT NULL, issued_by TEXT NOT NULL);
+-- книга движения учащихся: arrivals, leavers and moves with the order that made them
+CREATE TABLE IF NOT EXISTS pupil_movements (
+    id INTEGER PRIMARY KEY AUTOINCREMENT, school_id TEXT NOT NULL, student_id TEXT NOT NULL,
+    kind TEXT NOT NULL, day TEXT NOT NULL, order_no TEXT NOT NULL, place TEXT NOT NULL,
+    class_from TEXT, class_to TEXT, recorded_by TEXT NOT NULL, recorded_at REAL NOT NULL);
+-- the year's outcome of every pupil (переведён, условно, оставлен, выпущен), kept with the year
+CREATE TABLE IF NOT EXISTS promotions (
+    year_id TEXT NOT NULL, student_id TEXT NOT NULL, class_id TEXT NOT NULL,
+    outcome TEXT NOT NULL, decided_by TEXT NOT NULL, decided_at REAL NOT NULL,
+    PRIMARY KEY (year_id, student_id));
+-- marks an arriving pupil brought from another school (their signed transfer extract), kept
+-- with their source in the personal file and never mixed with the marks this school gave
+CREATE TABLE IF NOT EXISTS incoming_marks (
+    student_id TEXT NOT NULL, source_school TEXT NOT NULL, source_school_id TEXT NOT NULL,
+    year TEXT NOT NULL, class_name TEXT NOT NULL, subject TEXT NOT NULL, kind TEXT NOT NULL,
+    period TEXT NOT NULL, value INTEGER NOT NULL, signed_by TEXT NOT NULL,
+    imported_by TEXT NOT NULL, imported_at REAL NOT NULL,
+    PRIMARY KEY (student_id, source_school_id, year, subject, kind, period));
+CREATE TABLE IF NOT EXISTS list_drafts (
+    id TEXT PRIMARY KEY, school_id TEXT NOT NULL, kind TEXT NOT NULL, name TEXT NOT NULL,
+    body BLOB NOT NULL, login TEXT NOT NULL, created_at REAL NOT NULL);
 -- a closed period: later changes of its marks need a reason and are flagged
 CREATE TABLE IF NOT EXISTS period_closures (
     class_id TEXT NOT NULL, period_id TEXT NOT NULL, closed_by TEXT NOT NULL,
@@ -298,6 +336,24 @@ def create_schema(conn: sqlite3.Connection) -> None:
         with transaction(conn):
             consolidated.rebuild_lesson_aggregates(conn)
             set_meta(conn, AGGREGATES_KEY, "1")
+    _consents_per_child(conn)
+
+
+CHILD_CONSENTS_KEY = "child_consents"  # meta: consents per parent copied to each child
+
+
+def _consents_per_child(conn: sqlite3.Connection) -> None:
+    """Consents were once kept per parent: each is copied to every child the parent had when
+    the database was upgraded, so no family loses access it had; later children need their own."""
+    if get_meta(conn, CHILD_CONSENTS_KEY) is not None:
+        return
+    with transaction(conn):
+        conn.execute(
+            "INSERT OR IGNORE INTO child_consents SELECT c.parent_id, l.student_id, c.status, "
+            "c.recorded_by, c.recorded_at, c.note FROM consents c JOIN parent_links l "
+            "ON l.parent_id = c.parent_id"
+        )
+        set_meta(conn, CHILD_CONSENTS_KEY, "1")
 
 
 AGGREGATES_KEY = "lesson_aggregates"  # meta: the report aggregates are kept for every lesson

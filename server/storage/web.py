@@ -48,30 +48,43 @@ def set_password_hash(conn: sqlite3.Connection, login: str, password_hash: str) 
 
 
 class ConsentRow(msgspec.Struct, frozen=True, kw_only=True):
+    """A parent's signed consent or refusal for one child (000 §5.5, 152-FZ)."""
+
     parent_id: str
+    student_id: str
     status: str  # "given" | "refused"
     recorded_by: str
     recorded_at: float
     note: str
 
 
-def consents(conn: sqlite3.Connection, parent_ids: list[str]) -> dict[str, ConsentRow]:
+def consents(conn: sqlite3.Connection, parent_ids: list[str]) -> dict[tuple[str, str], ConsentRow]:
+    """Consents of these parents, by (parent, child)."""
     if not parent_ids:
         return {}
     marks = ",".join("?" * len(parent_ids))
-    rows = conn.execute(f"SELECT * FROM consents WHERE parent_id IN ({marks})", parent_ids)
-    return {r["parent_id"]: ConsentRow(**dict(r)) for r in rows.fetchall()}
+    rows = conn.execute(f"SELECT * FROM child_consents WHERE parent_id IN ({marks})", parent_ids)
+    return {(r["parent_id"], r["student_id"]): ConsentRow(**dict(r)) for r in rows.fetchall()}
 
 
 def set_consent(
-    conn: sqlite3.Connection, parent_id: str, status: str, recorded_by: str, now: float, note: str
+    conn: sqlite3.Connection,
+    parent_id: str,
+    status: str,
+    recorded_by: str,
+    now: float,
+    note: str,
+    student_id: str | None = None,
 ) -> None:
-    conn.execute(
-        "INSERT INTO consents (parent_id, status, recorded_by, recorded_at, note) "
-        "VALUES (?, ?, ?, ?, ?) ON CONFLICT(parent_id) DO UPDATE SET status = excluded.status, "
-        "recorded_by = excluded.recorded_by, recorded_at = excluded.recorded_at, "
-        "note = excluded.note",
-        (parent_id, status, recorded_by, now, note),
+    """Record a consent for one child, or (`student_id` None: a paper naming all of them) for
+    each child the parent has now; a child added later needs their own."""
+    children = [student_id] if student_id else children_of(conn, parent_id)
+    conn.executemany(
+        "INSERT INTO child_consents (parent_id, student_id, status, recorded_by, recorded_at, "
+        "note) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT(parent_id, student_id) DO UPDATE SET "
+        "status = excluded.status, recorded_by = excluded.recorded_by, "
+        "recorded_at = excluded.recorded_at, note = excluded.note",
+        [(parent_id, child, status, recorded_by, now, note) for child in children],
     )
 
 

@@ -119,7 +119,7 @@ def parent_statuses(
     acks = storage.acknowledgements(conn, list(names), week.isoformat())
     result = []
     for link in sorted(links, key=lambda p: (names[p["student_id"]], p["last_name"])):
-        consent = consents.get(link["id"])
+        consent = consents.get((link["id"], link["student_id"]))
         result.append(
             ParentStatus(
                 parent_id=link["id"],

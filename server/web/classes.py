@@ -73,19 +73,23 @@ class ClassController(Controller):
 
     @post("/{class_id:str}/consent", guards=[page_class_staff], sync_to_thread=True)
     def consent(self, request: Request, db: Db, class_id: FromPath[str], data: Form) -> Redirect:
-        """Record a parent's signed consent or refusal (000 §5.5)."""
+        """Record a parent's signed consent or refusal for one child (000 §5.5): one child's
+        consent never opens another child's diary."""
         principal = request.state.web.principal
         directory = people.directory_of(db, principal)
         people.class_for_staff(db, principal, directory, class_id)
         parent_id, status = str(data.get("parent_id", "")), str(data.get("status", ""))
+        student_id = str(data.get("student_id", ""))
         roster = [s.id for s in directory.class_roster(class_id)]
-        if parent_id not in {p["id"] for p in storage.parents_of(db, roster)}:
-            raise BadRequest("Этот родитель не относится к ученикам класса.")
+        links = {(p["id"], p["student_id"]) for p in storage.parents_of(db, roster)}
+        if (parent_id, student_id) not in links:
+            raise BadRequest("Этот родитель не относится к этому ученику класса.")
         if status not in ("given", "refused"):
             raise BadRequest("Укажите: согласие дано или получен отказ.")
+        note = str(data.get("note", ""))[:500]
         with transaction(db):
             storage.set_consent(
-                db, parent_id, status, principal.login, time.time(), str(data.get("note", ""))
+                db, parent_id, status, principal.login, time.time(), note, student_id=student_id
             )
         return Redirect(path=f"/classes/{class_id}#parents", status_code=303)
 

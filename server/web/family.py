@@ -35,7 +35,7 @@ class DiaryController(Controller):
     @get("/", guards=[page_family], sync_to_thread=True)
     def choose(self, request: Request, db: Db) -> Template | Redirect:
         principal = request.state.web.principal
-        if not people.consent_given(db, principal):
+        if people.without_consent(db, principal):
             return page(request, "no_consent.html", 403)
         kids = people.children(db, principal, people.directory_of(db, principal))
         if len(kids) == 1:
@@ -53,7 +53,7 @@ class DiaryController(Controller):
         principal = request.state.web.principal
         directory = people.directory_of(db, principal)
         student = people.diary_student(db, principal, directory, student_id)
-        if not people.consent_given(db, principal):
+        if people.without_consent(db, principal, [student.id]):
             return page(request, "no_consent.html", 403)
         diary = build_diary(db, directory, student, _week(week))
         acknowledged = None
@@ -82,7 +82,7 @@ class DiaryController(Controller):
         principal = request.state.web.principal
         directory = people.directory_of(db, principal)
         student = people.diary_student(db, principal, directory, student_id)
-        if not people.consent_given(db, principal):
+        if people.without_consent(db, principal, [student.id]):
             raise BadRequest("Нет согласия на обработку персональных данных.")
         day = _week(week)
         with transaction(db):

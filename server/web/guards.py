@@ -10,6 +10,7 @@ from litestar.connection import ASGIConnection
 from litestar.handlers.base import BaseRouteHandler
 
 from server.errors import AccessDenied, AppError
+from server.storage import slips
 from server.storage.db import connect
 from server.web import session as sessions
 from shared.model import ADMINISTRATION, Role
@@ -27,15 +28,25 @@ class CsrfFailed(AppError):
     code = "csrf"
 
 
+class PasswordChangeRequired(AppError):
+    """The password came on a paper slip: every page waits until it is changed."""
+
+    status = 303
+    code = "password_change"
+
+
 async def _session(connection: ASGIConnection) -> sessions.WebSession:
     conn = connect(connection.app.state.config.database)
     try:
         found = sessions.lookup(conn, connection.cookies.get(sessions.COOKIE))
+        must_change = found is not None and slips.change_required(conn, found.principal.login)
     finally:
         conn.close()
     if found is None:
         raise LoginRequired("Войдите в систему.")
     connection.state.web = found
+    if must_change and connection.scope["path"] not in ("/password", "/logout"):
+        raise PasswordChangeRequired("Задайте свой пароль вместо выданного.")
     if connection.scope["method"] == "POST":
         form = await connection.form()  # type: ignore[attr-defined]  # cached for the handler
         if not found.csrf_ok(form.get("csrf")):

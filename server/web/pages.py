@@ -14,6 +14,7 @@ from server.auth import passwords
 from server.auth.service import check_credentials
 from server.deps import Config, Db
 from server.errors import AppError
+from server.storage import slips
 from server.storage import web as storage
 from server.storage.db import transaction
 from server.web import session as sessions
@@ -57,6 +58,8 @@ def home_links(roles: tuple[Role, ...]) -> list[tuple[str, str]]:
         or any(r in ADMINISTRATION for r in roles)
     ):
         links.append(("/personal-files", "Личные дела (годовые отметки)"))
+    if Role.SYSADMIN in roles or any(r in ADMINISTRATION for r in roles):
+        links.append(("/school", "Списки школы: ученики, родители, сотрудники, нагрузка"))
     if Role.DEPUTY in roles:
         links.append(("/periods", "Закрытие учебных периодов"))
     if Role.DISTRICT in roles or any(r in ADMINISTRATION for r in roles):
@@ -127,9 +130,10 @@ class PagesController(Controller):
     def home(self, request: Request) -> Template:
         return page(request, "home.html", links=home_links(request.state.web.principal.roles))
 
-    @get("/password", guards=[page_any_user], sync_to_thread=False)
-    def password_form(self, request: Request) -> Template:
-        return page(request, "password.html")
+    @get("/password", guards=[page_any_user], sync_to_thread=True)
+    def password_form(self, request: Request, db: Db) -> Template:
+        first = slips.change_required(db, request.state.web.principal.login)
+        return page(request, "password.html", first=first)
 
     @post("/password", guards=[page_any_user], sync_to_thread=True)
     def change_password(self, request: Request, data: Form, db: Db, config: Config) -> Template:
@@ -148,4 +152,5 @@ class PagesController(Controller):
         with transaction(db):
             storage.set_password_hash(db, web.principal.login, passwords.hash_password(new))
             storage.drop_sessions_of(db, web.principal.login, keep=web.id_hash)
+            slips.changed(db, web.principal.login)
         return page(request, "password.html", message="Пароль изменён.", ok=True)

@@ -62,16 +62,34 @@ def children(conn: sqlite3.Connection, principal: Principal, directory: Director
     return [s for s in directory.students if s.id in ids]
 
 
-def consent_given(conn: sqlite3.Connection, principal: Principal) -> bool:
-    """Electronic access needs recorded personal-data consent (000 §5.5, 152-FZ).
-
-    A parent needs their own; a pupil needs one of their parents' (they are minors)."""
+def consent_given(conn: sqlite3.Connection, principal: Principal, student_id: str) -> bool:
+    """Electronic access to a child's records needs personal-data consent for that child
+    (000 §5.5, 152-FZ): one child's consent never opens another's. A parent needs their own
+    for the child; a pupil needs one of their parents' (they are minors)."""
     if principal.has(Role.PARENT):
         parent_ids = [principal.person_id]
+    elif principal.has(Role.STUDENT) and student_id == principal.person_id:
+        parent_ids = [p["id"] for p in storage.parents_of(conn, [student_id])]
     else:
-        parent_ids = [p["id"] for p in storage.parents_of(conn, [principal.person_id])]
+        return False
     found = storage.consents(conn, parent_ids)
-    return any(c.status == "given" for c in found.values())
+    return any(c.status == "given" for (_, child), c in found.items() if child == student_id)
+
+
+def without_consent(
+    conn: sqlite3.Connection, principal: Principal, student_ids: list[str] | None = None
+) -> bool:
+    """A family member who may not see these children's records electronically (None: any of
+    their children); staff are never held back by it."""
+    if not principal.has(Role.PARENT, Role.STUDENT):
+        return False
+    if student_ids is None:
+        student_ids = (
+            storage.children_of(conn, principal.person_id)
+            if principal.has(Role.PARENT)
+            else [principal.person_id]
+        )
+    return not any(consent_given(conn, principal, s) for s in student_ids)
 
 
 def diary_student(

@@ -13,6 +13,7 @@ from server.archive import personal_file
 from server.deps import Db
 from server.errors import NotFound
 from server.printing import render_pdf
+from server.storage import lists as lists_storage
 from server.web import people
 from server.web.guards import page_roles
 from server.web.pupil_access import class_name_of, led_student_ids, staff_student
@@ -63,6 +64,7 @@ class PersonalFileController(Controller):
             years=years,
             table=table,
             open_year=directory.year if directory.closure is None else None,
+            incoming=lists_storage.incoming(db, student_id),
         )
 
     @get("/{student_id:str}/{year_id:str}/pdf", guards=[page_personal_files], sync_to_thread=True)

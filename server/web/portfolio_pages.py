@@ -35,9 +35,10 @@ page_portfolio_readers = page_roles(
 NO_CONSENT_WHAT = "Портфолио"
 
 
-def _family_without_consent(request: Request, db: Db) -> bool:
-    principal = request.state.web.principal
-    return principal.has(Role.PARENT, Role.STUDENT) and not people.consent_given(db, principal)
+def _family_without_consent(request: Request, db: Db, student_id: str | None = None) -> bool:
+    return people.without_consent(
+        db, request.state.web.principal, None if student_id is None else [student_id]
+    )
 
 
 def content_disposition(name: str) -> str:
@@ -73,7 +74,7 @@ class PortfolioController(Controller):
         principal = request.state.web.principal
         directory = people.directory_of(db, request.state.web.principal)
         student = viewer_student(db, principal, directory, student_id, "portfolio")
-        if _family_without_consent(request, db):
+        if _family_without_consent(request, db, student.id):
             return page(request, "no_consent.html", 403, what=NO_CONSENT_WHAT)
         return page(
             request,
@@ -91,7 +92,7 @@ class PortfolioController(Controller):
         principal = request.state.web.principal
         directory = people.directory_of(db, request.state.web.principal)
         student = viewer_student(db, principal, directory, student_id, "portfolio_pdf")
-        if _family_without_consent(request, db):
+        if _family_without_consent(request, db, student.id):
             raise AccessDenied(
                 "Нет согласия на обработку персональных данных: портфолио выдаёт классный "
                 "руководитель на бумаге."
@@ -120,7 +121,7 @@ class PortfolioController(Controller):
             )
             raise NotFound("Такого достижения нет.")
         viewer_student(db, principal, directory, found.student_id, "portfolio_document")
-        if _family_without_consent(request, db):
+        if _family_without_consent(request, db, found.student_id):
             raise AccessDenied("Нет согласия на обработку персональных данных.")
         stored = (
             portfolio_read.complete_document(db, found.attachment.sha256)

@@ -93,6 +93,8 @@ def html_error(request: Request, exc: Exception) -> Response:
     """Errors on pages are pages: a Russian message, the right status, a way back."""
     if isinstance(exc, AppError) and exc.code == "login_required":
         return Redirect(path=f"/login?next={request.url.path}", status_code=303)
+    if isinstance(exc, AppError) and exc.code == "password_change":
+        return Redirect(path="/password", status_code=303)
     if isinstance(exc, AppError):
         status, message = exc.status, exc.message_ru
     elif isinstance(exc, HTTPException):

@@ -114,6 +114,19 @@ def test_load_demo_loads_the_school_and_its_neighbour_once(tmp_path, capsys):
             "accounts": len(school.accounts) + len(neighbour.accounts),
             "quarantine": 0,
         }
+        # the printed parent's diary opens at once: consent is recorded for each child
+        printed = [line.split()[0] for line in out.splitlines() if line.endswith(" parent")]
+        assert printed
+        for login in printed:
+            parent = next(a.person_id for a in school.accounts if a.login == login)
+            children = {r[0] for r in conn.execute(
+                "SELECT student_id FROM parent_links WHERE parent_id = ?", (parent,)
+            )}  # fmt: skip
+            consented = {r[0] for r in conn.execute(
+                "SELECT student_id FROM child_consents WHERE parent_id = ? AND status = 'given'",
+                (parent,),
+            )}  # fmt: skip
+            assert children and consented == children
         teacher = next(a for a in school.accounts if a.role.value == "teacher")
         token = service.login(
             conn,

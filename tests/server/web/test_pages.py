@@ -9,6 +9,7 @@ import re
 from openpyxl import load_workbook
 from pypdf import PdfReader
 
+from server.storage import web as web_storage
 from server.storage.db import connect, transaction
 from tests.factories import CLASS_5
 from tests.server.web.conftest import csrf_of, log_in
@@ -45,7 +46,7 @@ def test_parent_acknowledges_the_week_with_a_timestamp(browser_as, web_config):
 def test_parent_without_recorded_consent_sees_why(browser_as, web_config):
     conn = connect(web_config.database)
     with transaction(conn):
-        conn.execute("DELETE FROM consents")
+        conn.execute("DELETE FROM child_consents")
     conn.close()
     response = browser_as("parent").get("/diary/s-1")
     assert response.status_code == 403
@@ -56,6 +57,7 @@ def test_parent_with_two_children_switches_between_them(browser_as, web_config):
     conn = connect(web_config.database)
     with transaction(conn):
         conn.execute("INSERT INTO parent_links VALUES ('p-1', 's-5')")
+        web_storage.set_consent(conn, "p-1", "given", "rus", 0.0, "", student_id="s-5")
     conn.close()
     client = browser_as("parent")
     assert "Чей дневник открыть?" in client.get("/diary").text
@@ -77,7 +79,7 @@ def test_class_teacher_records_a_refusal_and_the_parent_loses_access(browser_as)
     page = teacher.get(f"/classes/{CLASS_5}").text
     teacher.post(
         f"/classes/{CLASS_5}/consent",
-        data={"csrf": csrf_of(page), "parent_id": "p-1", "status": "refused"},
+        data={"csrf": csrf_of(page), "parent_id": "p-1", "student_id": "s-1", "status": "refused"},
     )
     assert "отказ" in teacher.get(f"/classes/{CLASS_5}").text
     assert browser_as("parent").get("/diary/s-1").status_code == 403

@@ -49,12 +49,18 @@ PAGES: dict[str, set[str]] = {
     f"/classes/{CLASS_5}/transfer/s-1": {"math", "deputy", "director"},
     f"/classes/{CLASS_5}/transfer/s-1?format=pdf": {"math", "deputy", "director"},
     f"/classes/{CLASS_6}/transfer/s-5?format=json": {"rus", "deputy", "director"},
+    # school lists (issue 15): the system administrator and the administration
+    "/school": {"deputy", "director", "admin"},
+    "/school/templates/parents.xlsx": {"deputy", "director", "admin"},
+    f"/classes/{CLASS_5}/accounts": {"math", "deputy", "director", "admin"},
+    "/school/movement": {"deputy", "director", "admin"},
+    "/school/next-year": {"deputy", "director", "admin"},
 }
 # POST routes: (path, form, allowed logins); the form is completed with the session's token
 POSTS: dict[str, tuple[dict, set[str]]] = {
     "/diary/s-1/read?week=2026-09-07": ({}, {"parent"}),
     f"/classes/{CLASS_5}/consent": (
-        {"parent_id": "p-1", "status": "given"},
+        {"parent_id": "p-1", "student_id": "s-1", "status": "given"},
         {"math", "deputy", "director"},
     ),
     f"/classes/{CLASS_5}/read": (
@@ -69,6 +75,17 @@ POSTS: dict[str, tuple[dict, set[str]]] = {
     "/archive/schedule": ({}, {"deputy", "director", "records"}),
     "/password": ({"old": "x", "new": "y", "again": "y"}, set(EVERYONE)),
     "/logout": ({}, set(EVERYONE)),
+    # no file / a draft that is not theirs: the allowed are told why (400), nothing is written
+    "/school/preview": ({"kind": "pupils"}, {"deputy", "director", "admin"}),
+    "/school/apply": ({"draft": "forged"}, {"deputy", "director", "admin"}),
+    # logins of a class: its class teacher, the administration, the system administrator
+    f"/classes/{CLASS_6}/accounts": ({}, {"rus", "deputy", "director", "admin"}),
+    "/school/movement": ({"kind": "left"}, {"deputy", "director", "admin"}),
+    "/school/next-year": ({"o:s-1": "nonsense"}, {"deputy", "director", "admin"}),
+    f"/classes/{CLASS_5}/accounts/reset": (
+        {"login": "nobody"},
+        {"math", "deputy", "director", "admin"},
+    ),
 }
 PUBLIC = {
     ("GET", "/login"),

@@ -1,0 +1,297 @@
+"""The SQL behind school lists: what a list is compared with, and writing a planned import."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+import msgspec
+
+from server.storage import directory as directory_storage
+
+
+class Current(msgspec.Struct, frozen=True, kw_only=True):
+    """What the database holds for one school year, read in a few queries."""
+
+    school_id: str
+    year_id: str
+    year_starts: str
+    year_ends: str
+    has_members: bool
+    classes: dict[str, dict]  # class id -> row (grade, letter)
+    pupils: dict[str, dict]  # student id -> row, for pupils ever in this school
+    memberships: dict[str, dict]  # student id -> their open membership of this year
+    parents: dict[str, dict]  # parent id -> row, parents of this school's pupils
+    links: dict[str, set[str]]  # parent id -> student ids
+    staff: dict[str, dict]  # staff id -> row (roles decoded)
+    subjects: dict[str, str]  # subject id -> name
+    teaching: set[tuple[str, str, str]]  # of this year's classes
+    class_teachers: set[tuple[str, str]]  # (teacher, class) of this year's classes
+    load: dict[tuple[str, str, str, str], float]  # (teacher, class, subject, group) -> hours
+    keys: dict[tuple[str, str], list[str]]  # (kind, key) -> ids (namesakes share a name key)
+    with_snils: set[tuple[str, str]]  # (kind, person id) of people whose СНИЛС is known
+
+
+def current(conn: sqlite3.Connection, school_id: str, year_id: str, on: str) -> Current:
+    year = conn.execute("SELECT * FROM years WHERE id = ?", (year_id,)).fetchone()
+    classes = {
+        r["id"]: dict(r)
+        for r in conn.execute("SELECT * FROM classes WHERE year_id = ?", (year_id,))
+    }
+    in_school = (
+        "SELECT m.student_id FROM memberships m JOIN classes c ON c.id = m.class_id "
+        "JOIN years y ON y.id = c.year_id WHERE y.school_id = ?"
+    )
+    pupils = {
+        r["id"]: dict(r)
+        for r in conn.execute(f"SELECT * FROM students WHERE id IN ({in_school})", (school_id,))
+    }
+    memberships = {}
+    has_members = False
+    for r in conn.execute(
+        "SELECT m.* FROM memberships m JOIN classes c ON c.id = m.class_id WHERE c.year_id = ?",
+        (year_id,),
+    ):
+        has_members = True
+        if r["ends"] is None or r["ends"] >= on:
+            memberships[r["student_id"]] = dict(r)
+    links: dict[str, set[str]] = defaultdict(set)
+    for r in conn.execute(
+        f"SELECT parent_id, student_id FROM parent_links WHERE student_id IN ({in_school})",
+        (school_id,),
+    ):
+        links[r["parent_id"]].add(r["student_id"])
+    parents = {
+        r["id"]: dict(r)
+        for r in conn.execute(
+            "SELECT * FROM parents WHERE id IN (SELECT l.parent_id FROM parent_links l "
+            f"WHERE l.student_id IN ({in_school})) OR id IN (SELECT person_id FROM person_keys "
+            "WHERE kind = 'parent')",
+            (school_id,),
+        )
+    }
+    staff = {}
+    for r in conn.execute("SELECT * FROM staff WHERE school_id = ?", (school_id,)):
+        staff[r["id"]] = {**dict(r), "roles": tuple(json.loads(r["roles"]))}
+    of_year = "SELECT id FROM classes WHERE year_id = ?"
+    keys: dict[tuple[str, str], list[str]] = defaultdict(list)
+    with_snils = set()
+    for kind, key, person_id in conn.execute("SELECT kind, key, person_id FROM person_keys"):
+        keys[(kind, key)].append(person_id)
+        if key.startswith("snils:"):
+            with_snils.add((kind, person_id))
+    return Current(
+        school_id=school_id,
+        year_id=year_id,
+        year_starts=year["starts"],
+        year_ends=year["ends"],
+        has_members=has_members,
+        classes=classes,
+        pupils=pupils,
+        memberships=memberships,
+        parents=parents,
+        links=dict(links),
+        staff=staff,
+        subjects={r["id"]: r["name"] for r in conn.execute("SELECT id, name FROM subjects")},
+        teaching={
+            (r[0], r[1], r[2])
+            for r in conn.execute(
+                "SELECT teacher_id, class_id, subject_id FROM teaching "
+                f"WHERE class_id IN ({of_year})",
+                (year_id,),
+            )
+        },
+        class_teachers={
+            (r[0], r[1])
+            for r in conn.execute(
+                f"SELECT teacher_id, class_id FROM class_teachers WHERE class_id IN ({of_year})",
+                (year_id,),
+            )
+        },
+        load={
+            (r[0], r[1], r[2], r[3]): r[4]
+            for r in conn.execute(
+                "SELECT teacher_id, class_id, subject_id, group_name, hours FROM teaching_load "
+                f"WHERE class_id IN ({of_year})",
+                (year_id,),
+            )
+        },
+        keys=keys,
+        with_snils=with_snils,
+    )
+
+
+@dataclass
+class Writes:
+    """Everything an applied list writes, gathered before one transaction writes it all."""
+
+    rows: list[msgspec.Struct] = field(default_factory=list)  # directory structs to upsert
+    keys: dict[tuple[str, str], tuple[str, ...]] = field(default_factory=dict)  # (kind, id)->
+    end_memberships: list[tuple[str, str, str, str]] = field(default_factory=list)
+    drop_memberships: list[tuple[str, str, str]] = field(default_factory=list)
+    drop_links: list[tuple[str, str]] = field(default_factory=list)
+    drop_teaching: list[tuple[str, str, str]] = field(default_factory=list)
+    drop_class_teachers: list[tuple[str, str]] = field(default_factory=list)
+    load: list[tuple[str, str, str, str, float]] = field(default_factory=list)
+    drop_load: list[tuple[str, str, str, str]] = field(default_factory=list)
+
+
+def write(conn: sqlite3.Connection, school_id: str, writes: Writes) -> None:
+    """Write a planned list; the caller holds the transaction."""
+    many: Iterable[tuple[str, list]] = (
+        ("DELETE FROM memberships WHERE student_id = ? AND class_id = ? AND starts = ?",
+         writes.drop_memberships),
+        ("DELETE FROM parent_links WHERE parent_id = ? AND student_id = ?", writes.drop_links),
+        ("DELETE FROM teaching WHERE teacher_id = ? AND class_id = ? AND subject_id = ?",
+         writes.drop_teaching),
+        ("DELETE FROM class_teachers WHERE teacher_id = ? AND class_id = ?",
+         writes.drop_class_teachers),
+        ("DELETE FROM teaching_load WHERE teacher_id = ? AND class_id = ? AND subject_id = ? "
+         "AND group_name = ?", writes.drop_load),
+    )  # fmt: skip
+    for sql, params in many:
+        conn.executemany(sql, params)
+    directory_storage.upsert(conn, writes.rows, school_id=school_id)
+    conn.executemany(
+        "UPDATE memberships SET ends = ? WHERE student_id = ? AND class_id = ? AND starts = ?",
+        [(ends, s, c, starts) for s, c, starts, ends in writes.end_memberships],
+    )
+    conn.executemany(
+        "INSERT INTO teaching_load VALUES (?, ?, ?, ?, ?) ON CONFLICT DO UPDATE "
+        "SET hours = excluded.hours",
+        writes.load,
+    )
+    for (kind, person_id), keys in writes.keys.items():
+        conn.execute("DELETE FROM person_keys WHERE kind = ? AND person_id = ?", (kind, person_id))
+        conn.executemany(
+            "INSERT OR IGNORE INTO person_keys VALUES (?, ?, ?)",
+            [(kind, key, person_id) for key in keys],
+        )
+
+
+# --------------------------------------------------------------------------- drafts
+
+
+def save_draft(
+    conn: sqlite3.Connection,
+    draft_id: str,
+    school_id: str,
+    kind: str,
+    name: str,
+    body: bytes,
+    login: str,
+    now: float,
+) -> None:
+    """An uploaded list kept between its preview and «Применить»; a day's drafts at most."""
+    conn.execute("DELETE FROM list_drafts WHERE created_at < ?", (now - 86400,))
+    conn.execute(
+        "INSERT INTO list_drafts VALUES (?, ?, ?, ?, ?, ?, ?)",
+        (draft_id, school_id, kind, name, body, login, now),
+    )
+
+
+def draft(conn: sqlite3.Connection, draft_id: str, login: str) -> sqlite3.Row | None:
+    return conn.execute(
+        "SELECT * FROM list_drafts WHERE id = ? AND login = ?", (draft_id, login)
+    ).fetchone()
+
+
+def drop_draft(conn: sqlite3.Connection, draft_id: str) -> None:
+    conn.execute("DELETE FROM list_drafts WHERE id = ?", (draft_id,))
+
+
+# --------------------------------------------------------------------------- movement
+
+
+def open_membership(
+    conn: sqlite3.Connection, student_id: str, year_id: str, day: str
+) -> sqlite3.Row | None:
+    """The pupil's place in a class of the year on `day` (or from it on)."""
+    return conn.execute(
+        "SELECT m.* FROM memberships m JOIN classes c ON c.id = m.class_id "
+        "WHERE m.student_id = ? AND c.year_id = ? AND (m.ends IS NULL OR m.ends >= ?) "
+        "ORDER BY m.starts DESC LIMIT 1",
+        (student_id, year_id, day),
+    ).fetchone()
+
+
+def end_membership(conn: sqlite3.Connection, member: sqlite3.Row, last_day: str) -> None:
+    """The pupil belongs to the class through `last_day`; a place that would end before it
+    began never was, and is removed."""
+    if last_day < member["starts"]:
+        conn.execute(
+            "DELETE FROM memberships WHERE student_id = ? AND class_id = ? AND starts = ?",
+            (member["student_id"], member["class_id"], member["starts"]),
+        )
+    else:
+        conn.execute(
+            "UPDATE memberships SET ends = ? WHERE student_id = ? AND class_id = ? AND starts = ?",
+            (last_day, member["student_id"], member["class_id"], member["starts"]),
+        )
+
+
+def add_movement(conn: sqlite3.Connection, **row: object) -> None:
+    columns = ", ".join(row)
+    conn.execute(
+        f"INSERT INTO pupil_movements ({columns}) VALUES ({', '.join('?' * len(row))})",
+        tuple(row.values()),
+    )
+
+
+def movements(conn: sqlite3.Connection, school_id: str, starts: str, ends: str) -> list[dict]:
+    rows = conn.execute(
+        "SELECT m.*, s.last_name, s.first_name, s.patronymic FROM pupil_movements m "
+        "JOIN students s ON s.id = m.student_id WHERE m.school_id = ? AND m.day BETWEEN ? AND ? "
+        "ORDER BY m.day, m.id",
+        (school_id, starts, ends),
+    )
+    return [dict(r) for r in rows]
+
+
+# --------------------------------------------------------------------------- the next year
+
+
+def carry_load(conn: sqlite3.Connection, follows: dict[str, str]) -> None:
+    """The load's groups and hours follow each class into the next year, for editing."""
+    for old, new in follows.items():
+        conn.execute(
+            "INSERT OR IGNORE INTO teaching_load SELECT teacher_id, ?, subject_id, group_name, "
+            "hours FROM teaching_load WHERE class_id = ?",
+            (new, old),
+        )
+
+
+def graduate(conn: sqlite3.Connection, pupils: list[tuple[str, str]], last_day: str) -> None:
+    """Graduates leave with the year's last day."""
+    conn.executemany(
+        "UPDATE memberships SET ends = ? WHERE student_id = ? AND class_id = ? "
+        "AND (ends IS NULL OR ends > ?)",
+        [(last_day, s, c, last_day) for s, c in pupils],
+    )
+
+
+def record_promotions(conn: sqlite3.Connection, rows: list[tuple]) -> None:
+    conn.executemany("INSERT OR REPLACE INTO promotions VALUES (?, ?, ?, ?, ?, ?)", rows)
+
+
+# --------------------------------------------------------------------------- incoming marks
+
+
+def add_incoming(conn: sqlite3.Connection, rows: list[tuple]) -> int:
+    """Marks from another school's extract; the same extract twice adds nothing."""
+    before = conn.total_changes
+    conn.executemany(
+        "INSERT OR IGNORE INTO incoming_marks VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows
+    )
+    return conn.total_changes - before
+
+
+def incoming(conn: sqlite3.Connection, student_id: str) -> list[dict]:
+    rows = conn.execute(
+        "SELECT * FROM incoming_marks WHERE student_id = ? ORDER BY year, subject, kind, period",
+        (student_id,),
+    )
+    return [dict(r) for r in rows]
