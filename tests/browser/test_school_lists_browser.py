@@ -9,7 +9,8 @@ from pathlib import Path
 from scripts.school_lists import csv_bytes, xlsx_bytes
 from server.lists import ListKind
 from server.storage.db import connect
-from tests.browser.test_browser import ARTIFACTS, base_url, browser, pytestmark  # noqa: F401
+from tests.browser.conftest import ARTIFACTS
+from tests.browser.test_browser import pytestmark  # noqa: F401
 from tests.factories import PASSWORD
 
 GOOD = [
@@ -19,7 +20,7 @@ GOOD = [
 ]
 
 
-def test_secretary_uploads_reads_the_preview_and_applies(browser, base_url, web_config, tmp_path):  # noqa: F811
+def test_secretary_uploads_reads_the_preview_and_applies(browser, base_url, web_config, tmp_path):
     bad_file = tmp_path / "ученики-с-ошибкой.csv"
     bad_file.write_bytes(
         csv_bytes(ListKind.PUPILS, [*GOOD, ("Кузнецов", "Олег", "31.02.2014", "7", "", "")])
