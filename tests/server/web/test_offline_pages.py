@@ -114,6 +114,7 @@ def test_a_refused_family_page_is_not_keepable(browser_as, web_config):
     conn = connect(web_config.database)
     with transaction(conn):
         conn.execute("DELETE FROM consents")
+        conn.execute("DELETE FROM child_consents")  # consent is kept per child (issue 15)
     conn.close()
     response = browser_as("parent").get(FAMILY_PAGES[0])
     assert response.status_code == 403 and "x-offline-key" not in response.headers
