@@ -24,7 +24,6 @@ from server.sync.directory_cache import DirectoryCache
 from server.sync.documents import DocumentCache
 from server.web.render import html_error, template_config
 from server.web.routes import WEB_HANDLERS
-from server.web.session import LoginRateLimit
 
 
 @get("/api/v1/health", exclude_from_auth=True)
@@ -80,13 +79,12 @@ def create_app(config: ServerConfig | None = None) -> Litestar:
         openapi_config=OpenAPIConfig(title="Журнал", version="0.1.0", path="/schema"),
         on_startup=[warm_directory],
         # per server process: the journal documents (server/sync/documents.py), the directory
-        # (server/sync/directory_cache.py) and the web login rate limit
+        # (server/sync/directory_cache.py)
         state=State(
             {
                 "config": config,
                 "documents": DocumentCache(config.document_cache_journals),
                 "directories": DirectoryCache(),
-                "login_limit": LoginRateLimit(),
             }
         ),
     )

@@ -210,6 +210,20 @@ CREATE TABLE IF NOT EXISTS district_imports (
     school_id TEXT PRIMARY KEY, name TEXT NOT NULL, district TEXT NOT NULL, date_from TEXT,
     date_to TEXT, created TEXT NOT NULL, grades TEXT NOT NULL, fingerprint TEXT NOT NULL,
     imported_at REAL NOT NULL);
+-- the school's time zone (a fixed UTC offset: Russia keeps no summer time); Moscow without one
+CREATE TABLE IF NOT EXISTS school_time_zones (
+    school_id TEXT PRIMARY KEY, utc_offset_minutes INTEGER NOT NULL);
+-- every close, early close and reopening of a school year, by whom and why
+CREATE TABLE IF NOT EXISTS year_closing_log (
+    id INTEGER PRIMARY KEY AUTOINCREMENT, year_id TEXT NOT NULL, action TEXT NOT NULL,
+    login TEXT NOT NULL, reason TEXT NOT NULL, at REAL NOT NULL);
+-- failed logins, shared by every server process: per login name (existing or not) and per
+-- client address (server/storage/login_limits.py)
+CREATE TABLE IF NOT EXISTS login_failures (
+    login TEXT PRIMARY KEY, failures INTEGER NOT NULL, first_at REAL NOT NULL,
+    locked_until REAL NOT NULL);
+CREATE TABLE IF NOT EXISTS login_address_failures (address TEXT NOT NULL, at REAL NOT NULL);
+CREATE INDEX IF NOT EXISTS login_address_failures_at ON login_address_failures(address, at);
 -- a closed period: later changes of its marks need a reason and are flagged
 CREATE TABLE IF NOT EXISTS period_closures (
     class_id TEXT NOT NULL, period_id TEXT NOT NULL, closed_by TEXT NOT NULL,
