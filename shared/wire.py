@@ -21,6 +21,10 @@ PROTOCOL_VERSION = 1
 CONTENT_TYPE = "application/x-zhurnal-sync"
 MAX_REQUEST_BYTES = 8 * 1024 * 1024  # compressed body
 MAX_INFLATED_BYTES = 64 * 1024 * 1024  # after decompression: a zip bomb stops here
+# …and sooner: a journal's msgpack shrinks about tenfold, so a body may inflate to at most
+# this many times its size (with a floor for small ones), decided before inflating
+MAX_INFLATION_RATIO = 64
+MIN_INFLATED_LIMIT = 1024 * 1024
 REPLY_BUDGET_BYTES = 256 * 1024  # a reply stops adding journals past this; the rest follows
 # A reply body larger than this is kept by the server for a while under the id in the
 # REPLY_ID_HEADER, so a client whose link cut it mid-body fetches only the rest (HTTP Range).
@@ -103,8 +107,9 @@ def encode(message: Message) -> bytes:
 
 def decode(body: bytes) -> Message:
     try:
+        limit = min(MAX_INFLATED_BYTES, max(MIN_INFLATED_LIMIT, len(body) * MAX_INFLATION_RATIO))
         inflater = zlib.decompressobj()
-        raw = inflater.decompress(body, MAX_INFLATED_BYTES)
+        raw = inflater.decompress(body, limit)
         if inflater.unconsumed_tail:
             raise WireError("тело запроса слишком велико после распаковки")
         return _decoder.decode(raw)

@@ -155,7 +155,19 @@ def grant_correction(
         )
     if person_id not in {s.id for s in directory.staff}:
         raise NotFound(f"Сотрудник «{person_id}» не найден.")
-    today = today or dt.date.today()
+    if person_id == granted_by:
+        raise AccessDenied(
+            "Разрешение на исправление выдаёт другой человек: себе его выдать нельзя "
+            "(заместителю директора — директор)."
+        )
+    today = today or school_time.today(conn, directory.school.id, now)
+    if any(
+        g.journal_id == journal_id and g.person_id == person_id
+        for g in storage.active_grants(conn, year_id, today)
+    ):
+        raise BadRequest(
+            "У этого сотрудника уже есть действующее разрешение на исправление этого журнала."
+        )
     expires = today + dt.timedelta(days=days)
     with transaction(conn):
         grant_id = storage.grant_correction(

@@ -155,7 +155,7 @@ CREATE INDEX IF NOT EXISTS achievements_student ON achievements(student_id, date
 CREATE TABLE IF NOT EXISTS attachments (
     sha256 TEXT PRIMARY KEY, media_type TEXT NOT NULL, size INTEGER NOT NULL,
     received INTEGER NOT NULL DEFAULT 0, body BLOB, uploaded_by TEXT NOT NULL,
-    created_at REAL NOT NULL, completed_at REAL);
+    created_at REAL NOT NULL, completed_at REAL, device_id TEXT, school_id TEXT);
 
 -- personal files (issue 7): the year marks of every closed year, kept per pupil across years
 -- and classes; written when the year is closed, never removed with the journals (000 §4.2.3)
@@ -169,7 +169,8 @@ CREATE TABLE IF NOT EXISTS personal_file (
 CREATE TABLE IF NOT EXISTS quarantine (
     id INTEGER PRIMARY KEY AUTOINCREMENT, received_at REAL NOT NULL, device_id TEXT,
     login TEXT, journal_id TEXT, rule TEXT NOT NULL, message_ru TEXT NOT NULL,
-    event_ids TEXT NOT NULL DEFAULT '[]', body BLOB);
+    event_ids TEXT NOT NULL DEFAULT '[]', body BLOB, body_sha256 TEXT, body_size INTEGER,
+    school_id TEXT);
 CREATE INDEX IF NOT EXISTS attendance_student ON attendance(student_id);
 CREATE INDEX IF NOT EXISTS lessons_date ON lessons(journal_id, date);
 -- reports (issue 4): absences without the «present» rows that are most of a year's attendance,
@@ -274,9 +275,25 @@ def connect(path: Path | str) -> sqlite3.Connection:
     return conn
 
 
+# columns added to tables that existing databases already have (issue 12)
+ADDED_COLUMNS = {
+    "quarantine": ("body_sha256 TEXT", "body_size INTEGER", "school_id TEXT"),
+    "attachments": ("device_id TEXT", "school_id TEXT"),
+}
+
+
+def _add_columns(conn: sqlite3.Connection) -> None:
+    for table, columns in ADDED_COLUMNS.items():
+        have = {r["name"] for r in conn.execute(f"PRAGMA table_info({table})").fetchall()}
+        for column in columns:
+            if column.split()[0] not in have:
+                conn.execute(f"ALTER TABLE {table} ADD COLUMN {column}")
+
+
 def create_schema(conn: sqlite3.Connection) -> None:
     db = sqlite_utils.Database(conn)
     db.executescript(SCHEMA)
+    _add_columns(conn)
     conn.execute(
         "INSERT OR IGNORE INTO meta(key, value) VALUES ('schema_version', ?)", (SCHEMA_VERSION,)
     )

@@ -451,4 +451,5 @@ class SyncService:
                 message_ru=refusal.message_ru,
                 event_ids=refusal.event_ids,
                 body=push.update,
+                school_id=self.principal.school_id,
             )

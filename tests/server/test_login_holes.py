@@ -10,7 +10,6 @@ device tokens working.
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
@@ -25,13 +24,6 @@ from tests.server.school_kit import SchoolServer, assert_russian_error, template
 from tests.server.web.conftest import csrf_of
 
 LOGIN = "/api/v1/auth/login"
-
-
-@pytest.fixture
-def server(tmp_path: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[SchoolServer]:
-    db, tokens = template(tmp_path_factory.getbasetemp())
-    with SchoolServer(db, tokens, tmp_path) as school:
-        yield school
 
 
 def login(server: SchoolServer, name: str, password: str, **headers: str) -> httpx.Response:

@@ -12,8 +12,6 @@ from __future__ import annotations
 
 import datetime as dt
 import time
-from collections.abc import Iterator
-from pathlib import Path
 
 import msgspec
 import pytest
@@ -35,20 +33,12 @@ from tests.server.school_kit import (
     SchoolServer,
     Writer,
     is_russian,
-    template,
 )
 from tests.shared.test_fold import CELL_S1, mark
 
 Outcome = wire.Outcome
 MS_2286 = int(dt.datetime(2286, 1, 1, tzinfo=dt.UTC).timestamp() * 1000)
 MS_1970 = 86_400_000
-
-
-@pytest.fixture
-def server(tmp_path: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[SchoolServer]:
-    db, tokens = template(tmp_path_factory.getbasetemp())
-    with SchoolServer(db, tokens, tmp_path) as school:
-        yield school
 
 
 def push_stamped(server: SchoolServer, stamp: str) -> wire.JournalReply:

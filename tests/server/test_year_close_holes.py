@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import datetime as dt
 import time
-from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
@@ -21,18 +19,11 @@ from server.storage import school_time
 from server.storage.db import transaction
 from shared import wire
 from tests.factories import MATH_5, YEAR
-from tests.server.school_kit import Replica, SchoolServer, Writer, assert_russian_error, template
+from tests.server.school_kit import Replica, SchoolServer, Writer, assert_russian_error
 
 Outcome = wire.Outcome
 CLOSE = f"/api/v1/years/{YEAR}/close"
 REOPEN = f"/api/v1/years/{YEAR}/reopen"
-
-
-@pytest.fixture
-def server(tmp_path: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[SchoolServer]:
-    db, tokens = template(tmp_path_factory.getbasetemp())
-    with SchoolServer(db, tokens, tmp_path) as school:
-        yield school
 
 
 def closed(server: SchoolServer) -> bool:
