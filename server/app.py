@@ -17,6 +17,7 @@ from server.config import ServerConfig
 from server.deps import provide_config, provide_db, provide_principal
 from server.directory.controller import DirectoryController
 from server.errors import AppError, app_error_handler, http_error_handler
+from server.openapi_errors import document_errors
 from server.security_headers import add_security_headers
 from server.storage import directory as directory_storage
 from server.storage.db import connect, create_schema
@@ -79,7 +80,7 @@ def create_app(config: ServerConfig | None = None) -> Litestar:
         before_send=[add_security_headers],
         exception_handlers={AppError: app_error_handler, HTTPException: http_error_handler},
         openapi_config=OpenAPIConfig(title="Журнал", version="0.1.0", path="/schema"),
-        on_startup=[warm_directory],
+        on_startup=[warm_directory, document_errors],
         # per server process: the journal documents (server/sync/documents.py), the directory
         # (server/sync/directory_cache.py)
         state=State(
