@@ -54,6 +54,8 @@ class ServerConfig(msgspec.Struct, frozen=True, kw_only=True):
         if os.environ.get("ZHURNAL_TRUSTED_PROXIES"):
             proxies = os.environ["ZHURNAL_TRUSTED_PROXIES"].split(",")
             env["trusted_proxies"] = tuple(p.strip() for p in proxies if p.strip())
+        if "ZHURNAL_MAX_CLOCK_AHEAD" in os.environ:  # benches that live through a year ahead
+            env["max_clock_ahead_seconds"] = int(os.environ["ZHURNAL_MAX_CLOCK_AHEAD"])
         if "ZHURNAL_DOCUMENT_CACHE" in os.environ:
             env["document_cache_journals"] = int(os.environ["ZHURNAL_DOCUMENT_CACHE"])
         return cls(**(env | overrides))
