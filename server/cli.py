@@ -113,9 +113,12 @@ def cmd_serve(args: argparse.Namespace) -> int:
             port=args.port,
             log_level=args.log_level,
             workers=workers,
+            proxy_headers=False,  # forwarded headers: server/auth/client.py, trusted proxies only
         )
     else:
-        uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level)
+        uvicorn.run(
+            app, host=args.host, port=args.port, log_level=args.log_level, proxy_headers=False
+        )
     return 0
 
 

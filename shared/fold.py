@@ -13,6 +13,7 @@ from collections import ChainMap
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
+from shared.hlc import stamp_key
 from shared.model import (
     AchievementRecorded,
     AttendanceCode,
@@ -45,8 +46,9 @@ def own_cell(event: JournalEvent) -> CellKey | None:
     return None
 
 
-def order_key(event: JournalEvent) -> tuple[str, str]:
-    return (event.hlc, event.id)
+def order_key(event: JournalEvent) -> tuple[tuple[int, int, str], str]:
+    """Clock order; a malformed stamp sorts first, so it never wins a conflict."""
+    return (stamp_key(event.hlc), event.id)
 
 
 @dataclass

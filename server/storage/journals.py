@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import sqlite3
 from collections.abc import Iterable
 
 from server.storage import consolidated
+from server.storage.web import SCHOOL_PEOPLE
 from shared.fold import CellKey, JournalState
 from shared.journal import merge_updates
 from shared.model import (
@@ -259,6 +261,14 @@ def write_cells(
     consolidated.refresh_lesson_aggregates(conn, journal_id, lessons)
 
 
+# A refused update is kept for a person to look at, not to be replayed: its first bytes and
+# its digest say what it was. The quotas keep a flood of refusals from filling the disk: the
+# oldest rows of the device (then of the school) go first.
+QUARANTINE_PREFIX_BYTES = 16 * 1024
+QUARANTINE_ROWS_PER_DEVICE = 100
+QUARANTINE_ROWS_PER_SCHOOL = 1000
+
+
 def quarantine(
     conn: sqlite3.Connection,
     *,
@@ -270,21 +280,62 @@ def quarantine(
     message_ru: str,
     event_ids: Iterable[str],
     body: bytes | None,
+    school_id: str | None = None,
 ) -> None:
+    digest = hashlib.sha256(body).hexdigest() if body is not None else None
+    ids = json.dumps(list(event_ids)[:100])
     conn.execute(
         "INSERT INTO quarantine (received_at, device_id, login, journal_id, rule, message_ru, "
-        "event_ids, body) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-        (now, device_id, login, journal_id, rule, message_ru, json.dumps(list(event_ids)), body),
+        "event_ids, body, body_sha256, body_size, school_id) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        (
+            now,
+            device_id,
+            login,
+            journal_id,
+            rule,
+            message_ru[:1000],
+            ids,
+            body[:QUARANTINE_PREFIX_BYTES] if body is not None else None,
+            digest,
+            len(body) if body is not None else None,
+            school_id,
+        ),
     )
+    for column, value, keep in (
+        ("device_id", device_id, QUARANTINE_ROWS_PER_DEVICE),
+        ("school_id", school_id, QUARANTINE_ROWS_PER_SCHOOL),
+    ):
+        conn.execute(
+            f"DELETE FROM quarantine WHERE {column} IS ? AND id NOT IN "
+            f"(SELECT id FROM quarantine WHERE {column} IS ? ORDER BY id DESC LIMIT ?)",
+            (value, value, keep),
+        )
 
 
-def quarantined(conn: sqlite3.Connection, limit: int = 500) -> list[dict]:
+def quarantined(
+    conn: sqlite3.Connection, limit: int = 500, *, school_id: str | None = None
+) -> list[dict]:
+    """The newest refused updates; with `school_id`, only that school's (rows written before
+    the school was kept: those sent by the school's people)."""
+    where, params = "", {"limit": limit}
+    if school_id is not None:
+        where = (
+            "WHERE school_id = :school OR (school_id IS NULL AND login IN "
+            f"(SELECT login FROM accounts WHERE person_id IN ({SCHOOL_PEOPLE})))"
+        )
+        params["school"] = school_id
     rows = conn.execute(
         "SELECT id, received_at, device_id, login, journal_id, rule, message_ru, event_ids, "
-        "length(body) AS size FROM quarantine ORDER BY id DESC LIMIT ?",
-        (limit,),
+        f"COALESCE(body_size, length(body)) AS size, body_sha256 FROM quarantine {where} "
+        "ORDER BY id DESC LIMIT :limit",
+        params,
     ).fetchall()
     return [dict(r) | {"event_ids": json.loads(r["event_ids"])} for r in rows]
+
+
+def forget_quarantine_before(conn: sqlite3.Connection, moment: float) -> int:
+    return conn.execute("DELETE FROM quarantine WHERE received_at < ?", (moment,)).rowcount
 
 
 # ----------------------------------------------------------------- resumable sync replies
