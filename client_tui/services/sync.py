@@ -26,7 +26,7 @@ from client_tui.services.store import (
 from shared import wire
 from shared.journal import EMPTY_STATE_VECTOR, JournalDoc, covers, new_client_id
 from shared.model import decode_event
-from shared.rules import check_new_events
+from shared.rules import RETROACTIVE_RULES, check_new_events
 
 MAX_ROUNDS = 12
 REQUEST_BUDGET = 512 * 1024  # raw update bytes per request; the rest goes in the next one
@@ -195,8 +195,18 @@ class SyncEngine:
         report.accepted += accepted
         report.refused += refused
 
+    def settle_late_refusals(self, state) -> None:
+        """An entry the server took can be refused later, when an entry it could not know of
+        arrives from another laptop (an exemption covering a mark's day, issue 16): the
+        teacher sees it refused, with the reason. Other laptops' entries are not in the
+        outbox, so updating them changes nothing."""
+        for event_id, refusal in state.refusals.items():
+            if refusal.rule in RETROACTIVE_RULES:
+                self.store.set_outbox_state([event_id], REFUSED, refusal.rule, refusal.reason)
+
     def settle_outbox(self, journal_id: str, doc: JournalDoc, server_sv: bytes) -> tuple[int, int]:
         """Give every own entry the server now holds its final state. Inside a transaction."""
+        self.settle_late_refusals(doc.state())
         pending = self.store.outbox(journal_id, [*PENDING_STATES, CONFLICT])
         if not pending:
             return 0, 0
