@@ -15,6 +15,7 @@ from collections.abc import Callable
 
 import msgspec
 
+from server.reports import attestation
 from server.reports.dataset import Dataset, Filters, load
 from server.reports.summary_sheet import summary_sheet
 from server.storage import consolidated
@@ -22,6 +23,7 @@ from server.storage import web as web_storage
 from server.storage.journals import quarantined
 from shared.hlc import stamp_date
 from shared.model import Directory, decode_event
+from shared.scales import mark_text
 
 LATE_ENTRY_DAYS = 3  # an entry made more than this many days after the lesson is «late»
 LEADER_FROM = 4.5  # every subject's weighted average at least this: a leader
@@ -424,15 +426,26 @@ def corrections(conn: sqlite3.Connection, data: Dataset) -> Report:
     )
 
 
+ATTENDANCE_WORDS = {
+    "present": "присутствовал",
+    "absent": "н (отсутствовал)",
+    "ill": "б (болел, справка)",
+    "excused": "у (уважительная причина)",
+    "late": "о (опоздал)",
+}
+
+
 def _old_value(body: str, data: Dataset) -> str:
+    """An entry in words, as the correction log shows it: never a code such as «present»."""
     event = decode_event(body)
     value = getattr(event, "value", None)
     if value is not None:
         student = getattr(event, "student_id", "")
-        return f"{value} — {data.student_name(student)}"
+        shown = mark_text(value, getattr(event, "modifier", ""), event.special)
+        return f"{shown} — {data.student_name(student)}"
     code = getattr(event, "code", None)
     if code is not None:
-        return f"{code} — {data.student_name(event.student_id)}"
+        return f"{ATTENDANCE_WORDS[code]} — {data.student_name(event.student_id)}"
     return getattr(event, "topic", "") or "—"
 
 
@@ -543,6 +556,8 @@ REPORTS: dict[str, str] = {
     "forecast": "Прогноз отметок за период",
     "corrections": "Журнал исправлений",
     "conflicts": "Конфликты и карантин",
+    "attestation": "Итоги успеваемости по ученикам (отчёт в район)",
+    "attendance": "Сводка посещаемости по ученикам",
 }
 
 
@@ -557,6 +572,8 @@ BUILDERS: dict[str, Callable[[sqlite3.Connection, Dataset], Report]] = {
     "forecast": forecast,
     "corrections": corrections,
     "conflicts": conflicts_and_quarantine,
+    "attestation": attestation.pupil_results,
+    "attendance": attestation.attendance_summary,
 }
 
 
