@@ -296,9 +296,10 @@ def displaced_by_exemption(
             if not exemption.exempt_from <= lesson.date <= exemption.exempt_to:
                 continue
             for mark in state.marks(lesson.lesson_id, exemption.student_id):
-                found.append(
-                    RuleViolation("no_mark_for_exempt_pupil", _exempt_message(exemption), mark.id)
-                )
+                if mark.id not in skip:  # two exemptions covering one mark refuse it once
+                    skip.add(mark.id)
+                    message = _exempt_message(exemption)
+                    found.append(RuleViolation("no_mark_for_exempt_pupil", message, mark.id))
     return found
 
 
@@ -452,20 +453,52 @@ def correction_targets_its_cell(event, state, ctx):
 
 
 def late_correction_has_reason(event, state, ctx):
-    """000 §5.3: corrections are controlled: changing a mark on a later day needs a reason."""
+    """000 §5.3: corrections are controlled: changing a mark or attendance on a later day than
+    it was entered needs a reason (the correction log shows who, when, old → new and why).
+    The lesson's day is the entry's day when marks are typed on time; a slip fixed the day it
+    was typed (late or not) is not a controlled correction, so a teacher catching up on a
+    week is not asked why for every typo."""
     if event.reason.strip() or not event.supersedes:
         return None
+    today = stamp_date(event.hlc)
     for target in event.supersedes:
         old = state.events.get(target)
-        if isinstance(old, MarkGiven | PeriodMarkGiven) and stamp_date(old.hlc) < stamp_date(
-            event.hlc
-        ):
+        if not isinstance(old, MarkGiven | PeriodMarkGiven | AttendanceMarked):
+            continue
+        if stamp_date(old.hlc) < today:
+            what = "посещаемости" if isinstance(old, AttendanceMarked) else "отметки"
             return _violation(
                 "late_correction_has_reason",
-                "Исправление отметки, поставленной в другой день, требует указать причину.",
+                f"Исправление {what} после дня урока или записи требует указать причину "
+                "(000 §5.3).",
                 event,
             )
     return None
+
+
+def attendance_change_around_mark_has_reason(event, state, ctx):
+    """000 §5.3, 002 §3.5: turning an absence (н, у) into presence, lateness or illness with
+    a document unlocks a mark for that lesson: a controlled correction, so it needs a reason.
+    (The opposite, locking, is guarded by no_mark_for_absent_pupil; taking attendance —
+    everyone present, then the absent — stays free.)"""
+    if not isinstance(event, AttendanceMarked) or event.reason.strip():
+        return None
+    if event.code in ABSENT_CODES:
+        return None
+    for target in event.supersedes:
+        old = state.events.get(target)
+        if isinstance(old, AttendanceMarked) and old.code in ABSENT_CODES:
+            return _violation(
+                "attendance_change_around_mark_has_reason",
+                "Исправление отсутствия разрешает поставить отметку за урок: укажите причину "
+                "(000 §5.3).",
+                event,
+            )
+    return None
+
+
+# the rules a person answers by giving a reason: the app asks for one instead of refusing
+REASON_RULES = frozenset({"late_correction_has_reason", "attendance_change_around_mark_has_reason"})
 
 
 def closed_period_change_has_reason(event, state, ctx):
@@ -645,6 +678,7 @@ RULES: tuple[Rule, ...] = (
     period_mark_after_last_lesson,
     correction_targets_its_cell,
     late_correction_has_reason,
+    attendance_change_around_mark_has_reason,
     closed_period_change_has_reason,
 )
 

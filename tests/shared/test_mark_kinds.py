@@ -331,3 +331,59 @@ def test_new_fields_stay_out_of_old_laptops_way() -> None:
     raw = msgspec.json.encode(mark(OCT_5_LESSON, 5))
     assert b"special" not in raw and b"modifier" not in raw
     assert YEAR
+
+
+# ------------------------------------------------------------ corrections ask why (000 §5.3)
+
+
+def _attendance(code, *, at: str, supersedes=(), reason=""):
+    from shared.model import AttendanceMarked
+
+    return AttendanceMarked(
+        **_common(at, "t-math", supersedes, reason),
+        lesson_id=OCT_5_LESSON.lesson_id,
+        student_id="s-1",
+        code=code,
+    )
+
+
+def test_slip_fixed_the_day_it_was_typed_needs_no_reason_even_after_the_lesson() -> None:
+    """000 §5.3 controls corrections of the record, not a typo fixed the day it was typed."""
+    old = mark(OCT_5_LESSON, 3, at=stamp(dt.date(2026, 10, 7), 9))
+    entry = mark(OCT_5_LESSON, 4, at=stamp(dt.date(2026, 10, 7), 12), supersedes=(old.id,))
+    assert accepted(check([OCT_5_LESSON, old], entry))
+
+
+def test_attendance_corrected_after_the_lesson_day_needs_a_reason() -> None:
+    """000 §5.3: attendance changed on a later day than entered is a controlled correction."""
+    from shared.model import AttendanceCode
+
+    old = _attendance(AttendanceCode.LATE, at=stamp(OCT_5, 10))
+    entry = _attendance(
+        AttendanceCode.PRESENT, at=stamp(dt.date(2026, 10, 6)), supersedes=(old.id,)
+    )
+    assert_refused(check([OCT_5_LESSON, old], entry), "late_correction_has_reason", entry)
+
+
+def test_attendance_change_that_unlocks_a_mark_needs_a_reason() -> None:
+    """000 §5.3, 002 §3.5: н → present (or б) unlocks a mark: a reason, the same day too."""
+    from shared.model import AttendanceCode
+
+    absent = _attendance(AttendanceCode.ABSENT, at=stamp(OCT_5, 10))
+    for code in (AttendanceCode.PRESENT, AttendanceCode.ILL):
+        unlock = _attendance(code, at=stamp(OCT_5, 10, 5), supersedes=(absent.id,))
+        assert_refused(
+            check([OCT_5_LESSON, absent], unlock),
+            "attendance_change_around_mark_has_reason",
+            unlock,
+        )
+    with_reason = _attendance(
+        AttendanceCode.PRESENT,
+        at=stamp(OCT_5, 10, 5),
+        supersedes=(absent.id,),
+        reason="Пришёл ко второй половине урока",
+    )
+    assert accepted(check([OCT_5_LESSON, absent], with_reason))
+    present = _attendance(AttendanceCode.PRESENT, at=stamp(OCT_5, 10))
+    lock = _attendance(AttendanceCode.ABSENT, at=stamp(OCT_5, 10, 5), supersedes=(present.id,))
+    assert accepted(check([OCT_5_LESSON, present], lock))  # taking attendance stays free
