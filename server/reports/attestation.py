@@ -155,11 +155,7 @@ def class_tallies(conn: sqlite3.Connection, data: Dataset) -> dict[str, tuple[Pe
     return result
 
 
-HEADER = (
-    "Класс",
-    "Период",
-    "Учеников",
-    "Аттестуемых",
+PUPIL_HEADER = (  # the district's report shows these columns too (server/reports/district.py)
     "Отличники",
     "Хорошисты",
     "С одной «3»",
@@ -168,6 +164,13 @@ HEADER = (
     "Освобождены",
     "Успеваемость (доля учеников), %",
     "Качество (доля учеников), %",
+)
+HEADER = (
+    "Класс",
+    "Период",
+    "Учеников",
+    "Аттестуемых",
+    *PUPIL_HEADER,
     "Успеваемость (доля отметок), %",
     "Качество (доля отметок), %",
 )

@@ -30,6 +30,7 @@ class ParentStatus:
     consent: str  # "given" | "refused" | ""
     consent_at: float | None
     acknowledged_at: float | None
+    period_acknowledged_at: float | None = None  # the period's marks seen (004 §2.2.2)
 
 
 def current_period(directory: Directory, today: dt.date) -> Period | None:
@@ -110,13 +111,22 @@ def subject_grids(
 
 
 def parent_statuses(
-    conn: sqlite3.Connection, directory: Directory, class_id: str, week: dt.date
+    conn: sqlite3.Connection,
+    directory: Directory,
+    class_id: str,
+    week: dt.date,
+    period_id: str | None = None,
 ) -> list[ParentStatus]:
     roster = directory.class_roster(class_id)
     names = {s.id: s.full_name for s in roster}
     links = storage.parents_of(conn, list(names))
     consents = storage.consents(conn, [p["id"] for p in links])
     acks = storage.acknowledgements(conn, list(names), week.isoformat())
+    seen = (
+        storage.acknowledgements(conn, list(names), storage.period_key(period_id))
+        if period_id
+        else {}
+    )
     result = []
     for link in sorted(links, key=lambda p: (names[p["student_id"]], p["last_name"])):
         consent = consents.get(link["id"])
@@ -131,6 +141,7 @@ def parent_statuses(
                 consent=consent.status if consent else "",
                 consent_at=consent.recorded_at if consent else None,
                 acknowledged_at=acks.get((link["id"], link["student_id"])),
+                period_acknowledged_at=seen.get((link["id"], link["student_id"])),
             )
         )
     return result

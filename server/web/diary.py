@@ -10,7 +10,14 @@ from server.storage import consolidated
 from server.web.people import student_classes, week_start
 from server.web.pupil_access import class_name_of
 from server.web.svg import marks_chart
-from shared.model import ATTENDANCE_LETTERS, AttendanceCode, Directory, PeriodKind, Student
+from shared.model import (
+    ATTENDANCE_LETTERS,
+    AttendanceCode,
+    Directory,
+    Period,
+    PeriodKind,
+    Student,
+)
 
 WEEKDAYS = ("Понедельник", "Вторник", "Среда", "Четверг", "Пятница", "Суббота", "Воскресенье")
 WORK_KINDS = {
@@ -55,6 +62,8 @@ class Diary:
     periods: list[str]  # column names of the period marks table
     period_marks: list[tuple[str, list[str]]]  # (subject, marks per period column)
     chart_svg: str
+    # the latest quarter or half-year with marks: what the parent acknowledges (004 §2.2.2)
+    marked_period: Period | None = None
 
     @property
     def previous_week(self) -> dt.date:
@@ -151,6 +160,11 @@ def build_diary(
             for s in subject_ids
             if s in table
         ],
+        marked_period=max(
+            (p for p in columns if p.kind != PeriodKind.YEAR and p.id in used),
+            key=lambda p: p.ends,
+            default=None,
+        ),
         chart_svg=marks_chart(
             [(subjects.get(s, s), chart_points[s]) for s in subject_ids if s in chart_points],
             directory.year.starts,

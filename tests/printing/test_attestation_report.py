@@ -175,3 +175,18 @@ def test_both_reports_unknown_filters_stay_empty(school_db) -> None:
     )
     assert rep.rows == ()
     assert Filters().describe(directory_storage.load_full(school_db))
+
+
+def test_district_figures_use_the_same_counts(school_db) -> None:
+    """The district's anonymous figures classify pupils by the same rule and period."""
+    from server.reports.district import district_report
+
+    schools = school_db.execute("SELECT * FROM schools").fetchall()
+    rep = district_report(school_db, schools, dt.date(2026, 9, 1), dt.date(2026, 10, 24))
+    rows = {row[1]: row for row in rep.rows}
+    first = rep.header.index("Отличники")
+    # отл., хор., с одной «3», неусп., н/а, осв., успеваемость и качество по ученикам
+    assert rows["все"][first:] == (1, 2, 2, 1, 0, 0, 83.3, 50.0)
+    assert rows["5 кл."][first:] == (0, 1, 2, 1, 0, 0, 75.0, 25.0)
+    assert rows["6 кл."][first:] == (1, 1, 0, 0, 0, 0, 100.0, 100.0)
+    assert "доля учеников" in rep.header[-1] and "доля отметок" in rep.header[5]

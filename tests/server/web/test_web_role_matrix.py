@@ -52,6 +52,7 @@ PAGES: dict[str, set[str]] = {
 # POST routes: (path, form, allowed logins); the form is completed with the session's token
 POSTS: dict[str, tuple[dict, set[str]]] = {
     "/diary/s-1/read?week=2026-09-07": ({}, {"parent"}),
+    "/diary/s-1/read-period?period=2026-2027-q1": ({}, {"parent"}),
     f"/classes/{CLASS_5}/consent": (
         {"parent_id": "p-1", "status": "given"},
         {"math", "deputy", "director"},
