@@ -7,6 +7,7 @@ from server.web.family import DiaryController
 from server.web.pages import PagesController
 from server.web.personal_file_pages import PersonalFileController
 from server.web.portfolio_pages import PortfolioController, PortfolioStaffController
+from server.web.scales_pages import ScalesController
 from server.web.transfer_pages import TransferController
 
 WEB_HANDLERS = [
@@ -19,4 +20,5 @@ WEB_HANDLERS = [
     PortfolioStaffController,
     PersonalFileController,
     TransferController,
+    ScalesController,
 ]

@@ -25,6 +25,9 @@ PAGES: dict[str, set[str]] = {
     "/reports/corrections?format=csv": {"deputy", "director"},
     "/reports/summary?class_id=2026-2027-5&format=pdf": {"deputy", "director"},
     "/periods": {"deputy"},
+    "/scales": {"deputy", "director"},
+    "/reports/attestation?format=xlsx": {"deputy", "director"},
+    "/reports/attendance": {"deputy", "director"},
     "/district": {"deputy", "director"},
     "/audit": {"director", "records"},
     "/archive": {"deputy", "director", "records"},
@@ -62,6 +65,8 @@ POSTS: dict[str, tuple[dict, set[str]]] = {
         {"math", "deputy", "director"},
     ),
     "/periods/close": ({"class_id": CLASS_5, "period_id": "2026-2027-q1"}, {"deputy"}),
+    "/scales": ({"scale": "pass_fail", "subject_id": "math"}, {"deputy", "director"}),
+    "/scales/weight": ({"work_kind": "control", "weight": "3"}, {"deputy", "director"}),
     # an empty form: the allowed are told what to choose (400), nothing is built
     "/archive/build": ({}, {"deputy", "director", "records"}),
     "/archive/act": ({}, {"director", "records"}),
