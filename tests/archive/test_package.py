@@ -86,7 +86,9 @@ def test_event_history_has_every_event_with_author_and_times(archived_once):
             row["received_at"], abs=0.001
         )
     assert {e["author_name"] for e in history["events"]} == {"Соколов Иван Петрович"}
-    corrected = [e for e in history["events"] if e["event"]["reason"] == "Ошибка при выставлении"]
+    corrected = [
+        e for e in history["events"] if e["event"].get("reason") == "Ошибка при выставлении"
+    ]
     assert len(corrected) == 1 and corrected[0]["status"] == "current"
     assert by_id[corrected[0]["event"]["supersedes"][0]]["status"] == "superseded"
     # the CRDT document is the server's, byte for byte readable by any Yjs client
