@@ -222,8 +222,9 @@ class JournalEditor:
         student_id: str,
         reason: str = "",
         mark_kind: MarkKind = MarkKind.PERIOD,
+        topic: str = "",
     ) -> Edit:
-        mark = self.book.state(journal_id).period_mark(period_id, student_id, mark_kind)
+        mark = self.book.state(journal_id).period_mark(period_id, student_id, mark_kind, topic)
         if mark is None:
             raise RuleViolation("nothing_to_retract", "Отметки за период нет: отменять нечего.")
         event = self._retraction(journal_id, mark, reason)

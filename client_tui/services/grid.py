@@ -133,7 +133,9 @@ class MonthGrid(msgspec.Struct, frozen=True, kw_only=True):
     period_lessons: frozenset[str] = frozenset()  # lesson ids of the whole period
     # issue 16: the year's columns the class has («Год»; «Экз.», «Итог» ending a level), their
     # cells as printed, and the journal's scale in words
-    year_columns: tuple[tuple[str, str, str], ...] = ()  # (mark kind, title, period id)
+    # (column, title, period id); column is a mark kind («year», «exam», «final») or
+    # «thematic|<topic>» for a thematic mark of the month's period (`column_kind`)
+    year_columns: tuple[tuple[str, str, str], ...] = ()
     year_cells: dict[tuple[str, str], str] = {}  # (student id, mark kind) -> «4», «н/а»
     scale: str = ""
 
@@ -260,6 +262,12 @@ def _period_figures(marks: list[MarkGiven], value: object, conflict: bool) -> Pe
     )
 
 
+def column_kind(column: str) -> tuple[MarkKind, str]:
+    """A year column's kind of mark and, for a thematic column, its topic."""
+    kind, _, topic = column.partition("|")
+    return MarkKind(kind), topic
+
+
 def lessons_in(state: JournalState, first: dt.date, last: dt.date) -> list[LessonRecorded]:
     return [lesson for lesson in state.lessons() if first <= lesson.date <= last]
 
@@ -371,17 +379,33 @@ def build_month_grid(
         period_cells = {
             row.student_id: index.period(period, row.student_id, in_period) for row in rows
         }
+    topics = sorted(
+        {
+            key[4]
+            for key in state.cells
+            if period is not None
+            and key[0] == "period_mark"
+            and len(key) == 5
+            and key[1] == period.id
+            and key[3] == MarkKind.THEMATIC.value
+        }
+    )
     year_columns = tuple(
+        (f"{MarkKind.THEMATIC.value}|{topic}", f"Т.{topic[:2]}", period.id)
+        for topic in topics
+        if period is not None
+    ) + tuple(
         (c.kind.value, c.title, c.period.id)
         for c in class_columns(directory, journal.class_id)
         if c.kind is not MarkKind.PERIOD
     )
     year_cells = {}
-    for kind, _title, period_id in year_columns:
+    for column, _title, period_id in year_columns:
+        kind, topic = column_kind(column)
         for row in rows:
-            mark = state.period_mark(period_id, row.student_id, MarkKind(kind))
+            mark = state.period_mark(period_id, row.student_id, kind, topic)
             if mark is not None:
-                year_cells[(row.student_id, kind)] = mark_text(mark.value, special=mark.special)
+                year_cells[(row.student_id, column)] = mark_text(mark.value, special=mark.special)
     return MonthGrid(
         journal_id=journal.id,
         month=month,

@@ -29,6 +29,7 @@ from client_tui.services.grid import (
     WORK_KINDS_RU,
     MonthGrid,
     build_month_grid,
+    column_kind,
     month_start,
     shift_month,
 )
@@ -225,7 +226,7 @@ class GridScreen(Screen[None]):
             )
         elif grid is not None and year_kind(grid, column_key) is not None:
             panel.update(
-                f"[b]{YEAR_NAMES[year_kind(grid, column_key)]}[/b]\n"
+                f"[b]{column_name(year_kind(grid, column_key))}[/b]\n"
                 "1–5 ставит, «н» — «н/а», Delete отменяет. «Итог» — по правилу школы из "
                 "годовой и экзаменационной, учитель подтверждает."
             )
@@ -334,7 +335,7 @@ class GridScreen(Screen[None]):
         )
 
     def set_column_mark(
-        self, period_id: str, kind: MarkKind, row_key: str, value: int, **special
+        self, period_id: str, column: str, row_key: str, value: int, **special
     ) -> None:
         """A mark in the period's or a year column; «н» there is «н/а» (its reason: no marks
         when the period has none, else absences — the CLI can say otherwise)."""
@@ -346,10 +347,18 @@ class GridScreen(Screen[None]):
             reason = NotAttestedReason.NO_MARKS if no_marks else NotAttestedReason.ABSENCES
             special["na_reason"] = reason
         shown = mark_text(value, special=special.get("special", MarkSpecial.NONE))
-        where = grid.period.name if kind is MarkKind.PERIOD and grid.period else YEAR_NAMES[kind]
+        kind, topic = column_kind(column)
+        where = grid.period.name if kind is MarkKind.PERIOD and grid.period else column_name(column)
         self.run_edit(
             lambda r: self.editor.set_period_mark(
-                self.journal_id, period_id, row_key, value, r, mark_kind=kind, **special
+                self.journal_id,
+                period_id,
+                row_key,
+                value,
+                r,
+                mark_kind=kind,
+                topic=topic,
+                **special,
             ),
             f"Сохранено: {name} — {shown} за «{where}»",
             touched=[(row_key, "")] if kind is MarkKind.PERIOD else None,
@@ -359,9 +368,9 @@ class GridScreen(Screen[None]):
         grid = self.grid
         row_key, column_key = self.cursor_keys()
         name = self.student_name(row_key)
-        kind = MarkKind.PERIOD if column_key == PERIOD else year_kind(grid, column_key)
-        if kind is not None and name and (grid.period is not None or kind is not MarkKind.PERIOD):
-            period_id = grid.period.id if kind is MarkKind.PERIOD else year_period(grid, kind)
+        kind = MarkKind.PERIOD.value if column_key == PERIOD else year_kind(grid, column_key)
+        if kind is not None and name and (grid.period is not None or kind != PERIOD_KIND):
+            period_id = grid.period.id if kind == PERIOD_KIND else year_period(grid, kind)
             if value is AttendanceCode.ABSENT:
                 special = MarkSpecial.NOT_ATTESTED
                 self.set_column_mark(period_id, kind, row_key, 0, special=special)
@@ -429,14 +438,15 @@ class GridScreen(Screen[None]):
         row_key, column_key = self.cursor_keys()
         name = self.student_name(row_key)
         grid = self.grid
-        kind = year_kind(grid, column_key)
-        if kind is not None and name:
-            period_id = year_period(grid, kind)
+        column = year_kind(grid, column_key)
+        if column is not None and name:
+            period_id = year_period(grid, column)
+            kind, topic = column_kind(column)
             self.run_edit(
                 lambda r: self.editor.clear_period_mark(
-                    self.journal_id, period_id, row_key, r, mark_kind=kind
+                    self.journal_id, period_id, row_key, r, mark_kind=kind, topic=topic
                 ),
-                f"Отменено: {YEAR_NAMES[kind]} — {name}",
+                f"Отменено: {column_name(column)} — {name}",
             )
             return
         if column_key == PERIOD and grid.period is not None and name:
@@ -631,12 +641,21 @@ def year_key(kind: str) -> str:
     return f"__{kind}__"
 
 
-def year_kind(grid: MonthGrid | None, column_key: str) -> MarkKind | None:
-    """The kind of mark of a year column («Год», «Экз.», «Итог»), None for other columns."""
+PERIOD_KIND = MarkKind.PERIOD.value
+
+
+def year_kind(grid: MonthGrid | None, column_key: str) -> str | None:
+    """The column beside the lessons under the cursor («year», «exam», «final» or
+    «thematic|<topic>»), None for other columns."""
     if grid is None:
         return None
-    return next((MarkKind(k) for k, _, _ in grid.year_columns if year_key(k) == column_key), None)
+    return next((k for k, _, _ in grid.year_columns if year_key(k) == column_key), None)
 
 
-def year_period(grid: MonthGrid, kind: MarkKind) -> str:
-    return next(p for k, _, p in grid.year_columns if k == kind.value)
+def year_period(grid: MonthGrid, column: str) -> str:
+    return next(p for k, _, p in grid.year_columns if k == column)
+
+
+def column_name(column: str) -> str:
+    kind, topic = column_kind(column)
+    return f"тематическая отметка «{topic}»" if topic else YEAR_NAMES[kind]

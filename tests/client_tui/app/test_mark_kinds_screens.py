@@ -15,6 +15,7 @@ from client_tui.app.screens.grid import PERIOD, GridScreen, year_key
 from server.storage import directory as directory_storage
 from server.storage.db import connect, transaction
 from shared.model import (
+    MarkKind,
     MarkSpecial,
     Membership,
     Period,
@@ -193,3 +194,27 @@ def test_snapshot_tenth_grade_half_year_and_year_columns(snap_compare, kinds_app
 
 def test_snapshot_pass_fail_subject(snap_compare, kinds_app):
     assert snap_compare(kinds_app, terminal_size=(80, 24), run_before=_pass_fail_typed)
+
+
+async def test_thematic_mark_has_a_column_of_its_own(kinds_laptop, make_app):
+    """004 §1.4: a mark for a topic is its own column beside the quarter's, not a lesson's."""
+    book = kinds_laptop.book
+    book.record_lesson(MATH_5, date=D(2026, 10, 2), topic="Дроби")
+    book.give_period_mark(
+        MATH_5, f"{YEAR}-q1", "s-1", 5, mark_kind=MarkKind.THEMATIC, topic="Дроби"
+    )
+    app = make_app(kinds_laptop)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await open_journal(pilot, MATH_5)
+        key = year_key("thematic|Дроби")
+        assert "Т.Др" in app.screen.table.render_line(0).text
+        app.screen.table.move_cursor(row=1, column=column(app, key))
+        await pilot.press("4")
+        await pilot.pause()
+        assert "тематическая отметка «Дроби»" in message(app)
+        assert app.screen.grid.year_cells[("s-2", "thematic|Дроби")] == "4"
+        assert app.screen.grid.period_cells["s-2"].mark is None  # the quarter's cell is apart
+    mark = kinds_laptop.book.state(MATH_5).period_mark(
+        f"{YEAR}-q1", "s-2", MarkKind.THEMATIC, "Дроби"
+    )
+    assert mark is not None and mark.value == 4
