@@ -21,6 +21,7 @@ from server.reports.summary_sheet import summary_sheet
 from server.storage import consolidated
 from server.storage import web as web_storage
 from server.storage.journals import quarantined
+from shared.grades import round_mark, weighted_average  # noqa: F401 (tests/server/reports_reference.py imports it from here)
 from shared.hlc import stamp_date
 from shared.model import Directory, decode_event
 from shared.scales import mark_text
@@ -43,14 +44,10 @@ class Report(msgspec.Struct, frozen=True, kw_only=True):
     landscape: bool = False
 
 
-def weighted_average(pairs: list[tuple[int, int]]) -> float | None:
-    weight = sum(w for _, w in pairs)
-    return sum(v * w for v, w in pairs) / weight if weight else None
-
-
 def forecast_mark(average: float) -> int:
-    """The usual rounding of a period mark: 2,5 → 3, 3,5 → 4, 4,5 → 5 (half up)."""
-    return min(5, max(2, int(average + 0.5)))
+    """The school's rounding of a period mark (shared.grades.round_mark: 2,5 → 3, 3,5 → 4,
+    4,5 → 5, half up), never below «2» as a forecast."""
+    return max(2, round_mark(average))
 
 
 def _pct(part: int, whole: int) -> float | None:

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from server.storage import consolidated
 from server.storage import web as storage
 from server.web.diary import WORK_KINDS
+from shared.grades import average_text, weighted_average
 from shared.model import ATTENDANCE_LETTERS, AttendanceCode, Directory, Period, PeriodKind
 
 
@@ -60,9 +61,9 @@ def membership_note(directory: Directory, class_id: str, student_id: str) -> str
 
 
 def average(values: list[tuple[int, int]]) -> str:
-    """Weighted average of (mark, weight), two decimals with a comma; '' when there are none."""
-    weight = sum(w for _, w in values)
-    return f"{sum(v * w for v, w in values) / weight:.2f}".replace(".", ",") if weight else ""
+    """Weighted average of (mark, weight), two decimals with a comma; '' when there are none
+    (shared.grades: the grid, the class view and the reports average alike)."""
+    return average_text(weighted_average(values))
 
 
 def subject_grids(
