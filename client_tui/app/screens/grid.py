@@ -35,7 +35,7 @@ from client_tui.services.grid import (
 )
 from shared.columns import PERIOD_TITLES
 from shared.fold import JournalState
-from shared.grades import weight_for
+from shared.grades import suggested_final, weight_for
 from shared.model import (
     MARK_SPECIAL_RU,
     SCALE_RU,
@@ -421,7 +421,10 @@ class GridScreen(Screen[None]):
             if suggested is None or suggested.suggested is None:
                 self.say("Рекомендуемой отметки нет: в периоде нет отметок.", error=True)
             else:
-                self.type_value(suggested.suggested)  # «=» in «Итог»: take the suggestion
+                self.type_value(suggested.suggested)  # «=» in «Чет.»: take the suggestion
+            return
+        if year_kind(self.grid, column_key) == MarkKind.FINAL.value:
+            self.suggest_final(row_key)
             return
         column = self.grid.column(column_key)
         if column is None:
@@ -433,6 +436,20 @@ class GridScreen(Screen[None]):
             f"Сохранено: присутствовали все, у кого ничего не отмечено ({column.date:%d.%m})",
             touched=[(s, column.lesson_id) for s in students],
         )
+
+    def suggest_final(self, row_key: str) -> None:
+        """«=» in «Итог»: the school's rule from «Год» and «Экз.» (shared.grades), which the
+        teacher confirms by this key (004 §1.4, 000 §3.2.2)."""
+
+        def number(kind: MarkKind) -> int | None:
+            text = self.grid.year_cells.get((row_key, kind.value), "")
+            return int(text) if text.isdigit() else None
+
+        final = suggested_final(number(MarkKind.YEAR), number(MarkKind.EXAM))
+        if final is None:
+            self.say("Итоговую предложить не из чего: нет годовой отметки.", error=True)
+        else:
+            self.type_value(final)
 
     def action_clear_cell(self) -> None:
         row_key, column_key = self.cursor_keys()

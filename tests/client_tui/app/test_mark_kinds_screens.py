@@ -31,14 +31,16 @@ from tests.client_tui.app.conftest import LESSON_DAY, open_journal
 from tests.factories import MATH_5, MATH_6, YEAR
 
 D = dt.date
-CLASS_10, CLASS_1 = f"{YEAR}-10", f"{YEAR}-1"
+CLASS_10, CLASS_1, CLASS_9 = f"{YEAR}-10", f"{YEAR}-1", f"{YEAR}-9"
 MATH_10, MATH_1 = journal_id(YEAR, CLASS_10, "math"), journal_id(YEAR, CLASS_1, "math")
+MATH_9 = journal_id(YEAR, CLASS_9, "math")
 
 
 def add_grades(server_config) -> None:
     rows = [
         SchoolClass(id=CLASS_10, year_id=YEAR, grade=10),
         SchoolClass(id=CLASS_1, year_id=YEAR, grade=1),
+        SchoolClass(id=CLASS_9, year_id=YEAR, grade=9),
         Period(id=f"{YEAR}-h1", year_id=YEAR, kind=PeriodKind.HALF, number=1,
                name="1 полугодие", starts=D(2026, 9, 1), ends=D(2026, 12, 28)),
         Period(id=f"{YEAR}-h2", year_id=YEAR, kind=PeriodKind.HALF, number=2,
@@ -48,11 +50,14 @@ def add_grades(server_config) -> None:
         Student(id="s-10a", last_name="Иванова", first_name="Ирина"),
         Student(id="s-10b", last_name="Козлов", first_name="Кирилл"),
         Student(id="s-1a", last_name="Лаптева", first_name="Лиза"),
+        Student(id="s-9a", last_name="Морозов", first_name="Максим"),
         Membership(student_id="s-10a", class_id=CLASS_10, starts=D(2026, 9, 1)),
         Membership(student_id="s-10b", class_id=CLASS_10, starts=D(2026, 9, 1)),
         Membership(student_id="s-1a", class_id=CLASS_1, starts=D(2026, 9, 1)),
+        Membership(student_id="s-9a", class_id=CLASS_9, starts=D(2026, 9, 1)),
         TeachingAssignment(teacher_id="t-math", class_id=CLASS_10, subject_id="math"),
         TeachingAssignment(teacher_id="t-math", class_id=CLASS_1, subject_id="math"),
+        TeachingAssignment(teacher_id="t-math", class_id=CLASS_9, subject_id="math"),
     ]  # fmt: skip
     conn = connect(server_config.database)
     with transaction(conn):
@@ -218,3 +223,22 @@ async def test_thematic_mark_has_a_column_of_its_own(kinds_laptop, make_app):
         f"{YEAR}-q1", "s-2", MarkKind.THEMATIC, "Дроби"
     )
     assert mark is not None and mark.value == 4
+
+
+async def test_final_mark_is_suggested_from_year_and_exam_and_confirmed(kinds_laptop, make_app):
+    """004 §1.4, 000 §3.2.2: grade 9 ends a level: «Год», «Экз.», «Итог»; «=» in «Итог»
+    takes the school's rule (year 4, exam 5 → 4,5 → 5), which the teacher confirms so."""
+    book = kinds_laptop.book
+    book.record_lesson(MATH_9, date=D(2026, 10, 2), topic="Функции")
+    book.give_period_mark(MATH_9, f"{YEAR}-y", "s-9a", 4, mark_kind=MarkKind.YEAR)
+    book.give_period_mark(MATH_9, f"{YEAR}-y", "s-9a", 5, mark_kind=MarkKind.EXAM)
+    app = make_app(kinds_laptop)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await open_journal(pilot, MATH_9)
+        assert [t for _, t, _ in app.screen.grid.year_columns] == ["Год", "Экз.", "Итог"]
+        app.screen.table.move_cursor(row=0, column=column(app, year_key("final")))
+        await pilot.press("=")
+        await pilot.pause()
+        assert app.screen.grid.year_cells[("s-9a", "final")] == "5"
+    final = kinds_laptop.book.state(MATH_9).period_mark(f"{YEAR}-y", "s-9a", MarkKind.FINAL)
+    assert final is not None and final.value == 5
