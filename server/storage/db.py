@@ -287,6 +287,24 @@ CREATE TABLE IF NOT EXISTS login_failures (
     locked_until REAL NOT NULL);
 CREATE TABLE IF NOT EXISTS login_address_failures (address TEXT NOT NULL, at REAL NOT NULL);
 CREATE INDEX IF NOT EXISTS login_address_failures_at ON login_address_failures(address, at);
+
+-- issue 16: marks beside the lessons other than a plain period/year number: «н/а», «осв.»,
+-- зач/незач (value 0), exam, final and thematic marks; one row per cell of the journal
+CREATE TABLE IF NOT EXISTS attestation_marks (
+    journal_id TEXT NOT NULL, period_id TEXT NOT NULL, student_id TEXT NOT NULL,
+    column_kind TEXT NOT NULL, topic TEXT NOT NULL, mark_kind TEXT NOT NULL,
+    value INTEGER NOT NULL, special TEXT NOT NULL, na_reason TEXT NOT NULL,
+    document TEXT NOT NULL, exempt_from TEXT, exempt_to TEXT, event_id TEXT NOT NULL,
+    author TEXT NOT NULL, hlc TEXT NOT NULL, in_conflict INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (journal_id, period_id, student_id, column_kind, topic));
+-- issue 16: the school's scales (per grade and/or subject) and weights by kind of work
+CREATE TABLE IF NOT EXISTS scales (
+    school_id TEXT NOT NULL, grade INTEGER NOT NULL DEFAULT 0, subject_id TEXT NOT NULL
+    DEFAULT '', scale TEXT NOT NULL, modifiers INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (school_id, grade, subject_id));
+CREATE TABLE IF NOT EXISTS work_weights (
+    school_id TEXT NOT NULL, work_kind TEXT NOT NULL, weight INTEGER NOT NULL,
+    PRIMARY KEY (school_id, work_kind));
 -- a closed period: later changes of its marks need a reason and are flagged
 CREATE TABLE IF NOT EXISTS period_closures (
     class_id TEXT NOT NULL, period_id TEXT NOT NULL, closed_by TEXT NOT NULL,
@@ -311,6 +329,8 @@ DIRECTORY_TABLES = (
     "class_teachers",
     "year_closures",
     "correction_grants",
+    "scales",
+    "work_weights",
 )
 DIRECTORY_TRIGGERS = "\n".join(
     f"CREATE TRIGGER IF NOT EXISTS directory_version_{table}_{op.lower()} AFTER {op} ON {table} "

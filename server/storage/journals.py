@@ -17,6 +17,7 @@ from shared.model import (
     JournalInfo,
     LessonRecorded,
     MarkGiven,
+    MarkSpecial,
     PeriodMarkGiven,
     Retracted,
 )
@@ -166,12 +167,17 @@ def write_cells(
     for key in keys:
         cell = state.cells.get(key)
         if cell is None:
-            continue
-        conn.executemany(
-            "UPDATE events SET status = ? WHERE id = ?",
-            [(event_status(e.id, state), e.id) for e in cell.history],
-        )
-        value, conflict = cell.value, int(cell.in_conflict)
+            if key[0] != "mark":
+                continue
+            # every entry of the cell was refused afterwards (a mark an exemption displaced,
+            # issue 16): its row goes; the refusal event set the entry's status
+            value, conflict = None, 0
+        else:
+            conn.executemany(
+                "UPDATE events SET status = ? WHERE id = ?",
+                [(event_status(e.id, state), e.id) for e in cell.history],
+            )
+            value, conflict = cell.value, int(cell.in_conflict)
         kind = key[0]
         if kind == "lesson":
             conn.execute(
@@ -236,7 +242,10 @@ def write_cells(
                         conflict,
                     ),
                 )
+        elif kind == "period_mark" and (len(key) > 3 or not _plain(value)):
+            _write_attestation(conn, journal_id, key, value, conflict)
         elif kind == "period_mark":
+            _write_attestation(conn, journal_id, key, None, 0)
             conn.execute(
                 "DELETE FROM period_marks WHERE journal_id = ? AND period_id = ? "
                 "AND student_id = ?",
@@ -259,6 +268,53 @@ def write_cells(
                 )
     lessons = {key[1] for key in keys if key[0] in ("lesson", "attendance", "mark")}
     consolidated.refresh_lesson_aggregates(conn, journal_id, lessons)
+
+
+def _plain(value: object) -> bool:
+    """A numeric period or year mark: the row `period_marks` has always kept."""
+    return not isinstance(value, PeriodMarkGiven) or value.special is MarkSpecial.NONE
+
+
+def _write_attestation(
+    conn: sqlite3.Connection, journal_id: str, key: CellKey, value: object, conflict: int
+) -> None:
+    """Marks beside the lessons that are not a plain period or year number (issue 16): «н/а»,
+    «осв.», зач/незач, exam, final and thematic marks, one row per cell."""
+    kind = key[3] if len(key) > 3 else ""
+    topic = key[4] if len(key) > 4 else ""
+    conn.execute(
+        "DELETE FROM attestation_marks WHERE journal_id = ? AND period_id = ? "
+        "AND student_id = ? AND column_kind = ? AND topic = ?",
+        (journal_id, key[1], key[2], kind, topic),
+    )
+    if key[0] == "period_mark" and len(key) == 3 and kind == "":
+        conn.execute(
+            "DELETE FROM period_marks WHERE journal_id = ? AND period_id = ? AND student_id = ?",
+            (journal_id, key[1], key[2]),
+        )
+    if not isinstance(value, PeriodMarkGiven):
+        return
+    conn.execute(
+        "INSERT INTO attestation_marks VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        (
+            journal_id,
+            value.period_id,
+            value.student_id,
+            kind,
+            topic,
+            value.mark_kind.value,
+            value.value,
+            value.special.value,
+            value.na_reason.value if value.na_reason else "",
+            value.document,
+            value.exempt_from.isoformat() if value.exempt_from else None,
+            value.exempt_to.isoformat() if value.exempt_to else None,
+            value.id,
+            value.author,
+            value.hlc,
+            conflict,
+        ),
+    )
 
 
 # A refused update is kept for a person to look at, not to be replayed: its first bytes and

@@ -49,7 +49,7 @@ from shared.model import (
 )
 from shared.portfolio import as_row
 from shared.release import installed_version
-from shared.rules import JournalContext, check_new_events
+from shared.rules import JournalContext, check_new_events, displaced_by_exemption
 from shared.wire import (
     JournalPush,
     JournalReply,
@@ -298,6 +298,8 @@ class SyncService:
                 closed_ids = frozenset(c["period_id"] for c in closed)
                 ctx = dataclasses.replace(ctx, closed_periods=closed_ids)
         violations = check_new_events(before, added, ctx)
+        displaced = displaced_by_exemption(before, added, ctx, violations)  # issue 16
+        violations += displaced
         refusals = self._refusals(violations, added)
         if (
             isinstance(ctx, JournalContext)
@@ -322,6 +324,7 @@ class SyncService:
             self.conn, journal.id, [(raw[e.id], e) for e in new_events], folded, now
         )
         touched = [folded.cell_of[e.id] for e in added if e.id in folded.cell_of]
+        touched += [before.cell_of[v.event_id] for v in displaced]
         if isinstance(ctx, JournalContext):
             storage.write_cells(self.conn, journal.id, folded, touched)
             if ctx.closure is not None and ctx.closure.year_id == journal.year_id:

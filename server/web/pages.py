@@ -71,6 +71,8 @@ def home_links(roles: tuple[Role, ...]) -> list[tuple[str, str]]:
         links.append(("/school", "Списки школы: ученики, родители, сотрудники, нагрузка"))
     if Role.DEPUTY in roles:
         links.append(("/periods", "Закрытие учебных периодов"))
+    if any(r in ADMINISTRATION for r in roles):
+        links.append(("/scales", "Шкалы оценивания и веса отметок"))
     if Role.DISTRICT in roles or any(r in ADMINISTRATION for r in roles):
         links.append(("/district", "Сводные показатели без имён"))
     if Role.RECORDS_OFFICER in roles or any(r in ADMINISTRATION for r in roles):
