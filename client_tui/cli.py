@@ -25,6 +25,7 @@ from client_tui.services.api import SyncError, TemporaryFailure
 from client_tui.services.entry import LETTER_CODES, WORK_KINDS
 from client_tui.services.portfolio import AchievementForm
 from client_tui.services.session import NotLoggedIn, Session
+from shared.columns import Column, class_columns, find_column
 from shared.fold import JournalState
 from shared.model import (
     ACHIEVEMENT_KIND_RU,
@@ -34,11 +35,15 @@ from shared.model import (
     AttendanceCode,
     JournalInfo,
     LessonRecorded,
+    MarkKind,
+    MarkSpecial,
+    NotAttestedReason,
     Student,
     WorkKind,
 )
 from shared.release import installed_version
 from shared.rules import RuleViolation
+from shared.scales import mark_text, parse_typed
 
 
 class UsageError(Exception):
@@ -181,17 +186,23 @@ def cmd_mark(session: Session, args: argparse.Namespace) -> int:
     lesson = find_lesson(session.book.state(journal.id), args.lesson)
     student = find_student(session, journal, args.student)
     kind = WORK_KINDS.get(args.kind.lower()) if args.kind else None
+    typed = parse_typed(args.value)
+    if typed is None:
+        raise UsageError("Отметка: 1–5 (с «+»/«−», если школа разрешила), «зач» или «незач».")
     mark = session.book.give_mark(
         journal.id,
         lesson.lesson_id,
         student.id,
-        args.value,
+        typed.value,
         slot=args.slot,
         work_kind=kind,
         weight=args.weight,
         reason=args.reason or "",
+        modifier=typed.modifier,
+        special=typed.special,
     )
-    print(f"Сохранено: {student.short_name} — {mark.value} за {lesson.date:%d.%m} [{mark.id}]")
+    shown = mark_text(mark.value, mark.modifier, mark.special)
+    print(f"Сохранено: {student.short_name} — {shown} за {lesson.date:%d.%m} [{mark.id}]")
     return 0
 
 
@@ -216,13 +227,51 @@ def cmd_attend(session: Session, args: argparse.Namespace) -> int:
     return 0
 
 
+NA_REASONS = {
+    "пропуски": NotAttestedReason.ABSENCES,
+    "absences": NotAttestedReason.ABSENCES,
+    "нет-отметок": NotAttestedReason.NO_MARKS,
+    "no_marks": NotAttestedReason.NO_MARKS,
+}
+
+
+def _date_arg(text: str) -> dt.date:
+    try:
+        return dt.datetime.strptime(text, "%d.%m.%Y").date()
+    except ValueError:
+        raise argparse.ArgumentTypeError("дата в виде ДД.ММ.ГГГГ") from None
+
+
 def cmd_period_mark(session: Session, args: argparse.Namespace) -> int:
     journal = find_journal(session, args.journal)
     student = find_student(session, journal, args.student)
+    column = find_column(session.directory, journal.class_id, args.period)
+    if args.topic and column is not None:
+        column = Column(column.period, MarkKind.THEMATIC, f"Тема «{args.topic}»")
+    if column is None:
+        names = ", ".join(c.title for c in class_columns(session.directory, journal.class_id))
+        raise UsageError(f"Нет колонки «{args.period}» в этом журнале. Есть: {names}.")
+    typed = parse_typed(args.value)
+    if typed is None or typed.modifier:
+        raise UsageError("Отметка: 1–5, «зач», «незач», «н/а» или «осв.».")
+    special: dict = {"special": typed.special}
+    if typed.special is MarkSpecial.NOT_ATTESTED:
+        special["na_reason"] = NA_REASONS.get((args.na_reason or "").lower())
+    if typed.special is MarkSpecial.EXEMPT:
+        special |= {"document": args.document or "", "exempt_from": args.exempt_from}
+        special["exempt_to"] = args.exempt_to
     mark = session.book.give_period_mark(
-        journal.id, args.period, student.id, args.value, reason=args.reason or ""
+        journal.id,
+        column.period.id,
+        student.id,
+        typed.value,
+        mark_kind=column.kind,
+        topic=args.topic or "",
+        reason=args.reason or "",
+        **special,
     )
-    print(f"Сохранено: {student.short_name} — {mark.value} за период [{mark.id}]")
+    shown = mark_text(mark.value, special=mark.special)
+    print(f"Сохранено: {student.short_name} — {shown}, {column.name} [{mark.id}]")
     return 0
 
 
@@ -447,8 +496,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("journal")
     p.add_argument("--lesson", required=True, help="урок: дата или id")
     p.add_argument("--student", required=True, help="номер по списку, фамилия или id")
-    p.add_argument("--value", type=int, required=True, help="отметка 1–5")
-    p.add_argument("--weight", type=int, default=1, help="вес отметки (1–5)")
+    p.add_argument("--value", required=True, help="отметка 1–5, 4+, зач, незач")
+    p.add_argument("--weight", type=int, help="вес 1–5 (по умолчанию — школьный для вида работы)")
     p.add_argument("--slot", type=int, default=0, help="номер отметки в клетке (0, 1, …)")
     p.add_argument("--kind", help="вид работы (по умолчанию как у урока)")
     p.add_argument("--reason", help="причина исправления")
@@ -463,11 +512,18 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--reason", help="примечание")
     p.set_defaults(func=cmd_attend)
 
-    p = command("period-mark", "отметка за четверть, полугодие или год")
+    p = command("period-mark", "отметка за четверть, полугодие, год, экзамен, итоговая, тема")
     p.add_argument("journal")
-    p.add_argument("--period", required=True, help="id периода, например 2026-2027-q1")
+    p.add_argument(
+        "--period", required=True, help="колонка: «1 четверть», «2 пол.», «Год», «Экз.», «Итог»"
+    )
     p.add_argument("--student", required=True)
-    p.add_argument("--value", type=int, required=True)
+    p.add_argument("--value", required=True, help="1–5, зач, незач, н/а, осв.")
+    p.add_argument("--topic", help="тематическая отметка: тема или модуль периода")
+    p.add_argument("--na-reason", help="для «н/а»: пропуски | нет-отметок")
+    p.add_argument("--document", help="для «осв.»: документ об освобождении")
+    p.add_argument("--from", dest="exempt_from", type=_date_arg, help="осв. с ДД.ММ.ГГГГ")
+    p.add_argument("--to", dest="exempt_to", type=_date_arg, help="осв. по ДД.ММ.ГГГГ")
     p.add_argument("--reason", help="причина исправления")
     p.set_defaults(func=cmd_period_mark)
 

@@ -710,7 +710,8 @@ class _Term:
                 continue
             value = mark["value"]
             value += 1 if value == 2 or (value < 5 and rng.random() < 0.6) else -1
-            reason = LATE_REASON if _wall_date(at) > _wall_date(wall) else ""
+            # 000 §5.3: after the lesson's day (or the entry's) a correction gives its reason
+            reason = LATE_REASON if _wall_date(at) > min(_wall_date(wall), day) else ""
             fixed = mark | dict(value=value, supersedes=(event_id,), reason=reason)
             current[self.add(journal, at, MarkGiven, day, fixed)] = (journal, day, fixed)
         for journal, wall, event_id, lesson in rng.sample(

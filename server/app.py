@@ -19,6 +19,8 @@ from server.deps import provide_config, provide_db, provide_principal
 from server.directory.controller import DirectoryController
 from server.errors import AppError, app_error_handler, http_error_handler
 from server.install.controller import InstallController
+from server.openapi_errors import document_errors
+from server.security_headers import add_security_headers
 from server.storage import directory as directory_storage
 from server.storage.db import connect, create_schema
 from server.sync.controller import SyncController
@@ -27,7 +29,6 @@ from server.sync.documents import DocumentCache
 from server.web.compress import GzipPages
 from server.web.render import html_error, template_config
 from server.web.routes import WEB_HANDLERS
-from server.web.session import LoginRateLimit
 
 
 @get("/api/v1/health", exclude_from_auth=True)
@@ -80,18 +81,18 @@ def create_app(config: ServerConfig | None = None) -> Litestar:
             "principal": Provide(provide_principal, sync_to_thread=False),
         },
         middleware=[auth],
+        before_send=[add_security_headers],
         exception_handlers={AppError: app_error_handler, HTTPException: http_error_handler},
         openapi_config=OpenAPIConfig(title="Журнал", version="0.1.0", path="/schema"),
-        on_startup=[warm_directory, schedule.start_with_server],
+        on_startup=[warm_directory, document_errors, schedule.start_with_server],
         on_shutdown=[schedule.stop_with_server],
         # per server process: the journal documents (server/sync/documents.py), the directory
-        # (server/sync/directory_cache.py) and the web login rate limit
+        # (server/sync/directory_cache.py)
         state=State(
             {
                 "config": config,
                 "documents": DocumentCache(config.document_cache_journals),
                 "directories": DirectoryCache(),
-                "login_limit": LoginRateLimit(),
             }
         ),
     )

@@ -113,9 +113,12 @@ def cmd_serve(args: argparse.Namespace) -> int:
             port=args.port,
             log_level=args.log_level,
             workers=workers,
+            proxy_headers=False,  # forwarded headers: server/auth/client.py, trusted proxies only
         )
     else:
-        uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level)
+        uvicorn.run(
+            app, host=args.host, port=args.port, log_level=args.log_level, proxy_headers=False
+        )
     return 0
 
 
@@ -272,6 +275,42 @@ def cmd_grant_correction(args: argparse.Namespace) -> int:
         f"Разрешение № {grant.id}: {grant.person_id} может исправить {grant.journal_id} "
         f"до {grant.expires_on:%d.%m.%Y}. Каждое исправление записывается в журнал исправлений."
     )
+    return 0
+
+
+def cmd_scale(args: argparse.Namespace) -> int:
+    from server.directory.scales import set_scale
+    from shared.model import SCALE_RU
+
+    setting = set_scale(
+        _open(args),
+        login=args.by,
+        scale=args.scale,
+        grade=args.grade,
+        subject_id=args.subject,
+        modifiers=args.modifiers,
+    )
+    where = " ".join(
+        part
+        for part in (
+            f"{setting.grade} класс" if setting.grade else "",
+            f"предмет {setting.subject_id}" if setting.subject_id else "",
+        )
+        if part
+    )
+    extra = " (с «+» и «−»)" if setting.modifiers else ""
+    print(
+        f"Шкала для «{where}»: {SCALE_RU[setting.scale]}{extra}. "
+        "Ноутбуки получат её при синхронизации."
+    )
+    return 0
+
+
+def cmd_weight(args: argparse.Namespace) -> int:
+    from server.directory.scales import set_weight
+
+    row = set_weight(_open(args), login=args.by, work_kind=args.kind, weight=args.weight)
+    print(f"Вес отметок за «{row.work_kind}»: {row.weight}.")
     return 0
 
 
@@ -561,6 +600,20 @@ def build_parser() -> argparse.ArgumentParser:
     grant.add_argument("--by", required=True, help="логин заместителя директора или директора")
     grant.add_argument("--days", type=int, default=7, help="срок разрешения, дней (7)")
     grant.set_defaults(func=cmd_grant_correction)
+
+    scale = command("scale", "задать шкалу оценивания параллели и/или предмета")
+    scale.add_argument("scale", help="пятибалльная | зачёт | без-отметок")
+    scale.add_argument("--grade", type=int, help="параллель 1–11")
+    scale.add_argument("--subject", help="id предмета (например, orkse)")
+    scale.add_argument("--modifiers", action="store_true", help="разрешить «+» и «−»")
+    scale.add_argument("--by", required=True, help="логин заместителя директора или директора")
+    scale.set_defaults(func=cmd_scale)
+
+    weight = command("weight", "задать вес отметок за вид работы")
+    weight.add_argument("kind", help="regular | control | practical | laboratory | independent")
+    weight.add_argument("weight", type=int, help="вес 1–5")
+    weight.add_argument("--by", required=True, help="логин заместителя директора или директора")
+    weight.set_defaults(func=cmd_weight)
 
     tshow = command("transfer-show", "прочитать файл выписки при переводе из другой школы")
     tshow.add_argument("file", type=Path, help="файл выписки (JSON)")

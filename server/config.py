@@ -14,6 +14,15 @@ class ServerConfig(msgspec.Struct, frozen=True, kw_only=True):
     squash_after_updates: int = 64
     login_max_failures: int = 5
     login_lock_seconds: int = 15 * 60
+    # failed logins from one client address (API and pages together) before it must wait
+    login_address_failures: int = 20
+    login_address_window_seconds: int = 10 * 60
+    # reverse proxies whose X-Forwarded-For / X-Forwarded-Proto are believed
+    # (ZHURNAL_TRUSTED_PROXIES, comma-separated addresses); nobody else's are
+    trusted_proxies: tuple[str, ...] = ()
+    # an event stamped further ahead of the server's clock is refused (the laptop's clock is
+    # wrong): a stamp from the future would win every conflict until that moment
+    max_clock_ahead_seconds: int = 10 * 60
     # the archive folder (the chain of years) and the school's signing key; by default beside
     # the database, where `journal-server archive-key init` puts the key
     archive_dir: Path | None = None
@@ -51,6 +60,12 @@ class ServerConfig(msgspec.Struct, frozen=True, kw_only=True):
             env["archive_key"] = Path(os.environ["ZHURNAL_ARCHIVE_KEY"])
         if "ZHURNAL_APP_BUNDLE" in os.environ:
             env["app_bundle_dir"] = Path(os.environ["ZHURNAL_APP_BUNDLE"])
+
+        if os.environ.get("ZHURNAL_TRUSTED_PROXIES"):
+            proxies = os.environ["ZHURNAL_TRUSTED_PROXIES"].split(",")
+            env["trusted_proxies"] = tuple(p.strip() for p in proxies if p.strip())
+        if "ZHURNAL_MAX_CLOCK_AHEAD" in os.environ:  # benches that live through a year ahead
+            env["max_clock_ahead_seconds"] = int(os.environ["ZHURNAL_MAX_CLOCK_AHEAD"])
         if "ZHURNAL_DOCUMENT_CACHE" in os.environ:
             env["document_cache_journals"] = int(os.environ["ZHURNAL_DOCUMENT_CACHE"])
         return cls(**(env | overrides))

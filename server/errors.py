@@ -36,6 +36,11 @@ class NotFound(AppError):
     code = "not_found"
 
 
+class UnsupportedMediaType(AppError):
+    status = 415
+    code = "unsupported_media_type"
+
+
 class RangeNotSatisfiable(AppError):
     status = 416
     code = "range_not_satisfiable"

@@ -13,6 +13,7 @@ from collections import ChainMap
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
+from shared.hlc import stamp_key
 from shared.model import (
     AchievementRecorded,
     AttendanceCode,
@@ -20,6 +21,7 @@ from shared.model import (
     JournalEvent,
     LessonRecorded,
     MarkGiven,
+    MarkKind,
     PeriodMarkGiven,
     Refused,
     Retracted,
@@ -39,14 +41,28 @@ def own_cell(event: JournalEvent) -> CellKey | None:
         case MarkGiven():
             return ("mark", event.lesson_id, event.student_id, str(event.slot))
         case PeriodMarkGiven():
-            return ("period_mark", event.period_id, event.student_id)
+            return period_cell(event.period_id, event.student_id, event.mark_kind, event.topic)
         case AchievementRecorded():
             return ("achievement", event.achievement_id)
     return None
 
 
-def order_key(event: JournalEvent) -> tuple[str, str]:
-    return (event.hlc, event.id)
+def period_cell(
+    period_id: str, student_id: str, kind: MarkKind = MarkKind.PERIOD, topic: str = ""
+) -> CellKey:
+    """The cell of a mark beside the lessons. A period's or the year's mark keeps the key it
+    always had; an exam and a final mark have a column each beside the year's (issue 16), a
+    thematic mark one column per topic of the period."""
+    if kind is MarkKind.THEMATIC:
+        return ("period_mark", period_id, student_id, kind.value, topic)
+    if kind in (MarkKind.EXAM, MarkKind.FINAL):
+        return ("period_mark", period_id, student_id, kind.value)
+    return ("period_mark", period_id, student_id)
+
+
+def order_key(event: JournalEvent) -> tuple[tuple[int, int, str], str]:
+    """Clock order; a malformed stamp sorts first, so it never wins a conflict."""
+    return (stamp_key(event.hlc), event.id)
 
 
 @dataclass
@@ -204,9 +220,23 @@ class JournalState:
             if k[0] == "mark" and isinstance(c.value, MarkGiven)
         ]
 
-    def period_mark(self, period_id: str, student_id: str) -> PeriodMarkGiven | None:
-        value = self.value(("period_mark", period_id, student_id))
+    def period_mark(
+        self,
+        period_id: str,
+        student_id: str,
+        kind: MarkKind = MarkKind.PERIOD,
+        topic: str = "",
+    ) -> PeriodMarkGiven | None:
+        value = self.value(period_cell(period_id, student_id, kind, topic))
         return value if isinstance(value, PeriodMarkGiven) else None
+
+    def period_marks(self) -> list[PeriodMarkGiven]:
+        """Every live mark beside the lessons: period, year, exam, final and thematic."""
+        return [
+            c.value
+            for k, c in self.cells.items()
+            if k[0] == "period_mark" and isinstance(c.value, PeriodMarkGiven)
+        ]
 
     def achievements(self) -> list[AchievementRecorded]:
         """The portfolio's current achievements (a portfolio document), newest first."""

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 from enum import StrEnum
-from typing import Annotated
+from typing import Annotated, Literal
 
 import msgspec
 
@@ -303,6 +303,43 @@ class Achievement(Frozen, frozen=True, kw_only=True):
     recorded_at: Annotated[str, msgspec.Meta(max_length=64)] = ""  # HLC stamp of the entry
 
 
+# --------------------------------------------------------------------------- scales and weights
+
+
+class Scale(StrEnum):
+    """Шкала оценивания of a journal (004 §1.5, 001 §3.4, 002 §2.11)."""
+
+    FIVE_POINT = "five_point"  # пятибалльная
+    PASS_FAIL = "pass_fail"  # зачёт / незачёт
+    NONE = "none"  # безотметочное обучение (1 класс, ОРКСЭ)
+
+
+SCALE_RU: dict[Scale, str] = {
+    Scale.FIVE_POINT: "пятибалльная",
+    Scale.PASS_FAIL: "зачёт / незачёт",
+    Scale.NONE: "без отметок",
+}
+
+
+class ScaleSetting(Frozen):
+    """The scale a school set for a grade, a subject, or a subject in one grade.
+
+    The most specific setting wins (grade and subject, then subject, then grade); without one a
+    journal is five-point, except grade 1, which is taught without marks (shared.scales)."""
+
+    scale: Scale
+    grade: Annotated[int, msgspec.Meta(ge=1, le=11)] | None = None
+    subject_id: Id | None = None
+    modifiers: bool = False  # the school's act allows «4+», «5−» (five-point only)
+
+
+class WorkWeight(Frozen):
+    """The school's weight of a mark for a kind of work (002 §3.2); shared.grades has defaults."""
+
+    work_kind: str  # a WorkKind value
+    weight: Annotated[int, msgspec.Meta(ge=1, le=5)]
+
+
 class Directory(Frozen):
     """The part of the directory one user may see."""
 
@@ -319,6 +356,8 @@ class Directory(Frozen):
     journals: tuple[JournalInfo, ...] = ()
     closure: YearClosure | None = None  # set once the year is closed
     corrections: tuple[CorrectionGrant, ...] = ()  # grants in force for the closed year
+    scales: tuple[ScaleSetting, ...] = ()  # issue 16: set by the deputy; defaults in shared.scales
+    weights: tuple[WorkWeight, ...] = ()  # issue 16: the school's weights by kind of work
 
     def class_roster(self, class_id: str, day: dt.date | None = None) -> list[Student]:
         """Students of a class (on a day, or ever), alphabetical as in the paper journal."""
@@ -364,12 +403,46 @@ ATTENDANCE_LETTERS: dict[AttendanceCode, str] = {
 
 
 class MarkKind(StrEnum):
-    """Kinds of marks (004 §1.4)."""
+    """Kinds of marks (004 §1.4, 000 §3.2.2)."""
 
     CURRENT = "current"  # текущая
     PERIOD = "period"  # четвертная / полугодовая
     YEAR = "year"  # годовая (промежуточная аттестация)
-    FINAL = "final"  # итоговая
+    FINAL = "final"  # итоговая (за уровень образования)
+    THEMATIC = "thematic"  # тематическая / за модуль
+    EXAM = "exam"  # экзаменационная
+
+
+class MarkSpecial(StrEnum):
+    """A mark that is not a number (004 §1.4–1.5, 001 §3.4, 002 §2.11)."""
+
+    NONE = ""
+    PASS = "pass"  # зач — зачтено
+    FAIL = "fail"  # незач — не зачтено
+    NOT_ATTESTED = "na"  # н/а — не аттестован (period and year columns)
+    EXEMPT = "exempt"  # осв. — освобождён, by a document, for dates (period and year columns)
+
+
+MARK_SPECIAL_RU: dict[MarkSpecial, str] = {
+    MarkSpecial.NONE: "",
+    MarkSpecial.PASS: "зач",
+    MarkSpecial.FAIL: "незач",
+    MarkSpecial.NOT_ATTESTED: "н/а",
+    MarkSpecial.EXEMPT: "осв.",
+}
+
+
+class NotAttestedReason(StrEnum):
+    """Why a pupil is «н/а»."""
+
+    ABSENCES = "absences"  # пропуски
+    NO_MARKS = "no_marks"  # нет отметок
+
+
+NOT_ATTESTED_RU: dict[NotAttestedReason, str] = {
+    NotAttestedReason.ABSENCES: "по пропускам",
+    NotAttestedReason.NO_MARKS: "нет отметок",
+}
 
 
 class EventBase(
@@ -406,8 +479,15 @@ class AttendanceMarked(EventBase, frozen=True, kw_only=True, tag="attendance"):
     code: AttendanceCode
 
 
-class MarkGiven(EventBase, frozen=True, kw_only=True, tag="mark"):
-    """A mark in a lesson's column; `slot` allows several marks in one cell."""
+Modifier = Literal["", "+", "-"]
+
+
+class MarkGiven(EventBase, frozen=True, kw_only=True, tag="mark", omit_defaults=True):
+    """A mark in a lesson's column; `slot` allows several marks in one cell.
+
+    On a five-point journal `value` is 1–5 (with `modifier` «+»/«−» where the school allows
+    it); on a pass/fail journal `value` is 0 and `special` says зач or незач. New fields are
+    left out of the encoding when empty, so older laptops still read these events."""
 
     lesson_id: Id
     student_id: Id
@@ -415,15 +495,29 @@ class MarkGiven(EventBase, frozen=True, kw_only=True, tag="mark"):
     slot: Annotated[int, msgspec.Meta(ge=0, le=9)] = 0
     work_kind: WorkKind = WorkKind.REGULAR
     weight: int = 1
+    modifier: Modifier = ""
+    special: MarkSpecial = MarkSpecial.NONE
 
 
-class PeriodMarkGiven(EventBase, frozen=True, kw_only=True, tag="period_mark"):
-    """Отметка за период (четверть, полугодие, год)."""
+class PeriodMarkGiven(EventBase, frozen=True, kw_only=True, tag="period_mark", omit_defaults=True):
+    """Отметка за период (четверть, полугодие), год, экзамен, итоговая или тематическая.
+
+    The cell of a period or year mark is (period, pupil); an exam or final mark is a column
+    of its own beside the year's, and a thematic mark a column per `topic` (shared.fold).
+    `special` holds «н/а» (with `na_reason`), «осв.» (with `document` and the dates it
+    covers: the pupil's current marks on those dates are refused) or зач/незач; `value` is
+    then 0."""
 
     period_id: Id
     student_id: Id
     value: int
     mark_kind: MarkKind = MarkKind.PERIOD
+    special: MarkSpecial = MarkSpecial.NONE
+    na_reason: NotAttestedReason | None = None
+    document: ShortText = ""  # «Справка ВК № 12 от 01.09.2026»
+    exempt_from: dt.date | None = None
+    exempt_to: dt.date | None = None
+    topic: ShortText = ""  # a thematic mark's topic or module: its column
 
 
 class Retracted(EventBase, frozen=True, kw_only=True, tag="retraction"):

@@ -26,6 +26,8 @@ from shared.model import (
     JournalInfo,
     LessonRecorded,
     MarkGiven,
+    MarkKind,
+    MarkSpecial,
     Membership,
     Period,
     PeriodMarkGiven,
@@ -35,8 +37,9 @@ from shared.model import (
     YearClosure,
     is_portfolio_id,
 )
+from shared.scales import FIVE_POINT, JournalScale, refusal, scale_of
 
-MIN_MARK, MAX_MARK = 1, 5
+MIN_MARK, MAX_MARK = 1, 5  # the five-point scale (shared.scales knows the others)
 MAX_WEIGHT = 5
 ABSENT_CODES = frozenset({AttendanceCode.ABSENT, AttendanceCode.EXCUSED})
 
@@ -65,6 +68,7 @@ class JournalContext:
     closed_periods: frozenset[str] = frozenset()
     closure: YearClosure | None = None  # the year is closed: only authorised corrections
     correctors: frozenset[str] = frozenset()  # people with a correction grant for this journal
+    scale: JournalScale = FIVE_POINT  # the journal's scale (shared.scales, issue 16)
 
     @classmethod
     def from_directory(cls, directory: Directory, journal: JournalInfo) -> JournalContext:
@@ -85,6 +89,7 @@ class JournalContext:
         correctors: dict[str, set[str]] = {}
         for g in directory.corrections:
             correctors.setdefault(g.journal_id, set()).add(g.person_id)
+        grades = {c.id: c.grade for c in directory.classes}
 
         def make(journal: JournalInfo) -> JournalContext:
             return cls(
@@ -96,6 +101,9 @@ class JournalContext:
                 | admins,
                 closure=directory.closure,
                 correctors=frozenset(correctors.get(journal.id, ())),
+                scale=scale_of(
+                    directory.scales, grades.get(journal.class_id, 0), journal.subject_id
+                ),
             )
 
         return make
@@ -179,15 +187,122 @@ def author_may_write(event, state, ctx):
     return None
 
 
-def mark_on_five_point_scale(event, state, ctx):
-    """004 §1.5: marks are on the 5-point scale in grades 1–11."""
-    if isinstance(event, MarkGiven | PeriodMarkGiven) and not (MIN_MARK <= event.value <= MAX_MARK):
+def mark_in_journal_scale(event, state, ctx):
+    """004 §1.5, 001 §3.4: a mark is on the journal's scale (five-point, зачёт/незачёт, or none
+    at all in grade 1 and subjects taught without marks); «+»/«−» only where the school allows.
+    """
+    if isinstance(event, MarkGiven):
+        kind = MarkKind.CURRENT
+    elif isinstance(event, PeriodMarkGiven):
+        kind = event.mark_kind
+    else:
+        return None
+    modifier = event.modifier if isinstance(event, MarkGiven) else ""
+    message = refusal(ctx.scale, event.value, modifier, event.special, kind)
+    return _violation("mark_in_journal_scale", message, event) if message else None
+
+
+def special_value_has_basis(event, state, ctx):
+    """004 §1.4: «н/а» says why (absences or no marks); «осв.» names its document and the dates
+    it covers, within the school year."""
+    if not isinstance(event, PeriodMarkGiven):
+        return None
+    if event.special is MarkSpecial.NOT_ATTESTED and event.na_reason is None:
         return _violation(
-            "mark_on_five_point_scale",
-            "Отметка должна быть от 1 до 5 (пятибалльная система).",
+            "special_value_has_basis",
+            "«н/а» ставится с причиной: по пропускам или при отсутствии отметок (004 §1.4).",
             event,
         )
+    if event.special is MarkSpecial.EXEMPT:
+        if not event.document.strip() or event.exempt_from is None or event.exempt_to is None:
+            return _violation(
+                "special_value_has_basis",
+                "«осв.» ставится по документу: укажите документ и даты освобождения (004 §1.4).",
+                event,
+            )
+        if not (ctx.year.starts <= event.exempt_from <= event.exempt_to <= ctx.year.ends):
+            return _violation(
+                "special_value_has_basis",
+                "Даты освобождения должны идти по порядку и лежать в учебном году "
+                f"{ctx.year.name}.",
+                event,
+            )
     return None
+
+
+def _exemption_on(state: JournalState, ctx, student_id: str, day: dt.date):
+    """The pupil's live «осв.» covering `day`, looked up per period (not a scan of the journal)."""
+    for period in ctx.periods:  # the period's and the year's cell (PeriodKind.YEAR)
+        mark = state.period_mark(period.id, student_id)
+        if (
+            mark is not None
+            and mark.special is MarkSpecial.EXEMPT
+            and mark.exempt_from is not None
+            and mark.exempt_to is not None
+            and mark.exempt_from <= day <= mark.exempt_to
+        ):
+            return mark
+    return None
+
+
+def _exempt_message(exemption: PeriodMarkGiven) -> str:
+    return (
+        f"Обучающийся освобождён с {exemption.exempt_from:%d.%m.%Y} по "
+        f"{exemption.exempt_to:%d.%m.%Y} ({exemption.document}): отметки за эти дни "
+        "не ставятся (004 §1.4)."
+    )
+
+
+def no_mark_for_exempt_pupil(event, state, ctx):
+    """004 §1.4: a pupil exempt by a document («осв.») gets no current marks for those dates,
+    whichever arrived first: a mark already taken is refused when the exemption arrives
+    (`displaced_by_exemption`)."""
+    if not isinstance(event, MarkGiven):
+        return None
+    lesson = state.lesson(event.lesson_id)
+    if lesson is None:
+        return None
+    exemption = _exemption_on(state, ctx, event.student_id, lesson.date)
+    if exemption is not None:
+        return _violation("no_mark_for_exempt_pupil", _exempt_message(exemption), event)
+    return None
+
+
+RETROACTIVE_RULES = frozenset({"no_mark_for_exempt_pupil"})  # may refuse an entry taken before
+
+
+def displaced_by_exemption(
+    state: JournalState,
+    new: Iterable[JournalEvent],
+    ctx: JournalContext | PortfolioContext,
+    refused: Iterable[RuleViolation] = (),
+) -> list[RuleViolation]:
+    """Marks already taken (in `state`) that a newly arrived «осв.» covers (004 §1.4): the
+    server refuses them too, so every laptop converges on the refusal whichever synced first.
+    `refused` are the new events' own violations: a refused exemption displaces nothing."""
+    if not isinstance(ctx, JournalContext):
+        return []
+    skip = {v.event_id for v in refused}
+    found: list[RuleViolation] = []
+    for exemption in new:
+        if exemption.id in skip:
+            continue
+        if not (
+            isinstance(exemption, PeriodMarkGiven)
+            and exemption.special is MarkSpecial.EXEMPT
+            and exemption.exempt_from is not None
+            and exemption.exempt_to is not None
+        ):
+            continue
+        for lesson in state.lessons():
+            if not exemption.exempt_from <= lesson.date <= exemption.exempt_to:
+                continue
+            for mark in state.marks(lesson.lesson_id, exemption.student_id):
+                if mark.id not in skip:  # two exemptions covering one mark refuse it once
+                    skip.add(mark.id)
+                    message = _exempt_message(exemption)
+                    found.append(RuleViolation("no_mark_for_exempt_pupil", message, mark.id))
+    return found
 
 
 def weight_in_range(event, state, ctx):
@@ -284,8 +399,16 @@ def no_mark_for_absent_pupil(event, state, ctx):
 
 
 def period_mark_after_last_lesson(event, state, ctx):
-    """000 §5.4: period marks are set after the last lesson of the reporting period."""
+    """000 §5.4: period marks are set after the last lesson of the reporting period.
+
+    Not an exemption («осв.» is recorded when the document comes, and refuses marks from
+    then on) nor a thematic mark (set when the topic ends, 004 §1.4)."""
     if not isinstance(event, PeriodMarkGiven):
+        return None
+    if event.special is MarkSpecial.EXEMPT or event.mark_kind is MarkKind.THEMATIC:
+        period = ctx.period(event.period_id)
+        if period is None:
+            return _violation("period_mark_after_last_lesson", "Неизвестный учебный период.", event)
         return None
     period = ctx.period(event.period_id)
     if period is None:
@@ -332,20 +455,52 @@ def correction_targets_its_cell(event, state, ctx):
 
 
 def late_correction_has_reason(event, state, ctx):
-    """000 §5.3: corrections are controlled: changing a mark on a later day needs a reason."""
+    """000 §5.3: corrections are controlled: changing a mark or attendance on a later day than
+    it was entered needs a reason (the correction log shows who, when, old → new and why).
+    The lesson's day is the entry's day when marks are typed on time; a slip fixed the day it
+    was typed (late or not) is not a controlled correction, so a teacher catching up on a
+    week is not asked why for every typo."""
     if event.reason.strip() or not event.supersedes:
         return None
+    today = stamp_date(event.hlc)
     for target in event.supersedes:
         old = state.events.get(target)
-        if isinstance(old, MarkGiven | PeriodMarkGiven) and stamp_date(old.hlc) < stamp_date(
-            event.hlc
-        ):
+        if not isinstance(old, MarkGiven | PeriodMarkGiven | AttendanceMarked):
+            continue
+        if stamp_date(old.hlc) < today:
+            what = "посещаемости" if isinstance(old, AttendanceMarked) else "отметки"
             return _violation(
                 "late_correction_has_reason",
-                "Исправление отметки, поставленной в другой день, требует указать причину.",
+                f"Исправление {what} после дня урока или записи требует указать причину "
+                "(000 §5.3).",
                 event,
             )
     return None
+
+
+def attendance_change_around_mark_has_reason(event, state, ctx):
+    """000 §5.3, 002 §3.5: turning an absence (н, у) into presence, lateness or illness with
+    a document unlocks a mark for that lesson: a controlled correction, so it needs a reason.
+    (The opposite, locking, is guarded by no_mark_for_absent_pupil; taking attendance —
+    everyone present, then the absent — stays free.)"""
+    if not isinstance(event, AttendanceMarked) or event.reason.strip():
+        return None
+    if event.code in ABSENT_CODES:
+        return None
+    for target in event.supersedes:
+        old = state.events.get(target)
+        if isinstance(old, AttendanceMarked) and old.code in ABSENT_CODES:
+            return _violation(
+                "attendance_change_around_mark_has_reason",
+                "Исправление отсутствия разрешает поставить отметку за урок: укажите причину "
+                "(000 §5.3).",
+                event,
+            )
+    return None
+
+
+# the rules a person answers by giving a reason: the app asks for one instead of refusing
+REASON_RULES = frozenset({"late_correction_has_reason", "attendance_change_around_mark_has_reason"})
 
 
 def closed_period_change_has_reason(event, state, ctx):
@@ -527,16 +682,19 @@ RULES: tuple[Rule, ...] = (
     year_not_closed,
     entry_fits_document,
     author_may_write,
-    mark_on_five_point_scale,
+    mark_in_journal_scale,
+    special_value_has_basis,
     weight_in_range,
     lesson_within_school_year,
     lesson_not_in_future,
     entry_belongs_to_lesson,
     student_in_class,
     no_mark_for_absent_pupil,
+    no_mark_for_exempt_pupil,
     period_mark_after_last_lesson,
     correction_targets_its_cell,
     late_correction_has_reason,
+    attendance_change_around_mark_has_reason,
     closed_period_change_has_reason,
 )
 

@@ -32,6 +32,10 @@ PROTOCOL_TOO_NEW_RU = (
 CONTENT_TYPE = "application/x-zhurnal-sync"
 MAX_REQUEST_BYTES = 8 * 1024 * 1024  # compressed body
 MAX_INFLATED_BYTES = 64 * 1024 * 1024  # after decompression: a zip bomb stops here
+# …and sooner: a journal's msgpack shrinks about tenfold, so a body may inflate to at most
+# this many times its size (with a floor for small ones), decided before inflating
+MAX_INFLATION_RATIO = 64
+MIN_INFLATED_LIMIT = 1024 * 1024
 REPLY_BUDGET_BYTES = 256 * 1024  # a reply stops adding journals past this; the rest follows
 # A reply body larger than this is kept by the server for a while under the id in the
 # REPLY_ID_HEADER, so a client whose link cut it mid-body fetches only the rest (HTTP Range).
@@ -128,16 +132,21 @@ def peek_protocol(body: bytes) -> int | None:
     is not a msgpack map or names none. Lets the server tell an old laptop why it cannot
     answer."""
     try:
-        raw = zlib.decompressobj().decompress(body, MAX_INFLATED_BYTES)
+        raw = zlib.decompressobj().decompress(body, _inflation_limit(body))
         return _envelope_decoder.decode(raw).protocol
     except (zlib.error, msgspec.DecodeError, msgspec.ValidationError):
         return None
 
 
+def _inflation_limit(body: bytes) -> int:
+    """How far a body may inflate, decided before inflating: a small bomb stays small."""
+    return min(MAX_INFLATED_BYTES, max(MIN_INFLATED_LIMIT, len(body) * MAX_INFLATION_RATIO))
+
+
 def decode(body: bytes) -> Message:
     try:
         inflater = zlib.decompressobj()
-        raw = inflater.decompress(body, MAX_INFLATED_BYTES)
+        raw = inflater.decompress(body, _inflation_limit(body))
         if inflater.unconsumed_tail:
             raise WireError("тело запроса слишком велико после распаковки")
         return _decoder.decode(raw)

@@ -19,10 +19,13 @@ from shared.model import (
     JournalEvent,
     LessonRecorded,
     MarkGiven,
+    MarkKind,
+    MarkSpecial,
     Retracted,
     WorkKind,
 )
 from shared.rules import RuleViolation
+from shared.scales import mark_text
 
 UNDO_REASON = "Отмена собственной правки"
 UNDO_LIMIT = 200
@@ -66,8 +69,9 @@ class JournalEditor:
         *,
         slot: int = 0,
         work_kind: WorkKind | None = None,
-        weight: int = 1,
+        weight: int | None = None,
         reason: str = "",
+        special: MarkSpecial = MarkSpecial.NONE,
     ) -> MarkGiven:
         return self.book.mark_event(
             journal_id,
@@ -76,8 +80,9 @@ class JournalEditor:
             value,
             slot=slot,
             work_kind=work_kind or lesson.work_kind,
-            weight=weight,
+            weight=weight,  # None: the school's weight for the kind of work (shared.grades)
             reason=reason,
+            special=special,
         )
 
     def _lesson(self, journal_id: str, lesson_id: str) -> LessonRecorded:
@@ -90,12 +95,18 @@ class JournalEditor:
 
     # ------------------------------------------------------------------ cell entries
     def set_mark(
-        self, journal_id: str, lesson_id: str, student_id: str, value: int, reason: str = ""
+        self,
+        journal_id: str,
+        lesson_id: str,
+        student_id: str,
+        value: int,
+        reason: str = "",
+        special: MarkSpecial = MarkSpecial.NONE,
     ) -> Edit:
-        """The cell's (first) mark; the kind of work is the lesson's."""
+        """The cell's (first) mark; the kind of work is the lesson's; зач/незач as `special`."""
         lesson = self._lesson(journal_id, lesson_id)
-        event = self._mark(journal_id, lesson, student_id, value, reason=reason)
-        return self._commit(journal_id, [event], f"отметка {value}")
+        event = self._mark(journal_id, lesson, student_id, value, reason=reason, special=special)
+        return self._commit(journal_id, [event], f"отметка {mark_text(value, special=special)}")
 
     def set_attendance(
         self,
@@ -188,15 +199,32 @@ class JournalEditor:
         raise RuleViolation("nothing_to_retract", "Клетка пуста: отменять нечего.")
 
     def set_period_mark(
-        self, journal_id: str, period_id: str, student_id: str, value: int, reason: str = ""
+        self,
+        journal_id: str,
+        period_id: str,
+        student_id: str,
+        value: int,
+        reason: str = "",
+        **fields,
     ) -> Edit:
-        event = self.book.period_mark_event(journal_id, period_id, student_id, value, reason=reason)
-        return self._commit(journal_id, [event], f"отметка за период {value}")
+        """The period's, the year's, the exam or the final mark (`mark_kind`), or a special
+        value in it (`special`, `na_reason`…, as JournalBook.period_mark_event takes them)."""
+        event = self.book.period_mark_event(
+            journal_id, period_id, student_id, value, reason=reason, **fields
+        )
+        shown = mark_text(event.value, special=event.special)
+        return self._commit(journal_id, [event], f"отметка за период {shown}")
 
     def clear_period_mark(
-        self, journal_id: str, period_id: str, student_id: str, reason: str = ""
+        self,
+        journal_id: str,
+        period_id: str,
+        student_id: str,
+        reason: str = "",
+        mark_kind: MarkKind = MarkKind.PERIOD,
+        topic: str = "",
     ) -> Edit:
-        mark = self.book.state(journal_id).period_mark(period_id, student_id)
+        mark = self.book.state(journal_id).period_mark(period_id, student_id, mark_kind, topic)
         if mark is None:
             raise RuleViolation("nothing_to_retract", "Отметки за период нет: отменять нечего.")
         event = self._retraction(journal_id, mark, reason)

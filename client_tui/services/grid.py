@@ -14,22 +14,27 @@ from collections.abc import Iterable
 
 import msgspec
 
+from shared.columns import class_columns, term_kind
 from shared.fold import Cell, JournalState
-from shared.grades import average_of, suggested_mark
+from shared.grades import average_of, average_text, suggested_mark
 from shared.model import (
     ATTENDANCE_LETTERS,
+    MARK_SPECIAL_RU,
     AttendanceCode,
     AttendanceMarked,
     Directory,
     JournalInfo,
     LessonRecorded,
     MarkGiven,
+    MarkKind,
+    MarkSpecial,
     Membership,
     Period,
     PeriodKind,
     PeriodMarkGiven,
     WorkKind,
 )
+from shared.scales import journal_scale, mark_text
 
 MONTHS_RU = (
     "январь",
@@ -84,13 +89,14 @@ class GridCell(msgspec.Struct, frozen=True, kw_only=True):
     attendance: AttendanceCode | None = None
     conflict: bool = False
     outside: bool = False  # the pupil was not in the class on that lesson's day (joined/left)
+    shown: tuple[str, ...] = ()  # the marks as printed: «4+», «зач» (issue 16)
 
     @property
     def text(self) -> str:
-        """As on paper: «н», «5», «5/4», «о5»; «!» marks a cell two devices changed at once;
-        «—» a lesson before the pupil joined the class or after they left it."""
+        """As on paper: «н», «5», «5/4», «о5», «зач»; «!» marks a cell two devices changed at
+        once; «—» a lesson before the pupil joined the class or after they left it."""
         letter = ATTENDANCE_LETTERS.get(self.attendance, "") if self.attendance else ""
-        text = letter + "/".join(str(m) for m in self.marks)
+        text = letter + "/".join(self.shown or [str(m) for m in self.marks])
         if not text and self.outside:
             return "—"
         return text + ("!" if self.conflict else "")
@@ -103,10 +109,16 @@ class PeriodCell(msgspec.Struct, frozen=True, kw_only=True):
     suggested: int | None = None
     mark: int | None = None
     conflict: bool = False
+    special: str = ""  # «н/а», «осв.», «зач» in the period's column (issue 16)
 
     @property
     def average_text(self) -> str:
-        return f"{self.average:.2f}".replace(".", ",") if self.average is not None else ""
+        return average_text(self.average)
+
+    @property
+    def mark_text(self) -> str:
+        text = self.special or ("" if self.mark is None else str(self.mark))
+        return text + ("!" if text and self.conflict else "")
 
 
 class MonthGrid(msgspec.Struct, frozen=True, kw_only=True):
@@ -119,6 +131,13 @@ class MonthGrid(msgspec.Struct, frozen=True, kw_only=True):
     period: Period | None
     period_cells: dict[str, PeriodCell]  # student id -> its period figures
     period_lessons: frozenset[str] = frozenset()  # lesson ids of the whole period
+    # issue 16: the year's columns the class has («Год»; «Экз.», «Итог» ending a level), their
+    # cells as printed, and the journal's scale in words
+    # (column, title, period id); column is a mark kind («year», «exam», «final») or
+    # «thematic|<topic>» for a thematic mark of the month's period (`column_kind`)
+    year_columns: tuple[tuple[str, str, str], ...] = ()
+    year_cells: dict[tuple[str, str], str] = {}  # (student id, mark kind) -> «4», «н/а»
+    scale: str = ""
 
     @property
     def title(self) -> str:
@@ -166,11 +185,15 @@ def shift_month(month: dt.date, months: int) -> dt.date:
     return dt.date(index // 12, index % 12 + 1, 1)
 
 
-def period_for_month(periods: tuple[Period, ...], month: dt.date) -> Period | None:
-    """The quarter (or half) holding most school days of the month: its marks go beside it."""
+def period_for_month(
+    periods: tuple[Period, ...], month: dt.date, prefer: PeriodKind = PeriodKind.QUARTER
+) -> Period | None:
+    """The quarter (or half, `prefer`red for grades 10–11) holding most school days of the
+    month: its marks go beside it."""
     first, last = month_start(month), month_end(month)
     best: tuple[int, Period] | None = None
-    for kind in (PeriodKind.QUARTER, PeriodKind.HALF):
+    other = PeriodKind.HALF if prefer is PeriodKind.QUARTER else PeriodKind.QUARTER
+    for kind in (prefer, other):
         for period in periods:
             if period.kind is not kind:
                 continue
@@ -189,7 +212,7 @@ class _Index:
         self.marks: dict[tuple[str, str], list[MarkGiven]] = {}
         self.attendance: dict[tuple[str, str], AttendanceCode] = {}
         self.conflicts: set[tuple[str, str]] = set()
-        self.period_marks: dict[tuple[str, str], tuple[int, bool]] = {}
+        self.period_marks: dict[tuple[str, str], tuple[PeriodMarkGiven, bool]] = {}
         for key, cell in state.cells.items():
             value = cell.value
             if key[0] == "mark":
@@ -202,8 +225,8 @@ class _Index:
                     self.attendance[(key[1], key[2])] = value.code
                 if cell.in_conflict:
                     self.conflicts.add((key[1], key[2]))
-            elif key[0] == "period_mark" and isinstance(value, PeriodMarkGiven):
-                self.period_marks[(key[1], key[2])] = (value.value, cell.in_conflict)
+            elif key[0] == "period_mark" and isinstance(value, PeriodMarkGiven) and len(key) == 3:
+                self.period_marks[(key[1], key[2])] = (value, cell.in_conflict)
 
     def cell(self, lesson_id: str, student_id: str) -> GridCell:
         key = (lesson_id, student_id)
@@ -213,15 +236,36 @@ class _Index:
             marks=tuple(m.value for m in marks),
             attendance=attendance if attendance is not AttendanceCode.PRESENT else None,
             conflict=key in self.conflicts,
+            shown=_shown(marks),
         )
 
     def period(self, period: Period, student_id: str, lessons: set[str]) -> PeriodCell:
         marks = [m for lesson in lessons for m in self.marks.get((lesson, student_id), ())]
-        average = average_of(marks)
-        mark, conflict = self.period_marks.get((period.id, student_id), (None, False))
-        return PeriodCell(
-            average=average, suggested=suggested_mark(average), mark=mark, conflict=conflict
-        )
+        value, conflict = self.period_marks.get((period.id, student_id), (None, False))
+        return _period_figures(marks, value, conflict)
+
+
+def _shown(marks: Iterable[MarkGiven]) -> tuple[str, ...]:
+    return tuple(mark_text(m.value, m.modifier, m.special) for m in marks)
+
+
+def _period_figures(marks: list[MarkGiven], value: object, conflict: bool) -> PeriodCell:
+    """The average of the period's marks, its suggestion and the mark set (or «н/а», «осв.»)."""
+    average = average_of(marks)
+    mark = value if isinstance(value, PeriodMarkGiven) else None
+    return PeriodCell(
+        average=average,
+        suggested=suggested_mark(average),
+        mark=mark.value if mark is not None and mark.special is MarkSpecial.NONE else None,
+        special=MARK_SPECIAL_RU[mark.special] if mark is not None else "",
+        conflict=conflict,
+    )
+
+
+def column_kind(column: str) -> tuple[MarkKind, str]:
+    """A year column's kind of mark and, for a thematic column, its topic."""
+    kind, _, topic = column.partition("|")
+    return MarkKind(kind), topic
 
 
 def lessons_in(state: JournalState, first: dt.date, last: dt.date) -> list[LessonRecorded]:
@@ -242,10 +286,12 @@ def grid_cell(state: JournalState, lesson_id: str, student_id: str) -> GridCell:
     marks = _cell_marks(state, lesson_id, student_id)
     attendance = state.cells.get(("attendance", lesson_id, student_id))
     code = attendance.value.code if attendance and attendance.value else None
+    given = [c.value for c in marks if isinstance(c.value, MarkGiven)]
     return GridCell(
-        marks=tuple(c.value.value for c in marks if isinstance(c.value, MarkGiven)),
+        marks=tuple(m.value for m in given),
         attendance=code if code is not AttendanceCode.PRESENT else None,
         conflict=any(c.in_conflict for c in [*marks, attendance] if c is not None),
+        shown=_shown(given),
     )
 
 
@@ -258,15 +304,8 @@ def _period_lookup(
         for c in _cell_marks(state, lesson_id, student_id)
         if isinstance(c.value, MarkGiven)
     ]
-    average = average_of(marks)
     cell = state.cells.get(("period_mark", period.id, student_id))
-    value = cell.value if cell else None
-    return PeriodCell(
-        average=average,
-        suggested=suggested_mark(average),
-        mark=value.value if isinstance(value, PeriodMarkGiven) else None,
-        conflict=bool(cell and cell.in_conflict),
-    )
+    return _period_figures(marks, cell.value if cell else None, bool(cell and cell.in_conflict))
 
 
 def period_cell(state: JournalState, period: Period, student_id: str) -> PeriodCell:
@@ -329,7 +368,8 @@ def build_month_grid(
             if not any(m.covers(column.date) for m in spans.get(row.student_id, ())):
                 key = (row.student_id, column.lesson_id)
                 cells[key] = msgspec.structs.replace(cells[key], outside=True)
-    period = period_for_month(directory.periods, month)
+    grade = next((c.grade for c in directory.classes if c.id == journal.class_id), 0)
+    period = period_for_month(directory.periods, month, term_kind(directory, grade))
     period_cells: dict[str, PeriodCell] = {}
     in_period: frozenset[str] = frozenset()
     if period is not None:
@@ -339,6 +379,33 @@ def build_month_grid(
         period_cells = {
             row.student_id: index.period(period, row.student_id, in_period) for row in rows
         }
+    topics = sorted(
+        {
+            key[4]
+            for key in state.cells
+            if period is not None
+            and key[0] == "period_mark"
+            and len(key) == 5
+            and key[1] == period.id
+            and key[3] == MarkKind.THEMATIC.value
+        }
+    )
+    year_columns = tuple(
+        (f"{MarkKind.THEMATIC.value}|{topic}", f"Т.{topic[:2]}", period.id)
+        for topic in topics
+        if period is not None
+    ) + tuple(
+        (c.kind.value, c.title, c.period.id)
+        for c in class_columns(directory, journal.class_id)
+        if c.kind is not MarkKind.PERIOD
+    )
+    year_cells = {}
+    for column, _title, period_id in year_columns:
+        kind, topic = column_kind(column)
+        for row in rows:
+            mark = state.period_mark(period_id, row.student_id, kind, topic)
+            if mark is not None:
+                year_cells[(row.student_id, column)] = mark_text(mark.value, special=mark.special)
     return MonthGrid(
         journal_id=journal.id,
         month=month,
@@ -349,4 +416,7 @@ def build_month_grid(
         period=period,
         period_cells=period_cells,
         period_lessons=in_period,
+        year_columns=year_columns,
+        year_cells=year_cells,
+        scale=journal_scale(directory, journal.class_id, journal.subject_id).name_ru,
     )

@@ -12,7 +12,8 @@ import msgspec
 
 from client_tui.services.store import CONFLICT, PENDING_STATES, REFUSED, LocalStore
 from shared import portfolio
-from shared.fold import JournalState
+from shared.fold import JournalState, period_cell
+from shared.grades import weight_for
 from shared.hlc import Clock
 from shared.journal import JournalDoc, new_client_id
 from shared.model import (
@@ -25,6 +26,7 @@ from shared.model import (
     LessonRecorded,
     MarkGiven,
     MarkKind,
+    MarkSpecial,
     PeriodMarkGiven,
     Retracted,
     WorkKind,
@@ -273,21 +275,28 @@ class JournalBook:
         *,
         slot: int = 0,
         work_kind: WorkKind | None = None,
-        weight: int = 1,
+        weight: int | None = None,
         reason: str = "",
+        modifier: str = "",
+        special: MarkSpecial = MarkSpecial.NONE,
     ) -> MarkGiven:
-        """A mark; the kind of work is the lesson's unless given."""
+        """A mark; the kind of work is the lesson's unless given, the weight the school's for
+        that kind of work unless given (shared.grades.weight_for: the grid and the CLI agree)."""
         with self.lock:
             lesson = self.state(journal_id).lesson(lesson_id)
+            kind = work_kind or (lesson.work_kind if lesson else WorkKind.REGULAR)
+            table = self.directory.weights if self.directory is not None else ()
             return MarkGiven(
                 **self._superseding(journal_id, ("mark", lesson_id, student_id, str(slot))),
                 lesson_id=lesson_id,
                 student_id=student_id,
                 value=value,
                 slot=slot,
-                work_kind=work_kind or (lesson.work_kind if lesson else WorkKind.REGULAR),
-                weight=weight,
+                work_kind=kind,
+                weight=weight if weight is not None else weight_for(kind, table),
                 reason=reason,
+                modifier=modifier,  # type: ignore[arg-type]
+                special=special,
             )
 
     def period_mark_event(
@@ -299,15 +308,23 @@ class JournalBook:
         *,
         mark_kind: MarkKind = MarkKind.PERIOD,
         reason: str = "",
+        topic: str = "",
+        **special,
     ) -> PeriodMarkGiven:
+        """A mark beside the lessons: period, year, exam, final or thematic (`topic`);
+        `special` fields (special, na_reason, document, exempt_from, exempt_to) for «н/а»,
+        «осв.», зач/незач."""
         with self.lock:
+            key = period_cell(period_id, student_id, mark_kind, topic)
             return PeriodMarkGiven(
-                **self._superseding(journal_id, ("period_mark", period_id, student_id)),
+                **self._superseding(journal_id, key),
                 period_id=period_id,
                 student_id=student_id,
                 value=value,
                 mark_kind=mark_kind,
                 reason=reason,
+                topic=topic,
+                **special,
             )
 
     def retraction_event(self, journal_id: str, event_id: str, reason: str = "") -> Retracted:

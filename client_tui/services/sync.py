@@ -27,7 +27,7 @@ from shared import wire
 from shared.journal import EMPTY_STATE_VECTOR, JournalDoc, covers, new_client_id
 from shared.model import decode_event
 from shared.release import installed_version
-from shared.rules import check_new_events
+from shared.rules import RETROACTIVE_RULES, check_new_events
 
 EXPECTED_RELEASE = "server_client_version"  # settings key: the release the server expects
 
@@ -203,8 +203,18 @@ class SyncEngine:
         report.accepted += accepted
         report.refused += refused
 
+    def settle_late_refusals(self, state) -> None:
+        """An entry the server took can be refused later, when an entry it could not know of
+        arrives from another laptop (an exemption covering a mark's day, issue 16): the
+        teacher sees it refused, with the reason. Other laptops' entries are not in the
+        outbox, so updating them changes nothing."""
+        for event_id, refusal in state.refusals.items():
+            if refusal.rule in RETROACTIVE_RULES:
+                self.store.set_outbox_state([event_id], REFUSED, refusal.rule, refusal.reason)
+
     def settle_outbox(self, journal_id: str, doc: JournalDoc, server_sv: bytes) -> tuple[int, int]:
         """Give every own entry the server now holds its final state. Inside a transaction."""
+        self.settle_late_refusals(doc.state())
         pending = self.store.outbox(journal_id, [*PENDING_STATES, CONFLICT])
         if not pending:
             return 0, 0

@@ -84,6 +84,10 @@ from shared.model import (
 )
 from shared.wire import JournalPush, Outcome, SyncRequest
 
+# The bench's laptops live through the whole school year, ahead of the machine's clock: the
+# server is told to accept stamps that far ahead (its check is tested in tests/server).
+YEAR_AHEAD = 400 * 24 * 3600
+
 D = dt.date
 BASE_URL = "http://bench.local"
 TEACHER_LOGIN = "kuznetsov.av"
@@ -371,7 +375,7 @@ def make_server(
     written straight into the update log (server.storage.journals, as a squash leaves it),
     without consolidated rows: what a sync needs, minutes faster for (d)'s large journals."""
     school, teacher = setting.school, setting.teacher
-    config = ServerConfig(database=folder / "server.sqlite")
+    config = ServerConfig(database=folder / "server.sqlite", max_clock_ahead_seconds=YEAR_AHEAD)
     conn = connect(config.database)
     try:
         create_schema(conn)
@@ -727,7 +731,9 @@ def server_rows(school: DemoSchool, folder: Path, wanted: int, progress: Progres
     for mode in ("day", "journal"):
         progress(f"(c) server, {mode} batches: {total} events in {len(chosen)} journals")
         requests = _requests(school.directory, events, mode)
-        config = ServerConfig(database=folder / f"server-{mode}.sqlite")
+        config = ServerConfig(
+            database=folder / f"server-{mode}.sqlite", max_clock_ahead_seconds=YEAR_AHEAD
+        )
         conn = connect(config.database)
         try:
             create_schema(conn)

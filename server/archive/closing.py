@@ -13,7 +13,7 @@ import time
 
 from server.archive import personal_file
 from server.errors import AccessDenied, BadRequest, NotFound
-from server.storage import accounts
+from server.storage import accounts, school_time
 from server.storage import archive as storage
 from server.storage import directory as directory_storage
 from server.storage.db import transaction
@@ -67,27 +67,57 @@ def close_year(
     year_id: str | None = None,
     on: dt.date | None = None,
     now: float | None = None,
+    early_reason: str = "",
 ) -> YearClosure:
-    """Close the year: from now on its journals take only authorised corrections."""
+    """Close the year: from now on its journals take only authorised corrections.
+
+    The day is the server's today in the school's time zone (`on` only for the operator's
+    command line and tests, never from a request). Before the year's last day only the
+    director may close it, with a reason, which is logged."""
     person = actor(
         conn, login, CLOSERS, "закрыть учебный год может заместитель директора или документовед"
     )
     year = year_row(conn, year_id, actor_school(conn, login))
-    on = on or dt.date.today()
+    now = time.time() if now is None else now
+    on = on or school_time.today(conn, year["school_id"], now)
     ends = dt.date.fromisoformat(year["ends"])
+    reason = early_reason.strip()
     if on < ends:
-        raise BadRequest(
-            f"Учебный год {year['name']} идёт до {ends:%d.%m.%Y}: закрыть его можно после "
-            "последнего учебного дня."
-        )
+        if not reason:
+            raise BadRequest(
+                f"Учебный год {year['name']} идёт до {ends:%d.%m.%Y}: закрыть его можно после "
+                "последнего учебного дня. Раньше срока год закрывает только директор, указав "
+                "причину."
+            )
+        actor(conn, login, frozenset({Role.DIRECTOR}), "закрыть год досрочно может только директор")
     with transaction(conn):
         if storage.closure(conn, year["id"]) is not None:
             raise BadRequest(f"Учебный год {year['name']} уже закрыт.")
-        storage.close_year(conn, year["id"], on, person, login, now or time.time())
+        storage.close_year(conn, year["id"], on, person, login, now)
+        storage.log_year_action(
+            conn, year["id"], "early_close" if on < ends else "close", login, reason, now
+        )
         personal_file.record_year(conn, year["id"], now)  # the year marks reach the personal files
     closure = storage.closure(conn, year["id"])
     assert closure is not None
     return closure
+
+
+def reopen_year(
+    conn: sqlite3.Connection, *, login: str, year_id: str, reason: str, now: float | None = None
+) -> None:
+    """Undo a mistaken close: only the director, with a reason, which is logged. The journals
+    take entries again from the laptops' next sync."""
+    actor(conn, login, frozenset({Role.DIRECTOR}), "открыть закрытый год может только директор")
+    year = year_row(conn, year_id, actor_school(conn, login))
+    if not reason.strip():
+        raise BadRequest("Укажите причину, по которой год открывается снова: она хранится.")
+    now = time.time() if now is None else now
+    with transaction(conn):
+        if storage.closure(conn, year["id"]) is None:
+            raise BadRequest(f"Учебный год {year['name']} не закрыт.")
+        storage.reopen_year(conn, year["id"])
+        storage.log_year_action(conn, year["id"], "reopen", login, reason.strip(), now)
 
 
 def grant_correction(
@@ -125,7 +155,19 @@ def grant_correction(
         )
     if person_id not in {s.id for s in directory.staff}:
         raise NotFound(f"Сотрудник «{person_id}» не найден.")
-    today = today or dt.date.today()
+    if person_id == granted_by:
+        raise AccessDenied(
+            "Разрешение на исправление выдаёт другой человек: себе его выдать нельзя "
+            "(заместителю директора — директор)."
+        )
+    today = today or school_time.today(conn, directory.school.id, now)
+    if any(
+        g.journal_id == journal_id and g.person_id == person_id
+        for g in storage.active_grants(conn, year_id, today)
+    ):
+        raise BadRequest(
+            "У этого сотрудника уже есть действующее разрешение на исправление этого журнала."
+        )
     expires = today + dt.timedelta(days=days)
     with transaction(conn):
         grant_id = storage.grant_correction(

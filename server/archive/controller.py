@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Annotated, ClassVar
 
 import msgspec
@@ -12,15 +11,22 @@ from litestar.params import FromPath, JSONBody
 from server.archive import closing, retention
 from server.auth.guards import requires_roles
 from server.deps import CurrentUser, Db
-from shared.model import CorrectionGrant, YearClosure
+from shared.model import CorrectionGrant, Role, YearClosure
 
 requires_closers = requires_roles(*closing.CLOSERS)
 requires_granters = requires_roles(*closing.GRANTERS)
+requires_director = requires_roles(Role.DIRECTOR)
 requires_records = requires_roles(*retention.RECORDS_ROLES)
 
 
 class CloseYear(msgspec.Struct, frozen=True, kw_only=True):
-    date: dt.date | None = None  # default: today
+    """The day is the server's (in the school's time zone), never the caller's."""
+
+    early_reason: Annotated[str, msgspec.Meta(max_length=500)] = ""  # the director's, early
+
+
+class ReopenYear(msgspec.Struct, frozen=True, kw_only=True):
+    reason: Annotated[str, msgspec.Meta(min_length=1, max_length=500)]
 
 
 class GrantRequest(msgspec.Struct, frozen=True, kw_only=True):
@@ -46,7 +52,17 @@ class ArchiveController(Controller):
         self, year_id: FromPath[str], data: JSONBody[CloseYear], db: Db, principal: CurrentUser
     ) -> YearClosure:
         """Close a school year (000 §7.1): its journals take only authorised corrections."""
-        return closing.close_year(db, login=principal.login, year_id=year_id, on=data.date)
+        return closing.close_year(
+            db, login=principal.login, year_id=year_id, early_reason=data.early_reason
+        )
+
+    @post("/years/{year_id:str}/reopen", guards=[requires_director], sync_to_thread=True)
+    def reopen_year(
+        self, year_id: FromPath[str], data: JSONBody[ReopenYear], db: Db, principal: CurrentUser
+    ) -> dict[str, str]:
+        """Undo a mistaken close (director, with a reason, logged)."""
+        closing.reopen_year(db, login=principal.login, year_id=year_id, reason=data.reason)
+        return {"message": "Учебный год снова открыт: журналы принимают записи."}
 
     @post("/journals/{journal_id:str}/corrections", guards=[requires_granters], sync_to_thread=True)
     def grant(

@@ -20,6 +20,7 @@ import anyio
 from litestar import Controller, Request, Response, get, head, put
 from litestar.params import FromPath
 
+from server import housekeeping
 from server.auth.access import may_see_student_portfolio, portfolios_for
 from server.auth.guards import requires_any_user, requires_roles
 from server.auth.principal import Principal
@@ -38,6 +39,10 @@ from shared.portfolio import (
 )
 
 CHUNK_LIMIT = 1024 * 1024  # one PUT carries at most this much
+# bytes of unfinished uploads the server holds per device and per school; unfinished uploads
+# are dropped after a day (server/housekeeping.py)
+DEVICE_PARTIAL_QUOTA = 2 * MAX_ATTACHMENT_BYTES
+SCHOOL_PARTIAL_QUOTA = 20 * MAX_ATTACHMENT_BYTES
 OFFSET_HEADER = "Upload-Offset"
 COMPLETE_HEADER = "Upload-Complete"
 _SHA = re.compile(r"^[0-9a-f]{64}$")
@@ -162,6 +167,7 @@ class AttachmentController(Controller):
             raise Unacceptable(problem or "Содержимое файла не совпадает с его типом.")
 
         def run() -> Response[dict]:
+            housekeeping.run_due(db)
             _may_upload(db, principal, sha256)
             with transaction(db):
                 answer = self._append(db, principal, sha256, media_type, start, total, chunk)
@@ -195,8 +201,26 @@ class AttachmentController(Controller):
             raise OffsetMismatch(
                 f"Сервер ждёт продолжение файла с байта {received}.", code="offset_mismatch"
             )
+        device, school = storage.partial_bytes(
+            db, device_id=principal.device_id, school_id=principal.school_id
+        )
+        if device + len(chunk) > DEVICE_PARTIAL_QUOTA or school + len(chunk) > SCHOOL_PARTIAL_QUOTA:
+            raise TooLarge(
+                "Слишком много начатых и не законченных загрузок документов: дождитесь их "
+                "окончания или повторите через сутки.",
+                code="upload_quota",
+            )
         if row is None:
-            storage.begin(db, sha256, media_type, total, principal.login, now)
+            storage.begin(
+                db,
+                sha256,
+                media_type,
+                total,
+                principal.login,
+                now,
+                device_id=principal.device_id,
+                school_id=principal.school_id,
+            )
         received = storage.write_chunk(db, sha256, start, chunk)
         if received < total:
             row = storage.status(db, sha256)

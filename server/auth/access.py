@@ -48,7 +48,12 @@ def portfolios_for(principal: Principal, directory: Directory) -> dict[str, Jour
 def may_see_student_portfolio(principal: Principal, directory: Directory, student_id: str) -> bool:
     """Staff who may see a pupil's portfolio: the administration and the records officer, and
     the teachers who keep the portfolio of a class the pupil belongs to. (Families: see
-    server/attachments/controller.py, by their link to the child.)"""
+    server/attachments/controller.py, by their link to the child.)
+
+    `directory` is the principal's own school's (server/web/people.directory_of): a pupil
+    who is not in it is no one's to see here, whatever the role, as on the pages."""
+    if not any(s.id == student_id for s in directory.students):
+        return False
     if principal.is_administration or principal.has(Role.RECORDS_OFFICER):
         return True
     if not principal.has(Role.TEACHER):

@@ -5,10 +5,11 @@ from __future__ import annotations
 from typing import ClassVar
 
 import msgspec
-from litestar import Controller, get, post
+from litestar import Controller, Request, get, post
 from litestar.params import FromPath, JSONBody
 
 from server.auth import service
+from server.auth.client import client_address
 from server.auth.guards import requires_any_user
 from server.auth.principal import Principal
 from server.deps import Config, CurrentUser, Db
@@ -26,7 +27,9 @@ class AuthController(Controller):
     tags: ClassVar[list[str]] = ["auth"]
 
     @post("/auth/login", exclude_from_auth=True, sync_to_thread=True, status_code=200)
-    def login(self, data: JSONBody[LoginRequest], db: Db, config: Config) -> service.DeviceToken:
+    def login(
+        self, request: Request, data: JSONBody[LoginRequest], db: Db, config: Config
+    ) -> service.DeviceToken:
         """Check login and password; register this device and return its token (once)."""
         return service.login(
             db,
@@ -34,6 +37,7 @@ class AuthController(Controller):
             login=data.login.strip(),
             password=data.password,
             device_name=data.device_name,
+            address=client_address(request, config),
         )
 
     @post("/auth/logout", guards=[requires_any_user], sync_to_thread=True, status_code=200)

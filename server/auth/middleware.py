@@ -30,5 +30,8 @@ class DeviceTokenMiddleware(AbstractAuthenticationMiddleware):
         # device's last visit), which must not stop the event loop serving everyone else
         principal = await anyio.to_thread.run_sync(lookup)
         if principal is None:
-            raise Unauthorized("Токен устройства недействителен или отозван. Войдите заново.")
+            raise Unauthorized(
+                "Токен устройства недействителен или отозван (например, после смены пароля). "
+                "Войдите заново с паролем: записи на этом компьютере сохранены."
+            )
         return AuthenticationResult(user=principal, auth=token)

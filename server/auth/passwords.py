@@ -17,6 +17,8 @@ def hash_password(password: str) -> str:
 
 
 def verify_password(stored_hash: str | None, password: str) -> bool:
+    """Whether `password` matches; with no hash (no such account) the dummy hash is verified
+    all the same, so both cases take one Argon2 verification."""
     try:
         return _hasher.verify(stored_hash or _DUMMY_HASH, password) and stored_hash is not None
     except (VerificationError, InvalidHashError):

@@ -13,7 +13,7 @@ from server.auth import passwords
 from server.auth.principal import Principal
 from server.config import ServerConfig
 from server.errors import AccessDenied, BadRequest, NotFound, TooManyAttempts, Unauthorized
-from server.storage import accounts
+from server.storage import accounts, login_limits
 from server.storage import directory as directory_storage
 from server.storage.db import transaction
 from shared.model import STAFF_ROLES, Role
@@ -63,34 +63,50 @@ def create_account(
         )
 
 
+LOCKED_RU = "Слишком много неудачных попыток входа. Попробуйте через 15 минут."
+ADDRESS_LIMITED_RU = "Слишком много неудачных попыток входа с этого адреса. Подождите 10 минут."
+
+
 def check_credentials(
-    conn: sqlite3.Connection, config: ServerConfig, *, login: str, password: str
+    conn: sqlite3.Connection,
+    config: ServerConfig,
+    *,
+    login: str,
+    password: str,
+    address: str = "?",
 ) -> accounts.AccountRow:
     """The account if the password is right; counts failures and locks after too many.
 
-    Shared by device login (API) and the web login, so both lock the same account."""
+    Shared by device login (API) and the web login, so both lock the same account. Every
+    path verifies one Argon2 hash (the account's, or a dummy one), so the time taken does not
+    tell whether a login exists; a locked login and a missing one answer alike, and the
+    counts live in the database, shared by every server process."""
     now = time.time()
     account = accounts.get_account(conn, login)
-    if account is not None and account.locked_until > now:
-        raise TooManyAttempts("Слишком много неудачных попыток входа. Попробуйте через 15 минут.")
-    if (
-        account is None
-        or not account.active
-        or not passwords.verify_password(account.password_hash, password)
-    ):
-        if account is not None:
-            failures = account.failed_logins + 1
-            lock = (
-                now + config.login_lock_seconds if failures >= config.login_max_failures else None
+    stored_hash = account.password_hash if account is not None and account.active else None
+    password_ok = passwords.verify_password(stored_hash, password)  # always one verification
+    window = now - config.login_address_window_seconds
+    if login_limits.address_failures(conn, address, window) >= config.login_address_failures:
+        raise TooManyAttempts(ADDRESS_LIMITED_RU)
+    if login_limits.login_locked(conn, login, now):
+        raise TooManyAttempts(LOCKED_RU)
+    if not password_ok or account is None:
+        with transaction(conn):
+            login_limits.record_failure(
+                conn,
+                login=login,
+                address=address,
+                now=now,
+                max_failures=config.login_max_failures,
+                lock_seconds=config.login_lock_seconds,
             )
-            with transaction(conn):
-                accounts.record_login_failure(conn, login, lock)
         raise Unauthorized("Неверный логин или пароль.")
     rehash = (
         passwords.hash_password(password) if passwords.needs_rehash(account.password_hash) else None
     )
     with transaction(conn):
         accounts.record_login_success(conn, login, rehash)
+        login_limits.clear_login(conn, login)
     return account
 
 
@@ -108,11 +124,17 @@ def principal_for_account(
 
 
 def login(
-    conn: sqlite3.Connection, config: ServerConfig, *, login: str, password: str, device_name: str
+    conn: sqlite3.Connection,
+    config: ServerConfig,
+    *,
+    login: str,
+    password: str,
+    device_name: str,
+    address: str = "?",
 ) -> DeviceToken:
     """Check the password and register a new device with a fresh token."""
     now = time.time()
-    account = check_credentials(conn, config, login=login, password=password)
+    account = check_credentials(conn, config, login=login, password=password, address=address)
     token = secrets.token_urlsafe(32)
     device_id = f"d-{secrets.token_hex(6)}"
     with transaction(conn):

@@ -15,13 +15,16 @@ from collections.abc import Callable
 
 import msgspec
 
+from server.reports import attestation
 from server.reports.dataset import Dataset, Filters, load
 from server.reports.summary_sheet import summary_sheet
 from server.storage import consolidated
 from server.storage import web as web_storage
 from server.storage.journals import quarantined
+from shared.grades import round_mark, weighted_average  # noqa: F401 (tests/server/reports_reference.py imports it from here)
 from shared.hlc import stamp_date
 from shared.model import Directory, decode_event
+from shared.scales import mark_text
 
 LATE_ENTRY_DAYS = 3  # an entry made more than this many days after the lesson is «late»
 LEADER_FROM = 4.5  # every subject's weighted average at least this: a leader
@@ -41,14 +44,10 @@ class Report(msgspec.Struct, frozen=True, kw_only=True):
     landscape: bool = False
 
 
-def weighted_average(pairs: list[tuple[int, int]]) -> float | None:
-    weight = sum(w for _, w in pairs)
-    return sum(v * w for v, w in pairs) / weight if weight else None
-
-
 def forecast_mark(average: float) -> int:
-    """The usual rounding of a period mark: 2,5 → 3, 3,5 → 4, 4,5 → 5 (half up)."""
-    return min(5, max(2, int(average + 0.5)))
+    """The school's rounding of a period mark (shared.grades.round_mark: 2,5 → 3, 3,5 → 4,
+    4,5 → 5, half up), never below «2» as a forecast."""
+    return max(2, round_mark(average))
 
 
 def _pct(part: int, whole: int) -> float | None:
@@ -424,15 +423,26 @@ def corrections(conn: sqlite3.Connection, data: Dataset) -> Report:
     )
 
 
+ATTENDANCE_WORDS = {
+    "present": "присутствовал",
+    "absent": "н (отсутствовал)",
+    "ill": "б (болел, справка)",
+    "excused": "у (уважительная причина)",
+    "late": "о (опоздал)",
+}
+
+
 def _old_value(body: str, data: Dataset) -> str:
+    """An entry in words, as the correction log shows it: never a code such as «present»."""
     event = decode_event(body)
     value = getattr(event, "value", None)
     if value is not None:
         student = getattr(event, "student_id", "")
-        return f"{value} — {data.student_name(student)}"
+        shown = mark_text(value, getattr(event, "modifier", ""), event.special)
+        return f"{shown} — {data.student_name(student)}"
     code = getattr(event, "code", None)
     if code is not None:
-        return f"{code} — {data.student_name(event.student_id)}"
+        return f"{ATTENDANCE_WORDS[code]} — {data.student_name(event.student_id)}"
     return getattr(event, "topic", "") or "—"
 
 
@@ -543,6 +553,8 @@ REPORTS: dict[str, str] = {
     "forecast": "Прогноз отметок за период",
     "corrections": "Журнал исправлений",
     "conflicts": "Конфликты и карантин",
+    "attestation": "Итоги успеваемости по ученикам (отчёт в район)",
+    "attendance": "Сводка посещаемости по ученикам",
 }
 
 
@@ -557,6 +569,8 @@ BUILDERS: dict[str, Callable[[sqlite3.Connection, Dataset], Report]] = {
     "forecast": forecast,
     "corrections": corrections,
     "conflicts": conflicts_and_quarantine,
+    "attestation": attestation.pupil_results,
+    "attendance": attestation.attendance_summary,
 }
 
 

@@ -15,7 +15,9 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 from server.auth.principal import Principal
+from server.reports import attestation, dataset
 from server.reports.catalog import Report
+from server.storage import directory as directory_storage
 from shared.model import ADMINISTRATION, Role
 
 MISSED = ("absent", "ill", "excused")
@@ -26,11 +28,34 @@ class Figures:
     pupils: int = 0
     marks: Counter[int] = field(default_factory=Counter)
     missed: int = 0
+    # issue 16: pupils by category (server.reports.attestation.classify) and the exempt
+    categories: Counter[str] = field(default_factory=Counter)
+    exempt: int = 0
 
     def add(self, other: Figures) -> None:
         self.pupils += other.pupils
         self.marks.update(other.marks)
         self.missed += other.missed
+        self.categories.update(other.categories)
+        self.exempt += other.exempt
+
+    def pupil_columns(self) -> tuple[object, ...]:
+        """The district's counts of pupils, and the shares of pupils, exactly as the school's
+        results report counts them (attestation.Tally)."""
+        tally = attestation.Tally(
+            pupils=sum(self.categories.values()), categories=self.categories, exempt=self.exempt
+        )
+        c = self.categories
+        by_pupils = tally.shares()[:2]
+        return (
+            c[attestation.EXCELLENT],
+            c[attestation.GOOD],
+            c[attestation.ONE_THREE],
+            c[attestation.FAILING],
+            c[attestation.NOT_ATTESTED],
+            self.exempt,
+            *by_pupils,
+        )
 
     def row(self, school: str, grade: str) -> tuple[object, ...]:
         total = sum(self.marks.values())
@@ -44,6 +69,7 @@ class Figures:
             round(100 * (self.marks[4] + self.marks[5]) / total, 1) if total else None,
             round(100 * (total - low) / total, 1) if total else None,
             self.missed,
+            *self.pupil_columns(),
         )
 
 
@@ -77,6 +103,8 @@ def imported_figures(row: sqlite3.Row) -> dict[int, Figures]:
     for grade in json.loads(row["grades"]):
         figures = Figures(pupils=grade["pupils"], missed=grade["missed"])
         figures.marks.update({int(v): n for v, n in grade["marks"].items()})
+        figures.categories.update(grade.get("categories", {}))  # files before issue 16: none
+        figures.exempt = grade.get("exempt", 0)
         result[grade["grade"]] = figures
     return result
 
@@ -137,7 +165,20 @@ def school_figures(
         (*years, first, last, *MISSED),
     ):
         of(row["grade"]).missed = row["n"]
+    _pupil_categories(conn, years[0], date_from, date_to, of)
     return result
+
+
+def _pupil_categories(conn, year_id, date_from, date_to, of) -> None:
+    """Pupils by category per grade, by the school's own results report (one rule, one
+    count): the district's figures and the school's report cannot disagree."""
+    directory = directory_storage.load_full(conn, year_id)
+    data = dataset.load(directory, dataset.Filters(date_from=date_from, date_to=date_to))
+    grades = {c.id: c.grade for c in directory.classes}
+    for class_id, (_period, tally) in attestation.class_tallies(conn, data).items():
+        figures = of(grades[class_id])
+        figures.categories.update(tally.categories)
+        figures.exempt += tally.exempt
 
 
 def _describe(date_from: dt.date | None, date_to: dt.date | None) -> str:
@@ -200,14 +241,17 @@ def district_report(
             "Учеников",
             "Отметок",
             "Средний балл",
-            "Качество, %",
-            "Успеваемость, %",
+            "Качество (доля отметок), %",
+            "Успеваемость (доля отметок), %",
             "Пропущено уроков",
+            *attestation.PUPIL_HEADER,
         ),
         rows=tuple(rows),
         notes=(
             "Качество — доля отметок «4» и «5»; успеваемость — доля отметок выше «2»; "
             "пропущенные уроки — отметки «н», «б» и «у».",
+            "Ученики по категориям — по отметкам за период (четверть, полугодие) или за год, "
+            "как в отчёте школы «Итоги успеваемости»; доли учеников — от аттестуемых.",
             *notes,
         ),
         landscape=True,

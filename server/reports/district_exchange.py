@@ -35,6 +35,8 @@ class GradeFigures(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     pupils: int
     marks: dict[str, int]  # "2".."5" -> how many
     missed: int
+    categories: dict[str, int] = {}  # issue 16: pupils by category (attestation.classify)
+    exempt: int = 0
 
 
 class FiguresFile(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
@@ -81,6 +83,8 @@ def export_figures(
                 pupils=f.pupils,
                 marks={str(v): n for v, n in sorted(f.marks.items())},
                 missed=f.missed,
+                categories=dict(sorted(f.categories.items())),
+                exempt=f.exempt,
             )
             for g, f in sorted(grades.items())
         ),

@@ -129,3 +129,11 @@ def revoke_device(conn: sqlite3.Connection, device_id: str, now: float) -> bool:
         "UPDATE devices SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL", (now, device_id)
     )
     return cur.rowcount > 0
+
+
+def revoke_devices_of(conn: sqlite3.Connection, login: str, now: float) -> int:
+    """Cut off every device of an account (its password changed): how many were live."""
+    cur = conn.execute(
+        "UPDATE devices SET revoked_at = ? WHERE login = ? AND revoked_at IS NULL", (now, login)
+    )
+    return cur.rowcount

@@ -34,6 +34,34 @@ def close_year(
     )
 
 
+def reopen_year(conn: sqlite3.Connection, year_id: str) -> None:
+    """The closure goes; grants given for the closed year lapse with it."""
+    conn.execute("DELETE FROM year_closures WHERE year_id = ?", (year_id,))
+    conn.execute(
+        "UPDATE correction_grants SET revoked_at = unixepoch() "
+        "WHERE year_id = ? AND revoked_at IS NULL",
+        (year_id,),
+    )
+
+
+def log_year_action(
+    conn: sqlite3.Connection, year_id: str, action: str, login: str, reason: str, now: float
+) -> None:
+    """Every close, early close and reopening of a year, who did it and why."""
+    conn.execute(
+        "INSERT INTO year_closing_log (year_id, action, login, reason, at) VALUES (?, ?, ?, ?, ?)",
+        (year_id, action, login, reason, now),
+    )
+
+
+def year_log(conn: sqlite3.Connection, year_id: str) -> list[dict]:
+    rows = conn.execute(
+        "SELECT action, login, reason, at FROM year_closing_log WHERE year_id = ? ORDER BY id",
+        (year_id,),
+    )
+    return [dict(r) for r in rows.fetchall()]
+
+
 def grant_correction(
     conn: sqlite3.Connection,
     *,

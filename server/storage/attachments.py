@@ -1,5 +1,6 @@
-"""The SQL behind proof documents (`attachments`): a file is received in chunks into a blob of
-its final size, and counts only once `completed_at` is set (its checksum and type checked)."""
+"""The SQL behind proof documents (`attachments`): a file is received in chunks appended to its
+blob as they arrive (nothing is reserved for bytes not yet sent), and counts only once
+`completed_at` is set (its checksum and type checked)."""
 
 from __future__ import annotations
 
@@ -18,26 +19,54 @@ def status(conn: sqlite3.Connection, sha256: str) -> sqlite3.Row | None:
 
 
 def begin(
-    conn: sqlite3.Connection, sha256: str, media_type: str, size: int, uploader: str, now: float
+    conn: sqlite3.Connection,
+    sha256: str,
+    media_type: str,
+    size: int,
+    uploader: str,
+    now: float,
+    *,
+    device_id: str | None = None,
+    school_id: str | None = None,
 ) -> None:
-    """Start receiving a file: its blob is allocated at its final size, filled chunk by chunk."""
+    """Start receiving a file of `size` bytes: an empty blob, which grows chunk by chunk."""
     conn.execute(
         "INSERT INTO attachments (sha256, media_type, size, received, body, uploaded_by, "
-        "created_at) VALUES (?, ?, ?, 0, zeroblob(?), ?, ?)",
-        (sha256, media_type, size, size, uploader, now),
+        "created_at, device_id, school_id) VALUES (?, ?, ?, 0, x'', ?, ?, ?, ?)",
+        (sha256, media_type, size, uploader, now, device_id, school_id),
     )
 
 
 def write_chunk(conn: sqlite3.Connection, sha256: str, offset: int, data: bytes) -> int:
-    """Write `data` at `offset` (which must be what was received so far); the new count."""
+    """Append `data` at `offset` (which must be what was received so far); the new count."""
     row = status(conn, sha256)
     assert row is not None and row["received"] == offset and offset + len(data) <= row["size"]
-    with conn.blobopen("attachments", "body", row["rowid"]) as blob:
-        blob.seek(offset)
-        blob.write(data)
     received = offset + len(data)
-    conn.execute("UPDATE attachments SET received = ? WHERE sha256 = ?", (received, sha256))
+    conn.execute(
+        "UPDATE attachments SET body = CAST(body || ? AS BLOB), received = ? WHERE sha256 = ?",
+        (data, received, sha256),
+    )
     return received
+
+
+def partial_bytes(
+    conn: sqlite3.Connection, *, device_id: str, school_id: str | None
+) -> tuple[int, int]:
+    """Bytes held for unfinished uploads: (of this device, of this school)."""
+    row = conn.execute(
+        "SELECT COALESCE(sum(CASE WHEN device_id = ? THEN received END), 0) AS device, "
+        "COALESCE(sum(CASE WHEN school_id IS ? THEN received END), 0) AS school "
+        "FROM attachments WHERE completed_at IS NULL",
+        (device_id, school_id),
+    ).fetchone()
+    return row["device"], row["school"]
+
+
+def forget_partial_before(conn: sqlite3.Connection, moment: float) -> int:
+    """Drop uploads started before `moment` and never finished."""
+    return conn.execute(
+        "DELETE FROM attachments WHERE completed_at IS NULL AND created_at < ?", (moment,)
+    ).rowcount
 
 
 def body(conn: sqlite3.Connection, sha256: str) -> bytes:

@@ -178,7 +178,7 @@ CREATE INDEX IF NOT EXISTS achievements_student ON achievements(student_id, date
 CREATE TABLE IF NOT EXISTS attachments (
     sha256 TEXT PRIMARY KEY, media_type TEXT NOT NULL, size INTEGER NOT NULL,
     received INTEGER NOT NULL DEFAULT 0, body BLOB, uploaded_by TEXT NOT NULL,
-    created_at REAL NOT NULL, completed_at REAL);
+    created_at REAL NOT NULL, completed_at REAL, device_id TEXT, school_id TEXT);
 
 -- personal files (issue 7): the year marks of every closed year, kept per pupil across years
 -- and classes; written when the year is closed, never removed with the journals (000 §4.2.3)
@@ -192,7 +192,8 @@ CREATE TABLE IF NOT EXISTS personal_file (
 CREATE TABLE IF NOT EXISTS quarantine (
     id INTEGER PRIMARY KEY AUTOINCREMENT, received_at REAL NOT NULL, device_id TEXT,
     login TEXT, journal_id TEXT, rule TEXT NOT NULL, message_ru TEXT NOT NULL,
-    event_ids TEXT NOT NULL DEFAULT '[]', body BLOB);
+    event_ids TEXT NOT NULL DEFAULT '[]', body BLOB, body_sha256 TEXT, body_size INTEGER,
+    school_id TEXT);
 CREATE INDEX IF NOT EXISTS attendance_student ON attendance(student_id);
 CREATE INDEX IF NOT EXISTS lessons_date ON lessons(journal_id, date);
 -- reports (issue 4): absences without the «present» rows that are most of a year's attendance,
@@ -271,6 +272,39 @@ CREATE TABLE IF NOT EXISTS incoming_marks (
 CREATE TABLE IF NOT EXISTS list_drafts (
     id TEXT PRIMARY KEY, school_id TEXT NOT NULL, kind TEXT NOT NULL, name TEXT NOT NULL,
     body BLOB NOT NULL, login TEXT NOT NULL, created_at REAL NOT NULL);
+
+-- the school's time zone (a fixed UTC offset: Russia keeps no summer time); Moscow without one
+CREATE TABLE IF NOT EXISTS school_time_zones (
+    school_id TEXT PRIMARY KEY, utc_offset_minutes INTEGER NOT NULL);
+-- every close, early close and reopening of a school year, by whom and why
+CREATE TABLE IF NOT EXISTS year_closing_log (
+    id INTEGER PRIMARY KEY AUTOINCREMENT, year_id TEXT NOT NULL, action TEXT NOT NULL,
+    login TEXT NOT NULL, reason TEXT NOT NULL, at REAL NOT NULL);
+-- failed logins, shared by every server process: per login name (existing or not) and per
+-- client address (server/storage/login_limits.py)
+CREATE TABLE IF NOT EXISTS login_failures (
+    login TEXT PRIMARY KEY, failures INTEGER NOT NULL, first_at REAL NOT NULL,
+    locked_until REAL NOT NULL);
+CREATE TABLE IF NOT EXISTS login_address_failures (address TEXT NOT NULL, at REAL NOT NULL);
+CREATE INDEX IF NOT EXISTS login_address_failures_at ON login_address_failures(address, at);
+
+-- issue 16: marks beside the lessons other than a plain period/year number: «н/а», «осв.»,
+-- зач/незач (value 0), exam, final and thematic marks; one row per cell of the journal
+CREATE TABLE IF NOT EXISTS attestation_marks (
+    journal_id TEXT NOT NULL, period_id TEXT NOT NULL, student_id TEXT NOT NULL,
+    column_kind TEXT NOT NULL, topic TEXT NOT NULL, mark_kind TEXT NOT NULL,
+    value INTEGER NOT NULL, special TEXT NOT NULL, na_reason TEXT NOT NULL,
+    document TEXT NOT NULL, exempt_from TEXT, exempt_to TEXT, event_id TEXT NOT NULL,
+    author TEXT NOT NULL, hlc TEXT NOT NULL, in_conflict INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (journal_id, period_id, student_id, column_kind, topic));
+-- issue 16: the school's scales (per grade and/or subject) and weights by kind of work
+CREATE TABLE IF NOT EXISTS scales (
+    school_id TEXT NOT NULL, grade INTEGER NOT NULL DEFAULT 0, subject_id TEXT NOT NULL
+    DEFAULT '', scale TEXT NOT NULL, modifiers INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (school_id, grade, subject_id));
+CREATE TABLE IF NOT EXISTS work_weights (
+    school_id TEXT NOT NULL, work_kind TEXT NOT NULL, weight INTEGER NOT NULL,
+    PRIMARY KEY (school_id, work_kind));
 -- a closed period: later changes of its marks need a reason and are flagged
 CREATE TABLE IF NOT EXISTS period_closures (
     class_id TEXT NOT NULL, period_id TEXT NOT NULL, closed_by TEXT NOT NULL,
@@ -295,6 +329,8 @@ DIRECTORY_TABLES = (
     "class_teachers",
     "year_closures",
     "correction_grants",
+    "scales",
+    "work_weights",
 )
 DIRECTORY_TRIGGERS = "\n".join(
     f"CREATE TRIGGER IF NOT EXISTS directory_version_{table}_{op.lower()} AFTER {op} ON {table} "
@@ -321,9 +357,25 @@ def connect(path: Path | str) -> sqlite3.Connection:
     return conn
 
 
+# columns added to tables that existing databases already have (issue 12)
+ADDED_COLUMNS = {
+    "quarantine": ("body_sha256 TEXT", "body_size INTEGER", "school_id TEXT"),
+    "attachments": ("device_id TEXT", "school_id TEXT"),
+}
+
+
+def _add_columns(conn: sqlite3.Connection) -> None:
+    for table, columns in ADDED_COLUMNS.items():
+        have = {r["name"] for r in conn.execute(f"PRAGMA table_info({table})").fetchall()}
+        for column in columns:
+            if column.split()[0] not in have:
+                conn.execute(f"ALTER TABLE {table} ADD COLUMN {column}")
+
+
 def create_schema(conn: sqlite3.Connection) -> None:
     db = sqlite_utils.Database(conn)
     db.executescript(SCHEMA)
+    _add_columns(conn)
     conn.execute(
         "INSERT OR IGNORE INTO meta(key, value) VALUES ('schema_version', ?)", (SCHEMA_VERSION,)
     )

@@ -20,6 +20,8 @@ from shared.model import (
     ParentLink,
     Period,
     Role,
+    Scale,
+    ScaleSetting,
     School,
     SchoolClass,
     SchoolYear,
@@ -27,6 +29,7 @@ from shared.model import (
     Student,
     Subject,
     TeachingAssignment,
+    WorkWeight,
     journal_id,
 )
 
@@ -164,6 +167,54 @@ def load_full(
         journals=tuple(journals),
         closure=archive_storage.closure(conn, year.id),
         corrections=archive_storage.active_grants(conn, year.id, today or dt.date.today()),
+        scales=tuple(scales(conn, school.id)),
+        weights=tuple(
+            WorkWeight(work_kind=r["work_kind"], weight=r["weight"])
+            for r in conn.execute(
+                "SELECT work_kind, weight FROM work_weights WHERE school_id = ? ORDER BY 1",
+                (school.id,),
+            )
+        ),
+    )
+
+
+def scales(conn: sqlite3.Connection, school_id: str) -> list[ScaleSetting]:
+    """The scales the deputy set for the school (issue 16); absent: shared.scales' defaults."""
+    return [
+        ScaleSetting(
+            scale=Scale(r["scale"]),
+            grade=r["grade"] or None,
+            subject_id=r["subject_id"] or None,
+            modifiers=bool(r["modifiers"]),
+        )
+        for r in conn.execute(
+            "SELECT grade, subject_id, scale, modifiers FROM scales WHERE school_id = ? "
+            "ORDER BY grade, subject_id",
+            (school_id,),
+        )
+    ]
+
+
+def set_scale(conn: sqlite3.Connection, school_id: str, setting: ScaleSetting) -> None:
+    """Set (or replace) the scale of a grade, a subject, or a subject in one grade."""
+    conn.execute(
+        "INSERT INTO scales VALUES (?, ?, ?, ?, ?) ON CONFLICT(school_id, grade, subject_id) "
+        "DO UPDATE SET scale = excluded.scale, modifiers = excluded.modifiers",
+        (
+            school_id,
+            setting.grade or 0,
+            setting.subject_id or "",
+            setting.scale.value,
+            int(setting.modifiers),
+        ),
+    )
+
+
+def set_weight(conn: sqlite3.Connection, school_id: str, row: WorkWeight) -> None:
+    conn.execute(
+        "INSERT INTO work_weights VALUES (?, ?, ?) ON CONFLICT(school_id, work_kind) "
+        "DO UPDATE SET weight = excluded.weight",
+        (school_id, row.work_kind, row.weight),
     )
 
 

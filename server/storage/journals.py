@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import sqlite3
 from collections.abc import Iterable
 
 from server.storage import consolidated
+from server.storage.web import SCHOOL_PEOPLE
 from shared.fold import CellKey, JournalState
 from shared.journal import merge_updates
 from shared.model import (
@@ -15,6 +17,7 @@ from shared.model import (
     JournalInfo,
     LessonRecorded,
     MarkGiven,
+    MarkSpecial,
     PeriodMarkGiven,
     Retracted,
 )
@@ -164,12 +167,17 @@ def write_cells(
     for key in keys:
         cell = state.cells.get(key)
         if cell is None:
-            continue
-        conn.executemany(
-            "UPDATE events SET status = ? WHERE id = ?",
-            [(event_status(e.id, state), e.id) for e in cell.history],
-        )
-        value, conflict = cell.value, int(cell.in_conflict)
+            if key[0] != "mark":
+                continue
+            # every entry of the cell was refused afterwards (a mark an exemption displaced,
+            # issue 16): its row goes; the refusal event set the entry's status
+            value, conflict = None, 0
+        else:
+            conn.executemany(
+                "UPDATE events SET status = ? WHERE id = ?",
+                [(event_status(e.id, state), e.id) for e in cell.history],
+            )
+            value, conflict = cell.value, int(cell.in_conflict)
         kind = key[0]
         if kind == "lesson":
             conn.execute(
@@ -234,7 +242,10 @@ def write_cells(
                         conflict,
                     ),
                 )
+        elif kind == "period_mark" and (len(key) > 3 or not _plain(value)):
+            _write_attestation(conn, journal_id, key, value, conflict)
         elif kind == "period_mark":
+            _write_attestation(conn, journal_id, key, None, 0)
             conn.execute(
                 "DELETE FROM period_marks WHERE journal_id = ? AND period_id = ? "
                 "AND student_id = ?",
@@ -259,6 +270,61 @@ def write_cells(
     consolidated.refresh_lesson_aggregates(conn, journal_id, lessons)
 
 
+def _plain(value: object) -> bool:
+    """A numeric period or year mark: the row `period_marks` has always kept."""
+    return not isinstance(value, PeriodMarkGiven) or value.special is MarkSpecial.NONE
+
+
+def _write_attestation(
+    conn: sqlite3.Connection, journal_id: str, key: CellKey, value: object, conflict: int
+) -> None:
+    """Marks beside the lessons that are not a plain period or year number (issue 16): «н/а»,
+    «осв.», зач/незач, exam, final and thematic marks, one row per cell."""
+    kind = key[3] if len(key) > 3 else ""
+    topic = key[4] if len(key) > 4 else ""
+    conn.execute(
+        "DELETE FROM attestation_marks WHERE journal_id = ? AND period_id = ? "
+        "AND student_id = ? AND column_kind = ? AND topic = ?",
+        (journal_id, key[1], key[2], kind, topic),
+    )
+    if key[0] == "period_mark" and len(key) == 3 and kind == "":
+        conn.execute(
+            "DELETE FROM period_marks WHERE journal_id = ? AND period_id = ? AND student_id = ?",
+            (journal_id, key[1], key[2]),
+        )
+    if not isinstance(value, PeriodMarkGiven):
+        return
+    conn.execute(
+        "INSERT INTO attestation_marks VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        (
+            journal_id,
+            value.period_id,
+            value.student_id,
+            kind,
+            topic,
+            value.mark_kind.value,
+            value.value,
+            value.special.value,
+            value.na_reason.value if value.na_reason else "",
+            value.document,
+            value.exempt_from.isoformat() if value.exempt_from else None,
+            value.exempt_to.isoformat() if value.exempt_to else None,
+            value.id,
+            value.author,
+            value.hlc,
+            conflict,
+        ),
+    )
+
+
+# A refused update is kept for a person to look at, not to be replayed: its first bytes and
+# its digest say what it was. The quotas keep a flood of refusals from filling the disk: the
+# oldest rows of the device (then of the school) go first.
+QUARANTINE_PREFIX_BYTES = 16 * 1024
+QUARANTINE_ROWS_PER_DEVICE = 100
+QUARANTINE_ROWS_PER_SCHOOL = 1000
+
+
 def quarantine(
     conn: sqlite3.Connection,
     *,
@@ -270,21 +336,62 @@ def quarantine(
     message_ru: str,
     event_ids: Iterable[str],
     body: bytes | None,
+    school_id: str | None = None,
 ) -> None:
+    digest = hashlib.sha256(body).hexdigest() if body is not None else None
+    ids = json.dumps(list(event_ids)[:100])
     conn.execute(
         "INSERT INTO quarantine (received_at, device_id, login, journal_id, rule, message_ru, "
-        "event_ids, body) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-        (now, device_id, login, journal_id, rule, message_ru, json.dumps(list(event_ids)), body),
+        "event_ids, body, body_sha256, body_size, school_id) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        (
+            now,
+            device_id,
+            login,
+            journal_id,
+            rule,
+            message_ru[:1000],
+            ids,
+            body[:QUARANTINE_PREFIX_BYTES] if body is not None else None,
+            digest,
+            len(body) if body is not None else None,
+            school_id,
+        ),
     )
+    for column, value, keep in (
+        ("device_id", device_id, QUARANTINE_ROWS_PER_DEVICE),
+        ("school_id", school_id, QUARANTINE_ROWS_PER_SCHOOL),
+    ):
+        conn.execute(
+            f"DELETE FROM quarantine WHERE {column} IS ? AND id NOT IN "
+            f"(SELECT id FROM quarantine WHERE {column} IS ? ORDER BY id DESC LIMIT ?)",
+            (value, value, keep),
+        )
 
 
-def quarantined(conn: sqlite3.Connection, limit: int = 500) -> list[dict]:
+def quarantined(
+    conn: sqlite3.Connection, limit: int = 500, *, school_id: str | None = None
+) -> list[dict]:
+    """The newest refused updates; with `school_id`, only that school's (rows written before
+    the school was kept: those sent by the school's people)."""
+    where, params = "", {"limit": limit}
+    if school_id is not None:
+        where = (
+            "WHERE school_id = :school OR (school_id IS NULL AND login IN "
+            f"(SELECT login FROM accounts WHERE person_id IN ({SCHOOL_PEOPLE})))"
+        )
+        params["school"] = school_id
     rows = conn.execute(
         "SELECT id, received_at, device_id, login, journal_id, rule, message_ru, event_ids, "
-        "length(body) AS size FROM quarantine ORDER BY id DESC LIMIT ?",
-        (limit,),
+        f"COALESCE(body_size, length(body)) AS size, body_sha256 FROM quarantine {where} "
+        "ORDER BY id DESC LIMIT :limit",
+        params,
     ).fetchall()
     return [dict(r) | {"event_ids": json.loads(r["event_ids"])} for r in rows]
+
+
+def forget_quarantine_before(conn: sqlite3.Connection, moment: float) -> int:
+    return conn.execute("DELETE FROM quarantine WHERE received_at < ?", (moment,)).rowcount
 
 
 # ----------------------------------------------------------------- resumable sync replies

@@ -119,6 +119,12 @@ def acknowledge(
     )
 
 
+def period_key(period_id: str) -> str:
+    """The acknowledgement of a period's marks (004 §2.2.2), kept beside the weekly ones: the
+    `week` column holds «period:<id>» instead of a Monday's date."""
+    return f"period:{period_id}"
+
+
 def acknowledgements(
     conn: sqlite3.Connection, student_ids: list[str], week: str
 ) -> dict[tuple[str, str], float]:

@@ -10,9 +10,10 @@ import anyio
 from litestar import Controller, Request, Response, get, post
 from litestar.params import FromPath
 
+from server import housekeeping
 from server.auth.guards import requires_journal_staff, requires_supervisors
 from server.deps import Config, CurrentUser, Db
-from server.errors import BadRequest, NotFound, RangeNotSatisfiable
+from server.errors import BadRequest, NotFound, RangeNotSatisfiable, UnsupportedMediaType
 from server.storage import journals as journal_storage
 from server.storage.db import transaction
 from server.sync.service import SyncService
@@ -79,9 +80,14 @@ class SyncController(Controller):
         Body and reply are `application/x-zhurnal-sync`: zlib-compressed msgpack of
         `SyncRequest` / `SyncResponse`. Idempotent: retries and duplicates are safe.
         """
+        if request.headers.get("Content-Type", "").split(";")[0].strip() != wire.CONTENT_TYPE:
+            raise UnsupportedMediaType(
+                f"Запрос синхронизации должен иметь тип {wire.CONTENT_TYPE}.", code="bad_sync_type"
+            )
         message = _parse(await request.body(), f"{str(request.base_url).rstrip('/')}/install")
 
         def run() -> tuple[bytes, dict[str, str]]:
+            housekeeping.run_due(db)
             documents = request.app.state.documents
             directories = request.app.state.directories
             service = SyncService(db, config, principal, documents, directories)
@@ -119,6 +125,7 @@ class SyncController(Controller):
         )
 
     @get("/quarantine", guards=[requires_supervisors], sync_to_thread=True)
-    def quarantine(self, db: Db) -> list[dict]:
-        """Updates refused whole, with their reasons, for a person to look at."""
-        return journal_storage.quarantined(db)
+    def quarantine(self, db: Db, principal: CurrentUser) -> list[dict]:
+        """Updates refused whole, with their reasons, for a person to look at: one's own
+        school's only (the first bytes and the digest of each, not the update itself)."""
+        return journal_storage.quarantined(db, school_id=principal.school_id or "")

@@ -12,9 +12,11 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import datetime as dt
 import secrets
 import sqlite3
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import msgspec
@@ -26,12 +28,13 @@ from server.config import ServerConfig
 from server.storage import archive as archive_storage
 from server.storage import journals as storage
 from server.storage import portfolio as portfolio_storage
+from server.storage import school_time
 from server.storage import web as web_storage
 from server.storage.db import get_meta, set_meta, transaction
 from server.sync.directory_cache import DirectoryCache
 from server.sync.documents import DocumentCache
 from shared.fold import CellKey, JournalState
-from shared.hlc import Clock
+from shared.hlc import Clock, read_stamp
 from shared.journal import EMPTY_STATE_VECTOR, JournalDoc
 from shared.model import (
     SERVER_AUTHOR,
@@ -46,7 +49,7 @@ from shared.model import (
 )
 from shared.portfolio import as_row
 from shared.release import installed_version
-from shared.rules import JournalContext, check_new_events
+from shared.rules import JournalContext, check_new_events, displaced_by_exemption
 from shared.wire import (
     JournalPush,
     JournalReply,
@@ -99,8 +102,10 @@ class SyncService:
         principal: Principal,
         documents: DocumentCache | None = None,
         directories: DirectoryCache | None = None,
+        clock: Callable[[], float] = time.time,
     ):
         self.conn = conn
+        self.clock = clock
         self.config = config
         self.principal = principal
         self.documents = documents or DocumentCache()
@@ -263,7 +268,10 @@ class SyncService:
         if not effect.added:
             if effect.new_clients:
                 raise WholeRefusal("unexpected_content", "Обновление не содержит записей журнала.")
-            return ApplyResult(Outcome.UNCHANGED, doc)
+            # Nothing stored, but the document may now hold what the update left pending (a
+            # deletion of items it has not seen): answer from the database's copy instead.
+            self.documents.drop(journal.id)
+            return ApplyResult(Outcome.UNCHANGED, self._load(journal))
         if sum(effect.new_clients.values()) != len(effect.added):
             # An event is one plain string under a new key: exactly one Yjs clock tick.
             # Anything more (a shared Text or Map as a value, another root type) is content
@@ -275,6 +283,7 @@ class SyncService:
             )
         self._check_client_ids(effect.new_clients)
         added = self._decode_added(effect.added)
+        self._check_stamps(journal, added)
         if not journal.writable:
             raise WholeRefusal(
                 "no_write_access",
@@ -289,6 +298,8 @@ class SyncService:
                 closed_ids = frozenset(c["period_id"] for c in closed)
                 ctx = dataclasses.replace(ctx, closed_periods=closed_ids)
         violations = check_new_events(before, added, ctx)
+        displaced = displaced_by_exemption(before, added, ctx, violations)  # issue 16
+        violations += displaced
         refusals = self._refusals(violations, added)
         if (
             isinstance(ctx, JournalContext)
@@ -313,6 +324,7 @@ class SyncService:
             self.conn, journal.id, [(raw[e.id], e) for e in new_events], folded, now
         )
         touched = [folded.cell_of[e.id] for e in added if e.id in folded.cell_of]
+        touched += [before.cell_of[v.event_id] for v in displaced]
         if isinstance(ctx, JournalContext):
             storage.write_cells(self.conn, journal.id, folded, touched)
             if ctx.closure is not None and ctx.closure.year_id == journal.year_id:
@@ -381,6 +393,41 @@ class SyncService:
             events.append(event)
         return events
 
+    def _check_stamps(self, journal: JournalInfo, added: list[JournalEvent]) -> None:
+        """Clocks are input: a stamp must be well-formed, made by the pushing device, not
+        ahead of the server's clock by more than the allowed skew, and not before the year."""
+        now_ms = int(self.clock() * 1000)
+        latest = now_ms + self.config.max_clock_ahead_seconds * 1000
+        earliest = school_time.year_starts_ms(self.conn, journal.year_id) or 0
+        earliest -= 24 * 3600 * 1000  # a day's grace for a zone set wrongly on the laptop
+        malformed, ahead, behind = [], [], []
+        for event in added:
+            stamp = read_stamp(event.hlc)
+            if stamp is None or stamp[2] != self.principal.device_id:
+                malformed.append(event.id)
+            elif stamp[0] > latest:
+                ahead.append(event.id)
+            elif stamp[0] < earliest:
+                behind.append(event.id)
+        if malformed:
+            raise WholeRefusal(
+                "bad_stamp",
+                "Отметка времени записи повреждена или сделана другим устройством: "
+                "обновление отклонено.",
+                tuple(malformed),
+            )
+        if ahead or behind:
+            zone = school_time.zone(self.conn, self.principal.school_id)
+            server_now = dt.datetime.fromtimestamp(now_ms / 1000, tz=zone)
+            raise WholeRefusal(
+                "clock_ahead" if ahead else "clock_behind",
+                f"Часы этого компьютера {'спешат' if ahead else 'отстают'}: на сервере сейчас "
+                f"{server_now:%d.%m.%Y %H:%M}. Установите на компьютере правильные дату, время "
+                "и часовой пояс и введите эти записи снова. Записи сохранены на компьютере "
+                "и видны в списке отклонённых.",
+                tuple(ahead or behind),
+            )
+
     def _refusals(self, violations, added: list[JournalEvent]) -> list[Refused]:
         if not violations:
             return []
@@ -412,4 +459,5 @@ class SyncService:
                 message_ru=refusal.message_ru,
                 event_ids=refusal.event_ids,
                 body=push.update,
+                school_id=self.principal.school_id,
             )

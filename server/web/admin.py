@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import time
 from typing import Any
+from urllib.parse import urlencode
 
 from litestar import Controller, Request, Response, get, post
 from litestar.params import FromPath, FromQuery, URLEncodedBody
@@ -81,9 +82,14 @@ class AdminController(Controller):
         subject_id: FromQuery[str | None] = None,
         teacher_id: FromQuery[str | None] = None,
         format: FromQuery[str] = "html",
-    ) -> Template | Response:
+    ) -> Template | Response | Redirect:
         if name not in REPORTS:
             raise NotFound("Такого отчёта нет.")
+        chosen = request.query_params.get("__report")
+        if chosen and chosen != name and chosen in REPORTS:
+            # the filter form's report choice, without a script (the CSP allows none inline)
+            rest = urlencode([(k, v) for k, v in request.query_params.items() if k != "__report"])
+            return Redirect(path=f"/reports/{chosen}?{rest}", status_code=303)
         if format not in FORMATS:
             raise BadRequest("Формат: html, pdf, xlsx или csv.")
         filters = Filters(

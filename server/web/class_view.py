@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from server.storage import consolidated
 from server.storage import web as storage
 from server.web.diary import WORK_KINDS
+from shared.grades import average_text, weighted_average
 from shared.model import ATTENDANCE_LETTERS, AttendanceCode, Directory, Period, PeriodKind
 
 
@@ -30,6 +31,7 @@ class ParentStatus:
     consent: str  # "given" | "refused" | ""
     consent_at: float | None
     acknowledged_at: float | None
+    period_acknowledged_at: float | None = None  # the period's marks seen (004 §2.2.2)
 
 
 def current_period(directory: Directory, today: dt.date) -> Period | None:
@@ -59,9 +61,9 @@ def membership_note(directory: Directory, class_id: str, student_id: str) -> str
 
 
 def average(values: list[tuple[int, int]]) -> str:
-    """Weighted average of (mark, weight), two decimals with a comma; '' when there are none."""
-    weight = sum(w for _, w in values)
-    return f"{sum(v * w for v, w in values) / weight:.2f}".replace(".", ",") if weight else ""
+    """Weighted average of (mark, weight), two decimals with a comma; '' when there are none
+    (shared.grades: the grid, the class view and the reports average alike)."""
+    return average_text(weighted_average(values))
 
 
 def subject_grids(
@@ -110,13 +112,22 @@ def subject_grids(
 
 
 def parent_statuses(
-    conn: sqlite3.Connection, directory: Directory, class_id: str, week: dt.date
+    conn: sqlite3.Connection,
+    directory: Directory,
+    class_id: str,
+    week: dt.date,
+    period_id: str | None = None,
 ) -> list[ParentStatus]:
     roster = directory.class_roster(class_id)
     names = {s.id: s.full_name for s in roster}
     links = storage.parents_of(conn, list(names))
     consents = storage.consents(conn, [p["id"] for p in links])
     acks = storage.acknowledgements(conn, list(names), week.isoformat())
+    seen = (
+        storage.acknowledgements(conn, list(names), storage.period_key(period_id))
+        if period_id
+        else {}
+    )
     result = []
     for link in sorted(links, key=lambda p: (names[p["student_id"]], p["last_name"])):
         consent = consents.get((link["id"], link["student_id"]))
@@ -131,6 +142,7 @@ def parent_statuses(
                 consent=consent.status if consent else "",
                 consent_at=consent.recorded_at if consent else None,
                 acknowledged_at=acks.get((link["id"], link["student_id"])),
+                period_acknowledged_at=seen.get((link["id"], link["student_id"])),
             )
         )
     return result

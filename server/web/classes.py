@@ -66,7 +66,7 @@ class ClassController(Controller):
             period=chosen,
             periods=[p for p in directory.periods],
             grids=subject_grids(db, directory, class_id, chosen.starts, chosen.ends),
-            parents=parent_statuses(db, directory, class_id, week),
+            parents=parent_statuses(db, directory, class_id, week, chosen.id),
             roster=directory.class_roster(class_id),
             week=week,
         )

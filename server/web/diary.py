@@ -10,7 +10,14 @@ from server.storage import consolidated
 from server.web.people import student_classes, week_start
 from server.web.pupil_access import class_name_of
 from server.web.svg import SubjectYear, marks_of_year, year_grid
-from shared.model import ATTENDANCE_LETTERS, AttendanceCode, Directory, PeriodKind, Student
+from shared.model import (
+    ATTENDANCE_LETTERS,
+    AttendanceCode,
+    Directory,
+    Period,
+    PeriodKind,
+    Student,
+)
 
 WEEKDAYS = ("Понедельник", "Вторник", "Среда", "Четверг", "Пятница", "Суббота", "Воскресенье")
 WORK_KINDS = {
@@ -56,6 +63,8 @@ class Diary:
     period_marks: list[tuple[str, list[str]]]  # (subject, marks per period column)
     year: list[SubjectYear]  # the year's marks per subject: chart and text
     year_grid: str  # the axes the subjects' charts share (svg.year_grid)
+    # the latest quarter or half-year with marks: what the parent acknowledges (004 §2.2.2)
+    marked_period: Period | None = None
 
     @property
     def previous_week(self) -> dt.date:
@@ -152,6 +161,11 @@ def build_diary(
             for s in subject_ids
             if s in table
         ],
+        marked_period=max(
+            (p for p in columns if p.kind != PeriodKind.YEAR and p.id in used),
+            key=lambda p: p.ends,
+            default=None,
+        ),
         year_grid=year_grid(directory.year.starts, directory.year.ends),
         year=marks_of_year(
             [(subjects.get(s, s), chart_points[s]) for s in subject_ids if s in chart_points],

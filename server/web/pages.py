@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+import time
 from typing import Any
 
 from litestar import Controller, Request, get, post
@@ -11,10 +12,11 @@ from litestar.params import FromQuery, URLEncodedBody
 from litestar.response import Redirect, Template
 
 from server.auth import passwords
+from server.auth.client import client_address, over_tls
 from server.auth.service import check_credentials
 from server.deps import Config, Db
 from server.errors import AppError
-from server.storage import slips
+from server.storage import accounts, slips
 from server.storage import web as storage
 from server.storage.db import transaction
 from server.web import session as sessions
@@ -30,7 +32,7 @@ def _safe_next(value: str | None) -> str:
     return value if value and value.startswith("/") and not value.startswith("//") else "/"
 
 
-def _session_cookie(value: str, max_age: int | None = None) -> Cookie:
+def _session_cookie(value: str, secure: bool, max_age: int | None = None) -> Cookie:
     return Cookie(
         key=sessions.COOKIE,
         value=value,
@@ -38,6 +40,13 @@ def _session_cookie(value: str, max_age: int | None = None) -> Cookie:
         samesite="strict",
         path="/",
         max_age=max_age,
+        secure=secure,
+    )
+
+
+def _login_csrf_cookie(value: str, secure: bool) -> Cookie:
+    return Cookie(
+        key=LOGIN_CSRF, value=value, httponly=True, samesite="strict", path="/login", secure=secure
     )
 
 
@@ -62,6 +71,8 @@ def home_links(roles: tuple[Role, ...]) -> list[tuple[str, str]]:
         links.append(("/school", "Списки школы: ученики, родители, сотрудники, нагрузка"))
     if Role.DEPUTY in roles:
         links.append(("/periods", "Закрытие учебных периодов"))
+    if any(r in ADMINISTRATION for r in roles):
+        links.append(("/scales", "Шкалы оценивания и веса отметок"))
     if Role.DISTRICT in roles or any(r in ADMINISTRATION for r in roles):
         links.append(("/district", "Сводные показатели без имён"))
     if Role.RECORDS_OFFICER in roles or any(r in ADMINISTRATION for r in roles):
@@ -73,12 +84,12 @@ def home_links(roles: tuple[Role, ...]) -> list[tuple[str, str]]:
 
 class PagesController(Controller):
     @get("/login", sync_to_thread=False)
-    def login_form(self, request: Request, next: FromQuery[str | None] = None) -> Template:
+    def login_form(
+        self, request: Request, config: Config, next: FromQuery[str | None] = None
+    ) -> Template:
         token = secrets.token_urlsafe(16)
         response = page(request, "login.html", login_csrf=token, next=_safe_next(next), login="")
-        response.cookies.append(
-            Cookie(key=LOGIN_CSRF, value=token, httponly=True, samesite="strict", path="/login")
-        )
+        response.cookies.append(_login_csrf_cookie(token, over_tls(request, config)))
         return response
 
     @post("/login", sync_to_thread=True)
@@ -97,33 +108,32 @@ class PagesController(Controller):
                 message=message,
                 login=login,
             )
-            response.cookies.append(
-                Cookie(key=LOGIN_CSRF, value=token, httponly=True, samesite="strict", path="/login")
-            )
+            response.cookies.append(_login_csrf_cookie(token, over_tls(request, config)))
             return response
 
         expected = request.cookies.get(LOGIN_CSRF, "")
         if not expected or not secrets.compare_digest(expected, str(data.get("csrf", ""))):
             return again("Форма устарела. Введите логин и пароль ещё раз.", 403)
-        address = request.client.host if request.client else "?"
-        if not request.app.state.login_limit.allow(address):
-            return again("Слишком много попыток входа. Подождите минуту.", 429)
         try:
             account = check_credentials(
-                db, config, login=login, password=str(data.get("password", ""))
+                db,
+                config,
+                login=login,
+                password=str(data.get("password", "")),
+                address=client_address(request, config),
             )
         except AppError as exc:
             return again(exc.message_ru, exc.status)
         cookie = sessions.start(db, account.login)
         response = Redirect(path=next_url, status_code=303)
-        response.cookies.append(_session_cookie(cookie))
+        response.cookies.append(_session_cookie(cookie, over_tls(request, config)))
         return response
 
     @post("/logout", guards=[page_any_user], sync_to_thread=True)
-    def logout(self, request: Request, db: Db) -> Redirect:
+    def logout(self, request: Request, db: Db, config: Config) -> Redirect:
         sessions.end(db, request.state.web)
         response = Redirect(path="/login", status_code=303)
-        response.cookies.append(_session_cookie("", max_age=0))
+        response.cookies.append(_session_cookie("", over_tls(request, config), max_age=0))
         return response
 
     @get("/", guards=[page_any_user], sync_to_thread=False)
@@ -140,7 +150,13 @@ class PagesController(Controller):
         web = request.state.web
         new, again = str(data.get("new", "")), str(data.get("again", ""))
         try:
-            check_credentials(db, config, login=web.principal.login, password=str(data.get("old")))
+            check_credentials(
+                db,
+                config,
+                login=web.principal.login,
+                password=str(data.get("old")),
+                address=client_address(request, config),
+            )
         except AppError as exc:
             return page(request, "password.html", exc.status, message=exc.message_ru)
         if new != again:
@@ -153,4 +169,7 @@ class PagesController(Controller):
             storage.set_password_hash(db, web.principal.login, passwords.hash_password(new))
             storage.drop_sessions_of(db, web.principal.login, keep=web.id_hash)
             slips.changed(db, web.principal.login)
-        return page(request, "password.html", message="Пароль изменён.", ok=True)
+            # a laptop that knew the old password asks for the new one (its entries stay)
+            accounts.revoke_devices_of(db, web.principal.login, time.time())
+        message = "Пароль изменён. На ноутбуках и других устройствах войдите с новым паролем."
+        return page(request, "password.html", message=message, ok=True)

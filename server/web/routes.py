@@ -8,6 +8,7 @@ from server.web.family import DiaryController
 from server.web.pages import PagesController
 from server.web.personal_file_pages import PersonalFileController
 from server.web.portfolio_pages import PortfolioController, PortfolioStaffController
+from server.web.scales_pages import ScalesController
 from server.web.school_lists import SchoolListsController
 from server.web.static_files import StaticController
 from server.web.transfer_pages import TransferController
@@ -25,4 +26,5 @@ WEB_HANDLERS = [
     StaticController,
     SchoolListsController,
     ClassAccountsController,
+    ScalesController,
 ]

@@ -1,5 +1,5 @@
 """Web sessions for people: a random cookie (only its hash is stored), a CSRF token per session,
-a per-address limit on login attempts beside the per-account lock-out."""
+the limits on failed logins live in the database (server/storage/login_limits.py)."""
 
 from __future__ import annotations
 
@@ -8,8 +8,7 @@ import hmac
 import secrets
 import sqlite3
 import time
-from collections import deque
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from server.auth.principal import Principal
 from server.auth.service import principal_for_account
@@ -63,25 +62,3 @@ def lookup(conn: sqlite3.Connection, cookie: str | None) -> WebSession | None:
 def end(conn: sqlite3.Connection, session: WebSession) -> None:
     with transaction(conn):
         storage.drop_session(conn, session.id_hash)
-
-
-@dataclass
-class LoginRateLimit:
-    """At most `limit` login attempts per address in `window` seconds (in memory, per process)."""
-
-    limit: int = 10
-    window: float = 60.0
-    _seen: dict[str, deque[float]] = field(default_factory=dict)
-
-    def allow(self, address: str, now: float | None = None) -> bool:
-        now = time.monotonic() if now is None else now
-        attempts = self._seen.setdefault(address, deque())
-        while attempts and now - attempts[0] > self.window:
-            attempts.popleft()
-        if len(attempts) >= self.limit:
-            return False
-        attempts.append(now)
-        if len(self._seen) > 10_000:  # forget idle addresses
-            for key in [k for k, v in self._seen.items() if not v]:
-                del self._seen[key]
-        return True

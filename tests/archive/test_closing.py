@@ -184,10 +184,9 @@ def test_closing_over_http_refuses_an_early_date_in_russian_and_changes_nothing(
     assert early.status_code == 400
     assert "идёт до 31.05.2027" in early.json()["message"]
     assert _rows(server_config, "SELECT * FROM year_closures") == []
-    closed = client.post(
-        f"/api/v1/years/{YEAR}/close", json={"date": "2027-06-01"}, headers=headers
-    )
-    assert closed.status_code == 201, closed.text
-    assert closed.json() == {"year_id": YEAR, "closed_on": "2027-06-01", "closed_by": "t-deputy"}
+    # the day is the server's, never the caller's (issue 12): a later date changes nothing
+    later = client.post(f"/api/v1/years/{YEAR}/close", json={"date": "2027-06-01"}, headers=headers)
+    assert later.status_code == 400
+    assert _rows(server_config, "SELECT * FROM year_closures") == []
     unknown = client.post("/api/v1/years/1999/close", json={}, headers=headers)
     assert unknown.status_code == 404 and "не найден" in unknown.json()["message"]

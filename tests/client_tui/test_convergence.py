@@ -49,6 +49,9 @@ from shared.model import (
     JournalEvent,
     LessonRecorded,
     MarkGiven,
+    MarkKind,
+    MarkSpecial,
+    NotAttestedReason,
     PeriodMarkGiven,
     TeachingAssignment,
     WorkKind,
@@ -78,6 +81,8 @@ FIRST_DAY = dt.date(2026, 9, 1)
 # The laptops' clocks are pinned (and moved only by the test), so programs replay exactly.
 # Lessons of September–November 2026 are in the past for them.
 CLOCK_START = dt.datetime(2026, 11, 27, 9, 0, tzinfo=dt.timezone(dt.timedelta(hours=3)))
+# the laptops' days move on by hand, past the machine's clock: the server accepts that much
+CLOCK_AHEAD = 400 * 24 * 3600
 
 
 # ----------------------------------------------------------------------------- the link
@@ -437,6 +442,30 @@ class World:
             return [
                 book.give_period_mark(journal, period_id, self._student(journal, student), value)
             ]
+        if kind == "special":  # issue 16: «осв.» (refuses marks those days), «н/а», «зач»
+            quarter, student, special, days = args
+            period_id = f"{YEAR}-q{quarter}"
+            fields: dict = {"special": special}
+            if special is MarkSpecial.EXEMPT:
+                starts = FIRST_DAY + dt.timedelta(days=days)
+                fields |= {
+                    "document": "Справка ВК",
+                    "exempt_from": starts,
+                    "exempt_to": starts + dt.timedelta(days=20),
+                }
+            if special is MarkSpecial.NOT_ATTESTED:
+                fields["na_reason"] = NotAttestedReason.NO_MARKS
+            pupil = self._student(journal, student)
+            return [book.give_period_mark(journal, period_id, pupil, 0, **fields)]
+        if kind == "kind_mark":  # issue 16: exam, final and thematic columns
+            quarter, student, value, mark_kind = args
+            topic = "Дроби" if mark_kind is MarkKind.THEMATIC else ""
+            pupil = self._student(journal, student)
+            return [
+                book.give_period_mark(
+                    journal, f"{YEAR}-q{quarter}", pupil, value, mark_kind=mark_kind, topic=topic
+                )
+            ]
         raise AssertionError(kind)
 
     def morning(self) -> None:
@@ -507,7 +536,9 @@ def worlds(template: Template, tmp_path: Path):
         root = tmp_path / f"world-{next(counter)}"
         shutil.copytree(template.root, root)
         config = ServerConfig(
-            database=root / "server" / "zhurnal.sqlite", reply_budget_bytes=reply_budget
+            database=root / "server" / "zhurnal.sqlite",
+            reply_budget_bytes=reply_budget,
+            max_clock_ahead_seconds=CLOCK_AHEAD,
         )
         try:
             with TestClient(create_app(config), base_url=BASE_URL) as client:
@@ -544,12 +575,16 @@ def consolidated_rows(conn: sqlite3.Connection, journal: str) -> dict:
         "attendance": "SELECT lesson_id, student_id, event_id, in_conflict FROM attendance",
         "mark": "SELECT lesson_id, student_id, slot, event_id, in_conflict FROM marks",
         "period_mark": "SELECT period_id, student_id, event_id, in_conflict FROM period_marks",
+        # issue 16: specials, exam, final and thematic marks, keyed as their cells
+        "period_mark ": "SELECT period_id, student_id, column_kind, topic, event_id, in_conflict "
+        "FROM attestation_marks",
     }
     rows = {}
     for kind, sql in queries.items():
         for row in conn.execute(f"{sql} WHERE journal_id = ?", (journal,)):
             *key, event_id, conflict = tuple(row)
-            rows["|".join([kind, *map(str, key)])] = (event_id, bool(conflict))
+            key = [part for part in key if part != ""]  # the plain cell has no kind or topic
+            rows["|".join([kind.strip(), *map(str, key)])] = (event_id, bool(conflict))
     return rows
 
 
@@ -652,6 +687,13 @@ def describe(world: World) -> None:
     for kind in ("drop_request", "drop_reply", "duplicate", "reorder"):
         event(f"{kind}: {'yes' if any(kind in f for f in faults) else 'no'}")
     event(f"rebuilds: {min(world.rebuilds, 2)}+")
+    with world.server_db() as conn:
+        displaced = conn.execute(
+            "SELECT count(*) FROM events WHERE kind = 'refusal' AND reason LIKE '%освобожд%'"
+        ).fetchone()[0]
+        specials = conn.execute("SELECT count(*) FROM attestation_marks").fetchone()[0]
+    event(f"marks refused for an exemption: {min(displaced, 2)}+")
+    event(f"special, exam, final or thematic cells: {min(specials, 2)}+")
 
 
 clients = st.sampled_from(sorted(LAPTOPS))
@@ -680,6 +722,24 @@ retract = st.tuples(st.just("retract"), clients, journals, picks)
 period_mark = st.tuples(
     st.just("period_mark"), clients, journals, st.integers(1, 2), students, values
 )
+special = st.tuples(
+    st.just("special"),
+    clients,
+    journals,
+    st.integers(1, 2),
+    students,
+    st.sampled_from([MarkSpecial.EXEMPT, MarkSpecial.EXEMPT, MarkSpecial.NOT_ATTESTED]),
+    st.integers(0, 70),
+)
+kind_mark = st.tuples(
+    st.just("kind_mark"),
+    clients,
+    journals,
+    st.integers(1, 2),
+    students,
+    values,
+    st.sampled_from([MarkKind.THEMATIC, MarkKind.EXAM, MarkKind.FINAL]),
+)
 sync = st.tuples(st.just("sync"), clients)
 # one_of picks its branches evenly: repeating one makes it more frequent
 steps = st.one_of(
@@ -691,6 +751,8 @@ steps = st.one_of(
     relesson,
     retract,
     period_mark,
+    *[special] * 2,
+    kind_mark,
     *[sync] * 3,
     *[st.just(("sync_all",))] * 2,
     st.just(("next_day",)),
@@ -864,3 +926,37 @@ def test_an_entry_refused_in_a_reply_cut_by_the_budget_is_shown_refused(worlds):
         assert [e.event_id for e in a.session.rejected()] == [late.id]
         world.settle()
         assert_converged(world)
+
+
+def test_a_late_exemption_refuses_a_mark_typed_offline_and_every_laptop_converges(worlds):
+    """004 §1.4 (issue 16): the deputy's laptop records «осв.» first, offline; a teacher's
+    laptop, offline too, marks the pupil on an exempt day and gets through first, its reply
+    lost once. When the exemption arrives the server refuses the stored mark; every replica
+    converges on the refusal and the teacher sees it refused, with the reason."""
+    lost_once = {"script": [Plan(drop_reply=True)]}
+    with worlds(**{"math-a": lost_once, "math-b": {}, "deputy": lost_once}) as world:
+        math, deputy = world.laptops["math-a"], world.laptops["deputy"]
+        lesson_id = type_lesson(math, pupils=("s-3", "s-2"))
+        exemption = deputy.book.give_period_mark(
+            MATH_5,
+            f"{YEAR}-q1",
+            "s-1",
+            0,
+            special=MarkSpecial.EXEMPT,
+            document="Справка ВК № 3",
+            exempt_from=dt.date(2026, 10, 1),
+            exempt_to=dt.date(2026, 10, 20),
+        )
+        deputy.ledger[exemption.id] = MATH_5
+        mark = give(math, lesson_id, "s-1", 5)  # 05.10: exempt, but this laptop cannot know
+        with pytest.raises(TemporaryFailure):
+            math.session.sync()  # delivered; the reply is lost
+        with pytest.raises(TemporaryFailure):
+            deputy.session.sync()  # the exemption is delivered and refuses the stored mark
+        world.settle()
+        assert_converged(world)
+        for laptop in world.laptops.values():
+            if MATH_5 in laptop.journals():
+                assert mark in laptop.book.state(MATH_5).refusals
+        (refused,) = [e for e in math.session.rejected() if e.event_id == mark]
+        assert "освобождён" in refused.message

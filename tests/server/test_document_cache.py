@@ -188,3 +188,34 @@ def test_a_small_reply_is_not_kept(server: SchoolServer) -> None:
     assert response.status_code == 200
     assert wire.REPLY_ID_HEADER not in response.headers
     assert server.count("sync_replies") == 0
+
+
+def test_a_readers_deletions_of_unseen_items_leave_no_trace(server: SchoolServer) -> None:
+    """Hole 6 of issue 12: a read-only class teacher pushed only deletions of items the
+    server had not seen yet (the journal's teacher's next entries); the server answered
+    `unchanged` but kept the pending deletion in its cached document, and the teacher's next
+    valid push was refused whole and quarantined under the teacher's name."""
+    math = Writer(server.tokens["math"])
+    base = Replica(MATH_5.replace("-5~", "-6~"))
+    base.add(math.lesson("L1"))
+    assert server.push("math", base.push()).outcome is Outcome.ACCEPTED
+
+    teacher = Replica(base.journal_id, state=base.doc.snapshot())
+    since = teacher.doc.state_vector()
+    teacher.add(math.lesson("L2"))  # not yet sent: the server has not seen it
+    entries = teacher.doc.diff(since)
+    # the attacker holds a copy of it (a shared laptop, a USB bundle) and deletes the entry
+    copy = Replica(base.journal_id, state=teacher.doc.snapshot())
+    sv_with_entry = copy.doc.state_vector()
+    with copy.doc._doc.transaction():
+        del copy.doc._events[next(k for k in copy.doc.events() if k not in base.doc.events())]
+    deletion_only = copy.doc.diff(sv_with_entry)
+    reply = server.push("rus", copy.push(deletion_only))  # rus is class 6's class teacher
+    assert reply.outcome in (Outcome.UNCHANGED, Outcome.REFUSED)
+    before = server.snapshot()
+
+    reply = server.push("math", teacher.push(entries))
+    assert reply.outcome is Outcome.ACCEPTED
+    assert server.count("events", base.journal_id) == 2
+    assert not [q for q in server.quarantine() if q["login"] == "math"]
+    assert server.snapshot() != before

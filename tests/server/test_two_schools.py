@@ -262,11 +262,14 @@ def _number(cell: str) -> object:
         return cell
 
 
-def district_rows(client: TestClient, query: str = "") -> dict[tuple[str, str], list]:
-    """(school, grade) -> the figures, from the CSV download (numbers as numbers)."""
+def district_rows(
+    client: TestClient, query: str = "", *, pupils: bool = False
+) -> dict[tuple[str, str], list]:
+    """(school, grade) -> the figures, from the CSV download (numbers as numbers): the marks'
+    columns, or (`pupils`) the pupils by category and their shares (issue 16)."""
     csv_text = client.get(f"/district?format=csv{query}").content.decode("utf-8-sig")
     lines = [line.split(";") for line in csv_text.strip().splitlines()][1:]
-    return {(r[0], r[1]): [_number(c) for c in r[2:]] for r in lines}
+    return {(r[0], r[1]): [_number(c) for c in (r[8:] if pupils else r[2:8])] for r in lines}
 
 
 def test_district_sees_both_schools_of_its_district_with_hand_counted_figures(browser) -> None:
@@ -285,6 +288,12 @@ def test_district_sees_both_schools_of_its_district_with_hand_counted_figures(br
         ("МБОУ «Вторая СОШ»", "5 кл."): [3, 5, 3.4, 40.0, 80.0, 1],
         ("Итого по району", "все"): [9, 21, 3.62, 57.1, 81.0, 5],
     }
+    # the year's marks so far: A — s-1 5 (отличник) in 5; s-5 5, s-6 4 in 6; the others have
+    # none; B has no period marks. Отл., хор., с одной «3», неусп., н/а, осв., shares by pupils
+    pupils = district_rows(client, pupils=True)
+    assert pupils[("МБОУ «Тестовая СОШ»", "все")] == [2, 1, 0, 0, 0, 0, 100.0, 100.0]
+    assert pupils[("МБОУ «Вторая СОШ»", "все")] == [0, 0, 0, 0, 0, 0, "", ""]
+    assert pupils[("Итого по району", "все")] == [2, 1, 0, 0, 0, 0, 100.0, 100.0]
 
 
 def test_district_figures_for_a_date_range(browser) -> None:

@@ -195,7 +195,7 @@ def test_staff_outside_teaching_and_administration_cannot_write(author: str) -> 
 @pytest.mark.parametrize("value", [0, 6, -1])
 def test_mark_outside_five_point_scale_refused(value: int) -> None:
     entry = mark(OCT_5_LESSON, value)
-    assert_refused(check([OCT_5_LESSON], entry), "mark_on_five_point_scale", entry)
+    assert_refused(check([OCT_5_LESSON], entry), "mark_in_journal_scale", entry)
 
 
 @pytest.mark.parametrize("value", [1, 5])
@@ -206,7 +206,7 @@ def test_mark_on_five_point_scale_accepted(value: int) -> None:
 @pytest.mark.parametrize("value", [0, 6])
 def test_period_mark_outside_five_point_scale_refused(value: int) -> None:
     entry = period_mark(Q1, value, at=stamp(dt.date(2026, 10, 24)))
-    assert_refused(check([OCT_5_LESSON], entry), "mark_on_five_point_scale", entry)
+    assert_refused(check([OCT_5_LESSON], entry), "mark_in_journal_scale", entry)
 
 
 @pytest.mark.parametrize("value", [1, 5])

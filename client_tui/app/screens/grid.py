@@ -29,17 +29,30 @@ from client_tui.services.grid import (
     WORK_KINDS_RU,
     MonthGrid,
     build_month_grid,
+    column_kind,
     month_start,
     shift_month,
 )
+from shared.columns import PERIOD_TITLES
 from shared.fold import JournalState
-from shared.model import AttendanceCode, WorkKind
-from shared.rules import RuleViolation
+from shared.grades import suggested_final, weight_for
+from shared.model import (
+    MARK_SPECIAL_RU,
+    SCALE_RU,
+    AttendanceCode,
+    MarkKind,
+    MarkSpecial,
+    NotAttestedReason,
+    Scale,
+    WorkKind,
+)
+from shared.rules import REASON_RULES, RuleViolation
+from shared.scales import mark_text
 
 TOPICS_ROW = "__topics__"
 NUM, NAME, AVERAGE, SUGGESTED, PERIOD = "__num__", "__name__", "__avg__", "__sug__", "__period__"
 READ_ONLY_MESSAGE = "Журнал только для чтения: вы не ведёте этот предмет в этом классе."
-NEEDS_REASON = "late_correction_has_reason"
+NEEDS_REASON = REASON_RULES  # refusals answered by a reason: the screen asks for one
 
 
 class GridScreen(Screen[None]):
@@ -105,9 +118,12 @@ class GridScreen(Screen[None]):
         table = self.table
         self.grid = grid = self.build()
         columns = [(NUM, "№", 2), (NAME, "Ученик", 16)]
-        columns += [(c.lesson_id, c.label, 4) for c in grid.columns]
+        width = 5 if grid.scale == SCALE_RU[Scale.PASS_FAIL] else 4  # «незач» fits whole
+        columns += [(c.lesson_id, c.label, width) for c in grid.columns]
         if grid.period is not None:
-            columns += [(AVERAGE, "Ср.", 4), (SUGGESTED, "Рек", 3), (PERIOD, "Итог", 4)]
+            title = PERIOD_TITLES.get(grid.period.kind, "Пер.")  # «Чет.» or «Пол.» (004 §1.4)
+            columns += [(AVERAGE, "Ср.", 4), (SUGGESTED, "Рек", 3), (PERIOD, title, 4)]
+        columns += [(year_key(kind), title, 4) for kind, title, _ in grid.year_columns]
         rows = [
             (row.student_id, self.row_cells(grid, row.student_id, row.number, row.name))
             for row in grid.rows
@@ -124,20 +140,21 @@ class GridScreen(Screen[None]):
         cells += [grid.cell(student_id, c.lesson_id).text for c in grid.columns]
         if grid.period is not None:
             cells += self.period_texts(grid, student_id)
+        cells += [grid.year_cells.get((student_id, kind), "") for kind, _, _ in grid.year_columns]
         return cells
 
     def period_texts(self, grid: MonthGrid, student_id: str) -> list[str]:
         cell = grid.period_cells.get(student_id)
         if cell is None:
             return ["", "", ""]
-        mark = "" if cell.mark is None else str(cell.mark) + ("!" if cell.conflict else "")
-        return [cell.average_text, str(cell.suggested or ""), mark]
+        return [cell.average_text, str(cell.suggested or ""), cell.mark_text]
 
     def topic_cells(self, grid: MonthGrid) -> list:
         cells: list = ["", "Тема урока"]
         cells += [(c.topic[:4] if c.topic else "—") for c in grid.columns]
         if grid.period is not None:
             cells += ["", "", ""]
+        cells += ["" for _ in grid.year_columns]
         return cells
 
     def refresh_grid(self, touched: Iterable[tuple[str, str]] | None = None) -> None:
@@ -178,6 +195,8 @@ class GridScreen(Screen[None]):
         grid = self.grid
         mode = "" if grid.writable else "   [reverse] ТОЛЬКО ЧТЕНИЕ [/reverse]"
         period = f" · {grid.period.name}" if grid.period else ""
+        if grid.scale and grid.scale != SCALE_RU[Scale.FIVE_POINT]:
+            period += f" · {grid.scale}"  # «зачёт / незачёт», «без отметок»
         empty = "   (уроков в этом месяце нет: F3 — новый урок)" if not grid.columns else ""
         title = journal_title(self.book.directory, self.journal_id)
         self.query_one("#grid-title", Static).update(
@@ -205,6 +224,12 @@ class GridScreen(Screen[None]):
                 f"Тема: {column.topic or '— (F2 — записать)'}\n"
                 f"ДЗ: {column.homework or '—'}"
             )
+        elif grid is not None and year_kind(grid, column_key) is not None:
+            panel.update(
+                f"[b]{column_name(year_kind(grid, column_key))}[/b]\n"
+                "1–5 ставит, «н» — «н/а», Delete отменяет. «Итог» — по правилу школы из "
+                "годовой и экзаменационной, учитель подтверждает."
+            )
         elif (
             grid is not None
             and grid.period is not None
@@ -219,7 +244,8 @@ class GridScreen(Screen[None]):
             panel.update(
                 f"[b]{p.name}[/b] ({p.starts:%d.%m}–{p.ends:%d.%m.%Y})\n"
                 "Ср. — средний балл (взвешенный), Рек — рекомендуемая отметка.\n"
-                "Итог — отметка за период: ставится после последнего урока периода."
+                f"{PERIOD_TITLES.get(p.kind, '')} — отметка за период: ставится после последнего "
+                "урока периода; «н» — «н/а»."
             )
         else:
             panel.update(
@@ -249,7 +275,7 @@ class GridScreen(Screen[None]):
         try:
             action(reason)
         except RuleViolation as exc:
-            if exc.rule == NEEDS_REASON and not reason:
+            if exc.rule in NEEDS_REASON and not reason:
 
                 def retry(given: str | None) -> None:
                     if given:
@@ -267,6 +293,11 @@ class GridScreen(Screen[None]):
         return True
 
     def on_key(self, event: events.Key) -> None:
+        if event.character in ("+", "-") and self.grid is not None and self.pass_fail():
+            event.stop()
+            event.prevent_default()
+            self.type_special(MarkSpecial.PASS if event.character == "+" else MarkSpecial.FAIL)
+            return
         if event.character == "=":
             event.stop()
             event.prevent_default()
@@ -279,22 +310,74 @@ class GridScreen(Screen[None]):
         event.prevent_default()
         self.type_value(value)
 
+    def pass_fail(self) -> bool:
+        return self.grid.scale == SCALE_RU[Scale.PASS_FAIL]
+
+    def type_special(self, special: MarkSpecial) -> None:
+        """«+» and «−» on a pass/fail journal: зач and незач, in a lesson's or a period's cell."""
+        grid = self.grid
+        row_key, column_key = self.cursor_keys()
+        name = self.student_name(row_key)
+        shown = MARK_SPECIAL_RU[special]
+        if column_key == PERIOD and grid.period is not None and name:
+            self.set_column_mark(grid.period.id, MarkKind.PERIOD, row_key, 0, special=special)
+            return
+        column = grid.column(column_key)
+        if column is None or not name:
+            self.say("Выберите клетку ученика.", error=True)
+            return
+        self.run_edit(
+            lambda r: self.editor.set_mark(
+                self.journal_id, column.lesson_id, row_key, 0, r, special=special
+            ),
+            f"Сохранено: {name} — {shown} ({column.date:%d.%m})",
+            touched=[(row_key, column.lesson_id)],
+        )
+
+    def set_column_mark(
+        self, period_id: str, column: str, row_key: str, value: int, **special
+    ) -> None:
+        """A mark in the period's or a year column; «н» there is «н/а» (its reason: no marks
+        when the period has none, else absences — the CLI can say otherwise)."""
+        grid = self.grid
+        name = self.student_name(row_key)
+        if special.get("special") is MarkSpecial.NOT_ATTESTED:
+            cell = grid.period_cells.get(row_key)
+            no_marks = cell is None or cell.average is None
+            reason = NotAttestedReason.NO_MARKS if no_marks else NotAttestedReason.ABSENCES
+            special["na_reason"] = reason
+        shown = mark_text(value, special=special.get("special", MarkSpecial.NONE))
+        kind, topic = column_kind(column)
+        where = grid.period.name if kind is MarkKind.PERIOD and grid.period else column_name(column)
+        self.run_edit(
+            lambda r: self.editor.set_period_mark(
+                self.journal_id,
+                period_id,
+                row_key,
+                value,
+                r,
+                mark_kind=kind,
+                topic=topic,
+                **special,
+            ),
+            f"Сохранено: {name} — {shown} за «{where}»",
+            touched=[(row_key, "")] if kind is MarkKind.PERIOD else None,
+        )
+
     def type_value(self, value: int | AttendanceCode) -> None:
         grid = self.grid
         row_key, column_key = self.cursor_keys()
         name = self.student_name(row_key)
-        if column_key == PERIOD and grid.period is not None and name:
-            if not isinstance(value, int):
-                self.say("В колонке «Итог» — только отметка 1–5.", error=True)
-                return
-            period_id = grid.period.id
-            self.run_edit(
-                lambda r: self.editor.set_period_mark(
-                    self.journal_id, period_id, row_key, value, r
-                ),
-                f"Сохранено: {name} — {value} за «{grid.period.name}»",
-                touched=[(row_key, "")],
-            )
+        kind = MarkKind.PERIOD.value if column_key == PERIOD else year_kind(grid, column_key)
+        if kind is not None and name and (grid.period is not None or kind != PERIOD_KIND):
+            period_id = grid.period.id if kind == PERIOD_KIND else year_period(grid, kind)
+            if value is AttendanceCode.ABSENT:
+                special = MarkSpecial.NOT_ATTESTED
+                self.set_column_mark(period_id, kind, row_key, 0, special=special)
+            elif not isinstance(value, int):
+                self.say("Здесь — отметка 1–5 или «н» (н/а).", error=True)
+            else:
+                self.set_column_mark(period_id, kind, row_key, value)
             return
         column = grid.column(column_key)
         if column is None or not name:
@@ -338,7 +421,10 @@ class GridScreen(Screen[None]):
             if suggested is None or suggested.suggested is None:
                 self.say("Рекомендуемой отметки нет: в периоде нет отметок.", error=True)
             else:
-                self.type_value(suggested.suggested)  # «=» in «Итог»: take the suggestion
+                self.type_value(suggested.suggested)  # «=» in «Чет.»: take the suggestion
+            return
+        if year_kind(self.grid, column_key) == MarkKind.FINAL.value:
+            self.suggest_final(row_key)
             return
         column = self.grid.column(column_key)
         if column is None:
@@ -351,10 +437,35 @@ class GridScreen(Screen[None]):
             touched=[(s, column.lesson_id) for s in students],
         )
 
+    def suggest_final(self, row_key: str) -> None:
+        """«=» in «Итог»: the school's rule from «Год» and «Экз.» (shared.grades), which the
+        teacher confirms by this key (004 §1.4, 000 §3.2.2)."""
+
+        def number(kind: MarkKind) -> int | None:
+            text = self.grid.year_cells.get((row_key, kind.value), "")
+            return int(text) if text.isdigit() else None
+
+        final = suggested_final(number(MarkKind.YEAR), number(MarkKind.EXAM))
+        if final is None:
+            self.say("Итоговую предложить не из чего: нет годовой отметки.", error=True)
+        else:
+            self.type_value(final)
+
     def action_clear_cell(self) -> None:
         row_key, column_key = self.cursor_keys()
         name = self.student_name(row_key)
         grid = self.grid
+        column = year_kind(grid, column_key)
+        if column is not None and name:
+            period_id = year_period(grid, column)
+            kind, topic = column_kind(column)
+            self.run_edit(
+                lambda r: self.editor.clear_period_mark(
+                    self.journal_id, period_id, row_key, r, mark_kind=kind, topic=topic
+                ),
+                f"Отменено: {column_name(column)} — {name}",
+            )
+            return
         if column_key == PERIOD and grid.period is not None and name:
             period_id = grid.period.id
             self.run_edit(
@@ -444,7 +555,9 @@ class GridScreen(Screen[None]):
         fields = MarkFields(
             values=[m.value for m in marks],
             work_kind=marks[0].work_kind if marks else column.work_kind,
-            weight=marks[0].weight if marks else default_weight(column.work_kind),
+            weight=marks[0].weight
+            if marks
+            else default_weight(column.work_kind, self.book.directory.weights),
         )
 
         def save(result: MarkFields | None) -> None:
@@ -528,6 +641,38 @@ def marks_text(values: list[int]) -> str:
     return " ".join(map(str, values)) or "без отметок"
 
 
-def default_weight(kind: WorkKind) -> int:
-    """A control work usually weighs more; the teacher can change it in the form."""
-    return 2 if kind is WorkKind.CONTROL else 1
+def default_weight(kind: WorkKind, table=()) -> int:
+    """The school's weight for the kind of work (shared.grades, the same as the CLI's)."""
+    return weight_for(kind, table)
+
+
+YEAR_NAMES = {
+    MarkKind.PERIOD: "период",
+    MarkKind.YEAR: "Год (годовая отметка)",
+    MarkKind.EXAM: "Экз. (экзаменационная отметка)",
+    MarkKind.FINAL: "Итог (итоговая отметка)",
+}
+
+
+def year_key(kind: str) -> str:
+    return f"__{kind}__"
+
+
+PERIOD_KIND = MarkKind.PERIOD.value
+
+
+def year_kind(grid: MonthGrid | None, column_key: str) -> str | None:
+    """The column beside the lessons under the cursor («year», «exam», «final» or
+    «thematic|<topic>»), None for other columns."""
+    if grid is None:
+        return None
+    return next((k for k, _, _ in grid.year_columns if year_key(k) == column_key), None)
+
+
+def year_period(grid: MonthGrid, column: str) -> str:
+    return next(p for k, _, p in grid.year_columns if k == column)
+
+
+def column_name(column: str) -> str:
+    kind, topic = column_kind(column)
+    return f"тематическая отметка «{topic}»" if topic else YEAR_NAMES[kind]

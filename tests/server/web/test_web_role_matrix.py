@@ -25,6 +25,9 @@ PAGES: dict[str, set[str]] = {
     "/reports/corrections?format=csv": {"deputy", "director"},
     "/reports/summary?class_id=2026-2027-5&format=pdf": {"deputy", "director"},
     "/periods": {"deputy"},
+    "/scales": {"deputy", "director"},
+    "/reports/attestation?format=xlsx": {"deputy", "director"},
+    "/reports/attendance": {"deputy", "director"},
     "/district": {"deputy", "director"},
     "/audit": {"director", "records"},
     "/archive": {"deputy", "director", "records"},
@@ -59,6 +62,7 @@ PAGES: dict[str, set[str]] = {
 # POST routes: (path, form, allowed logins); the form is completed with the session's token
 POSTS: dict[str, tuple[dict, set[str]]] = {
     "/diary/s-1/read?week=2026-09-07": ({}, {"parent"}),
+    "/diary/s-1/read-period?period=2026-2027-q1": ({}, {"parent"}),
     f"/classes/{CLASS_5}/consent": (
         {"parent_id": "p-1", "student_id": "s-1", "status": "given"},
         {"math", "deputy", "director"},
@@ -68,6 +72,8 @@ POSTS: dict[str, tuple[dict, set[str]]] = {
         {"math", "deputy", "director"},
     ),
     "/periods/close": ({"class_id": CLASS_5, "period_id": "2026-2027-q1"}, {"deputy"}),
+    "/scales": ({"scale": "pass_fail", "subject_id": "math"}, {"deputy", "director"}),
+    "/scales/weight": ({"work_kind": "control", "weight": "3"}, {"deputy", "director"}),
     # an empty form: the allowed are told what to choose (400), nothing is built
     "/archive/build": ({}, {"deputy", "director", "records"}),
     "/archive/act": ({}, {"director", "records"}),

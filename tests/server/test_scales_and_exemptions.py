@@ -1,0 +1,142 @@
+"""Scales set by the deputy reach the laptops and the server's rules; an exemption that
+arrives late from another laptop refuses a mark typed offline, and both laptops converge
+(issue 16; 004 §1.4–1.5)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from server.cli import main
+from server.storage.db import connect
+from shared.model import MarkKind, MarkSpecial, NotAttestedReason, WorkKind
+from shared.rules import RuleViolation
+from tests.factories import MATH_5, YEAR
+
+OCT_5 = dt.date(2026, 10, 5)
+Q1 = f"{YEAR}-q1"
+
+
+def server_cli(server_config, *args: str) -> int:
+    return main(["--db", str(server_config.database), *args])
+
+
+def test_deputy_sets_a_pass_fail_scale_and_both_sides_refuse_a_number(
+    laptop, server_config, capsys
+):
+    """001 §3.4: the laptop refuses «5» at the keyboard; a laptop that has not yet heard of
+    the new scale is refused by the server, with the same rule."""
+    stale = laptop("math", name="stale")  # fetched the directory before the change
+    assert server_cli(server_config, "scale", "зачёт", "--subject", "math", "--by", "deputy") == 0
+    assert "зачёт / незачёт" in capsys.readouterr().out
+    fresh = laptop("math", name="fresh")
+    lesson = fresh.book.record_lesson(MATH_5, date=OCT_5, topic="Дроби")
+    with pytest.raises(RuleViolation) as refused:
+        fresh.book.give_mark(MATH_5, lesson.lesson_id, "s-1", 5)
+    assert refused.value.rule == "mark_in_journal_scale"
+    assert "001 §3.4" in refused.value.message_ru
+    fresh.book.give_mark(MATH_5, lesson.lesson_id, "s-1", 0, special=MarkSpecial.PASS)
+    assert fresh.sync().complete
+
+    stale.sync()  # gets the lesson; its directory still says five-point
+    stale.book.give_mark(MATH_5, lesson.lesson_id, "s-2", 5)
+    stale.sync()
+    (entry,) = stale.rejected()
+    assert "001 §3.4" in entry.message
+    conn = connect(server_config.database)
+    rows = conn.execute("SELECT student_id, value FROM marks ORDER BY student_id").fetchall()
+    assert [tuple(r) for r in rows] == [("s-1", 0)]
+
+
+def test_scale_command_refuses_bad_input_and_the_wrong_role(server_config, capsys):
+    assert server_cli(server_config, "scale", "десятибалльная", "--grade", "5", "--by", "deputy")
+    assert "Неизвестная шкала" in capsys.readouterr().err
+    assert server_cli(server_config, "scale", "зачёт", "--grade", "12", "--by", "deputy") == 2
+    assert server_cli(server_config, "scale", "зачёт", "--subject", "math", "--by", "math") == 2
+    assert "Недостаточно прав" in capsys.readouterr().err
+    assert server_cli(server_config, "weight", "control", "9", "--by", "deputy") == 2
+    conn = connect(server_config.database)
+    assert conn.execute("SELECT count(*) FROM scales").fetchone()[0] == 0
+    assert conn.execute("SELECT count(*) FROM work_weights").fetchone()[0] == 0
+
+
+def test_school_weights_reach_the_laptop_and_the_cli_and_grid_agree(laptop, server_config):
+    """002 §3.2: one table of weights by kind of work; a control work weighs 3 here."""
+    assert server_cli(server_config, "weight", "control", "3", "--by", "deputy") == 0
+    math = laptop("math")
+    lesson = math.book.record_lesson(
+        MATH_5, date=OCT_5, topic="Контрольная", work_kind=WorkKind.CONTROL
+    )
+    mark = math.book.give_mark(MATH_5, lesson.lesson_id, "s-1", 4)
+    assert mark.weight == 3
+
+
+def test_late_exemption_refuses_a_mark_typed_offline_and_both_laptops_converge(
+    laptop, server_config
+):
+    """004 §1.4: the deputy's laptop records «осв.» first; the teacher's laptop, offline,
+    marks the pupil on an exempt day and syncs first. When the exemption arrives, the
+    server refuses the mark; both laptops fold to the same refusal."""
+    teacher = laptop("math", name="teacher")
+    lesson = teacher.book.record_lesson(MATH_5, date=OCT_5, topic="Дроби")
+    assert teacher.sync().complete
+    deputy = laptop("deputy")
+    deputy.sync()
+    deputy.book.give_period_mark(
+        MATH_5,
+        Q1,
+        "s-1",
+        0,
+        special=MarkSpecial.EXEMPT,
+        document="Справка ВК № 12",
+        exempt_from=dt.date(2026, 10, 1),
+        exempt_to=dt.date(2026, 10, 20),
+    )
+    mark = teacher.book.give_mark(MATH_5, lesson.lesson_id, "s-1", 5)  # offline, unaware
+    assert teacher.sync().complete
+    conn = connect(server_config.database)
+    assert conn.execute("SELECT count(*) FROM marks").fetchone()[0] == 1
+    assert deputy.sync().complete
+    assert teacher.sync().complete
+    assert deputy.sync().complete
+
+    for side in (teacher, deputy):
+        state = side.book.state(MATH_5)
+        assert mark.id in state.refusals
+        assert "освобождён" in state.refusals[mark.id].reason
+        assert state.marks(lesson.lesson_id, "s-1") == []
+        assert state.period_mark(Q1, "s-1").special is MarkSpecial.EXEMPT
+    assert set(teacher.book.state(MATH_5).events) == set(deputy.book.state(MATH_5).events)
+    assert [e.event_id for e in teacher.rejected()] == [mark.id]  # the teacher sees why
+    assert conn.execute("SELECT count(*) FROM marks").fetchone()[0] == 0
+    row = conn.execute("SELECT special, document FROM attestation_marks").fetchone()
+    assert tuple(row) == ("exempt", "Справка ВК № 12")
+
+
+def test_not_attested_and_exam_marks_are_consolidated_beside_period_marks(laptop, server_config):
+    """004 §1.4: «н/а» with its reason and the exam mark reach the server's rows."""
+    math = laptop("math")
+    math.book.record_lesson(MATH_5, date=OCT_5, topic="Дроби")
+    math.book.give_period_mark(
+        MATH_5,
+        Q1,
+        "s-1",
+        0,
+        special=MarkSpecial.NOT_ATTESTED,
+        na_reason=NotAttestedReason.ABSENCES,
+    )
+    math.book.give_period_mark(MATH_5, Q1, "s-2", 4)
+    math.book.give_period_mark(MATH_5, Q1, "s-2", 5, mark_kind=MarkKind.EXAM)
+    assert math.sync().complete
+    conn = connect(server_config.database)
+    plain = conn.execute("SELECT student_id, value FROM period_marks").fetchall()
+    assert [tuple(r) for r in plain] == [("s-2", 4)]
+    other = conn.execute(
+        "SELECT student_id, column_kind, special, na_reason, value FROM attestation_marks "
+        "ORDER BY student_id"
+    ).fetchall()
+    assert [tuple(r) for r in other] == [
+        ("s-1", "", "na", "absences", 0),
+        ("s-2", "exam", "", "", 5),
+    ]
