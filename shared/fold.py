@@ -1,7 +1,9 @@
 """Folding a journal's events into its current state.
 
 The current value of a cell is the entry nothing supersedes. Events refused by the server count
-for nothing (neither as values nor as supersedes). Two live entries in one cell are a conflict:
+for nothing (neither as values nor as supersedes), unless a server-authored withdrawal
+supersedes the refusal (a year closed by mistake and reopened): then the entry counts again.
+Two live entries in one cell are a conflict:
 the one with the later HLC stamp (then the larger id) wins on every replica, the others stay
 visible as losers until someone supersedes them all.
 """
@@ -23,9 +25,12 @@ from shared.model import (
     MarkGiven,
     MarkKind,
     PeriodMarkGiven,
+    RefusalWithdrawn,
     Refused,
     Retracted,
 )
+
+SERVER_EVENTS = (Refused, RefusalWithdrawn)  # they act on other events, never on a cell
 
 CellKey = tuple[str, ...]
 MARK_SLOTS = range(10)  # MarkGiven.slot is 0..9 (shared/model.py)
@@ -165,7 +170,7 @@ class JournalState:
         keys: list[CellKey] = []
         placed: dict[str, CellKey] = {}
         for event in new:
-            if isinstance(event, Refused) or event.id in self.refusals:
+            if isinstance(event, SERVER_EVENTS) or event.id in self.refusals:
                 return None
             if event.id in self.superseded:
                 return None
@@ -253,11 +258,22 @@ class JournalState:
 
 def fold(events: Mapping[str, JournalEvent]) -> JournalState:
     """Fold events (in any order, any subset delivered so far) into the current state."""
+    withdrawn = {
+        target
+        for e in events.values()
+        if isinstance(e, RefusalWithdrawn)
+        for target in e.supersedes
+    }
     refusals: dict[str, Refused] = {}
-    for refusal in sorted((e for e in events.values() if isinstance(e, Refused)), key=order_key):
+    for refusal in sorted(
+        (e for e in events.values() if isinstance(e, Refused) and e.id not in withdrawn),
+        key=order_key,
+    ):
         for target in refusal.supersedes:
             refusals.setdefault(target, refusal)  # the first, whatever the arrival order
-    valid = {i: e for i, e in events.items() if i not in refusals and not isinstance(e, Refused)}
+    valid = {
+        i: e for i, e in events.items() if i not in refusals and not isinstance(e, SERVER_EVENTS)
+    }
     superseded = {target for e in valid.values() for target in e.supersedes}
 
     cell_of: dict[str, CellKey] = {}

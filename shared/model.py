@@ -552,6 +552,11 @@ class Refused(EventBase, frozen=True, kw_only=True, tag="refusal"):
     rule: Annotated[str, msgspec.Meta(max_length=64)]
 
 
+class RefusalWithdrawn(EventBase, frozen=True, kw_only=True, tag="refusal-withdrawn"):
+    """Written by the server when a closed year is reopened: the superseded refusals (made
+    only because the year was closed) count for nothing, so their entries are valid again."""
+
+
 JournalEvent = (
     LessonRecorded
     | AttendanceMarked
@@ -560,6 +565,7 @@ JournalEvent = (
     | AchievementRecorded
     | Retracted
     | Refused
+    | RefusalWithdrawn
 )
 
 SERVER_AUTHOR = "server"

@@ -215,7 +215,12 @@ class SyncEngine:
     def settle_outbox(self, journal_id: str, doc: JournalDoc, server_sv: bytes) -> tuple[int, int]:
         """Give every own entry the server now holds its final state. Inside a transaction."""
         self.settle_late_refusals(doc.state())
-        pending = self.store.outbox(journal_id, [*PENDING_STATES, CONFLICT])
+        pending = self.store.outbox(journal_id, [*PENDING_STATES, CONFLICT, REFUSED])
+        state = doc.state()
+        # A refused entry the document holds may count again: the server withdrew its
+        # refusal when a year closed by mistake was reopened (or refused it anew for another
+        # rule). One the server refused whole is not in the document and stays as it is.
+        pending = [e for e in pending if e.state != REFUSED or e.event_id in state.events]
         if not pending:
             return 0, 0
         # Accepted only when both hold the same: a server refusal of an entry is part of the
@@ -225,13 +230,19 @@ class SyncEngine:
         server_has_all = (
             bool(server_sv) and covers(server_sv, local_sv) and covers(local_sv, server_sv)
         )
-        state = doc.state()
         accepted = refused = 0
         for entry in pending:
             if entry.event_id in state.refusals:
                 refusal = state.refusals[entry.event_id]
-                self.store.set_outbox_state([entry.event_id], REFUSED, refusal.rule, refusal.reason)
-                refused += 1
+                if (entry.state, entry.rule, entry.message) != (
+                    REFUSED,
+                    refusal.rule,
+                    refusal.reason,
+                ):
+                    self.store.set_outbox_state(
+                        [entry.event_id], REFUSED, refusal.rule, refusal.reason
+                    )
+                    refused += entry.state != REFUSED
                 continue
             key = state.cell_of.get(entry.event_id)
             cell = state.cells.get(key) if key else None

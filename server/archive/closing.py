@@ -17,6 +17,7 @@ from server.storage import accounts, school_time
 from server.storage import archive as storage
 from server.storage import directory as directory_storage
 from server.storage.db import transaction
+from server.sync.withdrawals import withdraw_closed_year_refusals
 from shared.model import ADMINISTRATION, CorrectionGrant, Role, YearClosure, parse_journal_id
 
 CLOSERS = frozenset({*ADMINISTRATION, Role.RECORDS_OFFICER})
@@ -105,9 +106,12 @@ def close_year(
 
 def reopen_year(
     conn: sqlite3.Connection, *, login: str, year_id: str, reason: str, now: float | None = None
-) -> None:
+) -> int:
     """Undo a mistaken close: only the director, with a reason, which is logged. The journals
-    take entries again from the laptops' next sync."""
+    take entries again, and the entries refused only because the year was closed are accepted
+    (their refusals withdrawn in the same transaction, server/sync/withdrawals.py) unless they
+    break another rule now; the laptops see it at their next sync. Returns how many entries
+    count again."""
     actor(conn, login, frozenset({Role.DIRECTOR}), "открыть закрытый год может только директор")
     year = year_row(conn, year_id, actor_school(conn, login))
     if not reason.strip():
@@ -118,6 +122,8 @@ def reopen_year(
             raise BadRequest(f"Учебный год {year['name']} не закрыт.")
         storage.reopen_year(conn, year["id"])
         storage.log_year_action(conn, year["id"], "reopen", login, reason.strip(), now)
+        directory = directory_storage.load_full(conn, year["id"], school_id=year["school_id"])
+        return withdraw_closed_year_refusals(conn, directory, reason.strip(), now)
 
 
 def grant_correction(

@@ -61,8 +61,13 @@ class ArchiveController(Controller):
         self, year_id: FromPath[str], data: JSONBody[ReopenYear], db: Db, principal: CurrentUser
     ) -> dict[str, str]:
         """Undo a mistaken close (director, with a reason, logged)."""
-        closing.reopen_year(db, login=principal.login, year_id=year_id, reason=data.reason)
-        return {"message": "Учебный год снова открыт: журналы принимают записи."}
+        restored = closing.reopen_year(
+            db, login=principal.login, year_id=year_id, reason=data.reason
+        )
+        return {
+            "message": "Учебный год снова открыт: журналы принимают записи. Записей, "
+            f"отклонённых из-за закрытия года и теперь принятых: {restored}."
+        }
 
     @post("/journals/{journal_id:str}/corrections", guards=[requires_granters], sync_to_thread=True)
     def grant(

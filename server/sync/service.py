@@ -27,18 +27,16 @@ from server.auth.principal import Principal
 from server.config import ServerConfig
 from server.storage import archive as archive_storage
 from server.storage import journals as storage
-from server.storage import portfolio as portfolio_storage
 from server.storage import school_time
 from server.storage import web as web_storage
 from server.storage.db import get_meta, set_meta, transaction
+from server.sync.consolidate import SERVER_DEVICE, consolidate_portfolio, refusal_events
 from server.sync.directory_cache import DirectoryCache
 from server.sync.documents import DocumentCache
-from shared.fold import CellKey, JournalState
+from shared.fold import SERVER_EVENTS
 from shared.hlc import Clock, read_stamp
 from shared.journal import EMPTY_STATE_VECTOR, JournalDoc
 from shared.model import (
-    SERVER_AUTHOR,
-    AchievementRecorded,
     Directory,
     JournalEvent,
     JournalInfo,
@@ -47,7 +45,6 @@ from shared.model import (
     encode_event,
     is_portfolio_id,
 )
-from shared.portfolio import as_row
 from shared.release import installed_version
 from shared.rules import JournalContext, check_new_events, displaced_by_exemption
 from shared.wire import (
@@ -58,8 +55,6 @@ from shared.wire import (
     SyncResponse,
     quiet_digest,
 )
-
-SERVER_DEVICE = "server"
 
 
 class WholeRefusal(Exception):
@@ -300,7 +295,7 @@ class SyncService:
         violations = check_new_events(before, added, ctx)
         displaced = displaced_by_exemption(before, added, ctx, violations)  # issue 16
         violations += displaced
-        refusals = self._refusals(violations, added)
+        refusals = self._refusals(doc, violations, added)
         if (
             isinstance(ctx, JournalContext)
             and ctx.closure is not None
@@ -330,24 +325,10 @@ class SyncService:
             if ctx.closure is not None and ctx.closure.year_id == journal.year_id:
                 personal_file.refresh_journal(self.conn, journal.id, now)  # a corrected year mark
         else:
-            self._consolidate_portfolio(journal, folded, touched)
+            consolidate_portfolio(self.conn, journal, folded, touched)
         storage.set_state(self.conn, journal.id, doc.state_vector(), len(folded.events), now)
         self.documents.keep(self.conn, journal.id, doc)
         return ApplyResult(Outcome.ACCEPTED, doc, tuple(r.supersedes[0] for r in refusals))
-
-    def _consolidate_portfolio(
-        self, journal: JournalInfo, folded: JournalState, touched: list[CellKey]
-    ) -> None:
-        """The portfolio's rows (`achievements`) for the cells this push touched: the current
-        entry of each, or no row once it is retracted (pages read only these rows)."""
-        for key in set(touched):
-            if key[0] != "achievement":
-                continue
-            value = folded.cells[key].value
-            if isinstance(value, AchievementRecorded):
-                portfolio_storage.save(self.conn, as_row(value, journal.year_id))
-            else:
-                portfolio_storage.remove(self.conn, key[1])
 
     def _log_corrections(self, journal: JournalInfo, added, violations, now: float) -> None:
         """A closed year took an authorised correction: keep who, what, why and the grant."""
@@ -382,8 +363,10 @@ class SyncService:
                 ) from exc
             if event.id != key:
                 raise WholeRefusal("malformed_event", "Ключ записи не совпадает с её id.", (key,))
-            if isinstance(event, Refused):
-                raise WholeRefusal("forged_refusal", "Отказ может записать только сервер.", (key,))
+            if isinstance(event, SERVER_EVENTS):
+                raise WholeRefusal(
+                    "forged_refusal", "Отказ или его отмену может записать только сервер.", (key,)
+                )
             if event.author != self.principal.person_id or event.device != self.principal.device_id:
                 raise WholeRefusal(
                     "forged_author",
@@ -428,24 +411,13 @@ class SyncService:
                 tuple(ahead or behind),
             )
 
-    def _refusals(self, violations, added: list[JournalEvent]) -> list[Refused]:
+    def _refusals(self, doc: JournalDoc, violations, added: list[JournalEvent]) -> list[Refused]:
         if not violations:
             return []
         clock = Clock(SERVER_DEVICE)
         for event in added:
             clock.observe(event.hlc)
-        return [
-            Refused(
-                id=f"refusal-{v.event_id}",
-                author=SERVER_AUTHOR,
-                device=SERVER_DEVICE,
-                hlc=clock.tick(),
-                supersedes=(v.event_id,),
-                reason=v.message_ru,
-                rule=v.rule,
-            )
-            for v in violations
-        ]
+        return refusal_events(doc, violations, clock)
 
     def _quarantine(self, push: JournalPush, refusal: WholeRefusal) -> None:
         with transaction(self.conn):
