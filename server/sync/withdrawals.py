@@ -20,7 +20,7 @@ from server.storage import web as web_storage
 from server.sync.consolidate import consolidate_portfolio, refusal_events
 from server.sync.service import SERVER_DEVICE, server_client_id
 from shared import portfolio
-from shared.fold import order_key
+from shared.fold import fold, order_key
 from shared.hlc import Clock
 from shared.journal import JournalDoc
 from shared.model import (
@@ -88,9 +88,13 @@ def _withdraw_in(
     if not refusals:
         return 0
     entries = sorted((before.events[i] for i in refusals), key=order_key)
+    # checked as if they arrived now, together: against the journal without them (and
+    # without the refusals being withdrawn, which would refuse them again)
+    leave_out = set(refusals) | {r.id for r in refusals.values()}
+    base = fold({i: e for i, e in before.events.items() if i not in leave_out})
     ctx = _context(conn, directory, journal)
-    violations = check_new_events(before, entries, ctx)
-    displaced = displaced_by_exemption(before, entries, ctx, violations)
+    violations = check_new_events(base, entries, ctx)
+    displaced = displaced_by_exemption(base, entries, ctx, violations)
     clock = Clock(SERVER_DEVICE)
     for event in doc.events().values():
         clock.observe(event.hlc)
@@ -113,7 +117,7 @@ def _withdraw_in(
     folded = doc.state()
     storage.insert_events(conn, journal.id, [(encode_event(e), e) for e in new], folded, now)
     touched = [folded.cell_of[e.id] for e in entries if e.id in folded.cell_of]
-    touched += [before.cell_of[v.event_id] for v in displaced]
+    touched += [base.cell_of[v.event_id] for v in displaced]
     if isinstance(ctx, JournalContext):
         storage.write_cells(conn, journal.id, folded, touched)
     else:

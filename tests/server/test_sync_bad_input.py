@@ -19,7 +19,7 @@ import pytest
 
 from shared import wire
 from shared.journal import EVENTS_ROOT, JournalDoc, new_client_id
-from shared.model import SERVER_AUTHOR, Refused, encode_event
+from shared.model import SERVER_AUTHOR, RefusalWithdrawn, Refused, encode_event
 from tests.factories import MATH_5
 from tests.server.school_kit import (
     SYNC_TABLES,
@@ -309,3 +309,29 @@ def test_a_refusal_written_by_a_client_is_refused_whole(
         {"status": "current"}
     ]
     assert server.count("marks") == 1
+
+
+@pytest.mark.parametrize("signed_as", ["math", "server"])
+def test_a_withdrawal_of_a_refusal_written_by_a_client_is_refused_whole(
+    server: SchoolServer, math: Writer, signed_as: str
+) -> None:
+    """Only reopening a year withdraws a refusal (issue 12): a client cannot bring back its
+    own refused mark by writing the withdrawal itself."""
+    replica = Replica(MATH_5, state=server_state(server))
+    sv = replica.doc.state_vector()
+    replica.add(refused := math.mark("L1", "s-2", 5))  # s-2 is absent from L1
+    assert server.push("math", replica.push(since=sv)).event_ids == (refused.id,)
+    stamp = math.stamp({})
+    if signed_as == "server":
+        stamp |= {"author": SERVER_AUTHOR, "device": "server"}
+    withdrawal = RefusalWithdrawn(**stamp, supersedes=(f"refusal-{refused.id}",), reason="!")
+    replica = Replica(MATH_5, state=server_state(server))
+    sv = replica.doc.state_vector()
+    replica.add(withdrawal)
+    reply = refuse_whole(server, replica.push(since=sv), "forged_refusal")
+    assert reply.event_ids == (withdrawal.id,)
+    assert server.rows("SELECT status FROM events WHERE id = ?", [refused.id]) == [
+        {"status": "refused"}
+    ]
+    assert server.count("marks") == 1
+    assert server.rows("SELECT id FROM events WHERE kind = 'refusal-withdrawn'") == []

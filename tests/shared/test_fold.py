@@ -17,6 +17,7 @@ from shared.model import (
     JournalEvent,
     LessonRecorded,
     MarkGiven,
+    RefusalWithdrawn,
     Refused,
     Retracted,
 )
@@ -60,6 +61,17 @@ def refusal(event_id: str, second: int, target: str) -> Refused:
         hlc=at(second, "server"),
         supersedes=(target,),
         rule="no_mark_for_absent_pupil",
+    )
+
+
+def withdrawal(event_id: str, second: int, *refusals: str) -> RefusalWithdrawn:
+    return RefusalWithdrawn(
+        id=event_id,
+        author="server",
+        device="server",
+        hlc=at(second, "server"),
+        supersedes=refusals,
+        reason="Год открыт заново: закрыт по ошибке",
     )
 
 
@@ -274,16 +286,20 @@ def test_fold_gives_the_same_state_whatever_order_events_arrive_in(
 @st.composite
 def histories(draw) -> list[JournalEvent]:
     """Random entries in a few cells: corrections of earlier entries (not always the live
-    ones), retractions, retractions of retractions, server refusals, equal clocks."""
+    ones), retractions, retractions of retractions, server refusals and withdrawals of
+    refusals, equal clocks."""
     events: list[JournalEvent] = []
     for n in range(draw(st.integers(1, 14))):
         second = draw(st.integers(0, 12))
-        earlier = [e.id for e in events if not isinstance(e, Refused)]
+        earlier = [e.id for e in events if not isinstance(e, Refused | RefusalWithdrawn)]
+        refusals = [e.id for e in events if isinstance(e, Refused)]
         targets = tuple(
             draw(st.lists(st.sampled_from(earlier), max_size=2, unique=True)) if earlier else []
         )
-        kind = draw(st.sampled_from(["mark", "mark", "retract", "refuse"]))
-        if kind == "retract" and targets:
+        kind = draw(st.sampled_from(["mark", "mark", "retract", "refuse", "withdraw"]))
+        if kind == "withdraw" and refusals:  # a reopened year (issue 12)
+            events.append(withdrawal(f"w{n}", second, draw(st.sampled_from(refusals))))
+        elif kind == "retract" and targets:
             events.append(retraction(f"r{n}", second, *targets))
         elif kind == "refuse" and targets:
             events.append(refusal(f"x{n}", second, targets[0]))
@@ -327,3 +343,61 @@ def test_a_document_keeps_its_fold_current_through_adds_and_updates() -> None:
         assert replica.state() == fold(dict(replica.events()))
         assert source.state() == fold(dict(source.events()))
     assert _observable(replica.state()) == EXPECTED
+
+
+# ------------------------------------------------------------------ withdrawn refusals (issue 12)
+
+
+def test_a_withdrawn_refusal_counts_for_nothing_and_the_entry_counts_again() -> None:
+    state = folded(mark("m1", 3, 1), mark("m2", 5, 2, "m1"), refusal("x", 3, "m2"))
+    assert value_id(state, CELL_S1) == "m1" and "m2" in state.refusals
+    state = folded(*state.events.values(), withdrawal("w", 4, "x"))
+    assert value_id(state, CELL_S1) == "m2" and state.refusals == {}
+    assert [e.id for e in state.cells[CELL_S1].history] == ["m1", "m2"]
+
+
+def test_a_new_refusal_beside_the_withdrawal_keeps_the_entry_refused_with_its_reason() -> None:
+    first = refusal("refusal-m1", 2, "m1")
+    again = Refused(
+        id="refusal-m1.2",
+        author="server",
+        device="server",
+        hlc=at(3, "server"),
+        supersedes=("m1",),
+        rule="no_mark_for_absent_pupil",
+        reason="Ученик отсутствовал",
+    )
+    state = folded(mark("m1", 4, 1), first, withdrawal("w", 3, "refusal-m1"), again)
+    assert state.refusals["m1"] is again and value_id(state, CELL_S1) is None
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    order=st.permutations(range(4)),
+    withdrawn=st.booleans(),
+)
+def test_refusal_and_withdrawal_converge_whatever_order_they_arrive_in(
+    order: list[int], withdrawn: bool
+) -> None:
+    """A laptop may hear of the entry, its refusal and the withdrawal in any order and in
+    several syncs (the server adds the withdrawal long after the refusal): at every step the
+    document's fold equals the fold of what arrived, and the entry counts exactly when it
+    arrived and its refusal did not, or the refusal's withdrawal did too."""
+    events = [
+        mark("m1", 4, 1),
+        refusal("x", 2, "m1"),
+        withdrawal("w" if withdrawn else "w-other", 3, "x" if withdrawn else "y"),
+        mark("m2", 5, 4, student="s-2"),
+    ]
+    doc = JournalDoc(client_id=7)
+    arrived: list[JournalEvent] = []
+    for step, index in enumerate(order):
+        other = JournalDoc(client_id=100 + step)
+        other.add([events[index]])
+        doc.apply(other.snapshot())
+        arrived.append(events[index])
+        assert doc.state() == fold({e.id: e for e in arrived})
+        refused = events[1] in arrived and not (withdrawn and events[2] in arrived)
+        counts = events[0] in arrived and not refused
+        assert value_id(doc.state(), CELL_S1) == ("m1" if counts else None)
+    assert value_id(doc.state(), CELL_S1) == ("m1" if withdrawn else None)
