@@ -128,6 +128,16 @@ def event_status(event_id: str, state: JournalState) -> str:
     return "superseded"
 
 
+def refresh_statuses(
+    conn: sqlite3.Connection, event_ids: Iterable[str], state: JournalState
+) -> None:
+    """Give stored events their status in `state` (a refusal withdrawn, or made anew)."""
+    conn.executemany(
+        "UPDATE events SET status = ? WHERE id = ?",
+        [(event_status(i, state), i) for i in event_ids],
+    )
+
+
 def insert_events(
     conn: sqlite3.Connection,
     journal_id: str,

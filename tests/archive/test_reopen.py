@@ -5,15 +5,20 @@ outbox and «отклонено: N» — unless they break another rule at the r
 from __future__ import annotations
 
 import datetime as dt
+import typing
+
+import msgspec
 
 from client_tui.services.store import ACCEPTED, REFUSED
 from server.archive.closing import close_year, reopen_year
 from server.storage import archive as archive_storage
 from server.storage.db import connect
+from shared import journal as journal_module
 from shared.fold import order_key
-from shared.model import AttendanceCode, RefusalWithdrawn
+from shared.model import AttendanceCode, JournalEvent, RefusalWithdrawn
 from tests.archive.test_closing import _rows
 from tests.factories import MATH_5, PASSWORD, YEAR
+from tests.shared.test_fold import CELL_S1, mark, refusal, value_id, withdrawal
 
 LESSON_DAY = dt.date(2026, 10, 5)
 MISTAKE_DAY = dt.date(2027, 5, 20)  # before the year's last day (31.05.2027)
@@ -125,3 +130,23 @@ def test_a_second_reopening_finds_nothing_left_to_withdraw(laptop, server_config
     assert math.rejected() == []
     assert {e.event_id: e.state for e in math.store.outbox()}[late.id] == ACCEPTED
     assert _rows(server_config, "SELECT value FROM marks") == [{"value": 3}]
+
+
+def test_a_laptop_of_the_previous_release_skips_the_withdrawal_and_keeps_the_refusal(
+    monkeypatch,
+):
+    """The previous release's decoder has no `refusal-withdrawn`: the event is skipped like any
+    undecodable one (nothing fails), the entry stays refused there until the laptop is updated
+    (it hears «доступно обновление» at that sync); this release counts the entry."""
+    events = [mark("m1", 4, 1), refusal("x", 2, "m1"), withdrawal("w", 3, "x")]
+    server_doc = journal_module.JournalDoc(client_id=5)
+    server_doc.add(events)
+    assert value_id(server_doc.state(), CELL_S1) == "m1"
+
+    kinds = tuple(k for k in typing.get_args(JournalEvent) if k is not RefusalWithdrawn)
+    previous = msgspec.json.Decoder(typing.Union[kinds])  # noqa: UP007
+    monkeypatch.setattr(journal_module, "decode_event", previous.decode)
+    old_laptop = journal_module.JournalDoc(client_id=6)
+    old_laptop.apply(server_doc.snapshot())
+    assert "w" in old_laptop and "w" not in old_laptop.events()
+    assert value_id(old_laptop.state(), CELL_S1) is None and "m1" in old_laptop.state().refusals

@@ -13,12 +13,13 @@ import time
 
 import pytest
 
-from server.archive.closing import close_year
+from server.archive.closing import close_year, reopen_year
 from server.storage import archive as archive_storage
 from server.storage import school_time
 from server.storage.db import transaction
 from shared import wire
 from tests.factories import MATH_5, YEAR
+from tests.server.portfolio_kit import PORTFOLIO_5, achievement, push_achievement
 from tests.server.school_kit import Replica, SchoolServer, Writer, assert_russian_error
 
 Outcome = wire.Outcome
@@ -90,12 +91,16 @@ def test_the_closing_day_is_the_schools_own(server: SchoolServer) -> None:
         assert closure.closed_on == dt.date(2027, 6, 1)
 
 
-def test_a_mistaken_close_is_reopened_by_the_director_and_entries_flow_again(
-    server: SchoolServer,
-) -> None:
+def close_after_the_year(server: SchoolServer) -> None:
     after_the_year = dt.datetime(2027, 6, 20, 12, tzinfo=dt.UTC).timestamp()
     with server.db() as conn:
         close_year(conn, login="deputy", year_id=YEAR, now=after_the_year)
+
+
+def test_a_mistaken_close_is_reopened_by_the_director_and_entries_flow_again(
+    server: SchoolServer,
+) -> None:
+    close_after_the_year(server)
     math = Writer(server.tokens["math"])
     replica = Replica(MATH_5)
     lesson = math.lesson("L1")
@@ -129,6 +134,35 @@ def test_a_mistaken_close_is_reopened_by_the_director_and_entries_flow_again(
     reply = server.push("math", replica.push(since=since))
     assert reply.outcome is Outcome.ACCEPTED and reply.event_ids == ()
     assert server.count("lessons", MATH_5) == 1
+
+
+def test_reopening_brings_back_an_achievement_refused_by_the_closed_portfolio(
+    server: SchoolServer,
+) -> None:
+    close_after_the_year(server)
+    late = achievement(Writer(server.tokens["math"]))
+    reply = push_achievement(server, "math", late)
+    assert reply.event_ids == (late.id,)
+    assert server.rows("SELECT * FROM achievements") == []
+
+    with server.db() as conn:
+        assert reopen_year(conn, login="director", year_id=YEAR, reason="ошибка") == 1
+
+    assert [r["id"] for r in server.rows("SELECT id FROM achievements")] == ["A1"]
+    assert server.rows("SELECT status FROM events WHERE id = ?", [late.id]) == [
+        {"status": "current"}
+    ]
+    withdrawn = server.rows(
+        "SELECT supersedes FROM events WHERE journal_id = ? AND kind = 'refusal-withdrawn'",
+        [PORTFOLIO_5],
+    )
+    assert withdrawn == [{"supersedes": f'["refusal-{late.id}"]'}]
+    # the document the laptops pull says the same
+    pull = wire.JournalPush(journal_id=PORTFOLIO_5, state_vector=b"\x00")
+    (reply,) = server.sync("math", pull).journals
+    replica = Replica(PORTFOLIO_5)
+    replica.take(reply)
+    assert [a.id for a in replica.doc.state().achievements()] == [late.id]
 
 
 def test_the_year_is_still_open_after_a_flood_of_close_requests(server: SchoolServer) -> None:
