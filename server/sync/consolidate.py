@@ -2,16 +2,30 @@
 
 from __future__ import annotations
 
+import dataclasses
 import sqlite3
 
 from server.storage import portfolio as portfolio_storage
+from server.storage import web as web_storage
 from shared.fold import CellKey, JournalState
 from shared.hlc import Clock
 from shared.journal import JournalDoc
 from shared.model import SERVER_AUTHOR, AchievementRecorded, JournalInfo, Refused
 from shared.portfolio import as_row
+from shared.rules import JournalContext, PortfolioContext
 
 SERVER_DEVICE = "server"
+
+
+def with_closed_periods(
+    conn: sqlite3.Connection, ctx: JournalContext | PortfolioContext, journal: JournalInfo
+) -> JournalContext | PortfolioContext:
+    """The rules' context with the class's closed periods (marks in them need a reason)."""
+    if isinstance(ctx, JournalContext):
+        closed = web_storage.closures(conn, journal.class_id)
+        if closed:
+            ctx = dataclasses.replace(ctx, closed_periods=frozenset(c["period_id"] for c in closed))
+    return ctx
 
 
 def refusal_events(doc: JournalDoc, violations, clock: Clock) -> list[Refused]:

@@ -11,7 +11,6 @@ refused whole and quarantined; the sender rebuilds on the server's state.
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 import datetime as dt
 import secrets
 import sqlite3
@@ -28,9 +27,13 @@ from server.config import ServerConfig
 from server.storage import archive as archive_storage
 from server.storage import journals as storage
 from server.storage import school_time
-from server.storage import web as web_storage
 from server.storage.db import get_meta, set_meta, transaction
-from server.sync.consolidate import SERVER_DEVICE, consolidate_portfolio, refusal_events
+from server.sync.consolidate import (
+    SERVER_DEVICE,
+    consolidate_portfolio,
+    refusal_events,
+    with_closed_periods,
+)
 from server.sync.directory_cache import DirectoryCache
 from server.sync.documents import DocumentCache
 from shared.fold import SERVER_EVENTS
@@ -286,12 +289,9 @@ class SyncService:
                 "(000 §4.5, §5.5).",
                 tuple(e.id for e in added),
             )
-        ctx = self.directories.context(self.directory, journal)
-        if isinstance(ctx, JournalContext):
-            closed = web_storage.closures(self.conn, journal.class_id)
-            if closed:
-                closed_ids = frozenset(c["period_id"] for c in closed)
-                ctx = dataclasses.replace(ctx, closed_periods=closed_ids)
+        ctx = with_closed_periods(
+            self.conn, self.directories.context(self.directory, journal), journal
+        )
         violations = check_new_events(before, added, ctx)
         displaced = displaced_by_exemption(before, added, ctx, violations)  # issue 16
         violations += displaced

@@ -12,12 +12,10 @@ rewritten as a push would, so pages, reports and laptops converge at their next 
 
 from __future__ import annotations
 
-import dataclasses
 import sqlite3
 
 from server.storage import journals as storage
-from server.storage import web as web_storage
-from server.sync.consolidate import consolidate_portfolio, refusal_events
+from server.sync.consolidate import consolidate_portfolio, refusal_events, with_closed_periods
 from server.sync.service import SERVER_DEVICE, server_client_id
 from shared import portfolio
 from shared.fold import fold, order_key
@@ -62,11 +60,9 @@ def _context(
 ) -> JournalContext | PortfolioContext:
     if journal.id in {j.id for j in directory.journals}:
         ctx = JournalContext.from_directory(directory, journal)
-        closed = web_storage.closures(conn, journal.class_id)
-        if closed:  # the marks of a closed period, as the sync service checks them
-            ctx = dataclasses.replace(ctx, closed_periods=frozenset(c["period_id"] for c in closed))
-        return ctx
-    return PortfolioContext.from_directory(directory, journal)
+    else:
+        ctx = PortfolioContext.from_directory(directory, journal)
+    return with_closed_periods(conn, ctx, journal)
 
 
 def _withdraw_in(
