@@ -8,10 +8,12 @@ import datetime as dt
 import typing
 
 import msgspec
+import pytest
 
 from client_tui.services.store import ACCEPTED, REFUSED
 from server.archive.closing import close_year, reopen_year
 from server.storage import archive as archive_storage
+from server.storage import journals as journal_storage
 from server.storage.db import connect
 from shared import journal as journal_module
 from shared.fold import order_key
@@ -32,6 +34,17 @@ def _close_by_mistake(server_config) -> None:
         )
     finally:
         conn.close()
+
+
+def _mark_refused_by_a_mistaken_close(laptop, server_config, value: int):
+    """The math teacher's laptop with one mark the mistaken close refused."""
+    math = laptop("math")
+    lesson = math.book.record_lesson(MATH_5, date=LESSON_DAY, topic="Дроби")
+    math.sync()
+    late = math.book.give_mark(MATH_5, lesson.lesson_id, "s-1", value)
+    _close_by_mistake(server_config)
+    math.sync()
+    return math, late
 
 
 def test_entries_refused_by_a_mistaken_close_are_accepted_everywhere_after_reopening(
@@ -111,12 +124,7 @@ def test_entries_refused_by_a_mistaken_close_are_accepted_everywhere_after_reope
 
 
 def test_a_second_reopening_finds_nothing_left_to_withdraw(laptop, server_config):
-    math = laptop("math")
-    lesson = math.book.record_lesson(MATH_5, date=LESSON_DAY, topic="Дроби")
-    math.sync()
-    late = math.book.give_mark(MATH_5, lesson.lesson_id, "s-1", 3)
-    _close_by_mistake(server_config)
-    math.sync()
+    math, late = _mark_refused_by_a_mistaken_close(laptop, server_config, 3)
     conn = connect(server_config.database)
     try:
         assert reopen_year(conn, login="director", year_id=YEAR, reason="ошибка") == 1
@@ -150,3 +158,36 @@ def test_a_laptop_of_the_previous_release_skips_the_withdrawal_and_keeps_the_ref
     old_laptop.apply(server_doc.snapshot())
     assert "w" in old_laptop and "w" not in old_laptop.events()
     assert value_id(old_laptop.state(), CELL_S1) is None and "m1" in old_laptop.state().refusals
+
+
+def test_a_failure_while_withdrawing_leaves_the_year_closed_and_loses_nothing(
+    laptop, server_config, monkeypatch
+):
+    """The withdrawals are in the reopening's transaction: a fault in the middle (here the
+    consolidation of the journal's cells) undoes the reopening too, and a second attempt
+    does the whole of it."""
+    math, late = _mark_refused_by_a_mistaken_close(laptop, server_config, 5)
+    before = _rows(server_config, "SELECT id, status FROM events ORDER BY id")
+    updates = _rows(server_config, "SELECT count(*) AS n FROM journal_updates")
+
+    def broken(*args, **kwargs):
+        raise OSError("диск отключён")
+
+    monkeypatch.setattr(journal_storage, "write_cells", broken)
+    conn = connect(server_config.database)
+    try:
+        with pytest.raises(OSError):
+            reopen_year(conn, login="director", year_id=YEAR, reason="ошибка")
+        assert _rows(server_config, "SELECT id, status FROM events ORDER BY id") == before
+        assert _rows(server_config, "SELECT count(*) AS n FROM journal_updates") == updates
+        assert len(_rows(server_config, "SELECT * FROM year_closures")) == 1
+        math.sync()
+        assert [e.event_id for e in math.rejected()] == [late.id]  # still there, still refused
+
+        monkeypatch.undo()
+        assert reopen_year(conn, login="director", year_id=YEAR, reason="ошибка") == 1
+    finally:
+        conn.close()
+    math.sync()
+    assert math.rejected() == []
+    assert _rows(server_config, "SELECT value FROM marks") == [{"value": 5}]
