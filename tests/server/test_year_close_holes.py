@@ -165,6 +165,23 @@ def test_reopening_brings_back_an_achievement_refused_by_the_closed_portfolio(
     assert [a.id for a in replica.doc.state().achievements()] == [late.id]
 
 
+def test_a_flood_of_reopenings_withdraws_each_refusal_once(server: SchoolServer) -> None:
+    close_after_the_year(server)
+    math = Writer(server.tokens["math"])
+    replica = Replica(MATH_5)
+    replica.add(lesson := math.lesson("L1"))
+    assert server.push("math", replica.push()).event_ids == (lesson.id,)
+    answers = [
+        server.client.post(
+            REOPEN, json={"reason": f"ошибка {n}"}, headers=server.headers("director")
+        ).status_code
+        for n in range(20)
+    ]
+    assert answers == [201] + [400] * 19
+    assert server.count("lessons", MATH_5) == 1
+    assert len(server.rows("SELECT id FROM events WHERE kind = 'refusal-withdrawn'")) == 1
+
+
 def test_the_year_is_still_open_after_a_flood_of_close_requests(server: SchoolServer) -> None:
     started = time.monotonic()
     for n in range(30):
