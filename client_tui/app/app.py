@@ -18,7 +18,7 @@ from client_tui.app.screens.login import LoginScreen
 from client_tui.app.widgets.status_bar import Connection, StatusInfo
 from client_tui.services.editor import JournalEditor
 from client_tui.services.session import Session
-from client_tui.services.sync import BackgroundSync
+from client_tui.services.sync import FAULT, BackgroundSync
 
 SYNC_INTERVAL = 60.0
 
@@ -93,17 +93,19 @@ class JournalApp(App):
 
     # ------------------------------------------------------------------ status
     def refresh_status(self) -> None:
-        self.status = StatusInfo.from_status(self.session.status(), self.connection)
+        fault = self._last_error if self._last_error.startswith(FAULT) else ""
+        self.status = StatusInfo.from_status(self.session.status(), self.connection, fault)
 
     def on_sync_finished(self, message: SyncFinished) -> None:
         self.connection = Connection.OFFLINE if message.error else Connection.ONLINE
+        new_error = message.error and message.error != self._last_error
+        self._last_error = message.error
         self.refresh_status()
-        if message.error and message.error != self._last_error:  # once, not on every retry
+        if new_error:  # once, not on every retry
             self.notify(
                 f"Нет синхронизации: {message.error} Записи сохранены на этом компьютере.",
                 severity="warning",
             )
-        self._last_error = message.error
         if message.report is not None and message.report.refused:
             self.notify(
                 f"Сервер отклонил записей: {message.report.refused}. Подробности — F6.",

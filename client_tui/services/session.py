@@ -20,6 +20,7 @@ import msgspec
 from client_tui.services.api import RequestRefused, ServerApi
 from client_tui.services.describe import EntryView, describe_entry
 from client_tui.services.journals import JournalBook
+from client_tui.services.local_log import close_local_log, open_local_log
 from client_tui.services.portfolio import WAITING, Portfolio, upload_pending
 from client_tui.services.store import CONFLICT, PENDING_STATES, REFUSED, LocalStore, OutboxEntry
 from client_tui.services.sync import SyncEngine, SyncReport
@@ -67,6 +68,7 @@ class Session:
         self._http = http
         self.profile = profile
         self.store = LocalStore(self.home / profile / "store.sqlite")
+        self.log_handler = open_local_log(self.home / profile)
         self.lock = threading.RLock()
         self._transport = transport
         self._api: ServerApi | None = None
@@ -76,6 +78,7 @@ class Session:
         if self._api is not None and self._http is None:
             self._api.close()
         self.store.close()
+        close_local_log(self.log_handler)
 
     def _make_book(self) -> JournalBook:
         raw = self.store.get("directory")

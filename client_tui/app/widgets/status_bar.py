@@ -25,10 +25,12 @@ class StatusInfo(msgspec.Struct, frozen=True, kw_only=True):
     conflicts: int = 0
     last_sync_ok_at: float | None = None
     login: str = ""
+    fault: str = ""  # the last round failed on a bug (its Russian message), not on the link
 
     @classmethod
-    def from_status(cls, status: Status, connection: Connection) -> StatusInfo:
+    def from_status(cls, status: Status, connection: Connection, fault: str = "") -> StatusInfo:
         return cls(
+            fault=fault,
             connection=connection,
             pending=status.pending,
             refused=status.refused,
@@ -52,6 +54,8 @@ class StatusInfo(msgspec.Struct, frozen=True, kw_only=True):
         ]
         if self.refused:
             parts.append(f"отклонено: {self.refused}")
+        if self.fault:
+            parts.append(self.fault)
         return " │ ".join(parts)
 
 
