@@ -7,10 +7,10 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import ClassVar
 
-from textual.app import App
 from textual.binding import Binding, BindingType
 from textual.reactive import reactive
 
+from client_tui.app.keys import InOrderKeys
 from client_tui.app.messages import EntrySaved, LoggedIn, SyncFinished
 from client_tui.app.screens.help import HelpScreen
 from client_tui.app.screens.journals import JournalsScreen
@@ -23,7 +23,7 @@ from client_tui.services.sync import FAULT, BackgroundSync
 SYNC_INTERVAL = 60.0
 
 
-class JournalApp(App):
+class JournalApp(InOrderKeys):
     """Электронный журнал учителя."""
 
     CSS_PATH = "app.tcss"

@@ -40,6 +40,7 @@ TOPICS_ROW = "__topics__"
 NUM, NAME, AVERAGE, SUGGESTED, PERIOD = "__num__", "__name__", "__avg__", "__sug__", "__period__"
 READ_ONLY_MESSAGE = "Журнал только для чтения: вы не ведёте этот предмет в этом классе."
 NEEDS_REASON = "late_correction_has_reason"
+PASTE_REFUSED = "Вставка не принята: "
 
 
 class GridScreen(Screen[None]):
@@ -279,29 +280,66 @@ class GridScreen(Screen[None]):
         event.prevent_default()
         self.type_value(value)
 
-    def type_value(self, value: int | AttendanceCode) -> None:
+    def on_paste(self, event: events.Paste) -> None:
+        """A pasted column (one cell's value per line or word, e.g. from a spreadsheet) goes
+        cell by cell down from the cursor, each checked like a typed key; anything else is
+        refused whole, so a paste never smears into one cell."""
+        event.stop()
+        event.prevent_default()
+        cells = event.text.split()
+        values = [[parse_cell_key(ch) for ch in cell] for cell in cells]
+        row_key, column_key = self.cursor_keys()
+        rows = [r.student_id for r in self.grid.rows] if self.grid else []
+        column = self.grid.column(column_key) if self.grid else None
+        if not cells or any(None in cell for cell in values):
+            self.say(
+                PASTE_REFUSED + "вставлять можно только отметки 1–5 и буквы н б у о п, "
+                "по одной клетке в строке.",
+                error=True,
+            )
+            return
+        if column is None or row_key not in rows:
+            self.say(PASTE_REFUSED + "встаньте на клетку ученика в колонке урока.", error=True)
+            return
+        start = rows.index(row_key)
+        if start + len(cells) > len(rows):
+            self.say(
+                PASTE_REFUSED + f"строк во вставке {len(cells)}, а учеников ниже курсора "
+                f"{len(rows) - start}.",
+                error=True,
+            )
+            return
+        for offset, cell in enumerate(values):
+            self.table.move_cursor(row=start + offset, quiet=True)
+            for value in cell:
+                if not self.type_value(value):
+                    self.show_panel()
+                    return  # the refusal (with its reason) stays on the message line
+        self.table.move_cursor(row=start + len(cells))
+        self.say(f"Вставлено клеток: {len(cells)} ({column.date:%d.%m}).")
+
+    def type_value(self, value: int | AttendanceCode) -> bool:
         grid = self.grid
         row_key, column_key = self.cursor_keys()
         name = self.student_name(row_key)
         if column_key == PERIOD and grid.period is not None and name:
             if not isinstance(value, int):
                 self.say("В колонке «Итог» — только отметка 1–5.", error=True)
-                return
+                return False
             period_id = grid.period.id
-            self.run_edit(
+            return self.run_edit(
                 lambda r: self.editor.set_period_mark(
                     self.journal_id, period_id, row_key, value, r
                 ),
                 f"Сохранено: {name} — {value} за «{grid.period.name}»",
                 touched=[(row_key, "")],
             )
-            return
         column = grid.column(column_key)
         if column is None or not name:
             self.say("Выберите клетку ученика в колонке урока.", error=True)
-            return
+            return False
         if isinstance(value, int):
-            self.run_edit(
+            return self.run_edit(
                 lambda r: self.editor.set_mark(
                     self.journal_id, column.lesson_id, row_key, value, r
                 ),
@@ -309,7 +347,7 @@ class GridScreen(Screen[None]):
                 touched=[(row_key, column.lesson_id)],
             )
         else:
-            self.run_edit(
+            return self.run_edit(
                 lambda r: self.editor.set_attendance(
                     self.journal_id, column.lesson_id, row_key, value, r
                 ),
