@@ -108,9 +108,31 @@ def parse_date(text: str) -> dt.date:
 
 def cmd_login(session: Session, args: argparse.Namespace) -> int:
     password = os.environ.get("ZHURNAL_PASSWORD") or getpass.getpass("Пароль: ")
-    session.login(args.server, args.login, password, device_name=args.device_name)
+    tty = sys.stderr.isatty()  # a progress line for a person; a script gets the result only
+
+    def progress(done: int, total: int) -> None:
+        bar = "█" * (20 * done // max(total, 1))
+        print(f"\rЗагрузка журналов: [{bar:<20}] {done} из {total}", end="", file=sys.stderr)
+        sys.stderr.flush()
+
+    report = session.login(
+        args.server,
+        args.login,
+        password,
+        device_name=args.device_name,
+        progress=progress if tty else None,
+    )
+    if tty:
+        print(file=sys.stderr)
     journals = session.directory.journals
     print(f"Вход выполнен. Устройство зарегистрировано; журналов: {len(journals)}.")
+    if report is None:
+        print(
+            "Журналы загружены не полностью: связь прервалась. Загрузка продолжится "
+            "при следующей синхронизации (journal sync).",
+            file=sys.stderr,
+        )
+        return 3
     return 0
 
 

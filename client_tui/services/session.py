@@ -17,7 +17,7 @@ from pathlib import Path
 import httpx
 import msgspec
 
-from client_tui.services.api import RequestRefused, ServerApi
+from client_tui.services.api import RequestRefused, ServerApi, SyncError
 from client_tui.services.describe import EntryView, describe_entry
 from client_tui.services.journals import JournalBook
 from client_tui.services.local_log import close_local_log, open_local_log
@@ -110,9 +110,20 @@ class Session:
         return self._api
 
     def login(
-        self, server_url: str, login: str, password: str, device_name: str | None = None
-    ) -> None:
-        """Online once: register this laptop as a device and fetch the directory."""
+        self,
+        server_url: str,
+        login: str,
+        password: str,
+        device_name: str | None = None,
+        *,
+        progress: Callable[[int, int], None] | None = None,
+        first_sync: bool = True,
+    ) -> SyncReport | None:
+        """Online once: register this laptop as a device, fetch the directory and then the
+        teacher's journals (the first sync), so a link lost right after login leaves full
+        journals. A first sync cut short returns None: what came is kept, and the next sync
+        resumes from the state vectors (the status line tells it is unfinished).
+        `first_sync=False`: registration only (benchmarks that measure the first sync)."""
         api = ServerApi(server_url, http=self._http)
         try:
             token = api.login(login, password, device_name or platform.node() or "ноутбук")
@@ -127,6 +138,14 @@ class Session:
             self.store.put("person_id", token["person_id"])
         self._api = None
         self.refresh_directory()
+        return self.first_sync(progress) if first_sync else None
+
+    def first_sync(self, progress: Callable[[int, int], None] | None = None) -> SyncReport | None:
+        try:
+            report = self.engine().sync_once(progress)
+        except SyncError:
+            return None  # logged in the sync log: the status shows it, the next sync resumes
+        return report if report.complete else None
 
     def refresh_directory(self) -> Directory:
         raw = self.api().directory()

@@ -113,15 +113,18 @@ class SyncEngine:
         )
         return request, [p.journal_id for p in pushes]
 
-    def sync_once(self) -> SyncReport:
+    def sync_once(self, progress: Callable[[int, int], None] | None = None) -> SyncReport:
         """Sync every journal until both sides hold the same state (or MAX_ROUNDS pass). Every
         round also checks the journals it does not push (the digest of their server states),
-        so the round that finds nothing left to send either way ends the sync."""
+        so the round that finds nothing left to send either way ends the sync. `progress`
+        hears (journals settled, journals in all) after each round."""
         report = SyncReport()
         try:
             journals = self.journal_ids()
             todo = journals
             while todo and report.rounds < MAX_ROUNDS:
+                if progress is not None:
+                    progress(len(journals) - len(todo) if report.rounds else 0, len(journals))
                 report.rounds += 1
                 request, _ = self.build_request(journals)
                 body = wire.encode(request)
@@ -137,6 +140,8 @@ class SyncEngine:
                 journals = [j for j in journals if j not in shut]
                 todo = self.unsettled(journals)
             report.complete = not todo
+            if progress is not None:
+                progress(len(journals) - len(todo), len(journals))
             if self.files is not None:
                 self.files(report)
         except SyncError as exc:
