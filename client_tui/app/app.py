@@ -9,6 +9,7 @@ from typing import ClassVar
 
 from textual.binding import Binding, BindingType
 from textual.reactive import reactive
+from textual.timer import Timer
 
 from client_tui.app.keys import InOrderKeys
 from client_tui.app.messages import EntrySaved, LoggedIn, SyncFinished
@@ -21,6 +22,7 @@ from client_tui.services.session import Session
 from client_tui.services.sync import FAULT, BackgroundSync
 
 SYNC_INTERVAL = 60.0
+IDLE_COMPACT = 2.0  # seconds without an entry before the journal's update log is squashed
 
 
 class JournalApp(InOrderKeys):
@@ -60,6 +62,7 @@ class JournalApp(InOrderKeys):
         self.editor: JournalEditor | None = None
         self.sync: BackgroundSync | None = None
         self._last_error = ""
+        self._compact_timer: Timer | None = None
 
     # ------------------------------------------------------------------ lifecycle
     def on_mount(self) -> None:
@@ -118,6 +121,9 @@ class JournalApp(InOrderKeys):
 
     def on_entry_saved(self, message: EntrySaved) -> None:
         self.refresh_status()
+        if self._compact_timer is not None:
+            self._compact_timer.stop()
+        self._compact_timer = self.set_timer(IDLE_COMPACT, self.session.book.compact)
 
     # ------------------------------------------------------------------ actions
     def action_help(self) -> None:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import logging
 import os
 import platform
 import threading
@@ -77,6 +78,10 @@ class Session:
     def close(self) -> None:
         if self._api is not None and self._http is None:
             self._api.close()
+        try:
+            self.book.compact()
+        except Exception:  # closing must close; the log is squashed next time instead
+            logging.getLogger("zhurnal.laptop").exception("compaction at close failed")
         self.store.close()
         close_local_log(self.log_handler)
 
