@@ -244,9 +244,12 @@ async def app_run(home: Path, count: int, month: dt.date) -> dict[str, float | l
             started = time.perf_counter()
             await pilot.press(str(1 + (i + 1) % 5))
             samples.append((time.perf_counter() - started) * 1000)
+            if app.screen is not screen:  # a dialog (a reason asked for) took the keys
+                raise SystemExit(f"key {i}: {type(app.screen).__name__} opened over the grid")
         committed = session.status().pending - before
         if committed != count or len(commit_ms) != count:
-            raise SystemExit(f"only {committed} of {count} keypresses were committed")
+            message = screen.query_one("#message").render()
+            raise SystemExit(f"only {committed} of {count} keypresses were committed: {message}")
         result["keypress_ms"] = samples
         result["noop_ms"] = idle
         result["commit_ms"] = commit_ms
