@@ -14,13 +14,15 @@ already settled when each arrives.
 
 from __future__ import annotations
 
+import time
 from collections import deque
 
-from textual import events
+from textual import events, messages
 from textual.app import App
 from textual.message_pump import MessagePump
 
 SETTLE_POLL = 0.002  # seconds between checks while a held key waits
+MAX_HOLD = 0.5  # a widget that never goes quiet (an animation) must not freeze the keyboard
 
 
 class InOrderKeys(App):
@@ -30,6 +32,7 @@ class InOrderKeys(App):
         super().__init__(*args, **kwargs)
         self._held: deque[events.Key | events.Paste] = deque()
         self._release_scheduled = False
+        self._waiting_since: float | None = None
 
     async def on_event(self, event: events.Event) -> None:
         if isinstance(event, (events.Key, events.Paste)) and not event.is_forwarded:
@@ -46,19 +49,30 @@ class InOrderKeys(App):
                 self._held.clear()  # the app is closing: nothing left to type into
                 return
             if not self._settled():
-                self._release_scheduled = True
-                self.set_timer(SETTLE_POLL, self._release_keys)
-                return
+                now = time.monotonic()
+                if self._waiting_since is None:
+                    self._waiting_since = now
+                if now - self._waiting_since < MAX_HOLD:
+                    self._release_scheduled = True
+                    self.set_timer(SETTLE_POLL, self._release_keys)
+                    return
+            self._waiting_since = None
             event = self._held.popleft()
             await self._deliver(event)
 
     def _settled(self) -> bool:
-        """Nothing the previous key set going is still queued on the current screen."""
+        """Nothing the previous key set going is still queued on the current screen (a
+        repaint request is not something a key set going: it changes no state)."""
         screen = self.screen
         if not screen.is_mounted:
             return False
         nodes: list[MessagePump] = [screen, *screen.walk_children()]
-        return all(node._message_queue.empty() for node in nodes)
+        return all(_only_repaints(node) for node in nodes)
+
+    @property
+    def keys_waiting(self) -> int:
+        """Keys received and not yet applied (a harness waits for none before it moves on)."""
+        return len(self._held)
 
     async def _deliver(self, event: events.Key | events.Paste) -> None:
         self.app_focus = True
@@ -73,3 +87,14 @@ class InOrderKeys(App):
                 return
             node = node._parent
         await super().on_event(event)  # the app's own handlers and the non-priority bindings
+
+
+def _only_repaints(node: MessagePump) -> bool:
+    queue = node._message_queue
+    if queue.empty():
+        return True
+    queued = getattr(queue, "values", None)  # Textual's own small queue keeps a deque here
+    return queued is not None and all(isinstance(m, REPAINTS) for m in list(queued))
+
+
+REPAINTS = (messages.Prompt, messages.Update, messages.UpdateScroll, messages.Layout, events.Idle)

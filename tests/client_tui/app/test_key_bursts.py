@@ -160,3 +160,26 @@ async def test_a_paste_that_does_not_fit_the_column_is_refused_whole(math_laptop
 
 def message(app) -> str:
     return str(app.screen.query_one("#message", Static).render())
+
+
+async def test_a_widget_that_never_goes_quiet_does_not_freeze_the_keyboard():
+    from textual.app import ComposeResult
+    from textual.widget import Widget
+
+    from client_tui.app.keys import InOrderKeys
+
+    class Busy(Widget):
+        def on_mount(self) -> None:
+            self.set_interval(0.001, self.refresh)  # an animation: its queue is rarely empty
+
+    class Small(InOrderKeys):
+        def compose(self) -> ComposeResult:
+            yield Input(id="field")
+            yield Busy()
+
+    app = Small()
+    async with app.run_test() as pilot:
+        app.query_one("#field", Input).focus()
+        await pilot.pause()
+        burst(app, list("абв"))
+        await until(pilot, lambda: app.query_one("#field", Input).value == "абв")
