@@ -150,6 +150,9 @@ class Session:
             report = self.engine().sync_once(progress)
         except SyncError:
             return None  # logged in the sync log: the status shows it, the next sync resumes
+        except Exception:  # a bug must not undo a login that worked; the next sync retries
+            logging.getLogger("zhurnal.laptop").exception("first sync after login failed")
+            return None
         return report if report.complete else None
 
     def refresh_directory(self) -> Directory:
