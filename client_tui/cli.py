@@ -22,6 +22,7 @@ from pathlib import Path
 
 from client_tui.console import NoPassword, configure_output, read_password
 from client_tui.services.api import SyncError, TemporaryFailure
+from client_tui.services.editor import JournalEditor
 from client_tui.services.entry import LETTER_CODES, WORK_KINDS
 from client_tui.services.portfolio import AchievementForm
 from client_tui.services.session import NotLoggedIn, Session
@@ -32,7 +33,6 @@ from shared.model import (
     ACHIEVEMENT_LEVEL_RU,
     ACHIEVEMENT_RESULT_RU,
     ATTENDANCE_LETTERS,
-    AttendanceCode,
     JournalInfo,
     LessonRecorded,
     MarkKind,
@@ -83,14 +83,19 @@ def find_student(session: Session, journal: JournalInfo, text: str) -> Student:
 
 
 def find_lesson(state: JournalState, text: str) -> LessonRecorded:
-    """A lesson by id, by date (2026-11-20) or by date and slot (2026-11-20#2)."""
+    """A lesson by id, by date (20.11.2026 as the README writes it, or 2026-11-20) or by date
+    and slot (20.11.2026#2)."""
     lessons = state.lessons()
     date_part, _, slot = text.partition("#")
+    try:
+        day = parse_date(date_part)
+    except UsageError:
+        day = None  # an id, then
     found = [
         lesson
         for lesson in lessons
         if lesson.lesson_id == text
-        or (lesson.date.isoformat() == date_part and (not slot or str(lesson.slot) == slot))
+        or (lesson.date == day and (not slot or str(lesson.slot) == slot))
     ]
     if len(found) != 1:
         more = " (сдвоенный урок: укажите #1 или #2)" if len(found) > 1 else ""
@@ -113,9 +118,31 @@ def parse_date(text: str) -> dt.date:
 
 def cmd_login(session: Session, args: argparse.Namespace) -> int:
     password = read_password()
-    session.login(args.server, args.login, password, device_name=args.device_name)
+    tty = sys.stderr.isatty()  # a progress line for a person; a script gets the result only
+
+    def progress(done: int, total: int) -> None:
+        bar = "█" * (20 * done // max(total, 1))
+        print(f"\rЗагрузка журналов: [{bar:<20}] {done} из {total}", end="", file=sys.stderr)
+        sys.stderr.flush()
+
+    report = session.login(
+        args.server,
+        args.login,
+        password,
+        device_name=args.device_name,
+        progress=progress if tty else None,
+    )
+    if tty:
+        print(file=sys.stderr)
     journals = session.directory.journals
     print(f"Вход выполнен. Устройство зарегистрировано; журналов: {len(journals)}.")
+    if report is None:
+        print(
+            "Журналы загружены не полностью: связь прервалась. Загрузка продолжится "
+            "при следующей синхронизации (journal sync).",
+            file=sys.stderr,
+        )
+        return 3
     return 0
 
 
@@ -209,9 +236,17 @@ def cmd_mark(session: Session, args: argparse.Namespace) -> int:
 def cmd_attend(session: Session, args: argparse.Namespace) -> int:
     journal = find_journal(session, args.journal)
     lesson = find_lesson(session.book.state(journal.id), args.lesson)
-    if args.all_present:
-        students = session.directory.class_roster(journal.class_id, lesson.date)
-        code = AttendanceCode.PRESENT
+    if args.all_present:  # the app's «=»: only where nothing is marked, absences stay
+        roster = session.directory.class_roster(journal.class_id, lesson.date)
+        edit = JournalEditor(session.book).fill_column(
+            journal.id, lesson.lesson_id, [s.id for s in roster]
+        )
+        kept = len(roster) - len(edit.events)
+        print(
+            f"Сохранено: посещаемость {lesson.date:%d.%m}, отмечены присутствующими: "
+            f"{len(edit.events)}; уже отмеченных не трогали: {kept}"
+        )
+        return 0
     else:
         code = LETTER_CODES.get((args.code or "").lower())
         if code is None:

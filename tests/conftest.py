@@ -62,9 +62,13 @@ def laptop(tmp_path: Path, client: TestClient) -> Iterator[Callable[..., Session
     """Make a logged-in teacher's laptop: laptop("math") -> Session."""
     sessions: list[Session] = []
 
-    def make(login: str, *, name: str | None = None, transport=None) -> Session:
+    def make(
+        login: str, *, name: str | None = None, transport=None, first_sync: bool = True
+    ) -> Session:
         session = Session(tmp_path / "laptops" / (name or login), http=client, transport=transport)
-        session.login(BASE_URL, login, PASSWORD, device_name=f"ноутбук {login}")
+        session.login(
+            BASE_URL, login, PASSWORD, device_name=f"ноутбук {login}", first_sync=first_sync
+        )
         sessions.append(session)
         return session
 

@@ -7,10 +7,11 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import ClassVar
 
-from textual.app import App
 from textual.binding import Binding, BindingType
 from textual.reactive import reactive
+from textual.timer import Timer
 
+from client_tui.app.keys import InOrderKeys
 from client_tui.app.messages import EntrySaved, LoggedIn, SyncFinished
 from client_tui.app.screens.help import HelpScreen
 from client_tui.app.screens.journals import JournalsScreen
@@ -18,12 +19,13 @@ from client_tui.app.screens.login import LoginScreen
 from client_tui.app.widgets.status_bar import Connection, StatusInfo
 from client_tui.services.editor import JournalEditor
 from client_tui.services.session import Session
-from client_tui.services.sync import BackgroundSync
+from client_tui.services.sync import FAULT, BackgroundSync
 
 SYNC_INTERVAL = 60.0
+IDLE_COMPACT = 2.0  # seconds without an entry before the journal's update log is squashed
 
 
-class JournalApp(App):
+class JournalApp(InOrderKeys):
     """Электронный журнал учителя."""
 
     CSS_PATH = "app.tcss"
@@ -60,6 +62,7 @@ class JournalApp(App):
         self.editor: JournalEditor | None = None
         self.sync: BackgroundSync | None = None
         self._last_error = ""
+        self._compact_timer: Timer | None = None
 
     # ------------------------------------------------------------------ lifecycle
     def on_mount(self) -> None:
@@ -93,17 +96,19 @@ class JournalApp(App):
 
     # ------------------------------------------------------------------ status
     def refresh_status(self) -> None:
-        self.status = StatusInfo.from_status(self.session.status(), self.connection)
+        fault = self._last_error if self._last_error.startswith(FAULT) else ""
+        self.status = StatusInfo.from_status(self.session.status(), self.connection, fault)
 
     def on_sync_finished(self, message: SyncFinished) -> None:
         self.connection = Connection.OFFLINE if message.error else Connection.ONLINE
+        new_error = message.error and message.error != self._last_error
+        self._last_error = message.error
         self.refresh_status()
-        if message.error and message.error != self._last_error:  # once, not on every retry
+        if new_error:  # once, not on every retry
             self.notify(
                 f"Нет синхронизации: {message.error} Записи сохранены на этом компьютере.",
                 severity="warning",
             )
-        self._last_error = message.error
         if message.report is not None and message.report.refused:
             self.notify(
                 f"Сервер отклонил записей: {message.report.refused}. Подробности — F6.",
@@ -116,6 +121,9 @@ class JournalApp(App):
 
     def on_entry_saved(self, message: EntrySaved) -> None:
         self.refresh_status()
+        if self._compact_timer is not None:
+            self._compact_timer.stop()
+        self._compact_timer = self.set_timer(IDLE_COMPACT, self.session.book.compact)
 
     # ------------------------------------------------------------------ actions
     def action_help(self) -> None:

@@ -13,7 +13,7 @@ from collections.abc import Iterable
 import msgspec
 
 from client_tui.services.journals import JournalBook
-from shared.fold import order_key
+from shared.fold import JournalState, order_key
 from shared.model import (
     AttendanceCode,
     JournalEvent,
@@ -294,6 +294,13 @@ class JournalEditor:
             ]
             before = max(previous, key=order_key) if previous else None
             stamp = self.book.stamp(cell.live)
+            if isinstance(event, LessonRecorded) and before is None:
+                entries = lesson_entries(state, event.lesson_id)
+                if entries:
+                    raise RuleViolation(
+                        "undo_lesson_has_entries",
+                        f"у урока есть записи ({entries}): сначала удалите их (Delete).",
+                    )
             if before is None or isinstance(before, Retracted):
                 inverse.append(Retracted(**stamp, supersedes=(current,), reason=UNDO_REASON))
             else:
@@ -308,3 +315,14 @@ class JournalEditor:
         self._stand_ins.update(stand_ins)
         self.history.pop()
         return edit
+
+
+def lesson_entries(state: JournalState, lesson_id: str) -> int:
+    """How many marks and attendance entries stand in the lesson's column. A lesson is
+    undone only when empty: its entries would stand in no column, and the server would
+    refuse the ones written after it was gone."""
+    return sum(
+        1
+        for key, cell in state.cells.items()
+        if key[0] in ("mark", "attendance") and key[1] == lesson_id and cell.value is not None
+    )

@@ -41,7 +41,8 @@ from shared.rules import (
     context_for,
 )
 
-SQUASH_AFTER = 200
+SQUASH_AFTER = 200  # updates in a journal's log before an idle moment squashes them
+SQUASH_HARD = 5_000  # inside a commit only past this: a keypress must not write the journal
 
 
 class JournalSummary(msgspec.Struct, frozen=True, kw_only=True):
@@ -189,12 +190,26 @@ class JournalBook:
                     self.store.put("hlc", self.clock.last)
                     if also is not None:
                         also()
-                    if count > SQUASH_AFTER:
+                    if count > SQUASH_HARD:  # never idle (a script typing for hours)
                         self.store.replace_doc(journal_id, doc.snapshot())
             except BaseException:
                 self.forget(journal_id)  # the memory copy may hold what the disk does not
                 raise
         return events
+
+    def compact(self) -> int:
+        """Squash each open journal's update log into one snapshot once it passes
+        SQUASH_AFTER; called when the teacher pauses (and when a session closes), never inside
+        a keypress: writing a year's snapshot took 20–290 ms. Returns the journals squashed."""
+        squashed = 0
+        with self.lock:
+            for journal_id, doc in list(self._docs.items()):
+                if self.store.doc_update_count(journal_id) <= SQUASH_AFTER:
+                    continue
+                with self.store.transaction():
+                    self.store.replace_doc(journal_id, doc.snapshot())
+                squashed += 1
+        return squashed
 
     def stamp(self, supersedes: Iterable[JournalEvent] = ()) -> dict:
         """A new event's id, author, device and HLC stamp (after everything it supersedes)."""

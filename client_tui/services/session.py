@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import logging
 import os
 import platform
 import threading
@@ -18,9 +19,10 @@ import httpx
 import msgspec
 import platformdirs
 
-from client_tui.services.api import RequestRefused, ServerApi
+from client_tui.services.api import RequestRefused, ServerApi, SyncError
 from client_tui.services.describe import EntryView, describe_entry
 from client_tui.services.journals import JournalBook
+from client_tui.services.local_log import close_local_log, open_local_log
 from client_tui.services.portfolio import WAITING, Portfolio, upload_pending
 from client_tui.services.store import CONFLICT, PENDING_STATES, REFUSED, LocalStore, OutboxEntry
 from client_tui.services.sync import EXPECTED_RELEASE, SyncEngine, SyncReport
@@ -73,6 +75,7 @@ class Session:
         self._http = http
         self.profile = profile
         self.store = LocalStore(self.home / profile / "store.sqlite")
+        self.log_handler = open_local_log(self.home / profile)
         self.lock = threading.RLock()
         self._transport = transport
         self._api: ServerApi | None = None
@@ -81,7 +84,12 @@ class Session:
     def close(self) -> None:
         if self._api is not None and self._http is None:
             self._api.close()
+        try:
+            self.book.compact()
+        except Exception:  # closing must close; the log is squashed next time instead
+            logging.getLogger("zhurnal.laptop").exception("compaction at close failed")
         self.store.close()
+        close_local_log(self.log_handler)
 
     def _make_book(self) -> JournalBook:
         raw = self.store.get("directory")
@@ -113,9 +121,20 @@ class Session:
         return self._api
 
     def login(
-        self, server_url: str, login: str, password: str, device_name: str | None = None
-    ) -> None:
-        """Online once: register this laptop as a device and fetch the directory."""
+        self,
+        server_url: str,
+        login: str,
+        password: str,
+        device_name: str | None = None,
+        *,
+        progress: Callable[[int, int], None] | None = None,
+        first_sync: bool = True,
+    ) -> SyncReport | None:
+        """Online once: register this laptop as a device, fetch the directory and then the
+        teacher's journals (the first sync), so a link lost right after login leaves full
+        journals. A first sync cut short returns None: what came is kept, and the next sync
+        resumes from the state vectors (the status line tells it is unfinished).
+        `first_sync=False`: registration only (benchmarks that measure the first sync)."""
         api = ServerApi(server_url, http=self._http)
         try:
             token = api.login(login, password, device_name or platform.node() or "ноутбук")
@@ -130,6 +149,17 @@ class Session:
             self.store.put("person_id", token["person_id"])
         self._api = None
         self.refresh_directory()
+        return self.first_sync(progress) if first_sync else None
+
+    def first_sync(self, progress: Callable[[int, int], None] | None = None) -> SyncReport | None:
+        try:
+            report = self.engine().sync_once(progress)
+        except SyncError:
+            return None  # logged in the sync log: the status shows it, the next sync resumes
+        except Exception:  # a bug must not undo a login that worked; the next sync retries
+            logging.getLogger("zhurnal.laptop").exception("first sync after login failed")
+            return None
+        return report if report.complete else None
 
     def refresh_directory(self) -> Directory:
         raw = self.api().directory()

@@ -128,6 +128,9 @@ class LocalStore:
         self.conn.execute(
             "INSERT INTO doc_updates (journal_id, body) VALUES (?, ?)", (journal_id, body)
         )
+        return self.doc_update_count(journal_id)
+
+    def doc_update_count(self, journal_id: str) -> int:
         row = self.conn.execute(
             "SELECT count(*) AS n FROM doc_updates WHERE journal_id = ?", (journal_id,)
         ).fetchone()

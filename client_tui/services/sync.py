@@ -7,6 +7,7 @@ replays the still-valid pending events and keeps the refused ones visible in the
 
 from __future__ import annotations
 
+import logging
 import random
 import threading
 from collections.abc import Callable
@@ -15,6 +16,7 @@ import msgspec
 
 from client_tui.services.api import RequestRefused, SyncError, TemporaryFailure
 from client_tui.services.journals import JournalBook
+from client_tui.services.local_log import LOG_NAME
 from client_tui.services.store import (
     ACCEPTED,
     CONFLICT,
@@ -33,6 +35,10 @@ EXPECTED_RELEASE = "server_client_version"  # settings key: the release the serv
 
 MAX_ROUNDS = 12
 REQUEST_BUDGET = 512 * 1024  # raw update bytes per request; the rest goes in the next one
+MAX_BACKOFF_EXPONENT = 30  # 2 s · 2^30 is decades: far past any cap, and never an overflow
+
+log = logging.getLogger("zhurnal.laptop.sync")
+FAULT = "Сбой синхронизации"  # a bug, not a missing link: the status line says so
 
 
 class SyncReport(msgspec.Struct, kw_only=True):
@@ -112,15 +118,18 @@ class SyncEngine:
         )
         return request, [p.journal_id for p in pushes]
 
-    def sync_once(self) -> SyncReport:
+    def sync_once(self, progress: Callable[[int, int], None] | None = None) -> SyncReport:
         """Sync every journal until both sides hold the same state (or MAX_ROUNDS pass). Every
         round also checks the journals it does not push (the digest of their server states),
-        so the round that finds nothing left to send either way ends the sync."""
+        so the round that finds nothing left to send either way ends the sync. `progress`
+        hears (journals settled, journals in all) after each round."""
         report = SyncReport()
         try:
             journals = self.journal_ids()
             todo = journals
             while todo and report.rounds < MAX_ROUNDS:
+                if progress is not None:
+                    progress(len(journals) - len(todo) if report.rounds else 0, len(journals))
                 report.rounds += 1
                 request, _ = self.build_request(journals)
                 body = wire.encode(request)
@@ -136,6 +145,8 @@ class SyncEngine:
                 journals = [j for j in journals if j not in shut]
                 todo = self.unsettled(journals)
             report.complete = not todo
+            if progress is not None:
+                progress(len(journals) - len(todo), len(journals))
             if self.files is not None:
                 self.files(report)
         except SyncError as exc:
@@ -316,7 +327,12 @@ class SyncEngine:
 
 
 class BackgroundSync:
-    """Runs sync in a thread whenever the server answers; exponential backoff with jitter."""
+    """Runs sync in a thread whenever the server answers; exponential backoff with jitter.
+
+    The loop cannot die: whatever one round raises is logged with its traceback to the
+    laptop's log, shown in Russian, and the next round comes after a capped delay. Weeks
+    offline mean many thousand failed rounds, so the delay never comes from an unbounded
+    power. `clock` and `sleep` are injected so a test can run 60 days in seconds."""
 
     def __init__(
         self,
@@ -327,6 +343,7 @@ class BackgroundSync:
         max_delay: float = 600.0,
         on_result: Callable[[SyncReport | None, str], None] | None = None,
         rng: random.Random | None = None,
+        sleep: Callable[[float], None] | None = None,
     ):
         self.engine = engine
         self.interval = interval
@@ -334,32 +351,57 @@ class BackgroundSync:
         self.max_delay = max_delay
         self.on_result = on_result or (lambda report, message: None)
         self.rng = rng or random.Random()
+        self.sleep = sleep or self._wait
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self.failures = 0
 
     def next_delay(self) -> float:
-        """Full jitter: a random wait up to base·2^failures, capped."""
+        """Full jitter: a random wait between half and all of base·2^(failures-1), capped."""
         if self.failures == 0:
             return self.interval
-        ceiling = min(self.max_delay, self.base_delay * 2 ** (self.failures - 1))
+        exponent = min(self.failures - 1, MAX_BACKOFF_EXPONENT)
+        ceiling = min(self.max_delay, self.base_delay * 2.0**exponent)
         return self.rng.uniform(ceiling / 2, ceiling)
 
     def sync_now(self) -> None:
         self._wake.set()
 
+    def _wait(self, seconds: float) -> None:
+        self._wake.wait(seconds)
+        self._wake.clear()
+
+    def step(self) -> float:
+        """One round: sync, report, and return how long to wait before the next one."""
+        try:
+            report = self.engine.sync_once()
+        except SyncError as exc:
+            self.failures += 1
+            self._report(None, exc.message_ru)
+        except BaseException as exc:  # pycrdt's PanicException is a BaseException
+            if isinstance(exc, (KeyboardInterrupt, SystemExit, GeneratorExit)):
+                raise
+            self.failures += 1
+            log.exception("sync round failed (failure %d in a row)", self.failures)
+            self._report(None, f"{FAULT} ({type(exc).__name__}): подробности в {LOG_NAME}.")
+        else:
+            self.failures = 0
+            self._report(report, "")
+        return self.next_delay()
+
+    def _report(self, report: SyncReport | None, message: str) -> None:
+        try:
+            self.on_result(report, message)
+        except Exception:  # the screen may be closing; the loop must go on
+            log.exception("sync result could not be shown")
+
     def run(self) -> None:
         while not self._stop.is_set():
-            try:
-                report = self.engine.sync_once()
-                self.failures = 0
-                self.on_result(report, "")
-            except SyncError as exc:
-                self.failures += 1
-                self.on_result(None, exc.message_ru)
-            self._wake.wait(self.next_delay())
-            self._wake.clear()
+            delay = self.step()
+            if self._stop.is_set():
+                break
+            self.sleep(delay)
 
     def start(self) -> None:
         self._thread = threading.Thread(target=self.run, name="zhurnal-sync", daemon=True)

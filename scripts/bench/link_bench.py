@@ -137,7 +137,9 @@ class LinkLaptop:
         proxy.set_profile(PERFECT)
         self.session = Session(home, http=self.http)
         teacher = setting.teacher
-        self.session.login(proxy.url, teacher.login, teacher.password, device_name="bench")
+        self.session.login(
+            proxy.url, teacher.login, teacher.password, device_name="bench", first_sync=False
+        )
         afternoon_clock(self.session.book, setting.day)
         proxy.set_profile(profile)
 

@@ -17,6 +17,7 @@ import pytest
 import client_tui.cli as cli
 from client_tui.services.session import Session
 from server.config import ServerConfig
+from shared.model import AttendanceCode
 from tests.conftest import BASE_URL
 from tests.factories import MATH_5, MATH_6, PASSWORD, RUSSIAN_5
 
@@ -91,7 +92,11 @@ def record_lesson_with_a_mark(journal: Journal) -> None:
         "lesson", "5:Математика", "--date", "05.10.2026", "--topic", "Дроби", "--homework", "§12"
     )[:2] == (0, f"Сохранено: урок 05.10.2026 #1 [{lesson_id(journal, '2026-10-05')}]\n")
     code, out, _ = journal("attend", "5:Математика", "--lesson", "2026-10-05", "--all-present")
-    assert (code, out) == (0, "Сохранено: посещаемость 05.10, учеников: 4\n")
+    assert (code, out) == (
+        0,
+        "Сохранено: посещаемость 05.10, отмечены присутствующими: 4; "
+        "уже отмеченных не трогали: 0\n",
+    )
     code, out, _ = journal(
         "mark", "5:математика", "--lesson", "2026-10-05", "--student", "1", "--value", "5"
     )
@@ -224,7 +229,7 @@ def test_status_sync_and_rejected(logged_in, server_config):
     assert code == 0
     assert pending(out) == 0
     assert "пользователь: math" in out and f"сервер: {BASE_URL}" in out
-    assert "Последняя успешная синхронизация: никогда" in out
+    assert "Последняя успешная синхронизация: никогда" not in out  # login brought the journals
 
     record_lesson_with_a_mark(logged_in)
     code, out, _ = logged_in("status")
@@ -240,7 +245,6 @@ def test_status_sync_and_rejected(logged_in, server_config):
     code, out, _ = logged_in("status")
     assert pending(out) == 0
     assert "отклонено: 0" in out
-    assert "Последняя успешная синхронизация: никогда" not in out
     assert logged_in("rejected")[:2] == (0, "Отклонённых записей нет.\n")
     assert logged_in("pending")[:2] == (0, "Все записи отправлены.\n")
     assert logged_in("conflicts")[:2] == (0, "Конфликтов нет.\n")
@@ -270,7 +274,6 @@ def test_sync_with_the_server_unreachable_keeps_entries(logged_in, home, monkeyp
     code, out, _ = logged_in("status")
     assert pending(out) == 6
     assert "Последняя ошибка: Нет связи с сервером" in out
-    assert "Последняя успешная синхронизация: никогда" in out
     assert logged_in("rejected")[1] == "Отклонённых записей нет.\n"
 
 
@@ -372,3 +375,24 @@ def test_achievement_refusals_are_in_russian_and_store_nothing(logged_in):
     assert code == 2 and "Класс «7Б» не найден" in err
     assert logged_in("achievement", "list")[1] == "Достижений нет.\n"
     assert "Ждут отправки: 0" in logged_in("status")[1]
+
+
+def test_all_present_keeps_an_absence_like_the_apps_equals_key(logged_in, home):
+    """README: `attend … --lesson 20.11.2026 --code н`, then `--all-present`: the absence stays."""
+    assert logged_in("lesson", "5:Математика", "--date", "05.10.2026", "--topic", "Дроби")[0] == 0
+    code, _, err = logged_in(
+        "attend", "5:Математика", "--lesson", "05.10.2026", "--code", "н", "--students", "2"
+    )
+    assert (code, err) == (0, "")
+    code, out, _ = logged_in("attend", "5:Математика", "--lesson", "05.10.2026", "--all-present")
+    assert code == 0
+    assert "отмечены присутствующими: 3; уже отмеченных не трогали: 1" in out
+    session = Session(home, "default")
+    try:
+        state = session.book.state(MATH_5)
+        (lesson,) = state.lessons()
+        codes = [state.attendance(lesson.lesson_id, f"s-{i}") for i in range(1, 5)]
+    finally:
+        session.close()
+    present, absent = AttendanceCode.PRESENT, AttendanceCode.ABSENT
+    assert codes == [present, absent, present, present]

@@ -254,7 +254,9 @@ def template(tmp_path_factory: pytest.TempPathFactory) -> Template:
     with TestClient(create_app(config), base_url=BASE_URL) as client:
         for name, login in [*LAPTOPS.items(), (AUDITOR, AUDITOR)]:
             session = Session(root / "laptops" / name, http=client)
-            session.login(BASE_URL, login, PASSWORD, device_name=f"ноутбук {name}")
+            session.login(
+                BASE_URL, login, PASSWORD, device_name=f"ноутбук {name}", first_sync=False
+            )
             tokens[name] = session.store.get("token")
             if name == STALE_LAPTOP:
                 with session.store.transaction():

@@ -95,17 +95,21 @@ def app_env(home: Path) -> dict[str, str]:
     return env | {"ZHURNAL_HOME": str(home), "TERM": "xterm-256color", "LANG": "C.UTF-8"}
 
 
-def test_teacher_keeps_a_lesson_in_the_terminal_app(live_server: LiveServer, terminal, tmp_path):
-    home = tmp_path / "laptop"
-    term = terminal()
-    term.start(journal_command(), app_env(home))
+def first_login(term: Terminal, url: str) -> None:
     term.wait_for("первый вход")
-    term.type(live_server.url)
+    term.type(url)
     term.keys("Enter")
     term.type("math")
     term.keys("Enter")
     term.type(PASSWORD)
     term.keys("Enter")
+
+
+def test_teacher_keeps_a_lesson_in_the_terminal_app(live_server: LiveServer, terminal, tmp_path):
+    home = tmp_path / "laptop"
+    term = terminal()
+    term.start(journal_command(), app_env(home))
+    first_login(term, live_server.url)
     screen = term.wait_for("Мои журналы")
     assert "только чтение" in screen  # the class teacher's view of another subject
 
@@ -151,3 +155,70 @@ def test_teacher_keeps_a_lesson_in_the_terminal_app(live_server: LiveServer, ter
     again.keys("C-q")
     again.wait_for("EXITED 0")
     assert os.path.exists(home / "default" / "store.sqlite")
+
+
+# Three lessons today, starting on the newest one's first pupil; right to left, 30 keys.
+BURST_30 = [
+    *["5", "Enter", "н", "Enter", "4", "Enter", "о", "3"],
+    *["Left", "Up", "Up", "Up"],
+    *["3", "Enter", "2", "Enter", "у", "Enter", "5"],
+    *["Left", "Up", "Up", "Up"],
+    *["б", "Enter", "4", "Enter", "5", "Enter", "н"],
+]
+BURST_MARKS = {
+    (3, "s-1"): 5,
+    (3, "s-3"): 4,
+    (3, "s-4"): 3,
+    (2, "s-1"): 3,
+    (2, "s-2"): 2,
+    (2, "s-4"): 5,
+    (1, "s-2"): 4,
+    (1, "s-3"): 5,
+}
+BURST_ATTENDANCE = {
+    (3, "s-2"): "absent",
+    (3, "s-4"): "late",
+    (2, "s-3"): "excused",
+    (1, "s-1"): "ill",
+    (1, "s-4"): "absent",
+}
+
+
+def burst_rows(db: Path) -> tuple[dict, dict]:
+    with sqlite3.connect(db) as conn:
+        marks = conn.execute(
+            "SELECT l.slot, m.student_id, m.value FROM marks m JOIN lessons l "
+            "ON l.journal_id = m.journal_id AND l.lesson_id = m.lesson_id WHERE m.journal_id = ?",
+            (MATH_5,),
+        ).fetchall()
+        attendance = conn.execute(
+            "SELECT l.slot, a.student_id, a.code FROM attendance a JOIN lessons l "
+            "ON l.journal_id = a.journal_id AND l.lesson_id = a.lesson_id "
+            "WHERE a.journal_id = ? AND a.code != 'present'",
+            (MATH_5,),
+        ).fetchall()
+    return {(s, p): v for s, p, v in marks}, {(s, p): c for s, p, c in attendance}
+
+
+def test_a_30_key_burst_in_one_send_keys_lands_in_every_cell(
+    live_server: LiveServer, terminal, tmp_path
+):
+    term = terminal()
+    term.start(journal_command(), app_env(tmp_path / "laptop"))
+    first_login(term, live_server.url)
+    term.wait_for("Мои журналы")
+    term.keys("Enter")
+    term.wait_for("5 · Математика")
+    for lesson in (1, 2, 3):
+        term.keys("F3")
+        term.wait_for(f"урок {lesson}" if lesson > 1 else "Сохранено: новый урок")
+    # the whole burst in ONE send-keys: the terminal delivers it as a single read
+    term.tmux("send-keys", "-t", term.name, *BURST_30, "F5")
+    deadline = time.monotonic() + 120
+    while burst_rows(live_server.db) != (BURST_MARKS, BURST_ATTENDANCE):
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{burst_rows(live_server.db)}\n{term.screen()}")
+        time.sleep(0.5)
+    term.wait_for("ждут отправки: 0")
+    term.keys("C-q")
+    term.wait_for("EXITED 0")

@@ -7,6 +7,7 @@ background: nothing here waits for the network.
 
 from __future__ import annotations
 
+import gc
 from collections.abc import Callable, Iterable
 from typing import ClassVar
 
@@ -53,6 +54,7 @@ TOPICS_ROW = "__topics__"
 NUM, NAME, AVERAGE, SUGGESTED, PERIOD = "__num__", "__name__", "__avg__", "__sug__", "__period__"
 READ_ONLY_MESSAGE = "Журнал только для чтения: вы не ведёте этот предмет в этом классе."
 NEEDS_REASON = REASON_RULES  # refusals answered by a reason: the screen asks for one
+PASTE_REFUSED = "Вставка не принята: "
 
 
 class GridScreen(Screen[None]):
@@ -102,6 +104,11 @@ class GridScreen(Screen[None]):
         self.month = month_start(self.app.today())
         self.load(keep_cursor=False)
         self.query_one("#grid", JournalGrid).focus()
+        # the year's folded journal is now a few hundred thousand long-lived objects: move
+        # them out of the collector's sight, or every full collection walks them all while
+        # the teacher types (~100 ms every ~30 keys)
+        gc.collect()
+        gc.freeze()
 
     @property
     def table(self) -> JournalGrid:
@@ -310,23 +317,62 @@ class GridScreen(Screen[None]):
         event.prevent_default()
         self.type_value(value)
 
+    def on_paste(self, event: events.Paste) -> None:
+        """A pasted column (one cell's value per line or word, e.g. from a spreadsheet) goes
+        cell by cell down from the cursor, each checked like a typed key; anything else is
+        refused whole, so a paste never smears into one cell."""
+        event.stop()
+        event.prevent_default()
+        cells = event.text.split()
+        values = [[parse_cell_key(ch) for ch in cell] for cell in cells]
+        row_key, column_key = self.cursor_keys()
+        rows = [r.student_id for r in self.grid.rows] if self.grid else []
+        column = self.grid.column(column_key) if self.grid else None
+        if not cells or any(None in cell for cell in values):
+            self.say(
+                PASTE_REFUSED + "вставлять можно только отметки 1–5 и буквы н б у о п, "
+                "по одной клетке в строке.",
+                error=True,
+            )
+            return
+        if column is None or row_key not in rows:
+            self.say(PASTE_REFUSED + "встаньте на клетку ученика в колонке урока.", error=True)
+            return
+        start = rows.index(row_key)
+        if start + len(cells) > len(rows):
+            self.say(
+                PASTE_REFUSED + f"строк во вставке {len(cells)}, а учеников ниже курсора "
+                f"{len(rows) - start}.",
+                error=True,
+            )
+            return
+        for offset, cell in enumerate(values):
+            self.table.move_cursor(row=start + offset, quiet=True)
+            for value in cell:
+                if not self.type_value(value):
+                    self.show_panel()
+                    return  # the refusal (with its reason) stays on the message line
+        self.table.move_cursor(row=start + len(cells))
+        self.say(f"Вставлено клеток: {len(cells)} ({column.date:%d.%m}).")
+
     def pass_fail(self) -> bool:
         return self.grid.scale == SCALE_RU[Scale.PASS_FAIL]
 
-    def type_special(self, special: MarkSpecial) -> None:
+    def type_special(self, special: MarkSpecial) -> bool:
         """«+» and «−» on a pass/fail journal: зач and незач, in a lesson's or a period's cell."""
         grid = self.grid
         row_key, column_key = self.cursor_keys()
         name = self.student_name(row_key)
         shown = MARK_SPECIAL_RU[special]
         if column_key == PERIOD and grid.period is not None and name:
-            self.set_column_mark(grid.period.id, MarkKind.PERIOD, row_key, 0, special=special)
-            return
+            return self.set_column_mark(
+                grid.period.id, MarkKind.PERIOD, row_key, 0, special=special
+            )
         column = grid.column(column_key)
         if column is None or not name:
             self.say("Выберите клетку ученика.", error=True)
-            return
-        self.run_edit(
+            return False
+        return self.run_edit(
             lambda r: self.editor.set_mark(
                 self.journal_id, column.lesson_id, row_key, 0, r, special=special
             ),
@@ -336,7 +382,7 @@ class GridScreen(Screen[None]):
 
     def set_column_mark(
         self, period_id: str, column: str, row_key: str, value: int, **special
-    ) -> None:
+    ) -> bool:
         """A mark in the period's or a year column; «н» there is «н/а» (its reason: no marks
         when the period has none, else absences — the CLI can say otherwise)."""
         grid = self.grid
@@ -349,7 +395,7 @@ class GridScreen(Screen[None]):
         shown = mark_text(value, special=special.get("special", MarkSpecial.NONE))
         kind, topic = column_kind(column)
         where = grid.period.name if kind is MarkKind.PERIOD and grid.period else column_name(column)
-        self.run_edit(
+        return self.run_edit(
             lambda r: self.editor.set_period_mark(
                 self.journal_id,
                 period_id,
@@ -364,7 +410,7 @@ class GridScreen(Screen[None]):
             touched=[(row_key, "")] if kind is MarkKind.PERIOD else None,
         )
 
-    def type_value(self, value: int | AttendanceCode) -> None:
+    def type_value(self, value: int | AttendanceCode) -> bool:
         grid = self.grid
         row_key, column_key = self.cursor_keys()
         name = self.student_name(row_key)
@@ -373,18 +419,17 @@ class GridScreen(Screen[None]):
             period_id = grid.period.id if kind == PERIOD_KIND else year_period(grid, kind)
             if value is AttendanceCode.ABSENT:
                 special = MarkSpecial.NOT_ATTESTED
-                self.set_column_mark(period_id, kind, row_key, 0, special=special)
-            elif not isinstance(value, int):
+                return self.set_column_mark(period_id, kind, row_key, 0, special=special)
+            if not isinstance(value, int):
                 self.say("Здесь — отметка 1–5 или «н» (н/а).", error=True)
-            else:
-                self.set_column_mark(period_id, kind, row_key, value)
-            return
+                return False
+            return self.set_column_mark(period_id, kind, row_key, value)
         column = grid.column(column_key)
         if column is None or not name:
             self.say("Выберите клетку ученика в колонке урока.", error=True)
-            return
+            return False
         if isinstance(value, int):
-            self.run_edit(
+            return self.run_edit(
                 lambda r: self.editor.set_mark(
                     self.journal_id, column.lesson_id, row_key, value, r
                 ),
@@ -392,7 +437,7 @@ class GridScreen(Screen[None]):
                 touched=[(row_key, column.lesson_id)],
             )
         else:
-            self.run_edit(
+            return self.run_edit(
                 lambda r: self.editor.set_attendance(
                     self.journal_id, column.lesson_id, row_key, value, r
                 ),

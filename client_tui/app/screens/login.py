@@ -6,7 +6,7 @@ from textual import work
 from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.screen import Screen
-from textual.widgets import Button, Input, Label, Static
+from textual.widgets import Button, Input, Label, ProgressBar, Static
 
 from client_tui.app.messages import LoggedIn
 from client_tui.services.api import SyncError
@@ -28,8 +28,10 @@ class LoginScreen(Screen[None]):
             yield Input(password=True, id="password", compact=True)
             yield Button("Войти", id="submit", variant="primary", compact=True)
             yield Static("", id="login-error")
+            yield ProgressBar(id="first-sync", show_eta=False)
 
     def on_mount(self) -> None:
+        self.query_one("#first-sync", ProgressBar).display = False
         self.query_one("#server", Input).focus()
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
@@ -58,14 +60,30 @@ class LoginScreen(Screen[None]):
 
     @work(thread=True, exclusive=True, group="login")
     def log_in(self, server: str, login: str, password: str) -> None:
+        def progress(done: int, total: int) -> None:
+            self.app.call_from_thread(self.show_progress, done, total)
+
         try:
-            self.app.session.login(server, login, password)
+            report = self.app.session.login(server, login, password, progress=progress)
         except SyncError as exc:
             self.app.call_from_thread(self.failed, exc.message_ru)
         except ValueError as exc:
             self.app.call_from_thread(self.failed, f"Неверный адрес сервера: {exc}")
         else:
+            if report is None:
+                self.app.call_from_thread(
+                    self.app.notify,
+                    "Журналы загружены не полностью: связь прервалась. Загрузка продолжится "
+                    "сама, когда связь будет.",
+                    severity="warning",
+                )
             self.app.call_from_thread(self.app.post_message, LoggedIn())
+
+    def show_progress(self, done: int, total: int) -> None:
+        bar = self.query_one("#first-sync", ProgressBar)
+        bar.display = True
+        bar.update(total=max(total, 1), progress=done)
+        self.show_error(f"Загрузка журналов на этот компьютер: {done} из {total}")
 
     def failed(self, message: str) -> None:
         self.query_one("#submit", Button).disabled = False

@@ -26,10 +26,12 @@ class StatusInfo(msgspec.Struct, frozen=True, kw_only=True):
     last_sync_ok_at: float | None = None
     login: str = ""
     update_version: str = ""
+    fault: str = ""  # the last round failed on a bug (its Russian message), not on the link
 
     @classmethod
-    def from_status(cls, status: Status, connection: Connection) -> StatusInfo:
+    def from_status(cls, status: Status, connection: Connection, fault: str = "") -> StatusInfo:
         return cls(
+            fault=fault,
             connection=connection,
             pending=status.pending,
             refused=status.refused,
@@ -56,6 +58,8 @@ class StatusInfo(msgspec.Struct, frozen=True, kw_only=True):
             parts.append(f"отклонено: {self.refused}")
         if self.update_version:
             parts.append("доступно обновление")
+        if self.fault:
+            parts.append(self.fault)
         return " │ ".join(parts)
 
 

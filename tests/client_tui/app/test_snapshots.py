@@ -50,7 +50,7 @@ def fill_october(session: Session) -> None:
 @pytest.fixture
 def snap_app(laptop):
     def make() -> JournalApp:
-        session = laptop("math")
+        session = laptop("math", first_sync=False)  # «синхр.: никогда», not today's clock
         fill_october(session)
         return JournalApp(session, background_sync=False, today=lambda: LESSON_DAY)
 
