@@ -71,7 +71,7 @@ def add_grades(server_config) -> None:
 @pytest.fixture
 def kinds_laptop(server_config, laptop):
     add_grades(server_config)
-    return laptop("math")
+    return laptop("math", first_sync=False)  # «синхр.: никогда», not today's clock
 
 
 def message(app) -> str:
