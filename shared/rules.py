@@ -746,20 +746,23 @@ def check_new_events(
 
     Events are checked in clock order against the state with every not-yet-refused event, so
     that when two entries clash (a mark and an absence) the later one is the one refused. An
-    event the batch itself supersedes is checked against the events up to it: it was valid
-    when written, and it is in no consolidated row.
+    event the batch itself supersedes is refused only if it also breaks a rule against the
+    events up to it: it may have been valid when written, and it is in no consolidated row.
     """
     pending = sorted(new, key=lambda e: (e.hlc, e.id))
     refused: set[str] = set()
     violations: list[RuleViolation] = []
     everything = state.extend(pending)
     for index, event in enumerate(pending):
-        seen = everything
-        if event.id in everything.superseded:
-            # corrected or undone later in the same batch (offline edits, then Ctrl+Z): judged
-            # as it stood when written, not against what replaced it (its lesson undone too)
-            seen = state.extend(e for e in pending[: index + 1] if e.id not in refused)
-        violation = check_event(event, seen, ctx)
+        violation = check_event(event, everything, ctx)
+        if violation is not None and event.id in everything.superseded:
+            # corrected or undone later in the same batch (offline edits, then Ctrl+Z): also
+            # judged as it stood when written, not only against what replaced it (its lesson
+            # undone too). Either view accepting it is enough: a history whose stamps do not
+            # follow its causes (a lesson stamped after its marks) still passes the first.
+            prefix = state.extend(e for e in pending[: index + 1] if e.id not in refused)
+            if check_event(event, prefix, ctx) is None:
+                violation = None
         if violation is not None:
             violations.append(violation)
             refused.add(event.id)
