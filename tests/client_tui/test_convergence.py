@@ -513,21 +513,10 @@ class World:
         exempting = [n for n in WRITERS[journal] if n != teacher]
         exempter = exempting[other % len(exempting)]
         laptop = self.laptops[teacher]
-        state = laptop.book.state(journal)
-        lessons = [i for i in self.lessons[journal] if state.lesson(i) is not None]
-        roster = ROSTERS[CLASS_6 if journal == MATH_6 else CLASS_5]
-        marked: tuple[LessonRecorded, str, str] | None = None
-        for n in range(len(lessons) * len(roster)):
-            lesson = state.lesson(lessons[-1 - (pick + n // len(roster)) % len(lessons)])
-            pupil = roster[(student + n) % len(roster)]
-            if state.attendance(lesson.lesson_id, pupil) not in (None, AttendanceCode.PRESENT):
-                continue
-            taken = {m.slot for m in state.marks(lesson.lesson_id, pupil)}
-            slot = next(s for s in range(10) if s not in taken)
-            typed = self.type("mark_at", teacher, journal, lesson.lesson_id, pupil, slot)
-            if typed:
-                marked = (lesson, pupil, typed[0].id)
-                break
+        marked = self._mark_any_cell(teacher, journal, pick, student)
+        if marked is None:  # every lesson it knew was retracted, or none is free: a new one
+            self.type("lesson", teacher, journal, 30 + pick, WorkKind.REGULAR)
+            marked = self._mark_any_cell(teacher, journal, 0, student)
         if marked is None:
             self.log.append(f"late exemption: {teacher} finds no cell to mark in {journal}")
             event("late exemption: no cell to mark")
@@ -562,6 +551,26 @@ class World:
         )
         self.late_exemptions.append((journal, mark_id, teacher, exempter))
         event("late exemption: made")
+
+    def _mark_any_cell(
+        self, name: str, journal: str, pick: int, student: int
+    ) -> tuple[LessonRecorded, str, str] | None:
+        """Mark a free cell (a lesson the laptop knows, a pupil not absent there) on `name`:
+        (lesson, pupil, mark id), or None when the keyboard refuses every cell."""
+        state = self.laptops[name].book.state(journal)
+        lessons = [i for i in self.lessons[journal] if state.lesson(i) is not None]
+        roster = ROSTERS[CLASS_6 if journal == MATH_6 else CLASS_5]
+        for n in range(len(lessons) * len(roster)):
+            lesson = state.lesson(lessons[-1 - (pick + n // len(roster)) % len(lessons)])
+            pupil = roster[(student + n) % len(roster)]
+            if state.attendance(lesson.lesson_id, pupil) not in (None, AttendanceCode.PRESENT):
+                continue
+            taken = {m.slot for m in state.marks(lesson.lesson_id, pupil)}
+            slot = next(s for s in range(10) if s not in taken)
+            typed = self.type("mark_at", name, journal, lesson.lesson_id, pupil, slot)
+            if typed:
+                return lesson, pupil, typed[0].id
+        return None
 
     def clean_sync(self, name: str) -> None:
         link = self.laptops[name].link
