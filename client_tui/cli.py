@@ -15,8 +15,10 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import logging
 import signal
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -24,8 +26,9 @@ from client_tui.console import NoPassword, configure_output, read_password
 from client_tui.services.api import SyncError, TemporaryFailure
 from client_tui.services.editor import JournalEditor
 from client_tui.services.entry import LETTER_CODES, WORK_KINDS
+from client_tui.services.local_log import LOG_NAME, LOGGER, close_local_log, open_local_log
 from client_tui.services.portfolio import AchievementForm
-from client_tui.services.session import NotLoggedIn, Session
+from client_tui.services.session import NotLoggedIn, Session, default_home
 from shared.columns import Column, class_columns, find_column
 from shared.fold import JournalState
 from shared.model import (
@@ -628,6 +631,38 @@ def main(argv: list[str] | None = None) -> int:
     configure_output()
     parser = build_parser()
     args = parser.parse_args(argv)
+    try:
+        return run_command(parser, args)
+    except KeyboardInterrupt:
+        return 130
+    except BaseException as exc:  # pycrdt's PanicException is a BaseException
+        if isinstance(exc, (SystemExit, GeneratorExit)):
+            raise
+        return report_fault(args.home, args.profile)
+
+
+def report_fault(home: Path | None, profile: str) -> int:
+    """Whatever nobody foresaw: the traceback goes to the laptop's log, the teacher reads a
+    Russian sentence with the log's path. Entries saved before the fault are in the store."""
+    try:
+        folder = (home or default_home()) / profile
+        handler = open_local_log(folder)
+    except Exception:  # the data folder itself is the trouble: log beside the temp files
+        folder = Path(tempfile.gettempdir()) / "zhurnal"
+        handler = open_local_log(folder)
+    try:
+        logging.getLogger(LOGGER).exception("journal %s failed", " ".join(sys.argv[1:]))
+    finally:
+        close_local_log(handler)
+    print(
+        "Внутренняя ошибка программы. Записи, сохранённые до неё, остались на этом "
+        f"компьютере. Подробности для того, кто обслуживает компьютер: {folder / LOG_NAME}",
+        file=sys.stderr,
+    )
+    return 1
+
+
+def run_command(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
     if args.command is None and not (sys.stdin.isatty() and sys.stdout.isatty()):
         parser.print_help()  # a script, not a person at a terminal: no full-screen app
         return 0
@@ -653,8 +688,6 @@ def main(argv: list[str] | None = None) -> int:
     except SyncError as exc:  # refused: retrying the same thing will not help
         print(f"Ошибка: {exc.message_ru}", file=sys.stderr)
         return 2
-    except KeyboardInterrupt:
-        return 130
     finally:
         session.close()
 

@@ -9,6 +9,8 @@ from __future__ import annotations
 import re
 import signal
 import sqlite3
+import subprocess
+import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -396,3 +398,61 @@ def test_all_present_keeps_an_absence_like_the_apps_equals_key(logged_in, home):
         session.close()
     present, absent = AttendanceCode.PRESENT, AttendanceCode.ABSENT
     assert codes == [present, absent, present, present]
+
+
+# ---------------------------------------------------------------------- unforeseen faults
+
+FAULT = "Внутренняя ошибка программы."
+
+
+def log_text(home: Path) -> str:
+    return (home / "default" / "journal.log").read_text(encoding="utf-8")
+
+
+def test_a_damaged_store_gives_a_russian_message_and_the_log_path(offline, home):
+    (home / "default").mkdir(parents=True)
+    (home / "default" / "store.sqlite").write_bytes(b"not a database, a scratched disk" * 200)
+    code, out, err = offline("status")
+    assert code == 1 and out == ""
+    assert err.startswith(FAULT)
+    assert str(home / "default" / "journal.log") in err
+    assert "Traceback" in log_text(home) and "DatabaseError" in log_text(home)
+
+
+class Panic(BaseException):
+    """What pycrdt raises from Rust: not an Exception."""
+
+
+@pytest.mark.parametrize("fault", [RuntimeError("ошибка в коде"), KeyError("x"), Panic("rust")])
+def test_a_bug_in_a_command_keeps_saved_entries_and_logs_the_traceback(
+    logged_in, home, monkeypatch, fault
+):
+    record_lesson_with_a_mark(logged_in)
+    _, before, _ = logged_in("status")
+
+    def broken(session, args):
+        raise fault
+
+    monkeypatch.setattr(cli, "cmd_journals", broken)
+    code, out, err = logged_in("journals")
+    assert code == 1 and out == ""
+    assert err.startswith(FAULT) and str(home / "default" / "journal.log") in err
+    assert type(fault).__name__ in log_text(home) and "Traceback" in log_text(home)
+    _, after, _ = logged_in("status")  # the store was closed properly and still opens
+    assert pending(after) == pending(before) > 0
+
+
+def test_no_traceback_from_the_installed_command(tmp_path):
+    """The real entry point in a child process, on a damaged store: stderr is one sentence."""
+    home = tmp_path / "laptop"
+    (home / "default").mkdir(parents=True)
+    (home / "default" / "store.sqlite").write_bytes(b"\x00garbage" * 500)
+    done = subprocess.run(
+        [sys.executable, "-m", "client_tui.cli", "--home", str(home), "journals"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 1, done.stderr
+    assert "Traceback" not in done.stderr and done.stderr.startswith(FAULT)
+    assert "Traceback" in log_text(home)
