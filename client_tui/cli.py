@@ -23,6 +23,7 @@ import time
 from pathlib import Path
 
 from client_tui.console import NoPassword, configure_output, read_password
+from client_tui.russian_argparse import RussianArgumentParser
 from client_tui.services.api import SyncError, TemporaryFailure
 from client_tui.services.editor import JournalEditor
 from client_tui.services.entry import LETTER_CODES, WORK_KINDS
@@ -483,21 +484,25 @@ def run_app(home: Path | None, profile: str) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = RussianArgumentParser(
         prog="journal",
         description="Электронный журнал учителя (работает и без сети).",
-        epilog="ЖУРНАЛ — номер класса и предмет через двоеточие («5:Математика») или id журнала. "
+        epilog="ЖУРНАЛ — номер класса и предмет через двоеточие («5:Математика») или код журнала. "
         "Урок — дата (2026-11-20 или 20.11.2026), для сдвоенного урока с #2.",
-        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--profile", default="default", help="профиль (учётная запись) на ноутбуке")
-    parser.add_argument("--version", action="version", version=f"journal {installed_version()}")
+    parser.add_argument(
+        "--version",
+        action="version",
+        version=f"journal {installed_version()}",
+        help="показать версию программы и выйти",
+    )
     parser.add_argument(
         "--home",
         type=Path,
         default=None,
-        help="папка данных (по умолчанию $ZHURNAL_HOME или папка данных пользователя: "
-        "~/.local/share/zhurnal, в Windows %%LOCALAPPDATA%%\\zhurnal)",
+        help="папка данных (по умолчанию — из переменной окружения ZHURNAL_HOME, "
+        "иначе папка данных пользователя)",
     )
     sub = parser.add_subparsers(dest="command", metavar="команда")
 
@@ -526,14 +531,14 @@ def build_parser() -> argparse.ArgumentParser:
         "--kind", help="вид работы: контрольная, практическая, лабораторная, самостоятельная"
     )
     p.add_argument("--slot", type=int, default=1, help="номер урока в сдвоенном (1 или 2)")
-    p.add_argument("--edit", help="исправить уже записанный урок (дата или id)")
+    p.add_argument("--edit", help="исправить уже записанный урок (дата или код)")
     p.add_argument("--reason", help="причина исправления")
     p.set_defaults(func=cmd_lesson)
 
     p = command("mark", "поставить отметку")
     p.add_argument("journal")
-    p.add_argument("--lesson", required=True, help="урок: дата или id")
-    p.add_argument("--student", required=True, help="номер по списку, фамилия или id")
+    p.add_argument("--lesson", required=True, help="урок: дата или код")
+    p.add_argument("--student", required=True, help="номер по списку, фамилия или код")
     p.add_argument("--value", required=True, help="отметка 1–5, 4+, зач, незач")
     p.add_argument("--weight", type=int, help="вес 1–5 (по умолчанию — школьный для вида работы)")
     p.add_argument("--slot", type=int, default=0, help="номер отметки в клетке (0, 1, …)")
@@ -543,9 +548,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = command("attend", "отметить посещаемость")
     p.add_argument("journal")
-    p.add_argument("--lesson", required=True, help="урок: дата или id")
+    p.add_argument("--lesson", required=True, help="урок: дата или код")
     p.add_argument("--code", help="н, б, у, о или п")
-    p.add_argument("--students", default="", help="номера, фамилии или id через запятую")
+    p.add_argument("--students", default="", help="номера, фамилии или коды через запятую")
     p.add_argument("--all-present", action="store_true", help="все присутствовали")
     p.add_argument("--reason", help="примечание")
     p.set_defaults(func=cmd_attend)
@@ -567,7 +572,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = command("retract", "отменить запись (с причиной, если её требуют правила)")
     p.add_argument("journal")
-    p.add_argument("event", help="id записи")
+    p.add_argument("event", help="код записи")
     p.add_argument("--reason", help="причина")
     p.set_defaults(func=cmd_retract)
 
@@ -575,7 +580,7 @@ def build_parser() -> argparse.ArgumentParser:
     actions = p.add_subparsers(dest="action", metavar="действие", required=True)
     a = actions.add_parser("add", help="записать достижение (или исправить: --edit)")
     a.add_argument("school_class", metavar="класс", help="класс, например 5 или 5А")
-    a.add_argument("--student", required=True, help="номер по списку, фамилия или id")
+    a.add_argument("--student", required=True, help="номер по списку, фамилия или код")
     a.add_argument(
         "--kind", default="олимпиада", help="вид: " + ", ".join(ACHIEVEMENT_KIND_RU.values())
     )
@@ -588,7 +593,7 @@ def build_parser() -> argparse.ArgumentParser:
     a.add_argument("--external", action="store_true", help="получено в другой организации")
     a.add_argument("--consent", action="store_true", help="есть согласие семьи (001 §5.1)")
     a.add_argument("--file", help="скан диплома: PDF, PNG или JPEG до 10 МБ")
-    a.add_argument("--edit", help="id достижения, которое исправляется")
+    a.add_argument("--edit", help="код достижения, которое исправляется")
     a.add_argument("--reason", help="причина исправления")
     a.set_defaults(func=cmd_achievement_add)
     a = actions.add_parser("list", help="достижения классов, чьё портфолио вы ведёте")
@@ -596,7 +601,7 @@ def build_parser() -> argparse.ArgumentParser:
     a.set_defaults(func=cmd_achievement_list)
     a = actions.add_parser("remove", help="убрать достижение из портфолио")
     a.add_argument("school_class", metavar="класс")
-    a.add_argument("achievement", help="id достижения (см. journal achievement list)")
+    a.add_argument("achievement", help="код достижения (см. journal achievement list)")
     a.add_argument("--reason", help="причина")
     a.set_defaults(func=cmd_achievement_remove)
 
@@ -618,6 +623,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "action",
         choices=["export", "import"],
+        metavar="ДЕЙСТВИЕ",
         help="export — записать файл для сервера; import — принять ответ сервера",
     )
     p.add_argument("file", type=Path)

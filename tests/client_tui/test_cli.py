@@ -456,3 +456,77 @@ def test_no_traceback_from_the_installed_command(tmp_path):
     assert done.returncode == 1, done.stderr
     assert "Traceback" not in done.stderr and done.stderr.startswith(FAULT)
     assert "Traceback" in log_text(home)
+
+
+# ---------------------------------------------------------------------- help in Russian
+
+
+def command_paths(parser) -> Iterator[list[str]]:
+    """[], ["login"], …, ["achievement", "add"], …: every parser `journal` has."""
+    yield []
+    for action in parser._actions:
+        if isinstance(action.choices, dict):
+            for name, child in action.choices.items():
+                yield from ([name, *rest] for rest in command_paths(child))
+
+
+def names_in(parser) -> set[str]:
+    """Option names, command names and the choices a user types: Latin by design."""
+    names = {"journal"}
+    for action in parser._actions:
+        names.update(action.option_strings)
+        names.update(action.choices or ())
+        if isinstance(action.choices, dict):
+            for child in action.choices.values():
+                names |= names_in(child)
+    return names
+
+
+# Names a teacher reads as written: keys, file formats, the data-folder variable.
+PROPER_NAMES = {"Ctrl", "C", "PDF", "PNG", "JPEG", "ZHURNAL_HOME"}
+
+
+def latin_words(text: str, allowed: set[str]) -> set[str]:
+    text = re.sub(r"https?://\S+", "", text)  # an example address is typed as it is
+    allowed = allowed | PROPER_NAMES
+    tokens = re.findall(r"-{0,2}[A-Za-z][\w-]*", text)
+    return {t for t in tokens if t not in allowed and t.strip("-") not in allowed}
+
+
+def test_help_is_russian_for_every_command(capsys):
+    parser = cli.build_parser()
+    allowed = names_in(parser)
+    paths = list(command_paths(parser))
+    assert ["achievement", "add"] in paths and ["sync"] in paths
+    for path in paths:
+        with pytest.raises(SystemExit) as stop:
+            cli.main([*path, "--help"])
+        assert stop.value.code == 0
+        out = capsys.readouterr().out
+        assert out.startswith("Использование: journal")
+        assert "параметры:" in out
+        assert latin_words(out, allowed) == set(), (path, out)
+
+
+@pytest.mark.parametrize(
+    ("argv", "said"),
+    [
+        (["login"], "не хватает обязательных: --server, --login"),
+        (["status", "--colour"], "непонятные аргументы: --colour"),
+        (
+            ["bundle", "send", "x"],
+            "аргумент ДЕЙСТВИЕ: неизвестный выбор 'send' (можно: 'export', 'import')",
+        ),
+        (["lesson", "5:Математика", "--slot", "два"], "аргумент --slot: не подходит как целое"),
+        (["sync", "--interval"], "аргумент --interval: нужно одно значение"),
+        (["нет-такой"], "аргумент команда: неизвестный выбор 'нет-такой'"),
+    ],
+)
+def test_argument_errors_are_russian(capsys, argv, said):
+    with pytest.raises(SystemExit) as stop:
+        cli.main(argv)
+    assert stop.value.code == 2
+    err = capsys.readouterr().err
+    assert err.startswith("Использование: journal")
+    assert f"journal {argv[0]}: ошибка: {said}" in err or f"journal: ошибка: {said}" in err, err
+    assert latin_words(err, names_in(cli.build_parser()) | set(argv)) == set(), err
