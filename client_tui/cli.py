@@ -30,6 +30,7 @@ from client_tui.services.entry import LETTER_CODES, WORK_KINDS
 from client_tui.services.local_log import LOG_NAME, LOGGER, close_local_log, open_local_log
 from client_tui.services.portfolio import AchievementForm
 from client_tui.services.session import NotLoggedIn, Session, default_home
+from client_tui.services.sync import BackgroundSync, SyncReport
 from shared.columns import Column, class_columns, find_column
 from shared.fold import JournalState
 from shared.model import (
@@ -388,34 +389,63 @@ def cmd_achievement_remove(session: Session, args: argparse.Namespace) -> int:
     return 0
 
 
+def _print_report(report: SyncReport) -> None:
+    state = "завершена" if report.complete else "не завершена"
+    print(
+        f"Синхронизация {state}: запросов {report.requests}, отправлено "
+        f"{report.bytes_sent} Б, получено {report.bytes_received} Б, принято "
+        f"{report.accepted}, отклонено {report.refused}."
+        + (f" Документов отправлено: {report.files_uploaded}." if report.files_uploaded else "")
+        + (f" Ждут отправки: {report.files_waiting}." if report.files_waiting else ""),
+        flush=True,
+    )
+    if report.refused:
+        print("Отклонённые записи: journal rejected", flush=True)
+
+
+def sleep(seconds: float) -> None:
+    """The wait between rounds of `sync --watch` (a test replaces it)."""
+    time.sleep(seconds)
+
+
 def cmd_sync(session: Session, args: argparse.Namespace) -> int:
-    while True:
-        try:
-            report = session.sync()
-            state = "завершена" if report.complete else "не завершена"
+    if args.watch:
+        return watch_sync(session, args.interval)
+    try:
+        report = session.sync()
+    except SyncError as exc:
+        print(
+            f"Нет синхронизации. {exc.message_ru} Записи сохранены на этом компьютере.",
+            file=sys.stderr,
+        )
+        return 3
+    _print_report(report)
+    return 0 if report.complete else 1
+
+
+def watch_sync(session: Session, interval: float) -> int:
+    """Sync every `interval` seconds until Ctrl+C; when the server does not answer, the same
+    capped, jittered back-off as the app's background sync (no hammering a dead link, no
+    week-long waits either). Any fault is logged and the next round comes."""
+
+    def show(report: SyncReport | None, message: str) -> None:
+        if report is not None:
+            _print_report(report)
+        else:
             print(
-                f"Синхронизация {state}: запросов {report.requests}, отправлено "
-                f"{report.bytes_sent} Б, получено {report.bytes_received} Б, принято "
-                f"{report.accepted}, отклонено {report.refused}."
-                + (
-                    f" Документов отправлено: {report.files_uploaded}."
-                    if report.files_uploaded
-                    else ""
-                )
-                + (f" Ждут отправки: {report.files_waiting}." if report.files_waiting else "")
-            )
-            if report.refused:
-                print("Отклонённые записи: journal rejected")
-            if not args.watch:
-                return 0 if report.complete else 1
-        except SyncError as exc:
-            print(
-                f"Нет синхронизации. {exc.message_ru} Записи сохранены на этом компьютере.",
+                f"Нет синхронизации. {message} Записи сохранены на этом компьютере.",
                 file=sys.stderr,
+                flush=True,
             )
-            if not args.watch:
-                return 3
-        time.sleep(args.interval)
+
+    def wait(seconds: float) -> None:
+        if rounds.failures:
+            print(f"Следующая попытка через {seconds:.0f} с.", file=sys.stderr, flush=True)
+        sleep(seconds)
+
+    rounds = BackgroundSync(session.engine(), interval=interval, on_result=show, sleep=wait)
+    rounds.run()  # ends with Ctrl+C (KeyboardInterrupt, exit code 130)
+    return 0
 
 
 def _when(at: float | None) -> str:

@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 
 import client_tui.cli as cli
+from client_tui.services.api import TemporaryFailure
 from client_tui.services.session import Session
 from server.config import ServerConfig
 from shared.model import AttendanceCode
@@ -530,3 +531,56 @@ def test_argument_errors_are_russian(capsys, argv, said):
     assert err.startswith("Использование: journal")
     assert f"journal {argv[0]}: ошибка: {said}" in err or f"journal: ошибка: {said}" in err, err
     assert latin_words(err, names_in(cli.build_parser()) | set(argv)) == set(), err
+
+
+# ---------------------------------------------------------------------- sync --watch
+
+
+class Stop(KeyboardInterrupt):
+    """Ctrl+C, pressed by the test's sleep once it has seen enough rounds."""
+
+
+def watch(logged_in, monkeypatch, client, *, fails: int, rounds: int) -> tuple[list, str, str]:
+    """Run `journal sync --watch` over a link that is down for the first `fails` rounds;
+    returns the waits asked for, stdout and stderr. Ctrl+C comes at wait number `rounds`."""
+    calls: list[int] = []
+    waits: list[float] = []
+
+    def make(home, profile):
+        def link(body: bytes) -> bytes:
+            calls.append(1)
+            if len(calls) <= fails:
+                raise TemporaryFailure("Нет связи с сервером.")
+            return session.api().sync(body)
+
+        session = Session(home, profile, http=client, transport=link)
+        return session
+
+    def sleep(seconds: float) -> None:
+        waits.append(seconds)
+        if len(waits) == rounds:
+            raise Stop
+
+    monkeypatch.setattr(cli, "Session", make)
+    monkeypatch.setattr(cli, "sleep", sleep)
+    code, out, err = logged_in("sync", "--watch", "--interval", "45")
+    assert code == 130
+    return waits, out, err
+
+
+def test_sync_watch_backs_off_while_the_link_is_down_then_sends(logged_in, monkeypatch, client):
+    record_lesson_with_a_mark(logged_in)
+    waits, out, err = watch(logged_in, monkeypatch, client, fails=3, rounds=5)
+    # base 2 s doubling, jittered between half and all: 1–2, 2–4, 4–8; then the interval
+    assert [1 <= waits[0] <= 2, 2 <= waits[1] <= 4, 4 <= waits[2] <= 8] == [True] * 3
+    assert waits[3:] == [45, 45]
+    assert err.count("Нет синхронизации. Нет связи с сервером.") == 3
+    assert err.count("Следующая попытка через") == 3
+    assert out.count("Синхронизация завершена") == 2
+    assert pending(logged_in("status")[1]) == 0
+
+
+def test_sync_watch_waits_are_capped_through_a_long_outage(logged_in, monkeypatch, client):
+    waits, _, err = watch(logged_in, monkeypatch, client, fails=40, rounds=40)
+    assert max(waits) <= 600 and min(waits[-10:]) >= 300  # capped, and not hammering
+    assert err.count("Записи сохранены на этом компьютере.") == 40
