@@ -448,6 +448,15 @@ def watch_sync(session: Session, interval: float) -> int:
     return 0
 
 
+def cmd_server_address(session: Session, args: argparse.Namespace) -> int:
+    address = session.change_server(args.url)
+    print(
+        f"Адрес сервера изменён: {address}. Устройство и записи прежние, входить заново "
+        "не нужно; проверить связь: journal sync"
+    )
+    return 0
+
+
 def _when(at: float | None) -> str:
     return time.strftime("%d.%m.%Y %H:%M", time.localtime(at)) if at else "никогда"
 
@@ -639,6 +648,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--watch", action="store_true", help="повторять, пока не остановят (Ctrl+C)")
     p.add_argument("--interval", type=float, default=60, help="пауза между попытками, с")
     p.set_defaults(func=cmd_sync)
+
+    p = command("server-address", "сменить адрес сервера школы (без новой регистрации)")
+    p.add_argument("url", metavar="АДРЕС", help="новый адрес, например http://10.0.0.5:8000")
+    p.set_defaults(func=cmd_server_address)
 
     command("status", "состояние: связь, очередь, последняя синхронизация").set_defaults(
         func=cmd_status

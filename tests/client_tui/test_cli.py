@@ -584,3 +584,56 @@ def test_sync_watch_waits_are_capped_through_a_long_outage(logged_in, monkeypatc
     waits, _, err = watch(logged_in, monkeypatch, client, fails=40, rounds=40)
     assert max(waits) <= 600 and min(waits[-10:]) >= 300  # capped, and not hammering
     assert err.count("Записи сохранены на этом компьютере.") == 40
+
+
+# ---------------------------------------------------------------------- server address
+
+
+def device_rows(config: ServerConfig) -> list[tuple]:
+    conn = sqlite3.connect(config.database)
+    try:
+        return conn.execute("SELECT id, login, revoked_at FROM devices ORDER BY id").fetchall()
+    finally:
+        conn.close()
+
+
+def test_server_address_changes_without_a_new_device(logged_in, home, server_config):
+    record_lesson_with_a_mark(logged_in)
+    devices = device_rows(server_config)
+    new = "http://192.0.2.7:8000"  # the in-process server answers whatever the host
+
+    code, out, err = logged_in("server-address", new + "/")
+
+    assert (code, err) == (0, "")
+    assert out.startswith(f"Адрес сервера изменён: {new}. Устройство и записи прежние")
+    status = logged_in("status")[1]
+    assert f"сервер: {new}" in status and pending(status) == 6
+    assert logged_in("sync")[0] == 0
+    assert pending(logged_in("status")[1]) == 0
+    assert device_rows(server_config) == devices  # no registration, nothing revoked
+    assert len(server_events(server_config)) >= 6
+
+
+@pytest.mark.parametrize(
+    ("url", "said"),
+    [
+        ("10.0.0.5:8000", "должен начинаться с http:// или https://"),
+        ("ftp://10.0.0.5", "должен начинаться с http:// или https://"),
+        ("http://", "должен начинаться с http:// или https://"),
+        ("http://10.0.0.5:70000", "Порт в адресе сервера «http://10.0.0.5:70000» — от 1 до 65535"),
+        ("http://школа 5", "пробел"),
+        ("http://admin:secret@10.0.0.5", "лишнее (имя, пароль, «?» или «#»)"),
+        ("http://10.0.0.5/?next=evil", "лишнее"),
+        ("http://[::1", "не распознан"),
+    ],
+)
+def test_a_malformed_server_address_is_refused_in_russian(logged_in, url, said):
+    before = logged_in("status")[1]
+    code, out, err = logged_in("server-address", url)
+    assert (code, out) == (2, "")
+    assert err.startswith("Ошибка: ") and said in err and "например http://10.0.0.5:8000" in err
+    assert logged_in("status")[1] == before  # the old address stays
+
+
+def test_server_address_before_login_asks_to_log_in(offline):
+    assert offline("server-address", "http://10.0.0.5:8000") == (2, "", NOT_LOGGED_IN)
