@@ -15,17 +15,22 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import logging
 import signal
 import sys
+import tempfile
 import time
 from pathlib import Path
 
 from client_tui.console import NoPassword, configure_output, read_password
+from client_tui.russian_argparse import RussianArgumentParser
 from client_tui.services.api import SyncError, TemporaryFailure
 from client_tui.services.editor import JournalEditor
 from client_tui.services.entry import LETTER_CODES, WORK_KINDS
+from client_tui.services.local_log import LOG_NAME, LOGGER, close_local_log, open_local_log
 from client_tui.services.portfolio import AchievementForm
-from client_tui.services.session import NotLoggedIn, Session
+from client_tui.services.session import NotLoggedIn, Session, default_home
+from client_tui.services.sync import BackgroundSync, SyncReport
 from shared.columns import Column, class_columns, find_column
 from shared.fold import JournalState
 from shared.model import (
@@ -384,34 +389,72 @@ def cmd_achievement_remove(session: Session, args: argparse.Namespace) -> int:
     return 0
 
 
+def _print_report(report: SyncReport) -> None:
+    state = "завершена" if report.complete else "не завершена"
+    print(
+        f"Синхронизация {state}: запросов {report.requests}, отправлено "
+        f"{report.bytes_sent} Б, получено {report.bytes_received} Б, принято "
+        f"{report.accepted}, отклонено {report.refused}."
+        + (f" Документов отправлено: {report.files_uploaded}." if report.files_uploaded else "")
+        + (f" Ждут отправки: {report.files_waiting}." if report.files_waiting else ""),
+        flush=True,
+    )
+    if report.refused:
+        print("Отклонённые записи: journal rejected", flush=True)
+
+
+def sleep(seconds: float) -> None:
+    """The wait between rounds of `sync --watch` (a test replaces it)."""
+    time.sleep(seconds)
+
+
 def cmd_sync(session: Session, args: argparse.Namespace) -> int:
-    while True:
-        try:
-            report = session.sync()
-            state = "завершена" if report.complete else "не завершена"
+    if args.watch:
+        return watch_sync(session, args.interval)
+    try:
+        report = session.sync()
+    except SyncError as exc:
+        print(
+            f"Нет синхронизации. {exc.message_ru} Записи сохранены на этом компьютере.",
+            file=sys.stderr,
+        )
+        return 3
+    _print_report(report)
+    return 0 if report.complete else 1
+
+
+def watch_sync(session: Session, interval: float) -> int:
+    """Sync every `interval` seconds until Ctrl+C; when the server does not answer, the same
+    capped, jittered back-off as the app's background sync (no hammering a dead link, no
+    week-long waits either). Any fault is logged and the next round comes."""
+
+    def show(report: SyncReport | None, message: str) -> None:
+        if report is not None:
+            _print_report(report)
+        else:
             print(
-                f"Синхронизация {state}: запросов {report.requests}, отправлено "
-                f"{report.bytes_sent} Б, получено {report.bytes_received} Б, принято "
-                f"{report.accepted}, отклонено {report.refused}."
-                + (
-                    f" Документов отправлено: {report.files_uploaded}."
-                    if report.files_uploaded
-                    else ""
-                )
-                + (f" Ждут отправки: {report.files_waiting}." if report.files_waiting else "")
-            )
-            if report.refused:
-                print("Отклонённые записи: journal rejected")
-            if not args.watch:
-                return 0 if report.complete else 1
-        except SyncError as exc:
-            print(
-                f"Нет синхронизации. {exc.message_ru} Записи сохранены на этом компьютере.",
+                f"Нет синхронизации. {message} Записи сохранены на этом компьютере.",
                 file=sys.stderr,
+                flush=True,
             )
-            if not args.watch:
-                return 3
-        time.sleep(args.interval)
+
+    def wait(seconds: float) -> None:
+        if rounds.failures:
+            print(f"Следующая попытка через {seconds:.0f} с.", file=sys.stderr, flush=True)
+        sleep(seconds)
+
+    rounds = BackgroundSync(session.engine(), interval=interval, on_result=show, sleep=wait)
+    rounds.run()  # ends with Ctrl+C (KeyboardInterrupt, exit code 130)
+    return 0
+
+
+def cmd_server_address(session: Session, args: argparse.Namespace) -> int:
+    address = session.change_server(args.url)
+    print(
+        f"Адрес сервера изменён: {address}. Устройство и записи прежние, входить заново "
+        "не нужно; проверить связь: journal sync"
+    )
+    return 0
 
 
 def _when(at: float | None) -> str:
@@ -480,21 +523,25 @@ def run_app(home: Path | None, profile: str) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = RussianArgumentParser(
         prog="journal",
         description="Электронный журнал учителя (работает и без сети).",
-        epilog="ЖУРНАЛ — номер класса и предмет через двоеточие («5:Математика») или id журнала. "
+        epilog="ЖУРНАЛ — номер класса и предмет через двоеточие («5:Математика») или код журнала. "
         "Урок — дата (2026-11-20 или 20.11.2026), для сдвоенного урока с #2.",
-        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--profile", default="default", help="профиль (учётная запись) на ноутбуке")
-    parser.add_argument("--version", action="version", version=f"journal {installed_version()}")
+    parser.add_argument(
+        "--version",
+        action="version",
+        version=f"journal {installed_version()}",
+        help="показать версию программы и выйти",
+    )
     parser.add_argument(
         "--home",
         type=Path,
         default=None,
-        help="папка данных (по умолчанию $ZHURNAL_HOME или папка данных пользователя: "
-        "~/.local/share/zhurnal, в Windows %%LOCALAPPDATA%%\\zhurnal)",
+        help="папка данных (по умолчанию — из переменной окружения ZHURNAL_HOME, "
+        "иначе папка данных пользователя)",
     )
     sub = parser.add_subparsers(dest="command", metavar="команда")
 
@@ -523,14 +570,14 @@ def build_parser() -> argparse.ArgumentParser:
         "--kind", help="вид работы: контрольная, практическая, лабораторная, самостоятельная"
     )
     p.add_argument("--slot", type=int, default=1, help="номер урока в сдвоенном (1 или 2)")
-    p.add_argument("--edit", help="исправить уже записанный урок (дата или id)")
+    p.add_argument("--edit", help="исправить уже записанный урок (дата или код)")
     p.add_argument("--reason", help="причина исправления")
     p.set_defaults(func=cmd_lesson)
 
     p = command("mark", "поставить отметку")
     p.add_argument("journal")
-    p.add_argument("--lesson", required=True, help="урок: дата или id")
-    p.add_argument("--student", required=True, help="номер по списку, фамилия или id")
+    p.add_argument("--lesson", required=True, help="урок: дата или код")
+    p.add_argument("--student", required=True, help="номер по списку, фамилия или код")
     p.add_argument("--value", required=True, help="отметка 1–5, 4+, зач, незач")
     p.add_argument("--weight", type=int, help="вес 1–5 (по умолчанию — школьный для вида работы)")
     p.add_argument("--slot", type=int, default=0, help="номер отметки в клетке (0, 1, …)")
@@ -540,9 +587,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = command("attend", "отметить посещаемость")
     p.add_argument("journal")
-    p.add_argument("--lesson", required=True, help="урок: дата или id")
+    p.add_argument("--lesson", required=True, help="урок: дата или код")
     p.add_argument("--code", help="н, б, у, о или п")
-    p.add_argument("--students", default="", help="номера, фамилии или id через запятую")
+    p.add_argument("--students", default="", help="номера, фамилии или коды через запятую")
     p.add_argument("--all-present", action="store_true", help="все присутствовали")
     p.add_argument("--reason", help="примечание")
     p.set_defaults(func=cmd_attend)
@@ -564,7 +611,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = command("retract", "отменить запись (с причиной, если её требуют правила)")
     p.add_argument("journal")
-    p.add_argument("event", help="id записи")
+    p.add_argument("event", help="код записи")
     p.add_argument("--reason", help="причина")
     p.set_defaults(func=cmd_retract)
 
@@ -572,7 +619,7 @@ def build_parser() -> argparse.ArgumentParser:
     actions = p.add_subparsers(dest="action", metavar="действие", required=True)
     a = actions.add_parser("add", help="записать достижение (или исправить: --edit)")
     a.add_argument("school_class", metavar="класс", help="класс, например 5 или 5А")
-    a.add_argument("--student", required=True, help="номер по списку, фамилия или id")
+    a.add_argument("--student", required=True, help="номер по списку, фамилия или код")
     a.add_argument(
         "--kind", default="олимпиада", help="вид: " + ", ".join(ACHIEVEMENT_KIND_RU.values())
     )
@@ -585,7 +632,7 @@ def build_parser() -> argparse.ArgumentParser:
     a.add_argument("--external", action="store_true", help="получено в другой организации")
     a.add_argument("--consent", action="store_true", help="есть согласие семьи (001 §5.1)")
     a.add_argument("--file", help="скан диплома: PDF, PNG или JPEG до 10 МБ")
-    a.add_argument("--edit", help="id достижения, которое исправляется")
+    a.add_argument("--edit", help="код достижения, которое исправляется")
     a.add_argument("--reason", help="причина исправления")
     a.set_defaults(func=cmd_achievement_add)
     a = actions.add_parser("list", help="достижения классов, чьё портфолио вы ведёте")
@@ -593,7 +640,7 @@ def build_parser() -> argparse.ArgumentParser:
     a.set_defaults(func=cmd_achievement_list)
     a = actions.add_parser("remove", help="убрать достижение из портфолио")
     a.add_argument("school_class", metavar="класс")
-    a.add_argument("achievement", help="id достижения (см. journal achievement list)")
+    a.add_argument("achievement", help="код достижения (см. journal achievement list)")
     a.add_argument("--reason", help="причина")
     a.set_defaults(func=cmd_achievement_remove)
 
@@ -601,6 +648,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--watch", action="store_true", help="повторять, пока не остановят (Ctrl+C)")
     p.add_argument("--interval", type=float, default=60, help="пауза между попытками, с")
     p.set_defaults(func=cmd_sync)
+
+    p = command("server-address", "сменить адрес сервера школы (без новой регистрации)")
+    p.add_argument("url", metavar="АДРЕС", help="новый адрес, например http://10.0.0.5:8000")
+    p.set_defaults(func=cmd_server_address)
 
     command("status", "состояние: связь, очередь, последняя синхронизация").set_defaults(
         func=cmd_status
@@ -615,6 +666,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "action",
         choices=["export", "import"],
+        metavar="ДЕЙСТВИЕ",
         help="export — записать файл для сервера; import — принять ответ сервера",
     )
     p.add_argument("file", type=Path)
@@ -628,6 +680,38 @@ def main(argv: list[str] | None = None) -> int:
     configure_output()
     parser = build_parser()
     args = parser.parse_args(argv)
+    try:
+        return run_command(parser, args)
+    except KeyboardInterrupt:
+        return 130
+    except BaseException as exc:  # pycrdt's PanicException is a BaseException
+        if isinstance(exc, (SystemExit, GeneratorExit)):
+            raise
+        return report_fault(args.home, args.profile)
+
+
+def report_fault(home: Path | None, profile: str) -> int:
+    """Whatever nobody foresaw: the traceback goes to the laptop's log, the teacher reads a
+    Russian sentence with the log's path. Entries saved before the fault are in the store."""
+    try:
+        folder = (home or default_home()) / profile
+        handler = open_local_log(folder)
+    except Exception:  # the data folder itself is the trouble: log beside the temp files
+        folder = Path(tempfile.gettempdir()) / "zhurnal"
+        handler = open_local_log(folder)
+    try:
+        logging.getLogger(LOGGER).exception("journal %s failed", " ".join(sys.argv[1:]))
+    finally:
+        close_local_log(handler)
+    print(
+        "Внутренняя ошибка программы. Записи, сохранённые до неё, остались на этом "
+        f"компьютере. Подробности для того, кто обслуживает компьютер: {folder / LOG_NAME}",
+        file=sys.stderr,
+    )
+    return 1
+
+
+def run_command(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
     if args.command is None and not (sys.stdin.isatty() and sys.stdout.isatty()):
         parser.print_help()  # a script, not a person at a terminal: no full-screen app
         return 0
@@ -653,8 +737,6 @@ def main(argv: list[str] | None = None) -> int:
     except SyncError as exc:  # refused: retrying the same thing will not help
         print(f"Ошибка: {exc.message_ru}", file=sys.stderr)
         return 2
-    except KeyboardInterrupt:
-        return 130
     finally:
         session.close()
 

@@ -9,9 +9,11 @@ finds them by these names, never by raw ids.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
-from shared.model import Directory, MarkKind, Period, PeriodKind
+from shared.model import Directory, MarkKind, MarkSpecial, Period, PeriodKind
+from shared.scales import mark_text
 
 HALF_YEAR_GRADES = frozenset({10, 11})
 LEVEL_END_GRADES = frozenset({9, 11})  # основное и среднее общее образование
@@ -31,6 +33,12 @@ class Column:
     period: Period
     kind: MarkKind
     title: str  # «1 чет.», «2 пол.», «Год», «Экз.», «Итог»
+
+    @property
+    def id(self) -> str:
+        """The key of the column in a results table (`result_column_id`)."""
+        column = self.kind.value if self.kind in (MarkKind.EXAM, MarkKind.FINAL) else ""
+        return result_column_id(self.period.id, column)
 
     @property
     def name(self) -> str:
@@ -87,3 +95,35 @@ def find_column(directory: Directory, class_id: str, text: str) -> Column | None
         if wanted in names:
             return column
     return None
+
+
+RESULT_KINDS = {"exam": MarkKind.EXAM, "final": MarkKind.FINAL}
+
+
+def result_column_id(period_id: str, column: str = "") -> str:
+    """The column of a results table a cell goes to: the period's id, or «<year>:exam»."""
+    return f"{period_id}:{column}" if column else period_id
+
+
+def result_columns(periods: Iterable[Period], used: set[str]) -> list[Column]:
+    """Сводная ведомость, diary, transfer extract: the quarters or halves with marks (the
+    quarters while there are none), «Год», then «Экз.» and «Итог» when any pupil has one.
+    `used` holds `result_column_id`s of the cells shown."""
+    periods = sorted(periods, key=lambda p: p.starts)
+    terms = [p for p in periods if p.kind is not PeriodKind.YEAR and p.id in used]
+    terms = terms or [p for p in periods if p.kind is PeriodKind.QUARTER]
+    terms.sort(key=lambda p: (p.kind is not PeriodKind.QUARTER, p.starts))
+    columns = [Column(p, MarkKind.PERIOD, p.name) for p in terms]
+    for year in (p for p in periods if p.kind is PeriodKind.YEAR):
+        columns.append(Column(year, MarkKind.YEAR, KIND_TITLES[MarkKind.YEAR]))
+        columns += [
+            Column(year, kind, KIND_TITLES[kind])
+            for column, kind in RESULT_KINDS.items()
+            if result_column_id(year.id, column) in used
+        ]
+    return columns
+
+
+def result_text(value: int, special: str = "") -> str:
+    """A result as the regulation writes it: «5», «зач», «незач», «н/а», «осв.»."""
+    return mark_text(value, "", MarkSpecial(special))

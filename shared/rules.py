@@ -279,13 +279,16 @@ def displaced_by_exemption(
 ) -> list[RuleViolation]:
     """Marks already taken (in `state`) that a newly arrived «осв.» covers (004 §1.4): the
     server refuses them too, so every laptop converges on the refusal whichever synced first.
-    `refused` are the new events' own violations: a refused exemption displaces nothing."""
+    `refused` are the new events' own violations: a refused exemption displaces nothing, nor
+    does one that arrives already retracted or replaced (typed and undone offline)."""
     if not isinstance(ctx, JournalContext):
         return []
+    new = list(new)
     skip = {v.event_id for v in refused}
+    undone = {t for e in new if e.id not in skip for t in e.supersedes}
     found: list[RuleViolation] = []
     for exemption in new:
-        if exemption.id in skip:
+        if exemption.id in skip or exemption.id in undone:
             continue
         if not (
             isinstance(exemption, PeriodMarkGiven)

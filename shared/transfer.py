@@ -14,6 +14,8 @@ from typing import Literal
 
 import msgspec
 
+from shared.columns import result_text
+
 FORMAT = "zhurnal-transfer-extract"
 VERSION = 1
 
@@ -37,12 +39,23 @@ class ExtractMark(msgspec.Struct, frozen=True, kw_only=True):
 
 
 class ExtractAttestation(msgspec.Struct, frozen=True, kw_only=True):
-    """An intermediate attestation result: a period (quarter, half) or year mark."""
+    """An attestation result: a period (quarter, half), year, exam or final mark.
+
+    Issue 16 added `special` and `column` with defaults: a plain period or year mark is the
+    same JSON as before, and an older reader ignores the new fields (it then reads a special
+    value as 0: `value` is 0 for «н/а», «осв.», «зач», «незач»)."""
 
     subject: str
-    period: str  # «1 четверть», «Учебный год»
+    period: str  # the column's title: «1 четверть», «Год», «Экз.», «Итог»
     period_kind: str  # quarter | half | year
     value: int
+    special: str = ""  # pass | fail | na | exempt (shared.model.MarkSpecial)
+    column: str = ""  # "" a period's or the year's mark; exam | final
+
+    @property
+    def text(self) -> str:
+        """The mark as printed: «5», «зач», «незач», «н/а», «осв.»."""
+        return result_text(self.value, self.special)
 
 
 class TransferExtract(msgspec.Struct, frozen=True, kw_only=True):

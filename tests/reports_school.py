@@ -97,9 +97,14 @@ class _Author:
             **self._stamp({}), lesson_id=lesson_id, student_id=student, code=code
         )
 
-    def period(self, period_id, student, value, kind=MarkKind.PERIOD) -> PeriodMarkGiven:
+    def period(self, period_id, student, value, kind=MarkKind.PERIOD, **fields) -> PeriodMarkGiven:
         return PeriodMarkGiven(
-            **self._stamp({}), period_id=period_id, student_id=student, value=value, mark_kind=kind
+            **self._stamp({}),
+            period_id=period_id,
+            student_id=student,
+            value=value,
+            mark_kind=kind,
+            **fields,
         )
 
 

@@ -61,6 +61,34 @@ class Status(msgspec.Struct, frozen=True, kw_only=True):
     update_version: str = ""  # a newer release the server offers; "" when up to date
 
 
+class BadServerAddress(ValueError):
+    """A server address that is not http(s)://host[:port][/path]; the message is Russian."""
+
+
+def check_server_address(url: str) -> str:
+    """The address as `Session` stores it (no trailing slash), or BadServerAddress."""
+    example = "например http://10.0.0.5:8000"
+    if " " in url.strip():
+        raise BadServerAddress(f"В адресе сервера «{url}» пробел: {example}.")
+    try:
+        parsed = httpx.URL(url.strip())
+        port = parsed.port  # httpx checks the range
+    except (httpx.InvalidURL, ValueError, TypeError):
+        raise BadServerAddress(f"Адрес сервера «{url}» не распознан: {example}.") from None
+    if parsed.scheme not in ("http", "https") or not parsed.host:
+        raise BadServerAddress(
+            f"Адрес сервера «{url}» должен начинаться с http:// или https:// и содержать "
+            f"имя или IP-адрес сервера: {example}."
+        )
+    if port is not None and not 1 <= port <= 65535:
+        raise BadServerAddress(f"Порт в адресе сервера «{url}» — от 1 до 65535: {example}.")
+    if parsed.userinfo or parsed.query or parsed.fragment:
+        raise BadServerAddress(
+            f"В адресе сервера «{url}» лишнее (имя, пароль, «?» или «#»): {example}."
+        )
+    return str(parsed).rstrip("/")
+
+
 class Session:
     def __init__(
         self,
@@ -169,6 +197,19 @@ class Session:
                 self.store.put("directory", msgspec.msgpack.encode(directory))
             self.book = self._make_book()
         return directory
+
+    def change_server(self, url: str) -> str:
+        """Point this laptop at the school server's new address; the device, its token and
+        every entry stay (no new registration). Returns the address as stored."""
+        address = check_server_address(url)
+        if not self.logged_in:
+            raise NotLoggedIn()
+        with self.lock, self.store.transaction():
+            self.store.put("server_url", address)
+        if self._api is not None and self._http is None:
+            self._api.close()
+        self._api = None
+        return address
 
     # ------------------------------------------------------------------ sync
     def transport(self) -> Transport:

@@ -6,8 +6,9 @@ import sqlite3
 
 import msgspec
 
-from server.storage import consolidated
 from server.storage import directory as directory_storage
+from server.storage.attestation import result_cells
+from shared.columns import result_column_id, result_columns, result_text
 from shared.model import Directory, PeriodKind
 
 YEAR_KINDS = (PeriodKind.QUARTER, PeriodKind.HALF, PeriodKind.YEAR)
@@ -22,8 +23,9 @@ class SummaryRow(msgspec.Struct, frozen=True, kw_only=True):
     number: int  # № in the class list
     student_id: str
     student_name: str
-    # subject id -> period id -> mark (absent when not set)
-    marks: dict[str, dict[str, int]]
+    # subject id -> column id -> mark (absent when not set): a number, or the regulation's
+    # word («н/а», «осв.», «зач», «незач»); the exam and final columns are «<year id>:exam»…
+    marks: dict[str, dict[str, int | str]]
 
 
 class SummarySheet(msgspec.Struct, frozen=True, kw_only=True):
@@ -34,11 +36,11 @@ class SummarySheet(msgspec.Struct, frozen=True, kw_only=True):
     year_name: str
     class_id: str
     class_name: str
-    periods: tuple[Column, ...]  # quarters/halves in use, then the year
+    periods: tuple[Column, ...]  # quarters/halves in use, «Год», «Экз.» and «Итог» if any
     subjects: tuple[Column, ...]
     rows: tuple[SummaryRow, ...]
 
-    def mark(self, student_id: str, subject_id: str, period_id: str) -> int | None:
+    def mark(self, student_id: str, subject_id: str, period_id: str) -> int | str | None:
         for row in self.rows:
             if row.student_id == student_id:
                 return row.marks.get(subject_id, {}).get(period_id)
@@ -108,24 +110,21 @@ def summary_sheet(
         directory = directory_storage.load_full(conn, row["year_id"])
         school_class = next(c for c in directory.classes if c.id == class_id)
     assert directory is not None
-    marks = consolidated.period_marks(conn, year_id=directory.year.id, class_id=class_id)
-    used = {m.period_id for m in marks}
+    cells = result_cells(conn, year_id=directory.year.id, class_id=class_id)
     periods = [p for p in directory.periods if p.year_id == directory.year.id]
-    terms = [p for p in periods if p.kind != PeriodKind.YEAR and p.id in used]
-    if not terms:
-        terms = [p for p in periods if p.kind == PeriodKind.QUARTER]
-    terms.sort(key=lambda p: (YEAR_KINDS.index(p.kind), p.starts))
-    year_periods = [p for p in periods if p.kind == PeriodKind.YEAR]
-    columns = tuple(Column(id=p.id, name=p.name) for p in [*terms, *year_periods])
+    used = {result_column_id(c.period_id, c.column) for c in cells}
+    columns = tuple(Column(id=c.id, name=c.title) for c in result_columns(periods, used))
     names = {s.id: s.name for s in directory.subjects}
     taught = {t.subject_id for t in directory.teaching if t.class_id == class_id}
-    taught |= {m.subject_id for m in marks}
+    taught |= {c.subject_id for c in cells}
     subjects = tuple(
         sorted((Column(id=s, name=names.get(s, s)) for s in taught), key=lambda c: c.name)
     )
-    by_student: dict[str, dict[str, dict[str, int]]] = {}
-    for m in marks:
-        by_student.setdefault(m.student_id, {}).setdefault(m.subject_id, {})[m.period_id] = m.value
+    by_student: dict[str, dict[str, dict[str, int | str]]] = {}
+    for c in cells:
+        shown = c.value if not c.special else result_text(c.value, c.special)
+        marks = by_student.setdefault(c.student_id, {}).setdefault(c.subject_id, {})
+        marks[result_column_id(c.period_id, c.column)] = shown
     rows = tuple(
         SummaryRow(
             number=number,

@@ -104,3 +104,44 @@ def lessons_per_day(
     dates, params = _dates(date_from, date_to)
     sql += dates + " GROUP BY j.class_id, l.date"
     return {(c, d): n for c, d, n in conn.execute(sql, [*journal_ids, *params])}
+
+
+class ResultCell(msgspec.Struct, frozen=True):
+    """A period, year, exam or final cell of a pupil, as printed pages and files show it."""
+
+    class_id: str
+    subject_id: str
+    period_id: str
+    student_id: str
+    column: str  # "" (period or year), "exam", "final"
+    value: int
+    special: str  # "", pass, fail, na, exempt (value 0)
+
+
+def result_cells(
+    conn: sqlite3.Connection,
+    *,
+    year_id: str | None = None,
+    class_id: str | None = None,
+    student_id: str | None = None,
+) -> list[ResultCell]:
+    """Every period, year, exam and final mark of a year, a class or a pupil (thematic marks
+    are not results): plain numbers from `period_marks`, the rest from `attestation_marks`."""
+    where, params = [], []
+    for column, value in (("j.year_id", year_id), ("j.class_id", class_id)):
+        if value is not None:
+            where.append(f"{column} = ?")
+            params.append(value)
+    if student_id is not None:
+        where.append("m.student_id = ?")
+        params.append(student_id)
+    cond = " AND ".join(where) or "1"
+    sql = (
+        "SELECT j.class_id, j.subject_id, m.period_id, m.student_id, '', m.value, '' "
+        f"FROM period_marks m JOIN journals j ON j.id = m.journal_id WHERE {cond} "
+        "UNION ALL "
+        "SELECT j.class_id, j.subject_id, m.period_id, m.student_id, m.column_kind, m.value, "
+        "m.special FROM attestation_marks m JOIN journals j ON j.id = m.journal_id "
+        f"WHERE {cond} AND m.column_kind IN ('', 'exam', 'final')"
+    )
+    return [ResultCell(*row) for row in conn.execute(sql, [*params, *params])]

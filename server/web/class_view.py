@@ -5,13 +5,15 @@ from __future__ import annotations
 
 import datetime as dt
 import sqlite3
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from server.storage import consolidated
 from server.storage import web as storage
+from server.storage.attestation import result_cells
 from server.web.diary import WORK_KINDS
+from shared.columns import KIND_TITLES, result_column_id, result_columns, result_text
 from shared.grades import average_text, weighted_average
-from shared.model import ATTENDANCE_LETTERS, AttendanceCode, Directory, Period, PeriodKind
+from shared.model import ATTENDANCE_LETTERS, AttendanceCode, Directory, MarkKind, Period, PeriodKind
 
 
 @dataclass
@@ -20,6 +22,9 @@ class SubjectGrid:
     dates: list[str]  # column headers dd.mm
     work_kinds: list[str]
     rows: list[tuple[str, list[str], str]]  # (pupil, cells, average)
+    # the chosen period's mark per row («5», «н/а», «осв.», «зач»), under the period's name
+    result_title: str = ""
+    results: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -66,9 +71,23 @@ def average(values: list[tuple[int, int]]) -> str:
     return average_text(weighted_average(values))
 
 
+def result_title(period: Period | None) -> str:
+    """The chosen period's mark column: «1 четверть», «2 полугодие» or «Год»."""
+    if period is None:
+        return ""
+    return KIND_TITLES[MarkKind.YEAR] if period.kind is PeriodKind.YEAR else period.name
+
+
 def subject_grids(
-    conn: sqlite3.Connection, directory: Directory, class_id: str, starts: dt.date, ends: dt.date
+    conn: sqlite3.Connection,
+    directory: Directory,
+    class_id: str,
+    starts: dt.date,
+    ends: dt.date,
+    period: Period | None = None,
 ) -> list[SubjectGrid]:
+    """Each subject's lessons of the span with marks and absences, the average, and the
+    `period`'s mark when one is given."""
     year = directory.year.id
     span = {"date_from": starts.isoformat(), "date_to": ends.isoformat(), "class_ids": [class_id]}
     lessons = consolidated.lessons(conn, year_id=year, **span)
@@ -90,6 +109,11 @@ def subject_grids(
     for lesson in lessons:
         by_journal.setdefault(lesson.journal_id, []).append(lesson)
     subject_of = {j.id: j.subject_id for j in directory.journals if j.class_id == class_id}
+    results = {
+        (c.subject_id, c.student_id): result_text(c.value, c.special)
+        for c in result_cells(conn, year_id=year, class_id=class_id)
+        if period is not None and c.period_id == period.id and not c.column
+    }
     grids = []
     for journal_id in sorted(subject_of, key=lambda j: names.get(subject_of[j], "")):
         found = by_journal.get(journal_id, [])
@@ -106,6 +130,8 @@ def subject_grids(
                     )
                     for s in roster
                 ],
+                result_title=result_title(period),
+                results=[results.get((subject_of[journal_id], s.id), "") for s in roster],
             )
         )
     return grids
@@ -182,12 +208,24 @@ def extract_data(
         ]
         for x in lessons
     ]
-    period_rows = [
-        [names.get(p.subject_id, p.subject_id), p.period_id, str(p.value)]
-        for p in consolidated.student_period_marks(conn, student_id)
-        if p.class_id == class_id
-    ]
-    period_names = {p.id: p.name for p in directory.periods}
+    cells = result_cells(conn, year_id=year, class_id=class_id, student_id=student_id)
+    titles = {
+        c.id: c.title
+        for c in result_columns(
+            directory.periods, {result_column_id(x.period_id, x.column) for x in cells}
+        )
+    }
+    order = list(titles)
+    period_rows = sorted(
+        (
+            names.get(c.subject_id, c.subject_id),
+            order.index(result_column_id(c.period_id, c.column)),
+            titles[result_column_id(c.period_id, c.column)],
+            result_text(c.value, c.special),
+        )
+        for c in cells
+        if result_column_id(c.period_id, c.column) in titles
+    )
     return {
         "title": "Выписка из электронного дневника",
         "school": directory.school.name,
@@ -196,6 +234,6 @@ def extract_data(
         "period": f"{period_name}: {starts:%d.%m.%Y} — {ends:%d.%m.%Y}",
         "header": ["Дата", "Предмет", "Тема урока", "Домашнее задание", "Отметки", "Пропуск"],
         "rows": rows,
-        "period_marks": [[s, period_names.get(p, p), v] for s, p, v in sorted(period_rows)],
+        "period_marks": [[s, title, text] for s, _, title, text in period_rows],
         "printed": dt.date.today().strftime("%d.%m.%Y"),
     }

@@ -65,7 +65,7 @@ class ClassController(Controller):
             school_class=school_class,
             period=chosen,
             periods=[p for p in directory.periods],
-            grids=subject_grids(db, directory, class_id, chosen.starts, chosen.ends),
+            grids=subject_grids(db, directory, class_id, chosen.starts, chosen.ends, chosen),
             parents=parent_statuses(db, directory, class_id, week, chosen.id),
             roster=directory.class_roster(class_id),
             week=week,

@@ -7,15 +7,17 @@ import sqlite3
 from dataclasses import dataclass, field
 
 from server.storage import consolidated
+from server.storage.attestation import result_cells
 from server.web.people import student_classes, week_start
 from server.web.pupil_access import class_name_of
 from server.web.svg import SubjectYear, marks_of_year, year_grid
+from shared.columns import result_column_id, result_columns, result_text
 from shared.model import (
     ATTENDANCE_LETTERS,
     AttendanceCode,
     Directory,
+    MarkKind,
     Period,
-    PeriodKind,
     Student,
 )
 
@@ -132,17 +134,16 @@ def build_diary(
         DiaryDay(date=day, weekday=WEEKDAYS[day.weekday()], lessons=days[day])
         for day in sorted(days)
     ]
-    # period marks: quarters/halves the pupil has, then the year
-    own = consolidated.student_period_marks(conn, student.id)
+    # period marks: quarters/halves the pupil has, «Год», «Экз.», «Итог», in the regulation's words
+    own = result_cells(conn, year_id=year, student_id=student.id)
     periods = [p for p in directory.periods if p.year_id == year]
-    used = {m.period_id for m in own}
-    columns = [p for p in periods if p.kind != PeriodKind.YEAR and p.id in used] or [
-        p for p in periods if p.kind == PeriodKind.QUARTER
-    ]
-    columns += [p for p in periods if p.kind == PeriodKind.YEAR]
-    table: dict[str, dict[str, int]] = {}
-    for m in own:
-        table.setdefault(m.subject_id, {})[m.period_id] = m.value
+    used = {result_column_id(c.period_id, c.column) for c in own}
+    columns = result_columns(periods, used)
+    table: dict[str, dict[str, str]] = {}
+    for c in own:
+        table.setdefault(c.subject_id, {})[result_column_id(c.period_id, c.column)] = result_text(
+            c.value, c.special
+        )
     chart_points: dict[str, list[tuple[dt.date, int]]] = {}
     for mark in year_marks:
         chart_points.setdefault(mark.subject_id, []).append(
@@ -155,14 +156,14 @@ def build_diary(
         class_name=class_name,
         week=week,
         days=week_days,
-        periods=[p.name for p in columns],
+        periods=[c.title for c in columns],
         period_marks=[
-            (subjects.get(s, s), [str(table.get(s, {}).get(p.id, "")) for p in columns])
+            (subjects.get(s, s), [table.get(s, {}).get(c.id, "") for c in columns])
             for s in subject_ids
             if s in table
         ],
         marked_period=max(
-            (p for p in columns if p.kind != PeriodKind.YEAR and p.id in used),
+            (c.period for c in columns if c.kind is MarkKind.PERIOD and c.id in used),
             key=lambda p: p.ends,
             default=None,
         ),

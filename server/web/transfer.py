@@ -10,8 +10,10 @@ from pathlib import Path
 
 from server.archive import keys
 from server.storage import consolidated
+from server.storage.attestation import result_cells
 from server.web.diary import WORK_KINDS
 from shared import transfer
+from shared.columns import result_column_id, result_columns
 from shared.model import Directory, Student
 
 
@@ -38,20 +40,31 @@ def build(
         for m in consolidated.marks(conn, year_id=year.id, student_id=student.id)
     ]
     marks.sort(key=lambda m: (m.subject, m.date))
-    periods = {p.id: p for p in directory.periods}
+    cells = [
+        c
+        for c in result_cells(conn, year_id=year.id, student_id=student.id)
+        if c.class_id in class_ids
+    ]
+    columns = result_columns(
+        directory.periods, {result_column_id(c.period_id, c.column) for c in cells}
+    )
+    by_id = {column.id: (n, column) for n, column in enumerate(columns)}
+    found = [
+        (subjects.get(c.subject_id, c.subject_id), *by_id[key], c)
+        for c in cells
+        if (key := result_column_id(c.period_id, c.column)) in by_id
+    ]
     attestation = [
         transfer.ExtractAttestation(
-            subject=subjects.get(p.subject_id, p.subject_id),
-            period=periods[p.period_id].name,
-            period_kind=periods[p.period_id].kind.value,
-            value=p.value,
+            subject=subject,
+            period=column.title,
+            period_kind=column.period.kind.value,
+            value=c.value,
+            special=c.special,
+            column=c.column,
         )
-        for p in consolidated.student_period_marks(conn, student.id)
-        if p.class_id in class_ids and p.period_id in periods
+        for subject, _, column, c in sorted(found, key=lambda f: (f[0], f[1]))
     ]
-    order = {p: i for i, p in enumerate(sorted(periods.values(), key=lambda p: (p.ends, p.kind)))}
-    by_name = {p.name: p for p in periods.values()}
-    attestation.sort(key=lambda a: (a.subject, order[by_name[a.period]]))
     return transfer.TransferExtract(
         school=directory.school.name,
         school_id=directory.school.id,
@@ -94,7 +107,7 @@ def pdf_data(extract: transfer.TransferExtract, director: str) -> dict:
         "year": extract.year,
         "span": f"{extract.date_from:%d.%m.%Y} — {extract.date_to:%d.%m.%Y}",
         "marks": by_subject(extract),
-        "attestation": [[a.subject, a.period, str(a.value)] for a in extract.attestation],
+        "attestation": [[a.subject, a.period, a.text] for a in extract.attestation],
         "director": director,
         "issued": f"{extract.issued:%d.%m.%Y}",
     }
@@ -139,5 +152,5 @@ def describe(envelope: transfer.ExtractFile, extract: transfer.TransferExtract) 
     ]
     lines += [f"  {subject}: {marks}" for subject, marks in by_subject(extract)]
     lines += ["", f"Промежуточная аттестация ({len(extract.attestation)}):"]
-    lines += [f"  {a.subject}, {a.period}: {a.value}" for a in extract.attestation]
+    lines += [f"  {a.subject}, {a.period}: {a.text}" for a in extract.attestation]
     return lines

@@ -207,9 +207,9 @@ def test_russian_help_prints_on_a_legacy_console_code_page(encoding):
     assert done.returncode == 0, done.stderr.decode(errors="replace")
     assert b"Traceback" not in done.stderr
     text = done.stdout.decode(encoding, errors="strict")
-    assert "usage: journal" in text
+    assert "journal [-h]" in text  # the usage line, whatever the console can show
     if encoding != "ascii":
-        assert "Электронный журнал учителя" in text
+        assert "Использование: journal" in text and "Электронный журнал учителя" in text
 
 
 def test_a_windows_laptop_with_data_in_the_old_place_keeps_using_it(monkeypatch, tmp_path):

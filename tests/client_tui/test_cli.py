@@ -9,12 +9,15 @@ from __future__ import annotations
 import re
 import signal
 import sqlite3
+import subprocess
+import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 
 import client_tui.cli as cli
+from client_tui.services.api import TemporaryFailure
 from client_tui.services.session import Session
 from server.config import ServerConfig
 from shared.model import AttendanceCode
@@ -396,3 +399,241 @@ def test_all_present_keeps_an_absence_like_the_apps_equals_key(logged_in, home):
         session.close()
     present, absent = AttendanceCode.PRESENT, AttendanceCode.ABSENT
     assert codes == [present, absent, present, present]
+
+
+# ---------------------------------------------------------------------- unforeseen faults
+
+FAULT = "Внутренняя ошибка программы."
+
+
+def log_text(home: Path) -> str:
+    return (home / "default" / "journal.log").read_text(encoding="utf-8")
+
+
+def test_a_damaged_store_gives_a_russian_message_and_the_log_path(offline, home):
+    (home / "default").mkdir(parents=True)
+    (home / "default" / "store.sqlite").write_bytes(b"not a database, a scratched disk" * 200)
+    code, out, err = offline("status")
+    assert code == 1 and out == ""
+    assert err.startswith(FAULT)
+    assert str(home / "default" / "journal.log") in err
+    assert "Traceback" in log_text(home) and "DatabaseError" in log_text(home)
+
+
+class Panic(BaseException):
+    """What pycrdt raises from Rust: not an Exception."""
+
+
+@pytest.mark.parametrize("fault", [RuntimeError("ошибка в коде"), KeyError("x"), Panic("rust")])
+def test_a_bug_in_a_command_keeps_saved_entries_and_logs_the_traceback(
+    logged_in, home, monkeypatch, fault
+):
+    record_lesson_with_a_mark(logged_in)
+    _, before, _ = logged_in("status")
+
+    def broken(session, args):
+        raise fault
+
+    monkeypatch.setattr(cli, "cmd_journals", broken)
+    code, out, err = logged_in("journals")
+    assert code == 1 and out == ""
+    assert err.startswith(FAULT) and str(home / "default" / "journal.log") in err
+    assert type(fault).__name__ in log_text(home) and "Traceback" in log_text(home)
+    _, after, _ = logged_in("status")  # the store was closed properly and still opens
+    assert pending(after) == pending(before) > 0
+
+
+def test_no_traceback_from_the_installed_command(tmp_path):
+    """The real entry point in a child process, on a damaged store: stderr is one sentence."""
+    home = tmp_path / "laptop"
+    (home / "default").mkdir(parents=True)
+    (home / "default" / "store.sqlite").write_bytes(b"\x00garbage" * 500)
+    done = subprocess.run(
+        [sys.executable, "-m", "client_tui.cli", "--home", str(home), "journals"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 1, done.stderr
+    assert "Traceback" not in done.stderr and done.stderr.startswith(FAULT)
+    assert "Traceback" in log_text(home)
+
+
+# ---------------------------------------------------------------------- help in Russian
+
+
+def command_paths(parser) -> Iterator[list[str]]:
+    """[], ["login"], …, ["achievement", "add"], …: every parser `journal` has."""
+    yield []
+    for action in parser._actions:
+        if isinstance(action.choices, dict):
+            for name, child in action.choices.items():
+                yield from ([name, *rest] for rest in command_paths(child))
+
+
+def names_in(parser) -> set[str]:
+    """Option names, command names and the choices a user types: Latin by design."""
+    names = {"journal"}
+    for action in parser._actions:
+        names.update(action.option_strings)
+        names.update(action.choices or ())
+        if isinstance(action.choices, dict):
+            for child in action.choices.values():
+                names |= names_in(child)
+    return names
+
+
+# Names a teacher reads as written: keys, file formats, the data-folder variable.
+PROPER_NAMES = {"Ctrl", "C", "PDF", "PNG", "JPEG", "ZHURNAL_HOME"}
+
+
+def latin_words(text: str, allowed: set[str]) -> set[str]:
+    text = re.sub(r"https?://\S+", "", text)  # an example address is typed as it is
+    allowed = allowed | PROPER_NAMES
+    tokens = re.findall(r"-{0,2}[A-Za-z][\w-]*", text)
+    return {t for t in tokens if t not in allowed and t.strip("-") not in allowed}
+
+
+def test_help_is_russian_for_every_command(capsys):
+    parser = cli.build_parser()
+    allowed = names_in(parser)
+    paths = list(command_paths(parser))
+    assert ["achievement", "add"] in paths and ["sync"] in paths
+    for path in paths:
+        with pytest.raises(SystemExit) as stop:
+            cli.main([*path, "--help"])
+        assert stop.value.code == 0
+        out = capsys.readouterr().out
+        assert out.startswith("Использование: journal")
+        assert "параметры:" in out
+        assert latin_words(out, allowed) == set(), (path, out)
+
+
+@pytest.mark.parametrize(
+    ("argv", "said"),
+    [
+        (["login"], "не хватает обязательных: --server, --login"),
+        (["status", "--colour"], "непонятные аргументы: --colour"),
+        (
+            ["bundle", "send", "x"],
+            "аргумент ДЕЙСТВИЕ: неизвестный выбор 'send' (можно: 'export', 'import')",
+        ),
+        (["lesson", "5:Математика", "--slot", "два"], "аргумент --slot: не подходит как целое"),
+        (["sync", "--interval"], "аргумент --interval: нужно одно значение"),
+        (["нет-такой"], "аргумент команда: неизвестный выбор 'нет-такой'"),
+    ],
+)
+def test_argument_errors_are_russian(capsys, argv, said):
+    with pytest.raises(SystemExit) as stop:
+        cli.main(argv)
+    assert stop.value.code == 2
+    err = capsys.readouterr().err
+    assert err.startswith("Использование: journal")
+    assert f"journal {argv[0]}: ошибка: {said}" in err or f"journal: ошибка: {said}" in err, err
+    assert latin_words(err, names_in(cli.build_parser()) | set(argv)) == set(), err
+
+
+# ---------------------------------------------------------------------- sync --watch
+
+
+class Stop(KeyboardInterrupt):
+    """Ctrl+C, pressed by the test's sleep once it has seen enough rounds."""
+
+
+def watch(logged_in, monkeypatch, client, *, fails: int, rounds: int) -> tuple[list, str, str]:
+    """Run `journal sync --watch` over a link that is down for the first `fails` rounds;
+    returns the waits asked for, stdout and stderr. Ctrl+C comes at wait number `rounds`."""
+    calls: list[int] = []
+    waits: list[float] = []
+
+    def make(home, profile):
+        def link(body: bytes) -> bytes:
+            calls.append(1)
+            if len(calls) <= fails:
+                raise TemporaryFailure("Нет связи с сервером.")
+            return session.api().sync(body)
+
+        session = Session(home, profile, http=client, transport=link)
+        return session
+
+    def sleep(seconds: float) -> None:
+        waits.append(seconds)
+        if len(waits) == rounds:
+            raise Stop
+
+    monkeypatch.setattr(cli, "Session", make)
+    monkeypatch.setattr(cli, "sleep", sleep)
+    code, out, err = logged_in("sync", "--watch", "--interval", "45")
+    assert code == 130
+    return waits, out, err
+
+
+def test_sync_watch_backs_off_while_the_link_is_down_then_sends(logged_in, monkeypatch, client):
+    record_lesson_with_a_mark(logged_in)
+    waits, out, err = watch(logged_in, monkeypatch, client, fails=3, rounds=5)
+    # base 2 s doubling, jittered between half and all: 1–2, 2–4, 4–8; then the interval
+    assert [1 <= waits[0] <= 2, 2 <= waits[1] <= 4, 4 <= waits[2] <= 8] == [True] * 3
+    assert waits[3:] == [45, 45]
+    assert err.count("Нет синхронизации. Нет связи с сервером.") == 3
+    assert err.count("Следующая попытка через") == 3
+    assert out.count("Синхронизация завершена") == 2
+    assert pending(logged_in("status")[1]) == 0
+
+
+def test_sync_watch_waits_are_capped_through_a_long_outage(logged_in, monkeypatch, client):
+    waits, _, err = watch(logged_in, monkeypatch, client, fails=40, rounds=40)
+    assert max(waits) <= 600 and min(waits[-10:]) >= 300  # capped, and not hammering
+    assert err.count("Записи сохранены на этом компьютере.") == 40
+
+
+# ---------------------------------------------------------------------- server address
+
+
+def device_rows(config: ServerConfig) -> list[tuple]:
+    conn = sqlite3.connect(config.database)
+    try:
+        return conn.execute("SELECT id, login, revoked_at FROM devices ORDER BY id").fetchall()
+    finally:
+        conn.close()
+
+
+def test_server_address_changes_without_a_new_device(logged_in, home, server_config):
+    record_lesson_with_a_mark(logged_in)
+    devices = device_rows(server_config)
+    new = "http://192.0.2.7:8000"  # the in-process server answers whatever the host
+
+    code, out, err = logged_in("server-address", new + "/")
+
+    assert (code, err) == (0, "")
+    assert out.startswith(f"Адрес сервера изменён: {new}. Устройство и записи прежние")
+    status = logged_in("status")[1]
+    assert f"сервер: {new}" in status and pending(status) == 6
+    assert logged_in("sync")[0] == 0
+    assert pending(logged_in("status")[1]) == 0
+    assert device_rows(server_config) == devices  # no registration, nothing revoked
+    assert len(server_events(server_config)) >= 6
+
+
+@pytest.mark.parametrize(
+    ("url", "said"),
+    [
+        ("10.0.0.5:8000", "должен начинаться с http:// или https://"),
+        ("ftp://10.0.0.5", "должен начинаться с http:// или https://"),
+        ("http://", "должен начинаться с http:// или https://"),
+        ("http://10.0.0.5:70000", "Порт в адресе сервера «http://10.0.0.5:70000» — от 1 до 65535"),
+        ("http://школа 5", "пробел"),
+        ("http://admin:secret@10.0.0.5", "лишнее (имя, пароль, «?» или «#»)"),
+        ("http://10.0.0.5/?next=evil", "лишнее"),
+        ("http://[::1", "не распознан"),
+    ],
+)
+def test_a_malformed_server_address_is_refused_in_russian(logged_in, url, said):
+    before = logged_in("status")[1]
+    code, out, err = logged_in("server-address", url)
+    assert (code, out) == (2, "")
+    assert err.startswith("Ошибка: ") and said in err and "например http://10.0.0.5:8000" in err
+    assert logged_in("status")[1] == before  # the old address stays
+
+
+def test_server_address_before_login_asks_to_log_in(offline):
+    assert offline("server-address", "http://10.0.0.5:8000") == (2, "", NOT_LOGGED_IN)

@@ -5,7 +5,9 @@ journals offline, then sync through a `LossyTransport` that drops requests, drop
 duplicates requests and hands back stale replies. When the link is healed and everyone has
 synced, every replica and the server must hold the same events and fold to the same state,
 nothing typed may be lost silently, nothing may be stored twice, and no outbox may be left
-pending (ARCHITECTURE.md, «Sync»).
+pending (ARCHITECTURE.md, «Sync»). Every program also plays, at a drawn step, an exemption
+(«осв.») arriving from another laptop after a mark typed offline for those dates (issue 16):
+the server must refuse the mark, and every laptop must end up holding that refusal.
 
 The property test is derandomized (the same programs on every run). To explore new ones:
 `CONVERGENCE_RANDOM=1 pytest tests/client_tui/test_convergence.py --hypothesis-seed=N`;
@@ -76,6 +78,12 @@ LAPTOPS = {"math-a": "math", "math-b": "math", "rus": "rus", "deputy": "deputy"}
 # types there and the server refuses those pushes whole (no write access)
 STALE_LAPTOP = "math-b"
 AUDITOR = "records"  # reads every journal, writes none: the test's view of the server
+# who may really write each journal (math-b's stale directory claims Russian too)
+WRITERS = {
+    MATH_5: ("deputy", "math-a", "math-b"),
+    MATH_6: ("deputy", "math-a", "math-b"),
+    RUSSIAN_5: ("deputy", "rus"),
+}
 ROSTERS = {CLASS_5: ("s-1", "s-2", "s-3", "s-4"), CLASS_6: ("s-5", "s-6")}
 FIRST_DAY = dt.date(2026, 9, 1)
 # The laptops' clocks are pinned (and moved only by the test), so programs replay exactly.
@@ -280,6 +288,9 @@ class World:
         self.entries: dict[str, list[str]] = {j: [] for j in JOURNALS}
         self.log: list[str] = []
         self.rebuilds = 0
+        # issue 16: marks the server refused because an exemption arrived after them:
+        # (journal, mark id, the marking laptop, the exempting laptop)
+        self.late_exemptions: list[tuple[str, str, str, str]] = []
 
     def add(
         self,
@@ -318,6 +329,8 @@ class World:
         elif kind == "next_day":
             self.time.advance(24 * 3600)
             self.log.append("next day")
+        elif kind == "late_exemption":
+            self.late_exemption(*args)
         else:
             self.edit(kind, *args)
 
@@ -354,7 +367,8 @@ class World:
         journal = writable[which % len(writable)] if which < 3 or not read_only else read_only[0]
         self.type(kind, name, journal, *args)
 
-    def type(self, kind: str, name: str, journal: str, *args) -> None:
+    def type(self, kind: str, name: str, journal: str, *args) -> list[JournalEvent]:
+        """Type one entry on a laptop; what it committed ([] when refused at the keyboard)."""
         laptop = self.laptops[name]
         self.time.advance(1)
         book = laptop.book
@@ -364,9 +378,9 @@ class World:
         except RuleViolation as exc:
             laptop.refused_at_keyboard += 1
             self.log.append(f"{name}: {kind}{args} in {journal} refused at keyboard: {exc.rule}")
-            return
+            return []
         if not events:
-            return
+            return []
         for entry in events:
             laptop.ledger[entry.id] = journal
             self.entries[journal].append(entry.id)
@@ -377,6 +391,7 @@ class World:
                 if cell not in self.mark_cells[journal]:
                     self.mark_cells[journal].append(cell)
         self.log.append(f"{name}: {kind}{args} in {journal} -> {[e.id[:8] for e in events]}")
+        return events
 
     def _edit(self, kind, book, state: JournalState, journal: str, *args) -> list[JournalEvent]:
         lesson_of = state.lesson
@@ -468,7 +483,120 @@ class World:
                     journal, f"{YEAR}-q{quarter}", pupil, value, mark_kind=mark_kind, topic=topic
                 )
             ]
+        if kind == "mark_at":  # the late-exemption scenario's mark: a chosen cell
+            lesson_id, pupil, slot = args
+            return [book.give_mark(journal, lesson_id, pupil, 4, slot=slot)]
+        if kind == "exempt_at":  # … and its exemption
+            period_id, pupil, starts, ends = args
+            fields = {"document": "Справка ВК (поздняя)", "exempt_from": starts, "exempt_to": ends}
+            return [
+                book.give_period_mark(
+                    journal,
+                    period_id,
+                    pupil,
+                    0,
+                    special=MarkSpecial.EXEMPT,
+                    reason="справка получена",
+                    **fields,
+                )
+            ]
         raise AssertionError(kind)
+
+    # ------------------------------------------------------------------ issue 16, on purpose
+
+    def late_exemption(self, teacher: str, which: int, pick: int, student: int, other: int):
+        """004 §1.4: another laptop records «осв.» for a pupil; this laptop, not knowing it,
+        marks the pupil on a covered day and gets through first (a clean link, so the order
+        is certain); the exemption follows over its own lossy link (then a clean one if it
+        did not arrive). The server must refuse the mark already taken; `assert_converged`
+        then checks that every laptop holds that refusal."""
+        journals = [j for j in JOURNALS if teacher in WRITERS[j]]
+        journal = journals[which % len(journals)]
+        exempting = [n for n in WRITERS[journal] if n != teacher]
+        exempter = exempting[other % len(exempting)]
+        laptop = self.laptops[teacher]
+        marked = self._mark_any_cell(teacher, journal, pick, student)
+        if marked is None:  # every lesson it knew was retracted, or none is free: a new one
+            self.type("lesson", teacher, journal, 30 + pick, WorkKind.REGULAR)
+            marked = self._mark_any_cell(teacher, journal, 0, student)
+        if marked is None:
+            self.log.append(f"late exemption: {teacher} finds no cell to mark in {journal}")
+            event("late exemption: no cell to mark")
+            return
+        lesson, pupil, mark_id = marked
+        quarters = sorted(
+            (p for p in laptop.session.directory.periods if p.kind.value == "quarter"),
+            key=lambda p: p.starts,
+        )  # the quarter the lesson is in (or the one before it, in the holidays)
+        period = ([p for p in quarters if p.starts <= lesson.date] or quarters)[-1]
+        year = laptop.session.directory.year
+        starts = max(year.starts, lesson.date - dt.timedelta(days=3))
+        ends = min(year.ends, lesson.date + dt.timedelta(days=3))
+        typed = self.type("exempt_at", exempter, journal, period.id, pupil, starts, ends)
+        if not typed:
+            event("late exemption: refused at the exempting laptop's keyboard")
+            return
+        exemption_id = typed[0].id
+        self.clean_sync(teacher)
+        if self.server_refusal(mark_id) is not None:  # e.g. an absence the server knew
+            event("late exemption: the mark was refused on arrival")
+            return
+        self.sync(exempter)  # over its lossy link: the reply may be lost, the request too
+        if not self.on_server(exemption_id):
+            self.clean_sync(exempter)
+        if self.server_refusal(exemption_id) is not None:
+            event("late exemption: the exemption itself was refused")
+            return
+        reason = self.server_refusal(mark_id)
+        assert reason is not None and "освобожд" in reason, (
+            f"the server kept {mark_id[:8]}, typed before a late exemption covered it"
+        )
+        self.late_exemptions.append((journal, mark_id, teacher, exempter))
+        event("late exemption: made")
+
+    def _mark_any_cell(
+        self, name: str, journal: str, pick: int, student: int
+    ) -> tuple[LessonRecorded, str, str] | None:
+        """Mark a free cell (a lesson the laptop knows, a pupil not absent there) on `name`:
+        (lesson, pupil, mark id), or None when the keyboard refuses every cell."""
+        state = self.laptops[name].book.state(journal)
+        lessons = [i for i in self.lessons[journal] if state.lesson(i) is not None]
+        roster = ROSTERS[CLASS_6 if journal == MATH_6 else CLASS_5]
+        for n in range(len(lessons) * len(roster)):
+            lesson = state.lesson(lessons[-1 - (pick + n // len(roster)) % len(lessons)])
+            pupil = roster[(student + n) % len(roster)]
+            if state.attendance(lesson.lesson_id, pupil) not in (None, AttendanceCode.PRESENT):
+                continue
+            taken = {m.slot for m in state.marks(lesson.lesson_id, pupil)}
+            slot = next(s for s in range(10) if s not in taken)
+            typed = self.type("mark_at", name, journal, lesson.lesson_id, pupil, slot)
+            if typed:
+                return lesson, pupil, typed[0].id
+        return None
+
+    def clean_sync(self, name: str) -> None:
+        link = self.laptops[name].link
+        link.faulty = False
+        try:
+            self.sync(name)
+        finally:
+            link.faulty = True
+
+    def on_server(self, event_id: str) -> bool:
+        with self.server_db() as conn:
+            return (
+                conn.execute("SELECT 1 FROM events WHERE id = ?", (event_id,)).fetchone()
+                is not None
+            )
+
+    def server_refusal(self, event_id: str) -> str | None:
+        """The reason the server gave for refusing `event_id`, or None."""
+        with self.server_db() as conn:
+            row = conn.execute(
+                "SELECT reason FROM events WHERE kind = 'refusal' AND body LIKE ?",
+                (f"%{event_id}%",),
+            ).fetchone()
+        return row[0] if row else None
 
     def morning(self) -> None:
         """Before the program, at school on a good link: a first lesson in each journal, and
@@ -662,6 +790,19 @@ def assert_converged(world: World) -> None:
             assert cell_summary(state) == cell_summary(server_folds[journal]), f"{name}: {journal}"
             assert state == server_folds[journal], f"{name}: {journal}"
 
+    # (6) issue 16: a mark the server refused when a late exemption arrived is refused on
+    # every laptop that holds its journal, and its author sees why
+    for journal, mark_id, teacher, exempter in world.late_exemptions:
+        assert mark_id in server_folds[journal].refusals
+        for name in {teacher, exempter, *WRITERS[journal]}:
+            laptop = world.laptops.get(name)
+            if laptop is None or journal not in laptop.journals():
+                continue
+            refusal = laptop.book.state(journal).refusals.get(mark_id)
+            assert refusal is not None and "освобожд" in refusal.reason, f"{name}: {mark_id}"
+        shown = {e.event_id: e for e in world.laptops[teacher].session.rejected()}
+        assert "освобожд" in shown[mark_id].message, f"{teacher} is not told why"
+
     # the consolidated rows match the folded documents
     for journal, state in server_folds.items():
         assert consolidated[journal] == expected_rows(state), f"{journal}: consolidated rows"
@@ -743,6 +884,20 @@ kind_mark = st.tuples(
     st.sampled_from([MarkKind.THEMATIC, MarkKind.EXAM, MarkKind.FINAL]),
 )
 sync = st.tuples(st.just("sync"), clients)
+# issue 16: an exemption arriving from another laptop after a mark typed offline for those
+# dates; every program gets one at a drawn place (World.late_exemption), not only by luck
+late_exemption = st.tuples(
+    st.just("late_exemption"), clients, journals, picks, st.integers(0, 3), st.integers(0, 2)
+)
+
+
+@st.composite
+def programs(draw) -> list[tuple]:
+    program = draw(st.lists(steps, min_size=25, max_size=50))
+    at = draw(st.integers(0, len(program)))
+    return [*program[:at], draw(late_exemption), *program[at:]]
+
+
 # one_of picks its branches evenly: repeating one makes it more frequent
 steps = st.one_of(
     *[lesson] * 3,
@@ -781,7 +936,7 @@ RANDOM = bool(os.environ.get("CONVERGENCE_RANDOM"))
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
 @given(
-    program=st.lists(steps, min_size=25, max_size=50),
+    program=programs(),
     faults=st.fixed_dictionaries({name: fault_sets for name in LAPTOPS}),
     seed=st.integers(0, 2**16),
     reply_budget=st.sampled_from([wire.REPLY_BUDGET_BYTES, 1]),

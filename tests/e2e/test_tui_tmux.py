@@ -115,7 +115,9 @@ def test_teacher_keeps_a_lesson_in_the_terminal_app(live_server: LiveServer, ter
 
     term.keys("Enter")  # the first journal: 5 · Математика
     term.wait_for("5 · Математика")
-    term.keys("F3")  # a new lesson today
+    term.keys("F3")  # a new lesson: the date is asked, Enter takes today
+    term.wait_for("Дата урока")
+    term.keys("Enter")
     term.wait_for("новый урок")
     term.keys("=")  # everyone present
     term.keys("5", "Enter")
@@ -211,6 +213,8 @@ def test_a_30_key_burst_in_one_send_keys_lands_in_every_cell(
     term.wait_for("5 · Математика")
     for lesson in (1, 2, 3):
         term.keys("F3")
+        term.wait_for("Дата урока")
+        term.keys("Enter")
         term.wait_for(f"урок {lesson}" if lesson > 1 else "Сохранено: новый урок")
     # the whole burst in ONE send-keys: the terminal delivers it as a single read
     term.tmux("send-keys", "-t", term.name, *BURST_30, "F5")

@@ -150,7 +150,7 @@ def test_no_conflicts_or_quarantine_in_a_clean_autumn(school_db):
 
 def test_summary_report_for_class_6(school_db):
     rep = report(school_db, "summary", class_id=CLASS_6)
-    assert rep.header == ("Класс", "№", "Ученик", "Предмет", "1 четверть", "Учебный год")
+    assert rep.header == ("Класс", "№", "Ученик", "Предмет", "1 четверть", "Год")
     assert rep.rows == (
         ("6", 1, "Дмитриев Егор", "Математика", 5, 5),
         ("6", 2, "Ершова Жанна", "Математика", 4, 4),

@@ -37,7 +37,7 @@ def test_summary_sheet_of_class_6_holds_only_its_pupils(school_db):
 
 def test_summary_sheet_flat_table_has_a_line_per_pupil_and_subject(school_db):
     header, rows = summary_sheet(school_db, CLASS_5).table()
-    assert header == ["№", "Ученик", "Предмет", "1 четверть", "Учебный год"]
+    assert header == ["№", "Ученик", "Предмет", "1 четверть", "Год"]
     assert len(rows) == 8
     assert rows[0] == [1, "Алексеев Артём", "Математика", 5, 5]
     assert rows[1] == [1, "Алексеев Артём", "Русский язык", 3, None]
@@ -48,9 +48,9 @@ def test_summary_sheet_flat_table_has_a_line_per_pupil_and_subject(school_db):
 def test_summary_sheet_pdf_prints_the_grid_per_period(school_db):
     pdf = render_pdf("summary_sheet", summary_sheet(school_db, CLASS_5).print_data())
     pages = [p.extract_text() for p in PdfReader(io.BytesIO(pdf)).pages]
-    assert len(pages) == 2  # 1 четверть, Учебный год
+    assert len(pages) == 2  # 1 четверть, Год (004 §1.4: the regulation's word)
     assert "Сводная ведомость учёта успеваемости" in pages[0]
-    assert "1 четверть" in pages[0] and "Учебный год" in pages[1]
+    assert "1 четверть" in pages[0] and pages[1].splitlines()[1].endswith(". Год")
     assert "Математика" in pages[0] and "Григорьева Дарья" in pages[0]
     line = next(x for x in pages[0].splitlines() if "Васильев" in x)
     assert line.split()[-2:] == ["2", "4"]  # math, russian of s-3 in the first quarter

@@ -72,18 +72,15 @@ def test_school_weights_reach_the_laptop_and_the_cli_and_grid_agree(laptop, serv
     assert mark.weight == 3
 
 
-def test_late_exemption_refuses_a_mark_typed_offline_and_both_laptops_converge(
-    laptop, server_config
-):
-    """004 §1.4: the deputy's laptop records «осв.» first; the teacher's laptop, offline,
-    marks the pupil on an exempt day and syncs first. When the exemption arrives, the
-    server refuses the mark; both laptops fold to the same refusal."""
+def lesson_and_offline_exemption(laptop):
+    """The teacher's lesson of 05.10, synced; the deputy's «осв.» for s-1 over 01–20.10,
+    typed on the deputy's laptop and not yet synced."""
     teacher = laptop("math", name="teacher")
     lesson = teacher.book.record_lesson(MATH_5, date=OCT_5, topic="Дроби")
     assert teacher.sync().complete
     deputy = laptop("deputy")
     deputy.sync()
-    deputy.book.give_period_mark(
+    exemption = deputy.book.give_period_mark(
         MATH_5,
         Q1,
         "s-1",
@@ -93,6 +90,16 @@ def test_late_exemption_refuses_a_mark_typed_offline_and_both_laptops_converge(
         exempt_from=dt.date(2026, 10, 1),
         exempt_to=dt.date(2026, 10, 20),
     )
+    return teacher, deputy, lesson, exemption
+
+
+def test_late_exemption_refuses_a_mark_typed_offline_and_both_laptops_converge(
+    laptop, server_config
+):
+    """004 §1.4: the deputy's laptop records «осв.» first; the teacher's laptop, offline,
+    marks the pupil on an exempt day and syncs first. When the exemption arrives, the
+    server refuses the mark; both laptops fold to the same refusal."""
+    teacher, deputy, lesson, _ = lesson_and_offline_exemption(laptop)
     mark = teacher.book.give_mark(MATH_5, lesson.lesson_id, "s-1", 5)  # offline, unaware
     assert teacher.sync().complete
     conn = connect(server_config.database)
@@ -140,3 +147,36 @@ def test_not_attested_and_exam_marks_are_consolidated_beside_period_marks(laptop
         ("s-1", "", "na", "absences", 0),
         ("s-2", "exam", "", "", 5),
     ]
+
+
+def test_retracted_exemption_leaves_its_refusal_and_the_mark_typed_again_counts(
+    laptop, server_config
+):
+    """The gap written down in docs/DESIGN.md («A retracted exemption»): a mark refused
+    because of an exemption stays refused when the exemption is retracted — refusals are
+    immutable until the server can withdraw one (issue 12b's `refusal-withdrawn`). Nothing is
+    lost meanwhile: the refused mark stays listed on its laptop with the reason, and the
+    same mark typed again is accepted on every replica. When withdrawals cover exemptions,
+    this test is to be turned round: the first mark counts again by itself."""
+    teacher, deputy, lesson, exemption = lesson_and_offline_exemption(laptop)
+    first = teacher.book.give_mark(MATH_5, lesson.lesson_id, "s-1", 5)
+    assert teacher.sync().complete
+    assert deputy.sync().complete  # the exemption arrives late and refuses `first`
+    deputy.book.retract(MATH_5, exemption.id, reason="справка выдана другому ученику")
+    assert deputy.sync().complete
+    assert teacher.sync().complete
+    state = teacher.book.state(MATH_5)
+    assert first.id in state.refusals  # the gap: not withdrawn
+    assert state.period_mark(Q1, "s-1") is None
+    assert [e.event_id for e in teacher.rejected()] == [first.id]  # listed, with the reason
+    assert "освобождён" in teacher.rejected()[0].message
+
+    again = teacher.book.give_mark(MATH_5, lesson.lesson_id, "s-1", 5)  # no longer refused
+    assert teacher.sync().complete
+    assert deputy.sync().complete
+    for side in (teacher, deputy):
+        assert [m.id for m in side.book.state(MATH_5).marks(lesson.lesson_id, "s-1")] == [again.id]
+    conn = connect(server_config.database)
+    rows = conn.execute("SELECT student_id, value, event_id FROM marks").fetchall()
+    assert [tuple(r) for r in rows] == [("s-1", 5, again.id)]
+    assert conn.execute("SELECT count(*) FROM attestation_marks").fetchone()[0] == 0

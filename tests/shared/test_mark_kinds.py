@@ -15,12 +15,13 @@ from shared.model import (
     MarkSpecial,
     NotAttestedReason,
     PeriodMarkGiven,
+    Retracted,
     Scale,
     ScaleSetting,
     WorkKind,
     WorkWeight,
 )
-from shared.rules import displaced_by_exemption
+from shared.rules import RuleViolation, displaced_by_exemption
 from shared.scales import FIVE_POINT, JournalScale, parse_typed, refusal, scale_of
 from tests.factories import CLASS_5, YEAR
 from tests.shared.test_rules import (
@@ -261,6 +262,20 @@ def test_exemption_arriving_after_a_mark_displaces_it() -> None:
     assert check([OCT_5_LESSON, entry], free) == []
     displaced = displaced_by_exemption(state, [free], context())
     assert [(v.rule, v.event_id) for v in displaced] == [("no_mark_for_exempt_pupil", entry.id)]
+
+
+def test_exemption_retracted_before_it_arrives_displaces_nothing() -> None:
+    """An «осв.» typed and retracted offline reaches the server in one push: it never stood,
+    so the mark already taken stays (it used to be refused by the dead exemption)."""
+    entry = mark(OCT_5_LESSON, 5)
+    free = exemption(dt.date(2026, 10, 1), dt.date(2026, 10, 20))
+    undo = Retracted(**_common(stamp(dt.date(2026, 9, 21)), "t-math", (free.id,), "ошибка"))
+    state = fold({e.id: e for e in (OCT_5_LESSON, entry)})
+    assert displaced_by_exemption(state, [free, undo], context()) == []
+    # a retraction the server refused undoes nothing: the exemption stands
+    refused = [RuleViolation("year_not_closed", "…", undo.id)]
+    displaced = displaced_by_exemption(state, [free, undo], context(), refused)
+    assert [v.event_id for v in displaced] == [entry.id]
 
 
 def test_zach_in_period_column_of_a_pass_fail_subject() -> None:

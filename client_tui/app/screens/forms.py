@@ -1,4 +1,5 @@
-"""Small modal forms: the lesson record, several marks in one cell, a correction's reason."""
+"""Small modal forms: a new lesson's date, the lesson record, several marks in one cell,
+a correction's reason."""
 
 from __future__ import annotations
 
@@ -55,6 +56,34 @@ class _Form(ModalScreen):
 
     def submit(self) -> None:
         raise NotImplementedError
+
+
+class LessonDateForm(_Form):
+    """F3: the new lesson's date, today unless the teacher types another (ДД.ММ.ГГГГ)."""
+
+    def __init__(self, today: dt.date):
+        super().__init__()
+        self.today = today
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="form"):
+            yield Static("[b]Новый урок[/b]")
+            yield Label("Дата урока (ДД.ММ.ГГГГ; Enter — сегодня)")
+            yield Input(f"{self.today:%d.%m.%Y}", id="date", max_length=10, compact=True)
+            yield Static("", classes="form-error")
+            yield from self.buttons()
+
+    def on_mount(self) -> None:
+        self.query_one("#date", Input).focus()
+
+    def submit(self) -> None:
+        text = self.query_one("#date", Input).value.strip()
+        try:
+            day = dt.datetime.strptime(text, "%d.%m.%Y").date()
+        except ValueError:
+            self.error(f"Дата «{text}» не распознана: пишите ДД.ММ.ГГГГ, например 20.11.2026.")
+            return
+        self.dismiss(day)
 
 
 class LessonForm(_Form):

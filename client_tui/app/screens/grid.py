@@ -7,6 +7,7 @@ background: nothing here waits for the network.
 
 from __future__ import annotations
 
+import datetime as dt
 import gc
 from collections.abc import Callable, Iterable
 from typing import ClassVar
@@ -19,7 +20,14 @@ from textual.widgets import Footer, Static
 
 from client_tui.app.messages import EntrySaved
 from client_tui.app.screens.achievement import AchievementScreen
-from client_tui.app.screens.forms import LessonFields, LessonForm, MarkFields, MarksForm, ReasonForm
+from client_tui.app.screens.forms import (
+    LessonDateForm,
+    LessonFields,
+    LessonForm,
+    MarkFields,
+    MarksForm,
+    ReasonForm,
+)
 from client_tui.app.screens.problems import ProblemsScreen
 from client_tui.app.widgets.journal_grid import JournalGrid
 from client_tui.app.widgets.status_bar import StatusBar
@@ -547,12 +555,16 @@ class GridScreen(Screen[None]):
         self.post_message(EntrySaved())
 
     def action_new_lesson(self) -> None:
-        today = self.app.today()
+        self.app.push_screen(LessonDateForm(self.app.today()), self.new_lesson)
+
+    def new_lesson(self, day: dt.date | None) -> None:
+        if day is None:
+            return
         if self.run_edit(
-            lambda r: self.editor.new_lesson(self.journal_id, today),
-            f"Сохранено: новый урок {today:%d.%m.%Y} (F2 — тема и задание)",
+            lambda r: self.editor.new_lesson(self.journal_id, day),
+            f"Сохранено: новый урок {day:%d.%m.%Y} (F2 — тема и задание)",
         ):
-            self.month = month_start(today)
+            self.month = month_start(day)
             self.load()
             grid = self.grid
             lesson = self.editor.history[-1].events[0]

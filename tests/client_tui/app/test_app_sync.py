@@ -56,7 +56,7 @@ async def test_first_run_registers_the_device_and_later_starts_offline(tmp_path,
         await journals_listed(pilot)
         await wait_for(pilot, lambda: "связь: НЕТ" in status_text(app))
         await open_journal(pilot)
-        await pilot.press("f3", "5")
+        await pilot.press("f3", "enter", "5")
         await pilot.pause()
         assert "ждут отправки: 2" in status_text(app)
     offline.close()
@@ -81,7 +81,7 @@ async def test_server_unreachable_the_app_starts_and_typing_is_saved(laptop, mak
     async with app.run_test(size=(80, 24)) as pilot:
         await wait_for(pilot, lambda: "связь: НЕТ" in status_text(app))
         await open_journal(pilot)
-        await pilot.press("f3", "=", "н")
+        await pilot.press("f3", "enter", "=", "н")
         await pilot.pause()
         assert "связь: НЕТ" in status_text(app)
         assert "ждут отправки: 6" in status_text(app)
@@ -96,7 +96,7 @@ async def test_background_sync_sends_entries_and_updates_the_status_bar(laptop, 
         await wait_for(pilot, lambda: "связь: есть" in status_text(app))
         assert "синхр.: никогда" not in status_text(app)
         await open_journal(pilot)
-        await pilot.press("f3", "5", "enter", "н")
+        await pilot.press("f3", "enter", "5", "enter", "н")
         await pilot.pause()
         assert "ждут отправки: 3" in status_text(app)
         await pilot.press("f5")  # sync now
@@ -216,7 +216,7 @@ async def test_typing_goes_on_while_a_sync_hangs_on_a_dead_link(laptop, make_app
     async with app.run_test(size=(80, 24)) as pilot:
         await open_journal(pilot)
         await wait_for(pilot, entered.is_set)  # the sync thread is stuck in the network call
-        await pilot.press("f3", "=", "5", "enter", "н", "enter", "4")
+        await pilot.press("f3", "enter", "=", "5", "enter", "н", "enter", "4")
         await pilot.pause()
         (lesson,) = app.screen.grid.columns
         texts = [

@@ -4,9 +4,9 @@ what the rules refuse at the keyboard."""
 import datetime as dt
 import time
 
-from textual.widgets import Static
+from textual.widgets import Input, Static
 
-from client_tui.app.screens.forms import MarksForm, ReasonForm
+from client_tui.app.screens.forms import LessonDateForm, MarksForm, ReasonForm
 from client_tui.app.screens.grid import GridScreen
 from shared.hlc import Clock
 from shared.model import AttendanceCode, LessonRecorded, WorkKind
@@ -28,7 +28,7 @@ async def test_a_lessons_worth_of_entries_reaches_the_store_and_the_grid(math_la
     async with app.run_test(size=(100, 30)) as pilot:
         await open_journal(pilot)
         assert isinstance(app.screen, GridScreen)
-        await pilot.press("f3")  # a new lesson for today, cursor on its column, first pupil
+        await pilot.press("f3", "enter")  # a new lesson, today; cursor on its column, first pupil
         await pilot.press("=")  # everyone present
         await pilot.press("5", "enter", "н", "enter", "4", "enter", "о", "3")
         await pilot.press("f2")  # the lesson panel: topic, homework, kind of work
@@ -58,7 +58,7 @@ async def test_latin_look_alikes_mean_the_attendance_letters(math_laptop, make_a
     app = make_app(math_laptop)
     async with app.run_test(size=(100, 30)) as pilot:
         await open_journal(pilot)
-        await pilot.press("f3", "h", "enter", "6", "enter", "Y", "enter", "o")
+        await pilot.press("f3", "enter", "h", "enter", "6", "enter", "Y", "enter", "o")
         await pilot.pause()
         (lesson,) = app.screen.grid.columns
         assert column_texts(app, lesson.lesson_id) == ["н", "б", "у", "о"]
@@ -68,7 +68,7 @@ async def test_mark_for_absent_pupil_is_refused_with_the_rule_message(math_lapto
     app = make_app(math_laptop)
     async with app.run_test(size=(100, 30)) as pilot:
         await open_journal(pilot)
-        await pilot.press("f3", "н", "5")
+        await pilot.press("f3", "enter", "н", "5")
         await pilot.pause()
         assert "Отметка отсутствующему не ставится" in message(app)
         (lesson,) = app.screen.grid.columns
@@ -82,7 +82,7 @@ async def test_period_mark_before_the_periods_last_lesson_is_refused(math_laptop
     app = make_app(math_laptop, day=tomorrow)
     async with app.run_test(size=(120, 30)) as pilot:
         await open_journal(pilot)
-        await pilot.press("f3")
+        await pilot.press("f3", "enter")
         app.screen.table.move_cursor(row=0, column=len(app.screen.table.columns) - 1)
         await pilot.press("5")
         await pilot.pause()
@@ -124,7 +124,7 @@ async def test_read_only_journal_is_marked_and_refuses_edits(math_laptop, make_a
         await open_journal(pilot, RUSSIAN_5)
         title = str(app.screen.query_one("#grid-title", Static).render())
         assert "ТОЛЬКО ЧТЕНИЕ" in title
-        await pilot.press("f3")
+        await pilot.press("f3", "enter")
         await pilot.pause()
         assert "только для чтения" in message(app)
         await pilot.press("5", "ctrl+z")
@@ -138,7 +138,7 @@ async def test_delete_retracts_and_undo_brings_it_back(math_laptop, make_app):
     app = make_app(math_laptop)
     async with app.run_test(size=(100, 30)) as pilot:
         await open_journal(pilot)
-        await pilot.press("f3", "4", "delete")
+        await pilot.press("f3", "enter", "4", "delete")
         await pilot.pause()
         (lesson,) = app.screen.grid.columns
         assert column_texts(app, lesson.lesson_id)[0] == ""
@@ -153,7 +153,7 @@ async def test_entry_form_puts_several_marks_with_kind_and_weight(math_laptop, m
     app = make_app(math_laptop)
     async with app.run_test(size=(100, 30)) as pilot:
         await open_journal(pilot)
-        await pilot.press("f3", "down", "f4")
+        await pilot.press("f3", "enter", "down", "f4")
         await pilot.pause()
         assert isinstance(app.screen, MarksForm)
         await pilot.press(*"5 4", "tab", "tab", "backspace", "2", "enter")
@@ -223,3 +223,41 @@ async def test_a_full_month_scrolls_by_columns_keeping_the_names(math_laptop, ma
         row = table.get_row("s-1")
         assert (row[2], row[2 + len(days) - 1]) == ("5", "4")
         assert row[-3:] == ["5,00", "5", ""]  # the quarter's average counts 01.10 only
+
+
+async def test_f3_asks_for_the_date_and_takes_another_day(math_laptop, make_app):
+    app = make_app(math_laptop)
+    earlier = LESSON_DAY - dt.timedelta(days=2)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await open_journal(pilot)
+        await pilot.press("f3")
+        await pilot.pause()
+        assert isinstance(app.screen, LessonDateForm)
+        field = app.screen.query_one("#date", Input)
+        assert field.value == f"{LESSON_DAY:%d.%m.%Y}"  # today unless another is typed
+        await pilot.press("ctrl+u", *"31.02.2026", "enter")  # no such day
+        await pilot.pause()
+        assert isinstance(app.screen, LessonDateForm)
+        assert "Дата «31.02.2026» не распознана" in str(
+            app.screen.query_one(".form-error", Static).render()
+        )
+        assert math_laptop.book.state(MATH_5).lessons() == []  # nothing stored meanwhile
+        await pilot.press("ctrl+u", *f"{earlier:%d.%m.%Y}", "enter")
+        await pilot.pause()
+        assert isinstance(app.screen, GridScreen)
+        await pilot.press("5")
+        await pilot.pause()
+        (lesson,) = app.screen.grid.columns
+        assert lesson.date == earlier and column_texts(app, lesson.lesson_id)[0] == "5"
+    (stored,) = math_laptop.book.state(MATH_5).lessons()
+    assert stored.date == earlier
+
+
+async def test_f3_then_escape_records_no_lesson(math_laptop, make_app):
+    app = make_app(math_laptop)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await open_journal(pilot)
+        await pilot.press("f3", "escape")
+        await pilot.pause()
+        assert isinstance(app.screen, GridScreen) and not app.screen.grid.columns
+    assert math_laptop.book.state(MATH_5).lessons() == []

@@ -14,7 +14,7 @@ async def test_the_app_squashes_the_log_once_the_teacher_pauses(laptop, make_app
     app = make_app(math)
     async with app.run_test(size=(100, 30)) as pilot:
         await open_journal(pilot)
-        await pilot.press("f3", "5", "enter", "4", "enter", "3")
+        await pilot.press("f3", "enter", "5", "enter", "4", "enter", "3")
         assert math.store.doc_update_count(MATH_5) > 3  # the keys themselves wrote no snapshot
         await wait_for(pilot, lambda: math.store.doc_update_count(MATH_5) == 1)
         (lesson,) = app.screen.grid.columns

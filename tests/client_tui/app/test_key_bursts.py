@@ -56,8 +56,8 @@ async def until(pilot, condition) -> None:
 
 
 async def new_lesson(pilot) -> None:
-    """F3 (pressed alone) and wait for the lesson's column."""
-    await pilot.press("f3")
+    """F3, Enter (the date asked, today) and wait for the lesson's column."""
+    await pilot.press("f3", "enter")
     await until(pilot, lambda: len(pilot.app.screen.grid.columns) == 1)
 
 
@@ -133,7 +133,7 @@ async def test_a_pasted_column_goes_cell_by_cell_down_from_the_cursor(math_lapto
     app = make_app(math_laptop)
     async with app.run_test(size=(100, 30)) as pilot:
         await open_journal(pilot)
-        await pilot.press("f3", "down")
+        await pilot.press("f3", "enter", "down")
         await until(pilot, lambda: app.screen.cursor_keys()[0] == "s-2")
         paste(app, "5\nн\r\n4\n")
         await until(pilot, lambda: "Вставлено клеток: 3" in message(app))
@@ -146,7 +146,7 @@ async def test_a_paste_that_does_not_fit_the_column_is_refused_whole(math_laptop
     app = make_app(math_laptop)
     async with app.run_test(size=(100, 30)) as pilot:
         await open_journal(pilot)
-        await pilot.press("f3", "down", "down")
+        await pilot.press("f3", "enter", "down", "down")
         pending = math_laptop.status().pending
         paste(app, "5 4 3")  # three values, two pupils below the cursor
         await until(pilot, lambda: "Вставка не принята" in message(app))

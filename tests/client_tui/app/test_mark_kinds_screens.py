@@ -98,7 +98,7 @@ async def test_pass_fail_subject_takes_plus_and_minus_and_refuses_a_number(kinds
         await open_journal(pilot, MATH_6)
         assert isinstance(app.screen, GridScreen)
         assert "зачёт / незачёт" in title(app)
-        await pilot.press("f3", "+", "enter", "-")
+        await pilot.press("f3", "enter", "+", "enter", "-")
         await pilot.pause()
         (lesson,) = app.screen.grid.columns
         assert column_texts(app, lesson.lesson_id) == ["зач", "незач"]
@@ -115,7 +115,7 @@ async def test_grade_one_journal_takes_attendance_but_no_marks(kinds_laptop, mak
     async with app.run_test(size=(80, 24)) as pilot:
         await open_journal(pilot, MATH_1)
         assert "без отметок" in title(app)
-        await pilot.press("f3", "5")
+        await pilot.press("f3", "enter", "5")
         await pilot.pause()
         assert "без отметок" in message(app) and "004 §1.5" in message(app)
         await pilot.press("н")
@@ -133,7 +133,7 @@ async def test_tenth_grade_has_half_years_and_a_year_column(kinds_laptop, make_a
         grid = app.screen.grid
         assert grid.period.kind is PeriodKind.HALF
         assert [t for _, t, _ in grid.year_columns] == ["Год"]
-        await pilot.press("f3", "4", "enter", "5")
+        await pilot.press("f3", "enter", "4", "enter", "5")
         await pilot.pause()
         app.screen.table.move_cursor(row=0, column=column(app, PERIOD))
         await pilot.press("н")
@@ -166,7 +166,7 @@ async def test_exempt_pupil_shows_osv_and_refuses_a_mark_on_those_days(kinds_lap
     app = make_app(kinds_laptop)
     async with app.run_test(size=(80, 24)) as pilot:
         await open_journal(pilot, MATH_5)
-        await pilot.press("f3", "5")
+        await pilot.press("f3", "enter", "5")
         await pilot.pause()
         assert "освобождён" in message(app)
         assert app.screen.grid.period_cells["s-1"].mark_text == "осв."
@@ -183,13 +183,13 @@ def kinds_app(kinds_laptop, make_app):
 
 async def _tenth_grade_typed(pilot) -> None:
     await open_journal(pilot, MATH_10)
-    await pilot.press("f3", "4", "enter", "5")
+    await pilot.press("f3", "enter", "4", "enter", "5")
     await pilot.pause()
 
 
 async def _pass_fail_typed(pilot) -> None:
     await open_journal(pilot, MATH_6)
-    await pilot.press("f3", "+", "enter", "-")
+    await pilot.press("f3", "enter", "+", "enter", "-")
     await pilot.pause()
 
 

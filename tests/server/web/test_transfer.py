@@ -46,7 +46,7 @@ def test_extract_figures_equal_the_journals(browser_as, web_config):
     attestation = [(a.subject, a.period, a.value) for a in extract.attestation]
     assert attestation == [
         ("Математика", "1 четверть", 5),
-        ("Математика", "Учебный год", 5),
+        ("Математика", "Год", 5),
         ("Русский язык", "1 четверть", 3),
     ]
     assert extract.pupil.last_name == "Алексеев" and extract.class_name == "5"
@@ -100,7 +100,7 @@ def test_signed_file_is_read_back_by_journal_server(signed, capsys):
     out = capsys.readouterr().out
     assert "Ученик: Дмитриев Егор" in out and "Класс: 6" in out
     assert "Математика: 07.09 — 5" in out
-    assert "Математика, Учебный год: 5" in out
+    assert "Математика, Год: 5" in out
     assert "Подпись верна." in out
 
 
