@@ -213,6 +213,14 @@ def summary_parts(
     `subject_id`, that one journal's columns only (000 §7.3: sent as soon as it is complete).
     Returns (sheet, its PDF still to compile, XLSX and CSV)."""
     sheet = summary_sheet(conn, class_id, directory=directory)
+    if not archival:
+        # format 1 titled every column with its period's name («Учебный год», not «Год»):
+        # printed again the way it was made
+        names = {p.id: p.name for p in directory.periods}
+        periods = tuple(
+            msgspec.structs.replace(c, name=names.get(c.id, c.name)) for c in sheet.periods
+        )
+        sheet = msgspec.structs.replace(sheet, periods=periods)
     if subject_id is not None:
         sheet = msgspec.structs.replace(
             sheet,

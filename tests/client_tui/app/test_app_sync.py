@@ -2,6 +2,7 @@
 conflicts screen, USB bundles and help."""
 
 import asyncio
+import time
 
 from textual.widgets import Static
 
@@ -14,6 +15,7 @@ from client_tui.app.screens.problems import ProblemsScreen
 from client_tui.services.api import TemporaryFailure
 from client_tui.services.session import Session
 from server.cli import main as server_main
+from shared.hlc import parse_stamp
 from shared.model import AttendanceCode
 from tests.client_tui.app.conftest import LESSON_DAY, journals_listed, open_journal
 from tests.conftest import BASE_URL
@@ -233,7 +235,12 @@ async def test_an_entry_the_server_refused_is_listed_with_its_reason(laptop, mak
     lesson = first.book.record_lesson(MATH_5, date=LESSON_DAY)
     first.sync()
     second.sync()
-    first.book.mark_attendance(MATH_5, lesson.lesson_id, ["s-2"], AttendanceCode.ABSENT)
+    absence = first.book.mark_attendance(MATH_5, lesson.lesson_id, ["s-2"], AttendanceCode.ABSENT)
+    # the mark must be stamped after the absence, not in the same millisecond (where the device
+    # ids would decide): wait for the clock to pass the absence's stamp
+    stamped = max(parse_stamp(e.hlc)[0] for e in absence)
+    while time.time() * 1000 <= stamped + 1:
+        time.sleep(0.001)
     second.book.give_mark(MATH_5, lesson.lesson_id, "s-2", 5)  # later: the one refused
     first.sync()
     second.sync()
