@@ -142,12 +142,16 @@ def _leave(plan: Plan, member: dict) -> None:
 def plan_parents(plan: Plan, table: Table) -> None:
     now = plan.now
     children_index = _fio_index(now.pupils)
-    parents_index = _fio_index(now.parents, birth=False)
+    # by name, only the parents of this school's pupils (plan.find: another school's namesake
+    # is another person)
+    parents_index = _fio_index(
+        {pid: row for pid, row in now.parents.items() if pid in now.links}, birth=False
+    )
     seen: dict[str, tuple[int, str]] = {}
     parent_of_line: dict[str, tuple[int, PersonLine, str]] = {}
     wanted: dict[str, dict[str, str]] = {}  # parent id -> child id -> child's name
     named: dict[str, PersonLine] = {}
-    taken = set(now.parents)
+    taken = set(now.parent_ids)
     for number, line in table.lines:
         who = person(plan, number, line)
         child = person(plan, number, line, suffix=" ребёнка", birth_required=True, with_snils=False)

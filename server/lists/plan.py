@@ -182,11 +182,17 @@ def find(plan: Plan, kind: str, who: PersonLine, fallback: dict[str, str]) -> st
     """The id of a person the school already holds. A line with a СНИЛС is that СНИЛС's
     person, or (the first time a СНИЛС is given) the namesake held without one; a line without
     is the namesake held without a СНИЛС, else the only namesake. People imported before keys
-    were kept are found by `fallback`, full name and birth → id."""
+    were kept are found by `fallback`, full name and birth → id.
+
+    Parents' keys are the server's, not the school's (a parent may have children in two of its
+    schools), so a parent is found in another school only by the СНИЛС; by name, only among
+    the parents of this school's pupils — a namesake elsewhere is another person."""
     keys = who.stable_keys()
     if who.snils and (found := plan.now.keys.get((kind, keys[0]))):
         return found[0]
     namesakes = plan.now.keys.get((kind, keys[-1]), [])
+    if kind == "parent":
+        namesakes = [p for p in namesakes if p in plan.now.links]
     plain = [p for p in namesakes if (kind, p) not in plan.now.with_snils]
     if len(plain) == 1:
         return plain[0]

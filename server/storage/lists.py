@@ -26,6 +26,7 @@ class Current(msgspec.Struct, frozen=True, kw_only=True):
     memberships: dict[str, dict]  # student id -> their open membership of this year
     parents: dict[str, dict]  # parent id -> row, parents of this school's pupils
     links: dict[str, set[str]]  # parent id -> student ids
+    parent_ids: frozenset[str]  # every parent of the server: a new parent's id must be new
     staff: dict[str, dict]  # staff id -> row (roles decoded)
     subjects: dict[str, str]  # subject id -> name
     teaching: set[tuple[str, str, str]]  # of this year's classes
@@ -94,6 +95,7 @@ def current(conn: sqlite3.Connection, school_id: str, year_id: str, on: str) -> 
         memberships=memberships,
         parents=parents,
         links=dict(links),
+        parent_ids=frozenset(r[0] for r in conn.execute("SELECT id FROM parents")),
         staff=staff,
         subjects={r["id"]: r["name"] for r in conn.execute("SELECT id, name FROM subjects")},
         teaching={

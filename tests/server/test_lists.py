@@ -339,3 +339,44 @@ def test_a_list_that_would_empty_its_classes_is_flagged_before_applying(conn, ro
         conn, ListKind.PUPILS, csv_bytes(ListKind.PUPILS, rows[ListKind.PUPILS][1:]), today=TODAY
     )
     assert len(quiet.leavers) == 1 and not any(n.startswith("Внимание") for n in quiet.notes)
+
+
+def test_a_namesake_parent_in_another_school_of_the_server_is_another_person(conn):
+    """Two schools of one server, a parent «Иванова Мария Петровна» in each with a child of her
+    own: without a СНИЛС the second school's list must not take over the first one's parent
+    (her login, her children), only make a parent of its own."""
+    add_school(conn, school_id="other", name="МБОУ «Другая СОШ»", district="Р", first_year=2026)
+
+    def bring(school: str, kind: ListKind, lines: list[tuple[str, ...]]) -> None:
+        lists.apply(conn, kind, csv_bytes(kind, lines), school_id=school, today=TODAY)
+
+    mother = ("Иванова", "Мария")
+    bring("sch", ListKind.PUPILS, [("Иванов", "Пётр", "14.03.2015", "5А", "Сергеевич", "")])
+    bring(
+        "sch",
+        ListKind.PARENTS,
+        [(*mother, "Иванов", "Пётр", "14.03.2015", "Петровна", "", "", "Сергеевич")],
+    )
+    bring("other", ListKind.PUPILS, [("Смирнов", "Олег", "01.02.2015", "5А", "Ильич", "")])
+    preview = lists.preview(
+        conn,
+        ListKind.PARENTS,
+        csv_bytes(
+            ListKind.PARENTS,
+            [(*mother, "Смирнов", "Олег", "01.02.2015", "Петровна", "", "", "Ильич")],
+        ),
+        school_id="other",
+        today=TODAY,
+    )
+    assert preview.changes == () and len(preview.additions) == 1
+    bring(
+        "other",
+        ListKind.PARENTS,
+        [(*mother, "Смирнов", "Олег", "01.02.2015", "Петровна", "", "", "Ильич")],
+    )
+
+    children = {}
+    for parent_id, student_id in conn.execute("SELECT parent_id, student_id FROM parent_links"):
+        children.setdefault(parent_id, set()).add(student_id)
+    assert sorted(len(kids) for kids in children.values()) == [1, 1]
+    assert conn.execute("SELECT count(*) FROM parents").fetchone()[0] == 2
