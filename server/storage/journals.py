@@ -180,7 +180,7 @@ def write_cells(
             if key[0] != "mark":
                 continue
             # every entry of the cell was refused afterwards (a mark an exemption displaced,
-            # issue 16): its row goes; the refusal event set the entry's status
+            # issue 16): its row goes; the caller gives the entry its status (refresh_statuses)
             value, conflict = None, 0
         else:
             conn.executemany(

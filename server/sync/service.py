@@ -318,6 +318,9 @@ class SyncService:
         storage.insert_events(
             self.conn, journal.id, [(raw[e.id], e) for e in new_events], folded, now
         )
+        # a mark stored earlier and refused now (an exemption arrived late) leaves its cell
+        # empty, so no cell write reaches it
+        storage.refresh_statuses(self.conn, [v.event_id for v in displaced], folded)
         touched = [folded.cell_of[e.id] for e in added if e.id in folded.cell_of]
         touched += [before.cell_of[v.event_id] for v in displaced]
         if isinstance(ctx, JournalContext):

@@ -112,7 +112,9 @@ def _withdraw_in(
     storage.append_update(conn, journal.id, doc.diff(sv_before), SERVER_DEVICE, now)
     folded = doc.state()
     storage.insert_events(conn, journal.id, [(encode_event(e), e) for e in new], folded, now)
-    storage.refresh_statuses(conn, [e.id for e in entries], folded)
+    storage.refresh_statuses(
+        conn, [*(e.id for e in entries), *(v.event_id for v in displaced)], folded
+    )
     touched = [folded.cell_of[e.id] for e in entries if e.id in folded.cell_of]
     touched += [base.cell_of[v.event_id] for v in displaced]
     if isinstance(ctx, JournalContext):

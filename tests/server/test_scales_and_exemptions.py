@@ -117,6 +117,9 @@ def test_late_exemption_refuses_a_mark_typed_offline_and_both_laptops_converge(
     assert set(teacher.book.state(MATH_5).events) == set(deputy.book.state(MATH_5).events)
     assert [e.event_id for e in teacher.rejected()] == [mark.id]  # the teacher sees why
     assert conn.execute("SELECT count(*) FROM marks").fetchone()[0] == 0
+    # the stored mark is refused now, as the conflicts-and-quarantine report lists it
+    status = conn.execute("SELECT status FROM events WHERE id = ?", (mark.id,)).fetchone()[0]
+    assert status == "refused"
     row = conn.execute("SELECT special, document FROM attestation_marks").fetchone()
     assert tuple(row) == ("exempt", "Справка ВК № 12")
 
