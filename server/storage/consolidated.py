@@ -354,9 +354,19 @@ def refused_events(conn: sqlite3.Connection, journal_ids: list[str]) -> list[dic
         "e.journal_id, e.kind, e.author, e.hlc, e.body, r.reason",
         "e.status = 'refused'",
         journal_ids,
-        join="JOIN events r ON r.id = 'refusal-' || e.id",
+        join=f"JOIN events r ON r.id = ({_LATEST_REFUSAL})",
     )
     return [dict(r) for r in rows]
+
+
+# The refusal in force of a refused event `e`: `refusal-<id>`, or after a reopened year withdrew
+# it and the entry broke another rule, the newest `refusal-<id>.N` (server/sync/consolidate.py).
+# The range keeps it on the primary key; the last test drops ids that merely start alike.
+_LATEST_REFUSAL = (
+    "SELECT x.id FROM events x WHERE x.id >= 'refusal-' || e.id "
+    "AND x.id < 'refusal-' || e.id || '/' AND (x.id = 'refusal-' || e.id "
+    "OR substr(x.id, length('refusal-' || e.id) + 1, 1) = '.') ORDER BY x.hlc DESC LIMIT 1"
+)
 
 
 def first_lesson_date(

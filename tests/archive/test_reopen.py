@@ -13,6 +13,7 @@ import pytest
 from client_tui.services.store import ACCEPTED, REFUSED
 from server.archive.closing import close_year, reopen_year
 from server.storage import archive as archive_storage
+from server.storage import consolidated
 from server.storage import journals as journal_storage
 from server.storage.db import connect
 from shared import journal as journal_module
@@ -116,6 +117,9 @@ def test_entries_refused_by_a_mistaken_close_are_accepted_everywhere_after_reope
             "early_close",
             "reopen",
         ]
+        # the report of refused entries gives the refusal in force, not the withdrawn one
+        (listed,) = consolidated.refused_events(conn, [MATH_5])
+        assert "отсутствующ" in listed["reason"]
     finally:
         conn.close()
     # a sync after that changes nothing: the count stays, nothing turns back
