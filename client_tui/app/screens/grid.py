@@ -118,6 +118,11 @@ class GridScreen(Screen[None]):
         gc.collect()
         gc.freeze()
 
+    def on_unmount(self) -> None:
+        # a closed journal's objects must be collectable again, or each opening keeps one
+        # screen and its journal alive for the rest of the day
+        gc.unfreeze()
+
     @property
     def table(self) -> JournalGrid:
         return self.query_one("#grid", JournalGrid)
@@ -185,7 +190,11 @@ class GridScreen(Screen[None]):
             new = old.updated(state, touched)
         else:
             new = self.build()
-        if old.columns != new.columns or old.rows != new.rows:
+        if (
+            old.columns != new.columns
+            or old.rows != new.rows
+            or old.year_columns != new.year_columns
+        ):
             self.load()
             return
         self.grid = new
@@ -204,6 +213,10 @@ class GridScreen(Screen[None]):
                     strict=True,
                 ):
                     table.update_cell(row.student_id, column_key, text)
+            for kind, _title, _period in new.year_columns:  # «Год», «Экз.», «Итог», «Т.…»
+                text = new.year_cells.get((row.student_id, kind), "")
+                if old.year_cells.get((row.student_id, kind), "") != text:
+                    table.update_cell(row.student_id, year_key(kind), text)
         self.show_panel()
 
     def show_title(self) -> None:

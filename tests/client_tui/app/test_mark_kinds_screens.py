@@ -145,6 +145,8 @@ async def test_tenth_grade_has_half_years_and_a_year_column(kinds_laptop, make_a
         grid = app.screen.grid
         assert grid.period_cells["s-10a"].mark_text == "н/а"
         assert grid.year_cells[("s-10b", "year")] == "5"
+        # and the screen shows it, not only the model
+        assert app.screen.table.get_row("s-10b")[column(app, year_key("year"))] == "5"
         header = app.screen.table.render_line(0).text
         assert "Пол." in header and "Год" in header and "Итог" not in header
     state = kinds_laptop.book.state(MATH_10)
