@@ -214,18 +214,27 @@ class SyncEngine:
         report.accepted += accepted
         report.refused += refused
 
-    def settle_late_refusals(self, state) -> None:
+    def settle_late_refusals(self, journal_id: str, state) -> int:
         """An entry the server took can be refused later, when an entry it could not know of
         arrives from another laptop (an exemption covering a mark's day, issue 16): the
-        teacher sees it refused, with the reason. Other laptops' entries are not in the
-        outbox, so updating them changes nothing."""
-        for event_id, refusal in state.refusals.items():
-            if refusal.rule in RETROACTIVE_RULES:
-                self.store.set_outbox_state([event_id], REFUSED, refusal.rule, refusal.reason)
+        teacher sees it refused, with the reason. Returns how many own entries were newly
+        refused, so the sync reports them like any refusal."""
+        late = {i: r for i, r in state.refusals.items() if r.rule in RETROACTIVE_RULES}
+        if not late:
+            return 0
+        newly = [
+            e
+            for e in self.store.outbox(journal_id, [ACCEPTED, *PENDING_STATES, CONFLICT])
+            if e.event_id in late
+        ]
+        for entry in newly:
+            refusal = late[entry.event_id]
+            self.store.set_outbox_state([entry.event_id], REFUSED, refusal.rule, refusal.reason)
+        return len(newly)
 
     def settle_outbox(self, journal_id: str, doc: JournalDoc, server_sv: bytes) -> tuple[int, int]:
         """Give every own entry the server now holds its final state. Inside a transaction."""
-        self.settle_late_refusals(doc.state())
+        late = self.settle_late_refusals(journal_id, doc.state())
         pending = self.store.outbox(journal_id, [*PENDING_STATES, CONFLICT, REFUSED])
         state = doc.state()
         # A refused entry the document holds may count again: the server withdrew its
@@ -233,7 +242,7 @@ class SyncEngine:
         # rule). One the server refused whole is not in the document and stays as it is.
         pending = [e for e in pending if e.state != REFUSED or e.event_id in state.events]
         if not pending:
-            return 0, 0
+            return 0, late
         # Accepted only when both hold the same: a server refusal of an entry is part of the
         # server's state, and a reply cut by the reply budget brings the server's state vector
         # without its update, so "the server has our entry" alone could hide a refusal.
@@ -241,7 +250,7 @@ class SyncEngine:
         server_has_all = (
             bool(server_sv) and covers(server_sv, local_sv) and covers(local_sv, server_sv)
         )
-        accepted = refused = 0
+        accepted, refused = 0, late
         for entry in pending:
             if entry.event_id in state.refusals:
                 refusal = state.refusals[entry.event_id]

@@ -105,7 +105,10 @@ def test_late_exemption_refuses_a_mark_typed_offline_and_both_laptops_converge(
     conn = connect(server_config.database)
     assert conn.execute("SELECT count(*) FROM marks").fetchone()[0] == 1
     assert deputy.sync().complete
-    assert teacher.sync().complete
+    report = teacher.sync()
+    assert report.complete
+    assert report.refused == 1  # reported like any refusal: «отклонено», see F6
+    assert teacher.sync().refused == 0  # and only once
     assert deputy.sync().complete
 
     for side in (teacher, deputy):
