@@ -128,12 +128,21 @@ async def test_entries_from_another_laptop_appear_in_the_open_grid(laptop, make_
         assert grid.columns[0].topic == "Дроби"
 
 
+def clock_passes(events) -> None:
+    """Wait until the wall clock has passed these entries' stamps, so that the next entry,
+    typed on another laptop, is stamped later and not in the same millisecond (where the
+    device ids would decide which of the two counts as later)."""
+    stamped = max(parse_stamp(e.hlc)[0] for e in events)
+    while time.time() * 1000 <= stamped + 1:
+        time.sleep(0.001)
+
+
 async def test_conflicts_screen_shows_what_collided_and_what_to_do(laptop, make_app):
     first, second = laptop("math", name="first"), laptop("math", name="second")
     lesson = first.book.record_lesson(MATH_5, date=LESSON_DAY)
     first.sync()
     second.sync()
-    first.book.give_mark(MATH_5, lesson.lesson_id, "s-1", 3)
+    clock_passes([first.book.give_mark(MATH_5, lesson.lesson_id, "s-1", 3)])
     second.book.give_mark(MATH_5, lesson.lesson_id, "s-1", 4)  # later stamp: it wins
     second.sync()
     first.sync()
@@ -236,11 +245,7 @@ async def test_an_entry_the_server_refused_is_listed_with_its_reason(laptop, mak
     first.sync()
     second.sync()
     absence = first.book.mark_attendance(MATH_5, lesson.lesson_id, ["s-2"], AttendanceCode.ABSENT)
-    # the mark must be stamped after the absence, not in the same millisecond (where the device
-    # ids would decide): wait for the clock to pass the absence's stamp
-    stamped = max(parse_stamp(e.hlc)[0] for e in absence)
-    while time.time() * 1000 <= stamped + 1:
-        time.sleep(0.001)
+    clock_passes(absence)
     second.book.give_mark(MATH_5, lesson.lesson_id, "s-2", 5)  # later: the one refused
     first.sync()
     second.sync()
