@@ -20,12 +20,16 @@ no half package that could pass for a whole one.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import fcntl
 import gzip
 import hashlib
 import json
+import os
 import shutil
 import sqlite3
+import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -261,6 +265,23 @@ def _unique_name(out_dir: Path, base: str) -> tuple[str, int]:
     return name, revision
 
 
+_BUILDING = threading.Lock()
+
+
+@contextlib.contextmanager
+def _one_build_at_a_time(out_dir: Path) -> Iterator[None]:
+    """Builds into one archive folder go one after another, across threads (bagit.make_bag
+    changes the process's working directory) and across server processes (a chained package
+    takes the chain's head when it starts: two at once would both be number N)."""
+    with _BUILDING:
+        folder = os.open(out_dir, os.O_RDONLY)  # the folder itself is the lock: no file in it
+        try:
+            fcntl.flock(folder, fcntl.LOCK_EX)
+            yield
+        finally:
+            os.close(folder)  # closing releases the lock
+
+
 def build_package(
     conn: sqlite3.Connection,
     *,
@@ -317,82 +338,85 @@ def build_package(
     else:
         base = f"{school.id}-{directory.year.id}"
     out_dir.mkdir(parents=True, exist_ok=True)
-    name, revision = _unique_name(out_dir, base)
-    sequence, previous_name, previous_sha = (
-        chain_head(out_dir) if kind in CHAINED else (None, NO_PREVIOUS, NO_PREVIOUS)
-    )
-    staging = out_dir / f".{name}.partial"
-    if staging.exists():
-        shutil.rmtree(staging)
-    staging.mkdir()
-    try:
-        files, payload = _write_payload(
-            conn, staging, directory, journals, kind, key, when, progress, workers
+    with _one_build_at_a_time(out_dir):
+        name, revision = _unique_name(out_dir, base)
+        sequence, previous_name, previous_sha = (
+            chain_head(out_dir) if kind in CHAINED else (None, NO_PREVIOUS, NO_PREVIOUS)
         )
-        fingerprint = keys.fingerprint(key.public_key())
-        info = {
-            "Source-Organization": school.name,
-            "External-Description": (
-                f"Архив электронного журнала, {directory.year.name} учебный год"
-                + (f", журнал {journal_id}" if journal_id else "")
-            ),
-            "Bagging-Date": when.date().isoformat(),
-            "Zhurnal-Format": FORMAT,
-            KIND: kind,
-            "Zhurnal-School-Id": school.id,
-            "Zhurnal-Year-Id": directory.year.id,
-            "Zhurnal-Year-Name": directory.year.name,
-            "Zhurnal-Year-Ends": directory.year.ends.isoformat(),
-            "Zhurnal-Revision": str(revision),
-            "Zhurnal-Printed-At": when.isoformat(),
-            "Zhurnal-Key-Fingerprint": fingerprint,
-            "Zhurnal-Built-By": login,
-            PREVIOUS: previous_name,
-            PREVIOUS_SHA: previous_sha,
-        }
-        if school.district:
-            info["Organization-Address"] = school.district
-        if directory.closure:
-            info["Zhurnal-Closed-On"] = directory.closure.closed_on.isoformat()
-        if journal_id:
-            info["Zhurnal-Journal-Id"] = journal_id
-        if period:
-            info["Zhurnal-Period"] = period
-        if sequence is not None:
-            info[SEQUENCE] = str(sequence)
-        bagit.make_bag(str(staging), bag_info=info, checksums=["sha256"])
-        signed = (staging / TAGMANIFEST).read_bytes()
-        (staging / SIGNATURE).write_text(keys.sign_file(key, TAGMANIFEST, signed), encoding="utf-8")
-        final = out_dir / name
-        staging.rename(final)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
-    digest = package_hash(final)
-    with transaction(conn):
-        archive_storage.record_package(
-            conn,
+        staging = out_dir / f".{name}.partial"
+        if staging.exists():
+            shutil.rmtree(staging)
+        staging.mkdir()
+        try:
+            files, payload = _write_payload(
+                conn, staging, directory, journals, kind, key, when, progress, workers
+            )
+            fingerprint = keys.fingerprint(key.public_key())
+            info = {
+                "Source-Organization": school.name,
+                "External-Description": (
+                    f"Архив электронного журнала, {directory.year.name} учебный год"
+                    + (f", журнал {journal_id}" if journal_id else "")
+                ),
+                "Bagging-Date": when.date().isoformat(),
+                "Zhurnal-Format": FORMAT,
+                KIND: kind,
+                "Zhurnal-School-Id": school.id,
+                "Zhurnal-Year-Id": directory.year.id,
+                "Zhurnal-Year-Name": directory.year.name,
+                "Zhurnal-Year-Ends": directory.year.ends.isoformat(),
+                "Zhurnal-Revision": str(revision),
+                "Zhurnal-Printed-At": when.isoformat(),
+                "Zhurnal-Key-Fingerprint": fingerprint,
+                "Zhurnal-Built-By": login,
+                PREVIOUS: previous_name,
+                PREVIOUS_SHA: previous_sha,
+            }
+            if school.district:
+                info["Organization-Address"] = school.district
+            if directory.closure:
+                info["Zhurnal-Closed-On"] = directory.closure.closed_on.isoformat()
+            if journal_id:
+                info["Zhurnal-Journal-Id"] = journal_id
+            if period:
+                info["Zhurnal-Period"] = period
+            if sequence is not None:
+                info[SEQUENCE] = str(sequence)
+            bagit.make_bag(str(staging), bag_info=info, checksums=["sha256"])
+            signed = (staging / TAGMANIFEST).read_bytes()
+            (staging / SIGNATURE).write_text(
+                keys.sign_file(key, TAGMANIFEST, signed), encoding="utf-8"
+            )
+            final = out_dir / name
+            staging.rename(final)
+        except BaseException:
+            shutil.rmtree(staging, ignore_errors=True)
+            raise
+        digest = package_hash(final)
+        with transaction(conn):
+            archive_storage.record_package(
+                conn,
+                name=name,
+                kind=kind,
+                year_id=directory.year.id,
+                journal_id=journal_id,
+                revision=revision,
+                sha256=digest,
+                previous_sha256=previous_sha,
+                path=str(final.resolve()),
+                key_fingerprint=fingerprint,
+                created_at=time.time(),
+                created_by=login,
+            )
+        return PackageResult(
+            path=final,
             name=name,
-            kind=kind,
-            year_id=directory.year.id,
-            journal_id=journal_id,
-            revision=revision,
             sha256=digest,
-            previous_sha256=previous_sha,
-            path=str(final.resolve()),
-            key_fingerprint=fingerprint,
-            created_at=time.time(),
-            created_by=login,
+            sequence=sequence,
+            previous=previous_sha,
+            files=files,
+            payload_bytes=payload,
         )
-    return PackageResult(
-        path=final,
-        name=name,
-        sha256=digest,
-        sequence=sequence,
-        previous=previous_sha,
-        files=files,
-        payload_bytes=payload,
-    )
 
 
 def _write_payload(

@@ -162,3 +162,41 @@ def test_two_server_processes_build_a_period_once(school, tmp_path):
         first.close()
         second.close()
     assert len(list((tmp_path / "archive" / SCHOOL).iterdir())) == 1
+
+
+def test_two_builds_at_once_take_their_places_in_the_chain_one_after_the_other(school, tmp_path):
+    """A scheduled month and another built at the same moment (two threads here: the web's job
+    and the scheduler; two processes behave alike): each gets its own number in the chain, and
+    neither trips over the other's working folder."""
+    _, key_path = _runner(tmp_path)
+    out_dir = tmp_path / "archive" / SCHOOL
+    errors: list[BaseException] = []
+
+    def build(month: str) -> None:
+        conn = connect(school.database)
+        try:
+            build_package(
+                conn,
+                out_dir=out_dir,
+                key=keys.load_private(key_path),
+                login="records",
+                year_id=YEAR,
+                period=month,
+                now=PRINTED_AT,
+                workers=1,
+            )
+        except BaseException as exc:
+            errors.append(exc)
+        finally:
+            conn.close()
+
+    threads = [threading.Thread(target=build, args=(m,)) for m in ("m2026-09", "m2026-10")]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    report = verify_folder(out_dir, [keys.load_public(key_path.with_name(key_path.name + ".pub"))])
+    assert report.problems == [] and report.ok
+    numbers = sorted(read_info(p)["Zhurnal-Chain-Sequence"] for p in out_dir.iterdir())
+    assert numbers == ["1", "2"]
