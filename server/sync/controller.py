@@ -21,8 +21,7 @@ from shared import wire
 from shared.journal import decode_state_vector
 
 
-def _parse(body: bytes, install_url: str = "/install") -> wire.SyncRequest:
-    protocol = wire.peek_protocol(body)
+def _check_protocol(protocol: int | None, install_url: str) -> None:
     if protocol is not None and protocol != wire.PROTOCOL_VERSION:
         text = (
             wire.PROTOCOL_TOO_OLD_RU
@@ -33,10 +32,16 @@ def _parse(body: bytes, install_url: str = "/install") -> wire.SyncRequest:
             text.format(got=protocol, want=wire.PROTOCOL_VERSION, install=install_url),
             code="protocol_version",
         )
+
+
+def _parse(body: bytes, install_url: str = "/install") -> wire.SyncRequest:
     try:
         message = wire.decode(body)
     except wire.WireError as exc:
+        # another release's message may not decode as ours: say so rather than "malformed"
+        _check_protocol(wire.peek_protocol(body), install_url)
         raise BadRequest(f"Неверный запрос синхронизации: {exc}", code="bad_sync_body") from exc
+    _check_protocol(getattr(message, "protocol", None), install_url)
     if not isinstance(message, wire.SyncRequest):
         raise BadRequest("Ожидался запрос синхронизации.", code="bad_sync_body")
     for push in message.journals:
