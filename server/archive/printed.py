@@ -186,11 +186,6 @@ def journal_job(
     return pdf_job(JOURNAL_TEMPLATE, data, timestamp=printed, archival=archival)
 
 
-def journal_pdf(*args: Any, **kwargs: Any) -> bytes:
-    """The class journal's PDF; arguments as for `journal_job`."""
-    return compile_job(journal_job(*args, **kwargs))
-
-
 # ----------------------------------------------------------------- the summary sheet
 
 
@@ -262,19 +257,6 @@ def personal_marks(conn: sqlite3.Connection, directory: Directory) -> dict[str, 
     }
 
 
-def personal_files(
-    directory: Directory,
-    pupil: Student,
-    marks: list,
-    printed: dt.datetime,
-    *,
-    archival: bool = True,
-) -> dict[str, bytes]:
-    """Отметки за год для личного дела (000 §4.2.3, 002 §2.9.4): one page per pupil."""
-    job, files = personal_parts(directory, pupil, marks, printed, archival=archival)
-    return {"year-marks.pdf": compile_job(job), **files}
-
-
 def personal_parts(
     directory: Directory,
     pupil: Student,
@@ -283,7 +265,8 @@ def personal_parts(
     *,
     archival: bool = True,
 ) -> tuple[PdfJob, dict[str, bytes]]:
-    """personal_files with the PDF still to compile: (its PDF job, the CSV)."""
+    """Отметки за год для личного дела (000 §4.2.3, 002 §2.9.4), one page per pupil: (its PDF
+    job, the CSV); the PDF is compiled by the caller (the pool)."""
     used = {p for _, by_period in marks for p in by_period}
     periods = _periods_in_order(directory, used) or [
         p for p in directory.periods if p.kind == PeriodKind.YEAR

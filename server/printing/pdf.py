@@ -85,11 +85,6 @@ def compile_job(job: PdfJob) -> bytes:
         raise PrintError(f"{job.template}: {exc}") from exc
 
 
-def template_bytes(template_name: str) -> bytes:
-    """The template's source: part of a cached PDF's key, so a changed form prints anew."""
-    return _template_path(template_name).read_bytes()
-
-
 def render_pdf(
     template_name: str,
     data: Any,

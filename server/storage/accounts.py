@@ -55,14 +55,6 @@ def put_account(
     )
 
 
-def record_login_failure(conn: sqlite3.Connection, login: str, locked_until: float | None) -> None:
-    conn.execute(
-        "UPDATE accounts SET failed_logins = failed_logins + 1, "
-        "locked_until = COALESCE(?, locked_until) WHERE login = ?",
-        (locked_until, login),
-    )
-
-
 def record_login_success(conn: sqlite3.Connection, login: str, password_hash: str | None) -> None:
     conn.execute(
         "UPDATE accounts SET failed_logins = 0, locked_until = 0, "
