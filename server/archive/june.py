@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from server.archive.closing import CLOSERS, actor, actor_school
 from server.errors import BadRequest, NotFound
 from server.storage import directory as directory_storage
+from server.storage import school_time
 from server.storage.db import transaction
 from shared.model import Directory, PeriodKind, parse_journal_id
 
@@ -129,7 +130,7 @@ def record_signed(
         raise NotFound(f"Журнал «{journal_id}» не найден.") from None
     if journal_id not in {j.id for j in directory.journals}:
         raise NotFound(f"Журнал «{journal_id}» не найден.")
-    today = today or dt.date.today()
+    today = today or school_time.today(conn, school)  # the school's day, not the server's
     if signed_on > today:
         raise BadRequest("Дата подписи не может быть позже сегодняшней.")
     if signed_on < directory.year.starts:
