@@ -165,7 +165,8 @@ def school_figures(
         (*years, first, last, *MISSED),
     ):
         of(row["grade"]).missed = row["n"]
-    _pupil_categories(conn, years[0], date_from, date_to, of)
+    for year_id in years:  # a range across two school years counts each year's classes
+        _pupil_categories(conn, year_id, date_from, date_to, of)
     return result
 
 
