@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import datetime as dt
 import sqlite3
+import time
 
 from server.auth.service import create_account
 from server.storage import directory as directory_storage
 from server.storage.db import transaction
+from shared.hlc import format_stamp, stamp_date
 from shared.model import (
     ClassTeacher,
     Directory,
@@ -27,6 +29,13 @@ from shared.model import (
     TeachingAssignment,
     journal_id,
 )
+
+
+def stamp_today() -> dt.date:
+    """The day an entry made now is dated by: its clock stamp reads in Moscow time, so on a
+    UTC machine after 21:00 this is already tomorrow's date."""
+    return stamp_date(format_stamp(int(time.time() * 1000), 0, "test"))
+
 
 PASSWORD = "password-123"
 YEAR = "2026-2027"

@@ -10,7 +10,7 @@ from client_tui.services.grid import build_month_grid, period_for_month
 from shared.hlc import Clock
 from shared.model import AttendanceCode, MarkGiven, Retracted, WorkKind
 from shared.rules import RuleViolation
-from tests.factories import MATH_5, RUSSIAN_5
+from tests.factories import MATH_5, RUSSIAN_5, stamp_today
 
 DAY = dt.date(2026, 10, 5)
 
@@ -167,8 +167,9 @@ def test_period_mark_beside_the_weighted_average(math, editor):
 
 
 def test_period_mark_before_the_last_lesson_is_refused(math, editor):
-    editor.new_lesson(MATH_5, dt.date.today() + dt.timedelta(days=1))
-    period = period_for_month(math.directory.periods, dt.date.today() + dt.timedelta(days=1))
+    tomorrow = stamp_today() + dt.timedelta(days=1)
+    editor.new_lesson(MATH_5, tomorrow)
+    period = period_for_month(math.directory.periods, tomorrow)
     with pytest.raises(RuleViolation) as refused:
         editor.set_period_mark(MATH_5, period.id, "s-1", 5)
     assert refused.value.rule == "period_mark_after_last_lesson"

@@ -11,7 +11,7 @@ from client_tui.app.screens.grid import GridScreen
 from shared.hlc import Clock
 from shared.model import AttendanceCode, LessonRecorded, WorkKind
 from tests.client_tui.app.conftest import LESSON_DAY, journals_listed, open_journal
-from tests.factories import MATH_5, RUSSIAN_5
+from tests.factories import MATH_5, RUSSIAN_5, stamp_today
 
 
 def message(app) -> str:
@@ -78,7 +78,7 @@ async def test_mark_for_absent_pupil_is_refused_with_the_rule_message(math_lapto
 
 
 async def test_period_mark_before_the_periods_last_lesson_is_refused(math_laptop, make_app):
-    tomorrow = dt.date.today() + dt.timedelta(days=1)
+    tomorrow = stamp_today() + dt.timedelta(days=1)
     app = make_app(math_laptop, day=tomorrow)
     async with app.run_test(size=(120, 30)) as pilot:
         await open_journal(pilot)
