@@ -31,6 +31,7 @@ from client_tui.services.local_log import LOG_NAME, LOGGER, close_local_log, ope
 from client_tui.services.portfolio import AchievementForm
 from client_tui.services.session import NotLoggedIn, Session, default_home
 from client_tui.services.sync import BackgroundSync, SyncReport
+from shared import groups
 from shared.columns import Column, class_columns, find_column
 from shared.fold import JournalState
 from shared.model import (
@@ -66,19 +67,34 @@ def find_journal(session: Session, text: str) -> JournalInfo:
         if journal.id == text:
             return journal
     class_part, _, subject_part = text.lower().partition(":")
+    subject_part, _, group_part = subject_part.partition(":")  # «5а:английский язык:1»
+    group_part = group_part.strip()
     found = [
         j
         for j in directory.journals
         if classes.get(j.class_id) == class_part.strip()
-        and subject_part.strip() in (j.subject_id, subjects.get(j.subject_id))
+        and (
+            (
+                subject_part.strip() in (j.subject_id, subjects.get(j.subject_id))
+                and (not group_part or group_part in (j.group, _group_label(directory, j)))
+            )
+            or subject_part.strip() == groups.section_title(directory, j).lower()
+        )
     ]
+    if len(found) > 1 and not group_part:  # a class journal beside groups: the class's
+        found = [j for j in found if not j.group] or found
     if len(found) != 1:
         raise UsageError(f"Журнал «{text}» не найден. Список: journal journals")
     return found[0]
 
 
+def _group_label(directory, journal: JournalInfo) -> str:
+    group = groups.group_of(directory, journal)
+    return group.name.lower() if group else journal.group
+
+
 def find_student(session: Session, journal: JournalInfo, text: str) -> Student:
-    roster = session.directory.class_roster(journal.class_id)
+    roster = groups.roster(session.directory, journal)
     if text.isdigit() and 1 <= int(text) <= len(roster):
         return roster[int(text) - 1]
     found = [s for s in roster if text in (s.id,) or s.last_name.lower() == text.lower()]
@@ -170,7 +186,7 @@ def cmd_show(session: Session, args: argparse.Namespace) -> int:
     state = session.book.state(journal.id)
     month = args.month or dt.date.today().strftime("%Y-%m")
     lessons = [lesson for lesson in state.lessons() if lesson.date.strftime("%Y-%m") == month]
-    roster = session.directory.class_roster(journal.class_id)
+    roster = groups.roster(session.directory, journal)
     print(f"{journal.id}  месяц {month}")
     print(f"{'':>3} {'Ученик':<24}" + "".join(f"{lsn.date:%d}".rjust(5) for lsn in lessons))
     for number, student in enumerate(roster, start=1):
@@ -242,7 +258,7 @@ def cmd_attend(session: Session, args: argparse.Namespace) -> int:
     journal = find_journal(session, args.journal)
     lesson = find_lesson(session.book.state(journal.id), args.lesson)
     if args.all_present:  # the app's «=»: only where nothing is marked, absences stay
-        roster = session.directory.class_roster(journal.class_id, lesson.date)
+        roster = groups.roster(session.directory, journal, lesson.date)
         edit = JournalEditor(session.book).fill_column(
             journal.id, lesson.lesson_id, [s.id for s in roster]
         )

@@ -111,10 +111,13 @@ def _name(rng: random.Random, female: bool) -> tuple[str, str, str]:
     return last, first, patronymic
 
 
-def school_lists(pupils: int, *, year: int = 2026, seed: int = 15) -> dict[ListKind, Rows]:
+def school_lists(
+    pupils: int, *, year: int = 2026, seed: int = 15, groups: bool = False
+) -> dict[ListKind, Rows]:
     """Rows (without the header) of every list for a school of `pupils` pupils: about 1.6
     parents a pupil (some with children in two classes), a member of staff per 12.5 pupils,
-    English in two groups from grade 2, a class teacher per class."""
+    English in two groups from grade 2, a class teacher per class. With `groups`, the pupils'
+    list says who is in which English group (column «Группы», alternately 1 and 2)."""
     rng = random.Random(seed)
     per_class = 25
     classes = []
@@ -133,7 +136,11 @@ def school_lists(pupils: int, *, year: int = 2026, seed: int = 15) -> dict[ListK
                 seen.add((last, first, patronymic, birth))
                 break
         code = snils(rng) if rng.random() < 0.7 else ""
-        pupil_rows.append((last, first, birth.strftime("%d.%m.%Y"), label, patronymic, code))
+        row = (last, first, birth.strftime("%d.%m.%Y"), label, patronymic, code)
+        if groups:
+            group = f"{ENGLISH}: {index // len(classes) % 2 + 1}" if grade >= 2 else ""
+            row = (*row, group)
+        pupil_rows.append(row)
     parent_rows: Rows = []
     families = 0
     index = 0
@@ -185,8 +192,14 @@ def school_lists(pupils: int, *, year: int = 2026, seed: int = 15) -> dict[ListK
     }
 
 
+def _columns(kind: ListKind, rows: Rows) -> tuple[str, ...]:
+    """The spec's columns, as many as the rows fill (an optional column a school does not
+    keep is not in its file at all)."""
+    return SPECS[kind].columns[: max((len(r) for r in rows), default=len(SPECS[kind].columns))]
+
+
 def csv_bytes(kind: ListKind, rows: Rows, *, encoding: str = "utf-8-sig") -> bytes:
-    lines = [";".join(SPECS[kind].columns)]
+    lines = [";".join(_columns(kind, rows))]
     lines += [";".join(row) for row in rows]
     return ("\r\n".join(lines) + "\r\n").encode(encoding)
 
@@ -197,7 +210,7 @@ def xlsx_bytes(kind: ListKind, rows: Rows) -> bytes:
 
     book = openpyxl.Workbook()
     sheet = book.active
-    sheet.append(list(SPECS[kind].columns))
+    sheet.append(list(_columns(kind, rows)))
     for row in rows:
         cells: list[object] = []
         for column, value in zip(SPECS[kind].columns, row, strict=False):

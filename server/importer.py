@@ -17,6 +17,7 @@ import sqlite3
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from server.naming import slug
 from server.storage import directory as directory_storage
 from server.storage.db import transaction
 from shared.model import (
@@ -41,53 +42,6 @@ POSITIONS = {
     "документовед": Role.RECORDS_OFFICER,
     "системный администратор": Role.SYSADMIN,
 }
-
-_TRANSLIT = dict(
-    zip(
-        "абвгдеёжзийклмнопрстуфхцчшщъыьэюя",
-        [
-            "a",
-            "b",
-            "v",
-            "g",
-            "d",
-            "e",
-            "e",
-            "zh",
-            "z",
-            "i",
-            "y",
-            "k",
-            "l",
-            "m",
-            "n",
-            "o",
-            "p",
-            "r",
-            "s",
-            "t",
-            "u",
-            "f",
-            "kh",
-            "ts",
-            "ch",
-            "sh",
-            "shch",
-            "",
-            "y",
-            "",
-            "e",
-            "yu",
-            "ya",
-        ],
-        strict=True,
-    )
-)
-
-
-def slug(text: str) -> str:
-    out = "".join(_TRANSLIT.get(ch, ch) for ch in text.lower())
-    return re.sub(r"[^a-z0-9]+", "-", out).strip("-") or "x"
 
 
 class ImportFailed(Exception):

@@ -152,25 +152,63 @@ class ParentLink(Frozen):
     student_id: Id
 
 
+class StudyGroup(Frozen):
+    """Группа: part of a class taught one subject apart (English group 1, technology «девочки»),
+    with its own teachers and its own journal."""
+
+    class_id: Id
+    subject_id: Id
+    key: Id  # ASCII, unique among the class's groups of the subject: the journal id's suffix
+    name: ShortText  # as the school writes it: «1», «девочки»
+    teachers: tuple[Id, ...] = ()
+
+
+class GroupMembership(Frozen):
+    """A pupil's place in a group over time: moved to another group, their marks stay put."""
+
+    student_id: Id
+    class_id: Id
+    subject_id: Id
+    group_key: Id
+    starts: dt.date
+    ends: dt.date | None = None
+
+
 class JournalInfo(Frozen):
-    """One journal: a (school year, class, subject) section, the unit of sync and permission."""
+    """One journal: a (school year, class or group, subject) section, the unit of sync and
+    permission. `group` is the group's key; empty for the whole class."""
 
     id: str
     year_id: Id
     class_id: Id
     subject_id: Id
     writable: bool = False
+    group: str = ""
 
 
-def journal_id(year_id: str, class_id: str, subject_id: str) -> str:
-    return f"{year_id}~{class_id}~{subject_id}"
+# A group's journal id is `year~class~subject+group`: still three parts, so every reader of
+# journal ids (older laptops, archive tools) parses it; `+` is outside `Id`, so it cannot be
+# part of a subject id and never collides with a whole-class journal.
+GROUP_MARK = "+"
+
+
+def journal_id(year_id: str, class_id: str, subject_id: str, group: str = "") -> str:
+    section = f"{subject_id}{GROUP_MARK}{group}" if group else subject_id
+    return f"{year_id}~{class_id}~{section}"
 
 
 def parse_journal_id(value: str) -> tuple[str, str, str]:
+    """(year, class, section): the section is the subject, or `subject+group` for a group."""
     parts = value.split("~")
     if len(parts) != 3 or not all(parts):
         raise ValueError(f"not a journal id: {value!r}")
     return parts[0], parts[1], parts[2]
+
+
+def split_section(section: str) -> tuple[str, str]:
+    """The subject and the group (empty for the whole class) of a journal id's section."""
+    subject, _, group = section.partition(GROUP_MARK)
+    return subject, group
 
 
 # The portfolio of a class is a document of its own, synced like a journal but never listed
@@ -358,6 +396,8 @@ class Directory(Frozen):
     corrections: tuple[CorrectionGrant, ...] = ()  # grants in force for the closed year
     scales: tuple[ScaleSetting, ...] = ()  # issue 16: set by the deputy; defaults in shared.scales
     weights: tuple[WorkWeight, ...] = ()  # issue 16: the school's weights by kind of work
+    groups: tuple[StudyGroup, ...] = ()  # issue 15: classes split for a subject
+    group_members: tuple[GroupMembership, ...] = ()  # issue 15: who is in which group, when
 
     def class_roster(self, class_id: str, day: dt.date | None = None) -> list[Student]:
         """Students of a class (on a day, or ever), alphabetical as in the paper journal."""

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import msgspec
 
-from shared import portfolio
+from shared import groups, portfolio
 from shared.fold import JournalState, own_cell
 from shared.hlc import stamp_date
 from shared.model import (
@@ -61,7 +61,7 @@ class JournalContext:
     journal: JournalInfo
     year: SchoolYear
     periods: tuple[Period, ...]
-    memberships: tuple[Membership, ...]  # of this journal's class
+    memberships: tuple[Membership, ...]  # of this journal's class (or group)
     writers: frozenset[str]  # staff who may write: its teachers and the administration
     # periods the deputy director has closed for this class (known to the server; a client
     # that does not know them learns of a closure from the server's refusal)
@@ -79,13 +79,9 @@ class JournalContext:
         """Contexts of many journals of one directory: its rows are grouped once, so each
         context costs its own journal's rows, not the whole directory's (a district's has
         thousands of journals and tens of thousands of memberships)."""
-        teachers: dict[tuple[str, str], set[str]] = {}
-        for t in directory.teaching:
-            teachers.setdefault((t.class_id, t.subject_id), set()).add(t.teacher_id)
-        admins = {s.id for s in directory.staff if ADMINISTRATION.intersection(s.roles)}
-        members: dict[str, list[Membership]] = {}
-        for m in directory.memberships:
-            members.setdefault(m.class_id, []).append(m)
+        teachers = groups.teachers_of(directory)
+        admins = frozenset(s.id for s in directory.staff if ADMINISTRATION.intersection(s.roles))
+        members = groups.memberships_of(directory)
         correctors: dict[str, set[str]] = {}
         for g in directory.corrections:
             correctors.setdefault(g.journal_id, set()).add(g.person_id)
@@ -96,9 +92,8 @@ class JournalContext:
                 journal=journal,
                 year=directory.year,
                 periods=tuple(p for p in directory.periods if p.year_id == journal.year_id),
-                memberships=tuple(members.get(journal.class_id, ())),
-                writers=frozenset(teachers.get((journal.class_id, journal.subject_id), set()))
-                | admins,
+                memberships=members(journal),
+                writers=teachers(journal) | admins,
                 closure=directory.closure,
                 correctors=frozenset(correctors.get(journal.id, ())),
                 scale=scale_of(
@@ -179,9 +174,10 @@ def author_may_write(event, state, ctx):
     A class teacher reads the whole class journal without edit rights (000 §5.5).
     """
     if event.author not in ctx.writers:
+        where = "в этой группе" if ctx.journal.group else "в этом классе"
         return _violation(
             "author_may_write",
-            "Вы не ведёте этот предмет в этом классе: журнал доступен только для чтения.",
+            f"Вы не ведёте этот предмет {where}: журнал доступен только для чтения.",
             event,
         )
     return None
@@ -365,8 +361,9 @@ def student_in_class(event, state, ctx):
     else:
         return None
     if not ctx.is_member(event.student_id, starts, ends):
+        where = "в этой группе" if ctx.journal.group else "в этом классе"
         return _violation(
-            "student_in_class", "Обучающийся не числится в этом классе на дату урока.", event
+            "student_in_class", f"Обучающийся не числится {where} на дату урока.", event
         )
     return None
 

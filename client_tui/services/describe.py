@@ -8,6 +8,7 @@ import msgspec
 
 from client_tui.services.grid import ATTENDANCE_RU, WORK_KINDS_RU
 from client_tui.services.store import CONFLICT, REFUSED, OutboxEntry
+from shared import groups
 from shared.fold import JournalState
 from shared.model import (
     ACHIEVEMENT_KIND_RU,
@@ -51,6 +52,9 @@ def journal_title(directory: Directory | None, journal_id: str) -> str:
     subjects = {s.id: s.name for s in directory.subjects}
     if is_portfolio_id(journal_id):
         return f"{classes.get(class_id, class_id)} · Портфолио"
+    info = next((j for j in directory.journals if j.id == journal_id), None)
+    if info is not None:
+        return f"{classes.get(class_id, class_id)} · {groups.section_title(directory, info)}"
     return f"{classes.get(class_id, class_id)} · {subjects.get(subject_id, subject_id)}"
 
 

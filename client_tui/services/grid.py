@@ -14,6 +14,7 @@ from collections.abc import Iterable
 
 import msgspec
 
+from shared import groups
 from shared.columns import class_columns, term_kind
 from shared.fold import Cell, JournalState
 from shared.grades import average_of, average_text, suggested_mark
@@ -313,14 +314,20 @@ def period_cell(state: JournalState, period: Period, student_id: str) -> PeriodC
     return _period_lookup(state, period, student_id, lessons)
 
 
-def roster_for_month(directory: Directory, class_id: str, month: dt.date) -> list[GridRow]:
+def roster_for_month(
+    directory: Directory, journal: JournalInfo | str, month: dt.date
+) -> list[GridRow]:
+    """The journal's pupils in the month: the class's (a class id is the whole class's
+    journal), or a group's (shared.groups)."""
+    if isinstance(journal, str):
+        journal = JournalInfo(id="", year_id=directory.year.id, class_id=journal, subject_id="x")
     first, last = month_start(month), month_end(month)
     members = {
         m.student_id
-        for m in directory.memberships
-        if m.class_id == class_id and m.starts <= last and (m.ends is None or m.ends >= first)
+        for m in groups.memberships_of(directory)(journal)
+        if m.starts <= last and (m.ends is None or m.ends >= first)
     }
-    students = [s for s in directory.class_roster(class_id) if s.id in members]
+    students = [s for s in directory.class_roster(journal.class_id) if s.id in members]
     return [
         GridRow(number=n, student_id=s.id, name=s.short_name)
         for n, s in enumerate(students, start=1)
@@ -352,7 +359,7 @@ def build_month_grid(
         )
         for lesson in lessons
     )
-    rows = tuple(roster_for_month(directory, journal.class_id, month))
+    rows = tuple(roster_for_month(directory, journal, month))
     index = _Index(state)
     cells = {
         (row.student_id, column.lesson_id): index.cell(column.lesson_id, row.student_id)
@@ -360,9 +367,8 @@ def build_month_grid(
         for column in columns
     }
     spans: dict[str, list[Membership]] = {}
-    for m in directory.memberships:
-        if m.class_id == journal.class_id:
-            spans.setdefault(m.student_id, []).append(m)
+    for m in groups.memberships_of(directory)(journal):
+        spans.setdefault(m.student_id, []).append(m)
     for row in rows:
         for column in columns:
             if not any(m.covers(column.date) for m in spans.get(row.student_id, ())):

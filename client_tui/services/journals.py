@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterable
 import msgspec
 
 from client_tui.services.store import CONFLICT, PENDING_STATES, REFUSED, LocalStore
-from shared import portfolio
+from shared import groups, portfolio
 from shared.fold import JournalState, period_cell
 from shared.grades import weight_for
 from shared.hlc import Clock
@@ -142,7 +142,7 @@ class JournalBook:
             JournalSummary(
                 info=j,
                 class_name=classes.get(j.class_id, j.class_id),
-                subject_name=subjects.get(j.subject_id, j.subject_id),
+                subject_name=groups.section_title(self.directory, j),
                 pending=sum(counts.get((j.id, s), 0) for s in PENDING_STATES),
                 refused=counts.get((j.id, REFUSED), 0),
                 conflicts=counts.get((j.id, CONFLICT), 0),

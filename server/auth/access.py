@@ -2,36 +2,33 @@
 
 from __future__ import annotations
 
+import msgspec
+
 from server.auth.principal import Principal
-from shared import portfolio
+from shared import groups, portfolio
 from shared.model import ADMINISTRATION, Directory, JournalInfo, Role
 
 
 def journals_for(principal: Principal, directory: Directory) -> dict[str, JournalInfo]:
     """The journals a person may open, each marked writable or read-only.
 
-    Teachers write the classes and subjects they teach; a class teacher reads every subject of
-    their class without editing; the administration keeps every journal; the records officer
-    reads them for the archive. Parents and students read diaries, never whole-class journals.
+    Teachers write the classes and subjects they teach (a group's journal: its teachers only,
+    shared.groups); a class teacher reads every subject and group of their class without
+    editing; the administration keeps every journal; the records officer reads them for the
+    archive. Parents and students read diaries, never whole-class journals.
     """
     person = principal.person_id
     admin = any(r in ADMINISTRATION for r in principal.roles)
     reads_all = admin or principal.has(Role.RECORDS_OFFICER)
     teacher = principal.has(Role.TEACHER)  # once, not per journal: a district has thousands
-    taught = {(t.class_id, t.subject_id) for t in directory.teaching if t.teacher_id == person}
+    teachers = groups.teachers_of(directory)
     own_classes = {c.class_id for c in directory.class_teachers if c.teacher_id == person}
     result: dict[str, JournalInfo] = {}
     for journal in directory.journals:
-        writes = admin or (teacher and (journal.class_id, journal.subject_id) in taught)
+        writes = admin or (teacher and person in teachers(journal))
         reads = reads_all or writes or (teacher and journal.class_id in own_classes)
         if reads:
-            result[journal.id] = JournalInfo(
-                id=journal.id,
-                year_id=journal.year_id,
-                class_id=journal.class_id,
-                subject_id=journal.subject_id,
-                writable=writes,
-            )
+            result[journal.id] = msgspec.structs.replace(journal, writable=writes)
     return result
 
 

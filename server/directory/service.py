@@ -30,6 +30,8 @@ def directory_for(conn: sqlite3.Connection, principal: Principal) -> Directory:
         memberships=tuple(m for m in full.memberships if m.class_id in classes),
         teaching=tuple(t for t in full.teaching if t.class_id in classes),
         class_teachers=tuple(c for c in full.class_teachers if c.class_id in classes),
+        groups=tuple(g for g in full.groups if g.class_id in classes),
+        group_members=tuple(g for g in full.group_members if g.class_id in classes),
         journals=tuple(journals.values()),
         corrections=tuple(g for g in full.corrections if g.journal_id in journals),
     )

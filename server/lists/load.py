@@ -89,7 +89,7 @@ def plan_class_teachers(plan: Plan, table: Table) -> None:
         plan.writes.rows.append(ClassTeacher(teacher_id=teacher, class_id=class_id))
 
 
-def _group(text: str) -> str:
+def group_label(text: str) -> str:
     """«1», «1 группа», «группа 2», «гр. 1» → «1»; other names as written."""
     found = re.fullmatch(r"(?:гр(?:уппа|\.)?\s*)?(\d{1,2})(?:\s*гр(?:уппа|\.)?)?", norm(text))
     return found.group(1) if found else text.strip()
@@ -132,7 +132,7 @@ def plan_load(plan: Plan, table: Table) -> None:
             names[subject_id] = subject_name
             plan.writes.rows.append(Subject(id=subject_id, name=subject_name))
             plan.additions.append(f"предмет «{subject_name}»")
-        group = _group(line.get("Группа", ""))
+        group = group_label(line.get("Группа", ""))
         place = (class_id, subject_id, group)
         if place in seen:
             first, who = seen[place]

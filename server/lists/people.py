@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 
 from server.importer import POSITIONS, class_of
+from server.lists import groups
 from server.lists.plan import PersonLine, Plan, class_name, find, new_id, person
 from server.lists.reading import Table
 from shared.model import Membership, Parent, ParentLink, Role, Staff, Student
@@ -67,12 +68,16 @@ def plan_pupils(plan: Plan, table: Table) -> None:
     named_classes: set[str] = set()
     in_file: set[str] = set()
     taken = set(now.pupils)
+    with_groups = groups.COLUMN in table.header
     for number, line in table.lines:
         who = person(plan, number, line, birth_required=True)
         school_class = class_of(now.year_id, line.get("Класс", ""))
         if school_class is None:
             plan.error(number, f"класс «{line.get('Класс', '')}» не распознан (нужно как «5А»).")
+        wanted = groups.wanted_groups(plan, number, line.get(groups.COLUMN, ""))
         if who is None or school_class is None or _duplicate(plan, seen, who, number):
+            continue
+        if wanted is None:
             continue
         named_classes.add(school_class.id)
         pid = find(plan, "pupil", who, fallback)
@@ -99,6 +104,9 @@ def plan_pupils(plan: Plan, table: Table) -> None:
             plan.writes.rows.append(student)
         if existing is not None and _renamed(existing, who):
             plan.changes.append(f"{who.shown}: {'; '.join(_renamed(existing, who))}")
+        if with_groups:
+            moved = bool(member) and member["class_id"] != school_class.id
+            groups.plan_groups(plan, pid, school_class.id, who.shown, wanted, moved)
         if member and member["class_id"] == school_class.id:
             continue
         if member:
@@ -131,6 +139,9 @@ def plan_pupils(plan: Plan, table: Table) -> None:
 def _leave(plan: Plan, member: dict) -> None:
     """The pupil is in the class until the day before `on`; a place that starts on or after
     `on` never began and is removed."""
+    for (student, class_id, _), row in plan.now.groups.items():
+        if student == member["student_id"] and class_id == member["class_id"]:
+            groups.leave_group(plan, row)
     starts = member["starts"]
     if starts >= plan.on.isoformat():
         plan.writes.drop_memberships.append((member["student_id"], member["class_id"], starts))

@@ -244,6 +244,12 @@ CREATE TABLE IF NOT EXISTS teaching_load (
     teacher_id TEXT NOT NULL, class_id TEXT NOT NULL, subject_id TEXT NOT NULL,
     group_name TEXT NOT NULL DEFAULT '', hours REAL NOT NULL DEFAULT 0,
     PRIMARY KEY (teacher_id, class_id, subject_id, group_name));
+-- who is in which group of a class for a subject, over time (the group is teaching_load's
+-- group_name): a pupil moved to another group keeps the old row, ended the day before
+CREATE TABLE IF NOT EXISTS group_members (
+    student_id TEXT NOT NULL, class_id TEXT NOT NULL, subject_id TEXT NOT NULL,
+    group_name TEXT NOT NULL, starts TEXT NOT NULL, ends TEXT,
+    PRIMARY KEY (student_id, class_id, subject_id, starts));
 CREATE TABLE IF NOT EXISTS child_consents (
     parent_id TEXT NOT NULL, student_id TEXT NOT NULL, status TEXT NOT NULL,
     recorded_by TEXT NOT NULL, recorded_at REAL NOT NULL, note TEXT NOT NULL DEFAULT '',
@@ -331,6 +337,8 @@ DIRECTORY_TABLES = (
     "correction_grants",
     "scales",
     "work_weights",
+    "teaching_load",
+    "group_members",
 )
 DIRECTORY_TRIGGERS = "\n".join(
     f"CREATE TRIGGER IF NOT EXISTS directory_version_{table}_{op.lower()} AFTER {op} ON {table} "

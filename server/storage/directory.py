@@ -9,11 +9,13 @@ from collections.abc import Iterable, Sequence
 
 import msgspec
 
+from server.naming import slug
 from server.storage import archive as archive_storage
 from shared.model import (
     STAFF_ROLES,
     ClassTeacher,
     Directory,
+    GroupMembership,
     JournalInfo,
     Membership,
     Parent,
@@ -27,6 +29,7 @@ from shared.model import (
     SchoolYear,
     Staff,
     Student,
+    StudyGroup,
     Subject,
     TeachingAssignment,
     WorkWeight,
@@ -130,18 +133,8 @@ def load_full(
     classes = _all(conn, SchoolClass, "WHERE year_id = ? ORDER BY grade, letter", (year.id,))
     class_ids = {c.id for c in classes}
     teaching = [t for t in _all(conn, TeachingAssignment) if t.class_id in class_ids]
-    journals = sorted(
-        {
-            JournalInfo(
-                id=journal_id(year.id, t.class_id, t.subject_id),
-                year_id=year.id,
-                class_id=t.class_id,
-                subject_id=t.subject_id,
-            )
-            for t in teaching
-        },
-        key=lambda j: j.id,
-    )
+    groups, group_members = _groups(conn, year.id)
+    journals = sorted(_journals(conn, year.id, teaching, groups), key=lambda j: j.id)
     return Directory(
         school=school,
         year=year,
@@ -175,7 +168,91 @@ def load_full(
                 (school.id,),
             )
         ),
+        groups=tuple(groups),
+        group_members=tuple(group_members),
     )
+
+
+def group_key(name: str) -> str:
+    """The ASCII key of a group in its journal's id: «1» → «1», «девочки» → «devochki»."""
+    return slug(name)
+
+
+def _groups(
+    conn: sqlite3.Connection, year_id: str
+) -> tuple[list[StudyGroup], list[GroupMembership]]:
+    """The year's groups: named by the teaching load (with their teachers) or by the pupils'
+    list (no teacher yet), and who is in each."""
+    of_year = "SELECT id FROM classes WHERE year_id = ?"
+    teachers: dict[tuple[str, str, str], list[str]] = {}
+    for r in conn.execute(
+        "SELECT class_id, subject_id, group_name, teacher_id FROM teaching_load "
+        f"WHERE group_name != '' AND class_id IN ({of_year}) ORDER BY 1, 2, 3, 4",
+        (year_id,),
+    ):
+        teachers.setdefault((r[0], r[1], r[2]), []).append(r[3])
+    members = [
+        GroupMembership(
+            student_id=r["student_id"],
+            class_id=r["class_id"],
+            subject_id=r["subject_id"],
+            group_key=group_key(r["group_name"]),
+            starts=dt.date.fromisoformat(r["starts"]),
+            ends=dt.date.fromisoformat(r["ends"]) if r["ends"] else None,
+        )
+        for r in conn.execute(
+            f"SELECT * FROM group_members WHERE class_id IN ({of_year}) "
+            "ORDER BY class_id, subject_id, group_name, student_id, starts",
+            (year_id,),
+        )
+    ]
+    for r in conn.execute(
+        f"SELECT DISTINCT class_id, subject_id, group_name FROM group_members "
+        f"WHERE class_id IN ({of_year})",
+        (year_id,),
+    ):
+        teachers.setdefault((r[0], r[1], r[2]), [])
+    groups = [
+        StudyGroup(class_id=c, subject_id=s, key=group_key(name), name=name, teachers=tuple(who))
+        for (c, s, name), who in sorted(teachers.items())
+    ]
+    return groups, members
+
+
+def _journals(
+    conn: sqlite3.Connection,
+    year_id: str,
+    teaching: list[TeachingAssignment],
+    groups: list[StudyGroup],
+) -> set[JournalInfo]:
+    """A journal per class and subject taught to the whole class, and per group with a teacher.
+    A subject split into groups has no whole-class journal, unless one was already kept (the
+    class was split mid-year): its entries stay readable where they were made."""
+    split = {(g.class_id, g.subject_id) for g in groups if g.teachers}
+    kept = {
+        r[0]
+        for r in conn.execute(
+            "SELECT id FROM journals WHERE year_id = ? AND event_count > 0", (year_id,)
+        )
+    }
+    journals = {
+        JournalInfo(
+            id=journal_id(year_id, g.class_id, g.subject_id, g.key),
+            year_id=year_id,
+            class_id=g.class_id,
+            subject_id=g.subject_id,
+            group=g.key,
+        )
+        for g in groups
+        if g.teachers
+    }
+    for t in teaching:
+        whole = journal_id(year_id, t.class_id, t.subject_id)
+        if (t.class_id, t.subject_id) not in split or whole in kept:
+            journals.add(
+                JournalInfo(id=whole, year_id=year_id, class_id=t.class_id, subject_id=t.subject_id)
+            )
+    return journals
 
 
 def scales(conn: sqlite3.Connection, school_id: str) -> list[ScaleSetting]:

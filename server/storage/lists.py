@@ -32,6 +32,8 @@ class Current(msgspec.Struct, frozen=True, kw_only=True):
     teaching: set[tuple[str, str, str]]  # of this year's classes
     class_teachers: set[tuple[str, str]]  # (teacher, class) of this year's classes
     load: dict[tuple[str, str, str, str], float]  # (teacher, class, subject, group) -> hours
+    # (pupil, class, subject) -> their open place in a group of this year (issue 15)
+    groups: dict[tuple[str, str, str], dict] = {}
     keys: dict[tuple[str, str], list[str]]  # (kind, key) -> ids (namesakes share a name key)
     with_snils: set[tuple[str, str]]  # (kind, person id) of people whose СНИЛС is known
 
@@ -123,6 +125,14 @@ def current(conn: sqlite3.Connection, school_id: str, year_id: str, on: str) -> 
         },
         keys=keys,
         with_snils=with_snils,
+        groups={
+            (r["student_id"], r["class_id"], r["subject_id"]): dict(r)
+            for r in conn.execute(
+                f"SELECT * FROM group_members WHERE class_id IN ({of_year}) "
+                "AND (ends IS NULL OR ends >= ?) ORDER BY starts",
+                (year_id, on),
+            )
+        },
     )
 
 
@@ -139,6 +149,11 @@ class Writes:
     drop_class_teachers: list[tuple[str, str]] = field(default_factory=list)
     load: list[tuple[str, str, str, str, float]] = field(default_factory=list)
     drop_load: list[tuple[str, str, str, str]] = field(default_factory=list)
+    # places in groups: new (pupil, class, subject, group, starts), ended (pupil, class,
+    # subject, starts, ends), and removed before they began (pupil, class, subject, starts)
+    group_places: list[tuple[str, str, str, str, str]] = field(default_factory=list)
+    end_group_places: list[tuple[str, str, str, str, str]] = field(default_factory=list)
+    drop_group_places: list[tuple[str, str, str, str]] = field(default_factory=list)
 
 
 def write(conn: sqlite3.Connection, school_id: str, writes: Writes) -> None:
@@ -153,6 +168,8 @@ def write(conn: sqlite3.Connection, school_id: str, writes: Writes) -> None:
          writes.drop_class_teachers),
         ("DELETE FROM teaching_load WHERE teacher_id = ? AND class_id = ? AND subject_id = ? "
          "AND group_name = ?", writes.drop_load),
+        ("DELETE FROM group_members WHERE student_id = ? AND class_id = ? AND subject_id = ? "
+         "AND starts = ?", writes.drop_group_places),
     )  # fmt: skip
     for sql, params in many:
         conn.executemany(sql, params)
@@ -165,6 +182,17 @@ def write(conn: sqlite3.Connection, school_id: str, writes: Writes) -> None:
         "INSERT INTO teaching_load VALUES (?, ?, ?, ?, ?) ON CONFLICT DO UPDATE "
         "SET hours = excluded.hours",
         writes.load,
+    )
+    conn.executemany(
+        "UPDATE group_members SET ends = ? WHERE student_id = ? AND class_id = ? "
+        "AND subject_id = ? AND starts = ?",
+        [(ends, s, c, subject, starts) for s, c, subject, starts, ends in writes.end_group_places],
+    )
+    conn.executemany(
+        "INSERT INTO group_members (student_id, class_id, subject_id, group_name, starts) "
+        "VALUES (?, ?, ?, ?, ?) ON CONFLICT DO UPDATE SET group_name = excluded.group_name, "
+        "ends = NULL",
+        writes.group_places,
     )
     for (kind, person_id), keys in writes.keys.items():
         conn.execute("DELETE FROM person_keys WHERE kind = ? AND person_id = ?", (kind, person_id))

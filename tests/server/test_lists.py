@@ -296,7 +296,14 @@ def test_every_template_has_russian_headers_and_one_example_line(kind):
 def test_the_pupils_template_itself_imports_as_one_pupil(conn):
     result = lists.preview(conn, ListKind.PUPILS, lists.template_xlsx(ListKind.PUPILS), today=TODAY)
     assert not result.errors
-    assert result.additions == ("Иванов Пётр Сергеевич, 14.03.2015 — 5А",)
+    pupil = "Иванов Пётр Сергеевич, 14.03.2015"
+    assert result.additions == (
+        "предмет «Английский язык»",
+        "предмет «Технология»",
+        f"{pupil} — 5А",
+        f"{pupil}: Английский язык, группа 1",
+        f"{pupil}: Технология, группа мальчики",
+    )
 
 
 @pytest.mark.parametrize(

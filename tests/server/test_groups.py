@@ -1,0 +1,270 @@
+"""Groups with their own journals (issue 15): a class split for English has a journal per group,
+imported from the school's lists; the group's teacher writes only that journal and only for
+its pupils (refused at the keyboard and on the server); the class teacher reads both groups;
+a pupil moved to the other group mid-year keeps the marks given in the old one."""
+
+from __future__ import annotations
+
+import datetime as dt
+import sqlite3
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from litestar.testing import TestClient
+
+from client_tui.services.grid import roster_for_month
+from client_tui.services.session import Session
+from scripts.school_lists import ENGLISH, csv_bytes, school_lists, xlsx_bytes
+from server import lists
+from server.app import create_app
+from server.auth.service import create_account
+from server.config import ServerConfig
+from server.importer import add_school
+from server.lists import ListKind, ListRefused
+from server.lists.specs import LOAD_ORDER
+from server.storage.db import connect, create_schema
+from server.storage.directory import load_full
+from shared import groups, wire
+from shared.model import (
+    JournalInfo,
+    MarkGiven,
+    Role,
+    journal_id,
+    parse_journal_id,
+    split_section,
+)
+from shared.rules import RuleViolation
+from tests.server.school_kit import Replica, Writer
+
+URL = "http://school.local"
+PASSWORD = "пароль-учителя"
+YEAR = "sch-2026-2027"
+CLASS_2A = f"{YEAR}-2a"
+SUBJECT = "angliyskiy-yazyk"
+GROUP_1 = journal_id(YEAR, CLASS_2A, SUBJECT, "1")
+GROUP_2 = journal_id(YEAR, CLASS_2A, SUBJECT, "2")
+LESSON_DAY = dt.date(2026, 10, 5)
+
+
+@pytest.fixture(scope="module")
+def rows() -> dict[ListKind, list[tuple[str, ...]]]:
+    return school_lists(60, groups=True)  # 1А, 2А, 3А; English in two groups from grade 2
+
+
+@pytest.fixture
+def config(tmp_path: Path, rows) -> ServerConfig:
+    config = ServerConfig(database=tmp_path / "server.sqlite")
+    conn = connect(config.database)
+    create_schema(conn)
+    add_school(conn, school_id="sch", name="МБОУ «Тестовая СОШ»", district="Р", first_year=2026)
+    for kind in LOAD_ORDER:
+        xlsx = kind in (ListKind.PUPILS, ListKind.LOAD)
+        data = xlsx_bytes(kind, rows[kind]) if xlsx else csv_bytes(kind, rows[kind])
+        lists.apply(conn, kind, data, today=dt.date(2026, 9, 1))
+    conn.close()
+    return config
+
+
+@pytest.fixture
+def conn(config: ServerConfig) -> Iterator[sqlite3.Connection]:
+    connection = connect(config.database)
+    yield connection
+    connection.close()
+
+
+def _info(directory, jid: str) -> JournalInfo:
+    return next(j for j in directory.journals if j.id == jid)
+
+
+def _teacher_of(conn, group: str) -> str:
+    return conn.execute(
+        "SELECT teacher_id FROM teaching_load WHERE class_id = ? AND subject_id = ? "
+        "AND group_name = ?",
+        (CLASS_2A, SUBJECT, group),
+    ).fetchone()[0]
+
+
+def _laptop(tmp_path: Path, client: TestClient, conn, login: str, person_id: str) -> Session:
+    create_account(conn, login=login, password=PASSWORD, role=Role.TEACHER, person_id=person_id)
+    laptop = Session(tmp_path / login, http=client)
+    laptop.login(URL, login, PASSWORD, device_name="ноутбук")
+    return laptop
+
+
+# ---------------------------------------------------------------------- ids
+
+
+def test_a_group_journal_id_still_parses_as_three_parts_and_old_ids_are_unchanged():
+    assert journal_id(YEAR, CLASS_2A, "matematika") == f"{YEAR}~{CLASS_2A}~matematika"
+    assert parse_journal_id(GROUP_1) == (YEAR, CLASS_2A, f"{SUBJECT}+1")
+    assert split_section(parse_journal_id(GROUP_1)[2]) == (SUBJECT, "1")
+    assert split_section("matematika") == ("matematika", "")
+
+
+# ---------------------------------------------------------------------- import
+
+
+def test_groups_come_in_from_the_lists_and_each_has_its_own_journal(conn, rows):
+    directory = load_full(conn, school_id="sch")
+    english = {j.id for j in directory.journals if j.class_id == CLASS_2A and SUBJECT in j.id}
+    assert english == {GROUP_1, GROUP_2}  # no whole-class English journal beside the groups
+    first = groups.roster(directory, _info(directory, GROUP_1))
+    second = groups.roster(directory, _info(directory, GROUP_2))
+    whole = directory.class_roster(CLASS_2A)
+    assert first and second
+    assert {s.id for s in first} | {s.id for s in second} == {s.id for s in whole}
+    assert not {s.id for s in first} & {s.id for s in second}
+    # the group's teacher from the load file, its title in words
+    group = groups.group_of(directory, _info(directory, GROUP_1))
+    assert group is not None and group.teachers == (_teacher_of(conn, "1"),)
+    assert groups.section_title(directory, _info(directory, GROUP_1)) == f"{ENGLISH}, группа 1"
+    # subjects taught to the whole class keep the class's journal, as before
+    assert journal_id(YEAR, CLASS_2A, "matematika") in {j.id for j in directory.journals}
+
+
+def test_reimporting_the_pupils_with_their_groups_changes_nothing(conn, rows):
+    data = csv_bytes(ListKind.PUPILS, rows[ListKind.PUPILS])
+    shown = lists.preview(conn, ListKind.PUPILS, data, today=dt.date(2026, 10, 1))
+    assert shown.ok and shown.unchanged, (shown.additions, shown.changes, shown.leavers)
+
+
+def test_a_group_written_wrong_is_refused_with_its_line_and_nothing_written(conn, rows):
+    pupils = list(rows[ListKind.PUPILS])
+    pupils[3] = (*pupils[3][:6], "Английский язык 1")
+    before = conn.execute("SELECT * FROM group_members ORDER BY 1, 2, 3, 4").fetchall()
+    with pytest.raises(ListRefused) as refused:
+        lists.apply(
+            conn, ListKind.PUPILS, csv_bytes(ListKind.PUPILS, pupils), today=dt.date(2026, 10, 1)
+        )
+    assert [(e.line, e.reason) for e in refused.value.preview.errors] == [
+        (5, "группы «Английский язык 1»: нужно «Предмет: группа», например «Английский язык: 1».")
+    ]
+    assert conn.execute("SELECT * FROM group_members ORDER BY 1, 2, 3, 4").fetchall() == before
+
+
+# ---------------------------------------------------------------------- rights and rosters
+
+
+def test_the_group_teacher_writes_only_the_group_and_only_its_pupils(tmp_path, config, conn):
+    with TestClient(create_app(config), base_url=URL) as client:
+        laptop = _laptop(tmp_path, client, conn, "english1", _teacher_of(conn, "1"))
+        directory = laptop.directory
+        assert laptop.book.info(GROUP_1).writable
+        assert _teacher_of(conn, "2") != _teacher_of(conn, "1")
+        other_group = [j for j in directory.journals if j.id == GROUP_2]
+        assert not any(j.writable for j in other_group)  # read only if they lead the class
+        ours = [s.id for s in groups.roster(directory, _info(directory, GROUP_1), LESSON_DAY)]
+        grid = roster_for_month(directory, _info(directory, GROUP_1), LESSON_DAY)
+        assert [r.student_id for r in grid] == ours
+        other = next(s.id for s in directory.class_roster(CLASS_2A, LESSON_DAY) if s.id not in ours)
+        lesson = laptop.book.record_lesson(GROUP_1, date=LESSON_DAY, topic="Present Simple")
+        laptop.book.give_mark(GROUP_1, lesson.lesson_id, ours[0], 5)
+        with pytest.raises(RuleViolation) as refused:  # at the keyboard
+            laptop.book.give_mark(GROUP_1, lesson.lesson_id, other, 4)
+        assert refused.value.message_ru == "Обучающийся не числится в этой группе на дату урока."
+        assert laptop.sync().complete
+
+        # on the server: a laptop that does not know the groups (an older release) is refused
+        # the other group's pupil by a refusal event, and the pupil gets no mark
+        writer = Writer(
+            {
+                "person_id": laptop.store.get("person_id"),
+                "device_id": laptop.store.get("device_id"),
+            },
+            day=LESSON_DAY,
+        )
+        replica = Replica(GROUP_1)
+        bad = writer.mark(lesson.lesson_id, other, 3)
+        replica.add(writer.lesson("L-old", date=LESSON_DAY), bad)
+        response = client.post(
+            "/api/v1/sync",
+            content=wire.encode(wire.SyncRequest(journals=(replica.push(),))),
+            headers={
+                "Content-Type": wire.CONTENT_TYPE,
+                "Authorization": f"Bearer {laptop.store.get('token')}",
+            },
+        )
+        assert response.status_code == 200, response.text
+        reply = wire.decode(response.content).journals[0]
+        assert reply.outcome == "accepted"
+        refusal = conn.execute(
+            "SELECT body FROM events WHERE id = ?", (f"refusal-{bad.id}",)
+        ).fetchone()
+        assert refusal is not None and '"rule":"student_in_class"' in refusal[0]
+        marks = conn.execute(
+            "SELECT student_id, value FROM marks WHERE journal_id = ?", (GROUP_1,)
+        ).fetchall()
+        assert [tuple(m) for m in marks] == [(ours[0], 5)]
+        laptop.close()
+
+
+def test_the_class_teacher_reads_every_group_of_the_class_and_writes_none(tmp_path, config, conn):
+    lead = conn.execute(
+        "SELECT teacher_id FROM class_teachers WHERE class_id = ?", (CLASS_2A,)
+    ).fetchone()[0]
+    teaches = {
+        r[0]
+        for r in conn.execute("SELECT subject_id FROM teaching_load WHERE teacher_id = ?", (lead,))
+    }
+    assume_not_english = SUBJECT not in teaches
+    with TestClient(create_app(config), base_url=URL) as client:
+        laptop = _laptop(tmp_path, client, conn, "lead", lead)
+        infos = {j.id: j for j in laptop.directory.journals}
+        assert {GROUP_1, GROUP_2} <= set(infos)
+        if assume_not_english:
+            assert not infos[GROUP_1].writable and not infos[GROUP_2].writable
+        laptop.close()
+
+
+def test_a_pupil_moved_to_the_other_group_keeps_the_old_marks_where_they_were(
+    tmp_path, config, conn, rows
+):
+    with TestClient(create_app(config), base_url=URL) as client:
+        laptop = _laptop(tmp_path, client, conn, "english1", _teacher_of(conn, "1"))
+        directory = laptop.directory
+        mover = groups.roster(directory, _info(directory, GROUP_1), LESSON_DAY)[0]
+        lesson = laptop.book.record_lesson(GROUP_1, date=LESSON_DAY, topic="Present Simple")
+        laptop.book.give_mark(GROUP_1, lesson.lesson_id, mover.id, 4)
+        assert laptop.sync().complete
+
+        # 16 November: the secretary's list puts the pupil in group 2
+        birth = mover.birth_date.strftime("%d.%m.%Y")
+        who = (mover.last_name, mover.first_name, birth)
+        pupils = [(*r[:6], f"{ENGLISH}: 2") if r[:3] == who else r for r in rows[ListKind.PUPILS]]
+        data = csv_bytes(ListKind.PUPILS, pupils)
+        moved_on = dt.date(2026, 11, 16)
+        shown = lists.preview(conn, ListKind.PUPILS, data, on=moved_on, today=moved_on)
+        assert shown.changes == (
+            f"{mover.full_name}, {birth}: {ENGLISH}, группа 1 → 2 с 16.11.2026 "
+            "(отметки остаются в журнале группы 1)",
+        )
+        assert not shown.additions and not shown.leavers
+        lists.apply(conn, ListKind.PUPILS, data, on=moved_on, today=moved_on)
+
+        laptop.refresh_directory()
+        directory = laptop.directory
+        first, second = _info(directory, GROUP_1), _info(directory, GROUP_2)
+        on = moved_on - dt.timedelta(days=1)
+        assert mover.id in {s.id for s in groups.roster(directory, first, on)}
+        assert mover.id not in {s.id for s in groups.roster(directory, first, moved_on)}
+        full = load_full(conn, school_id="sch")
+        assert mover.id in {s.id for s in groups.roster(full, second, moved_on)}
+        assert mover.id not in {s.id for s in groups.roster(full, second, on)}
+        # the old group's journal keeps the mark; its teacher cannot give a new one after
+        assert (
+            conn.execute(
+                "SELECT value FROM marks WHERE journal_id = ? AND student_id = ?",
+                (GROUP_1, mover.id),
+            ).fetchone()[0]
+            == 4
+        )
+        later = laptop.book.record_lesson(GROUP_1, date=dt.date(2026, 11, 20), topic="Past")
+        with pytest.raises(RuleViolation):
+            laptop.book.give_mark(GROUP_1, later.lesson_id, mover.id, 5)
+        assert isinstance(
+            laptop.book.give_mark(GROUP_1, lesson.lesson_id, mover.id, 5, reason="опечатка"),
+            MarkGiven,
+        )
+        assert laptop.sync().complete
+        laptop.close()
