@@ -22,6 +22,7 @@ from server.errors import BadRequest, NotFound
 from server.storage import directory as directory_storage
 from server.storage import school_time
 from server.storage.db import transaction
+from shared import groups
 from shared.model import Directory, PeriodKind, parse_journal_id
 
 SIGNERS = CLOSERS  # who records the paper signature: administration and records officer
@@ -85,7 +86,7 @@ def standings(conn: sqlite3.Connection, directory: Directory) -> list[JournalSta
     ).fetchall()
     result = []
     for journal in directory.journals:
-        roster = {s.id for s in directory.class_roster(journal.class_id, directory.year.ends)}
+        roster = {s.id for s in groups.roster(directory, journal, directory.year.ends)}
         changed = updated.get(journal.id, 0.0)
         made = printed.get(journal.id)
         package = next(

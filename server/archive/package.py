@@ -62,6 +62,7 @@ from server.storage import archive as archive_storage
 from server.storage import directory as directory_storage
 from server.storage import journals as journal_storage
 from server.storage.db import transaction
+from shared import groups
 from shared.fold import order_key
 from shared.hlc import parse_stamp
 from shared.model import Directory, JournalInfo, parse_journal_id
@@ -173,7 +174,7 @@ def events_json(
             "format": EVENTS_FORMAT,
             "journal_id": journal.id,
             "class": printed.class_name(directory, journal.class_id),
-            "subject": printed.subject_name(directory, journal.subject_id),
+            "subject": groups.section_title(directory, journal),
             "people": "../../../people.json",
             "count": len(lines),
         }
@@ -193,7 +194,7 @@ def people_json(directory: Directory, authors: set[str]) -> bytes:
 
 def _readme(directory: Directory, kind: str, fingerprint: str, journal: JournalInfo | None) -> str:
     what = (
-        f"журнал «{printed.subject_name(directory, journal.subject_id)}», "
+        f"журнал «{groups.section_title(directory, journal)}», "
         f"{printed.class_name(directory, journal.class_id)} класс"
         if journal
         else "все журналы, сводные ведомости и отметки для личных дел"
@@ -332,7 +333,8 @@ def build_package(
     school = directory.school
     if journal_id:
         journal = journals[0]
-        base = f"{school.id}-{journal.class_id}-{journal.subject_id}-{when:%Y%m%d}"
+        section = journal.subject_id + (f"-g{journal.group}" if journal.group else "")
+        base = f"{school.id}-{journal.class_id}-{section}-{when:%Y%m%d}"
     elif period:
         base = f"{school.id}-{directory.year.id}-{period}"
     else:
@@ -450,7 +452,7 @@ def _write_payload(
 
     def title_of(journal: JournalInfo) -> str:
         return (
-            f"{printed.subject_name(directory, journal.subject_id)}, "
+            f"{groups.section_title(directory, journal)}, "
             f"{printed.class_name(directory, journal.class_id)} класс"
         )
 
@@ -465,7 +467,7 @@ def _write_payload(
                     "SELECT id, received_at FROM events WHERE journal_id = ?", (journal.id,)
                 ).fetchall()
             )
-            folder = f"journals/{journal.class_id}/{journal.subject_id}"
+            folder = printed.journal_folder(journal)
             title = title_of(journal)
             out.put(
                 f"{folder}/events.json",
@@ -517,7 +519,7 @@ def _write_payload(
     for (what, *rest), pdf in render_all(journal_jobs(), workers=workers, expected=expected):
         if what == "journal":
             journal, content_key = rest
-            folder = f"journals/{journal.class_id}/{journal.subject_id}"
+            folder = printed.journal_folder(journal)
             pdf_cache.store(conn, journal.id, content_key, when, pdf)
             out.put(
                 f"{folder}/journal.pdf",

@@ -21,6 +21,7 @@ from server.printing import table_csv, table_xlsx
 from server.printing.pdf import PdfJob, compile_job, pdf_job, table_job
 from server.reports.summary_sheet import YEAR_KINDS, SummarySheet, summary_sheet
 from server.storage import consolidated
+from shared import groups
 from shared.fold import JournalState
 from shared.model import (
     ATTENDANCE_LETTERS,
@@ -30,6 +31,7 @@ from shared.model import (
     Role,
     Student,
     WorkKind,
+    parse_journal_id,
 )
 
 MONTHS = (
@@ -82,11 +84,14 @@ def director_name(directory: Directory) -> str:
 
 
 def teachers_of(directory: Directory, journal: JournalInfo) -> list[str]:
-    return [
-        staff_name(directory, t.teacher_id)
-        for t in directory.teaching
-        if t.class_id == journal.class_id and t.subject_id == journal.subject_id
-    ]
+    """The journal's teachers: the class's of the subject, or the group's (shared.groups)."""
+    return [staff_name(directory, t) for t in sorted(groups.teachers_of(directory)(journal))]
+
+
+def journal_folder(journal: JournalInfo) -> str:
+    """A journal's folder in a package: `journals/<class>/<subject>`, and `<subject>+<group>`
+    for a group's journal (a folder per group: two groups must not share one)."""
+    return f"journals/{journal.class_id}/{parse_journal_id(journal.id)[2]}"
 
 
 def pupils_of_year(directory: Directory) -> list[Student]:
@@ -110,7 +115,7 @@ def journal_print_data(
     printed: dt.datetime,
     corrections: list[dict] = (),
 ) -> dict:
-    roster = directory.class_roster(journal.class_id)
+    roster = groups.roster(directory, journal)
     lessons = state.lessons()
     months: dict[tuple[int, int], list] = defaultdict(list)
     for lesson in lessons:
@@ -147,7 +152,7 @@ def journal_print_data(
         "district": directory.school.district,
         "year_name": directory.year.name,
         "class_name": class_name(directory, journal.class_id),
-        "subject": subject_name(directory, journal.subject_id),
+        "subject": groups.section_title(directory, journal),
         "teachers": teachers_of(directory, journal) or ["—"],
         "director": director_name(directory),
         "legend": LEGEND,

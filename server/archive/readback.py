@@ -31,7 +31,7 @@ from server.storage import journals as journal_storage
 from server.storage.db import connect, create_schema, transaction
 from shared.fold import fold
 from shared.journal import JournalDoc
-from shared.model import Directory
+from shared.model import Directory, split_section
 
 
 class ReadbackError(Exception):
@@ -189,11 +189,12 @@ def reprint(archived: ArchivedYear, *, workers: int | None = None) -> dict[str, 
             if doc is None:
                 continue
             own = [c for c in archived.corrections if c["journal_id"] == journal.id]
-            path = f"journals/{journal.class_id}/{journal.subject_id}/journal.pdf"
+            path = f"{printed.journal_folder(journal)}/journal.pdf"
             at = archived.journal_printed_at.get(path, when)
             state = fold(doc.events())
             yield path, printed.journal_job(directory, journal, state, at, own, archival=archival)
-        only = archived.info.get("Zhurnal-Journal-Id", "").rpartition("~")[2] or None
+        only = split_section(archived.info.get("Zhurnal-Journal-Id", "").rpartition("~")[2])[0]
+        only = only or None
         for class_id in sorted(classes):
             _, job, sheets = printed.summary_parts(
                 archived.conn, directory, class_id, when, only, archival=archival

@@ -18,6 +18,7 @@ from client_tui.services.session import Session
 from scripts.school_lists import ENGLISH, csv_bytes, school_lists, xlsx_bytes
 from server import lists
 from server.app import create_app
+from server.archive import printed
 from server.auth.service import create_account
 from server.config import ServerConfig
 from server.importer import add_school
@@ -26,6 +27,7 @@ from server.lists.specs import LOAD_ORDER
 from server.storage.db import connect, create_schema
 from server.storage.directory import load_full
 from shared import groups, wire
+from shared.fold import fold
 from shared.model import (
     JournalInfo,
     MarkGiven,
@@ -268,3 +270,23 @@ def test_a_pupil_moved_to_the_other_group_keeps_the_old_marks_where_they_were(
         )
         assert laptop.sync().complete
         laptop.close()
+
+
+# ---------------------------------------------------------------------- the archive
+
+
+def test_the_archive_prints_each_group_journal_with_its_own_pupils_in_its_own_folder(conn):
+    directory = load_full(conn, school_id="sch")
+    first, second = _info(directory, GROUP_1), _info(directory, GROUP_2)
+    assert printed.journal_folder(first) == f"journals/{CLASS_2A}/{SUBJECT}+1"
+    assert printed.journal_folder(second) != printed.journal_folder(first)
+    whole = _info(directory, journal_id(YEAR, CLASS_2A, "matematika"))
+    assert printed.journal_folder(whole) == f"journals/{CLASS_2A}/matematika"  # as before
+    page = printed.journal_print_data(
+        directory, first, fold({}), dt.datetime(2027, 6, 1, tzinfo=dt.UTC)
+    )
+    assert page["subject"] == f"{ENGLISH}, группа 1"
+    assert page["teachers"] == [printed.staff_name(directory, _teacher_of(conn, "1"))]
+    names = [row[1] for row in page["period_rows"]]
+    assert names == [s.full_name for s in groups.roster(directory, first)]
+    assert len(names) < len(directory.class_roster(CLASS_2A))
