@@ -11,7 +11,16 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 
-from shared.model import Directory, GroupMembership, JournalInfo, Membership, Student, StudyGroup
+from shared.model import (
+    Directory,
+    GroupMembership,
+    JournalInfo,
+    Membership,
+    Student,
+    StudyGroup,
+    parse_journal_id,
+    split_section,
+)
 
 GroupKey = tuple[str, str, str]  # (class, subject, group key)
 
@@ -112,3 +121,30 @@ def section_title(directory: Directory, journal: JournalInfo) -> str:
     subject = next((s.name for s in directory.subjects if s.id == journal.subject_id), None)
     words = [subject or journal.subject_id, group_name(directory, journal)]
     return ", ".join(w for w in words if w)
+
+
+def attends(directory: Directory, student_id: str) -> Callable[[str, dt.date], bool]:
+    """Whether a pupil attends a journal's lessons on a day: in the class (a class journal) or
+    in the group (a group's journal) on that day. A journal the directory no longer lists is
+    read from its id. For the diary: a pupil of group 2 never sees group 1's lessons."""
+    infos = {j.id: j for j in directory.journals}
+    members = memberships_of(directory)
+    spans: dict[str, list[Membership]] = {}
+
+    def attended(journal_id: str, day: dt.date) -> bool:
+        if journal_id not in spans:
+            info = infos.get(journal_id)
+            if info is None:
+                year_id, class_id, section = parse_journal_id(journal_id)
+                subject, group = split_section(section)
+                info = JournalInfo(
+                    id=journal_id,
+                    year_id=year_id,
+                    class_id=class_id,
+                    subject_id=subject,
+                    group=group,
+                )
+            spans[journal_id] = [m for m in members(info) if m.student_id == student_id]
+        return any(m.covers(day) for m in spans[journal_id])
+
+    return attended

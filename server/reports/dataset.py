@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 
 import msgspec
 
+from shared import groups
 from shared.model import Directory, JournalInfo
 
 
@@ -74,19 +75,13 @@ class Dataset:
 
 
 def select_journals(directory: Directory, filters: Filters) -> dict[str, JournalInfo]:
-    taught = None
-    if filters.teacher_id:
-        taught = {
-            (t.class_id, t.subject_id)
-            for t in directory.teaching
-            if t.teacher_id == filters.teacher_id
-        }
+    teachers = groups.teachers_of(directory)  # a group's journal: its own teachers only
     return {
         j.id: j
         for j in directory.journals
         if (filters.class_id is None or j.class_id == filters.class_id)
         and (filters.subject_id is None or j.subject_id == filters.subject_id)
-        and (taught is None or (j.class_id, j.subject_id) in taught)
+        and (not filters.teacher_id or filters.teacher_id in teachers(j))
     }
 
 

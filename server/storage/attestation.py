@@ -94,16 +94,17 @@ def lessons_per_day(
     date_from: str | None,
     date_to: str | None,
 ) -> dict[tuple[str, str], int]:
-    """(class, date) -> lessons held that day in the class's journals."""
+    """(journal, date) -> lessons held that day in the journal (a group's lessons are only
+    its pupils' lessons: the caller adds up the journals each pupil belongs to)."""
     if not journal_ids:
         return {}
     sql = (
-        "SELECT j.class_id, l.date, count(*) FROM lessons l JOIN journals j "
-        f"ON j.id = l.journal_id WHERE l.journal_id IN ({_in(journal_ids)})"
+        "SELECT l.journal_id, l.date, count(*) FROM lessons l "
+        f"WHERE l.journal_id IN ({_in(journal_ids)})"
     )
     dates, params = _dates(date_from, date_to)
-    sql += dates + " GROUP BY j.class_id, l.date"
-    return {(c, d): n for c, d, n in conn.execute(sql, [*journal_ids, *params])}
+    sql += dates + " GROUP BY l.journal_id, l.date"
+    return {(j, d): n for j, d, n in conn.execute(sql, [*journal_ids, *params])}
 
 
 class ResultCell(msgspec.Struct, frozen=True):

@@ -11,6 +11,7 @@ from server.storage import consolidated
 from server.storage import web as storage
 from server.storage.attestation import result_cells
 from server.web.diary import WORK_KINDS
+from shared import groups
 from shared.columns import KIND_TITLES, result_column_id, result_columns, result_text
 from shared.grades import average_text, weighted_average
 from shared.model import ATTENDANCE_LETTERS, AttendanceCode, Directory, MarkKind, Period, PeriodKind
@@ -109,17 +110,20 @@ def subject_grids(
     for lesson in lessons:
         by_journal.setdefault(lesson.journal_id, []).append(lesson)
     subject_of = {j.id: j.subject_id for j in directory.journals if j.class_id == class_id}
+    infos = {j.id: j for j in directory.journals if j.class_id == class_id}
     results = {
         (c.subject_id, c.student_id): result_text(c.value, c.special)
         for c in result_cells(conn, year_id=year, class_id=class_id)
         if period is not None and c.period_id == period.id and not c.column
     }
     grids = []
-    for journal_id in sorted(subject_of, key=lambda j: names.get(subject_of[j], "")):
+    for journal_id in sorted(subject_of, key=lambda j: (names.get(subject_of[j], ""), j)):
         found = by_journal.get(journal_id, [])
+        info = infos[journal_id]
+        pupils = groups.roster(directory, info) if info.group else roster  # a group: its own
         grids.append(
             SubjectGrid(
-                subject=names.get(subject_of[journal_id], subject_of[journal_id]),
+                subject=groups.section_title(directory, info),
                 dates=[dt.date.fromisoformat(x.date).strftime("%d.%m") for x in found],
                 work_kinds=[WORK_KINDS.get(x.work_kind, "") for x in found],
                 rows=[
@@ -128,10 +132,10 @@ def subject_grids(
                         [" ".join(cells.get((journal_id, x.lesson_id, s.id), [])) for x in found],
                         average(weighted.get((journal_id, s.id), [])),
                     )
-                    for s in roster
+                    for s in pupils
                 ],
                 result_title=result_title(period),
-                results=[results.get((subject_of[journal_id], s.id), "") for s in roster],
+                results=[results.get((subject_of[journal_id], s.id), "") for s in pupils],
             )
         )
     return grids

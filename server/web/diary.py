@@ -11,6 +11,7 @@ from server.storage.attestation import result_cells
 from server.web.people import student_classes, week_start
 from server.web.pupil_access import class_name_of
 from server.web.svg import SubjectYear, marks_of_year, year_grid
+from shared import groups
 from shared.columns import result_column_id, result_columns, result_text
 from shared.model import (
     ATTENDANCE_LETTERS,
@@ -92,14 +93,11 @@ def build_diary(
         date_to=sunday.isoformat(),
         class_ids=class_ids,
     )
-    memberships = [m for m in directory.memberships if m.student_id == student.id]
+    attends = groups.attends(directory, student.id)  # the class's lessons and their group's
     lessons = [
         lesson
         for lesson in lessons
-        if any(
-            m.class_id == lesson.class_id and m.covers(dt.date.fromisoformat(lesson.date))
-            for m in memberships
-        )
+        if attends(lesson.journal_id, dt.date.fromisoformat(lesson.date))
     ]
     year_marks = consolidated.marks(conn, year_id=year, student_id=student.id)
     absences = consolidated.attendance(

@@ -24,11 +24,16 @@ from server.config import ServerConfig
 from server.importer import add_school
 from server.lists import ListKind, ListRefused
 from server.lists.specs import LOAD_ORDER
+from server.reports.catalog import build
+from server.reports.dataset import Filters
 from server.storage.db import connect, create_schema
 from server.storage.directory import load_full
+from server.web.class_view import subject_grids
+from server.web.diary import build_diary
 from shared import groups, wire
 from shared.fold import fold
 from shared.model import (
+    AttendanceCode,
     JournalInfo,
     MarkGiven,
     Role,
@@ -290,3 +295,48 @@ def test_the_archive_prints_each_group_journal_with_its_own_pupils_in_its_own_fo
     names = [row[1] for row in page["period_rows"]]
     assert names == [s.full_name for s in groups.roster(directory, first)]
     assert len(names) < len(directory.class_roster(CLASS_2A))
+
+
+# ---------------------------------------------------------------------- pages and reports
+
+
+def test_reports_diary_and_class_view_see_each_pupil_once_in_their_own_group(
+    tmp_path, config, conn
+):
+    day = dt.date(2026, 10, 6)
+    with TestClient(create_app(config), base_url=URL) as client:
+        for login, group, topic in (("en1", "1", "Группа один"), ("en2", "2", "Группа два")):
+            laptop = _laptop(tmp_path, client, conn, login, _teacher_of(conn, group))
+            jid = GROUP_1 if group == "1" else GROUP_2
+            lesson = laptop.book.record_lesson(jid, date=day, topic=topic)
+            if group == "1":
+                pupils = groups.roster(laptop.directory, _info(laptop.directory, jid), day)
+                absent = pupils[0]
+                laptop.book.mark_attendance(
+                    jid, lesson.lesson_id, [absent.id], AttendanceCode.ABSENT
+                )
+            assert laptop.sync().complete
+            laptop.close()
+    directory = load_full(conn, school_id="sch")
+
+    # the pupil missed every lesson they had that day (group 2's lesson is not theirs)
+    rep = build(conn, directory, "attendance", Filters(date_from=day, date_to=day))
+    rows = {row[1]: tuple(row[2:]) for row in rep.rows}
+    # уроков, по болезни, уважит., без причины, дней, дней по болезни, опозданий
+    assert rows[absent.full_name] == (1, 0, 0, 1, 1, 0, 0)
+
+    # the diary shows the pupil's own group's lesson, never the other group's
+    diary = build_diary(conn, directory, absent, day)
+    topics = [x.topic for d in diary.days for x in d.lessons]
+    assert topics == ["Группа один"]
+
+    # the class teacher's view: a grid per group, each with its own pupils
+    grids = {
+        g.subject: g
+        for g in subject_grids(conn, directory, CLASS_2A, day, day)
+        if ENGLISH in g.subject
+    }
+    assert set(grids) == {f"{ENGLISH}, группа 1", f"{ENGLISH}, группа 2"}
+    first = groups.roster(directory, _info(directory, GROUP_1))
+    assert len(grids[f"{ENGLISH}, группа 1"].rows) == len(first)
+    assert [row[1] for row in grids[f"{ENGLISH}, группа 1"].rows].count(["н"]) == 1
