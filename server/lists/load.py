@@ -179,6 +179,17 @@ def plan_load(plan: Plan, table: Table) -> None:
             plan.leavers.append(
                 f"{_teacher_name(plan, _t)}: {_class_label(plan, c)}, {names[s]} — снимается"
             )
+    filled = {(c, s, row["group_name"]) for (_, c, s), row in now.groups.items()}
+    empty = sorted({(c, s, g) for _, c, s, g in load if g and (c, s, g) not in filled})
+    if empty:
+        named = ", ".join(
+            f"{_class_label(plan, c)} {names[s]} (группа {g})" for c, s, g in empty[:5]
+        )
+        more = f" и ещё {len(empty) - 5}" if len(empty) > 5 else ""
+        plan.notes.append(
+            f"В группах {named}{more} пока нет учеников: журнал группы будет пустым, пока в "
+            "списке учеников (столбец «Группы») не указано, кто в какой группе."
+        )
     if plan.writes.drop_teaching:
         plan.notes.append(
             "Снятая нагрузка не стирает журналов: записанные уроки и оценки остаются."

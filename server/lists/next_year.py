@@ -127,7 +127,7 @@ def open_next_year(
             classes[moved.id] = moved
             follows[school_class.id] = moved.id
     counts = dict.fromkeys((o.value for o in Outcome), 0)
-    places, graduates = [], []
+    places, graduates, promoted = [], [], []
     for school_class, pupil_id, _, default in plan:
         outcome = chosen.get(pupil_id, default)
         if (
@@ -147,6 +147,7 @@ def open_next_year(
             classes.setdefault(target.id, target)
         else:
             target = classes[follows[school_class.id]]
+            promoted.append((pupil_id, school_class.id, target.id))
         places.append(Membership(student_id=pupil_id, class_id=target.id, starts=year.starts))
     teaching = [
         TeachingAssignment(
@@ -164,6 +165,7 @@ def open_next_year(
     with transaction(conn):
         directory_storage.upsert(conn, rows, school_id=current.school_id)
         storage.carry_load(conn, follows)
+        storage.carry_groups(conn, promoted, current.ends.isoformat(), year.starts.isoformat())
         storage.graduate(conn, graduates, current.ends.isoformat())
         storage.record_promotions(
             conn,

@@ -294,6 +294,19 @@ def carry_load(conn: sqlite3.Connection, follows: dict[str, str]) -> None:
         )
 
 
+def carry_groups(
+    conn: sqlite3.Connection, promoted: list[tuple[str, str, str]], last_day: str, starts: str
+) -> None:
+    """A promoted pupil (pupil, old class, new class) stays in their groups, for editing: the
+    load's groups follow the class (carry_load), and so does who is in which."""
+    conn.executemany(
+        "INSERT OR IGNORE INTO group_members (student_id, class_id, subject_id, group_name, "
+        "starts) SELECT student_id, ?, subject_id, group_name, ? FROM group_members "
+        "WHERE student_id = ? AND class_id = ? AND (ends IS NULL OR ends >= ?)",
+        [(new, starts, pupil, old, last_day) for pupil, old, new in promoted],
+    )
+
+
 def graduate(conn: sqlite3.Connection, pupils: list[tuple[str, str]], last_day: str) -> None:
     """Graduates leave with the year's last day."""
     conn.executemany(

@@ -19,10 +19,12 @@ from scripts.school_lists import ENGLISH, csv_bytes, school_lists, xlsx_bytes
 from server import lists
 from server.app import create_app
 from server.archive import printed
+from server.auth.principal import Principal
 from server.auth.service import create_account
 from server.config import ServerConfig
 from server.importer import add_school
 from server.lists import ListKind, ListRefused
+from server.lists.next_year import open_next_year
 from server.lists.specs import LOAD_ORDER
 from server.reports.catalog import build
 from server.reports.dataset import Filters
@@ -340,3 +342,40 @@ def test_reports_diary_and_class_view_see_each_pupil_once_in_their_own_group(
     first = groups.roster(directory, _info(directory, GROUP_1))
     assert len(grids[f"{ENGLISH}, группа 1"].rows) == len(first)
     assert [row[1] for row in grids[f"{ENGLISH}, группа 1"].rows].count(["н"]) == 1
+
+
+def test_the_next_year_keeps_the_groups_and_who_is_in_them(conn):
+    before = load_full(conn, school_id="sch")
+    old = {g: {s.id for s in groups.roster(before, _info(before, g))} for g in (GROUP_1, GROUP_2)}
+    deputy_id = conn.execute("SELECT id FROM staff WHERE last_name = 'Орлова'").fetchone()[0]
+    deputy = Principal(
+        login="deputy", role=Role.DEPUTY, roles=(Role.DEPUTY,), person_id=deputy_id,
+        device_id="", school_id="sch",
+    )  # fmt: skip
+    opened = open_next_year(conn, deputy, today=dt.date(2027, 6, 1))
+    after = load_full(conn, school_id="sch")
+    assert after.year.id == opened.year.id
+    class_3a = f"{opened.year.id}-3a"
+    for group, was in (("1", old[GROUP_1]), ("2", old[GROUP_2])):
+        info = _info(after, journal_id(opened.year.id, class_3a, SUBJECT, group))
+        assert {s.id for s in groups.roster(after, info)} == was
+
+
+def test_a_load_naming_groups_nobody_is_in_says_so_before_applying(tmp_path):
+    plain = school_lists(60)  # the pupils' list says nothing of groups
+    conn = connect(tmp_path / "plain.sqlite")
+    create_schema(conn)
+    add_school(conn, school_id="sch", name="МБОУ «Тестовая СОШ»", district="Р", first_year=2026)
+    for kind in LOAD_ORDER[:-1]:
+        lists.apply(conn, kind, csv_bytes(kind, plain[kind]), today=dt.date(2026, 9, 1))
+    shown = lists.preview(
+        conn,
+        ListKind.LOAD,
+        csv_bytes(ListKind.LOAD, plain[ListKind.LOAD]),
+        today=dt.date(2026, 9, 1),
+    )
+    assert shown.ok
+    assert any(
+        "2А Английский язык (группа 1)" in n and "пока нет учеников" in n for n in shown.notes
+    )
+    conn.close()
