@@ -226,6 +226,11 @@ def cmd_lesson(session: Session, args: argparse.Namespace) -> int:
         reason=args.reason or "",
     )
     print(f"Сохранено: урок {lesson.date:%d.%m.%Y} #{lesson.slot} [{lesson.lesson_id}]")
+    together = session.book.lesson_journals(journal.id, lesson.lesson_id)[1:]
+    if together:  # класс-комплект: the same lesson in each class's journal
+        classes = {c.id: c.name for c in session.directory.classes}
+        names = ", ".join(classes.get(session.book.info(j).class_id, j) for j in together)
+        print(f"Класс-комплект: урок записан и в журнал {names}.")
     return 0
 
 

@@ -174,6 +174,15 @@ class GroupMembership(Frozen):
     ends: dt.date | None = None
 
 
+class CombinedClasses(Frozen):
+    """Класс-комплект: classes of different grades taught one subject together, in one lesson
+    by one teacher. Each class keeps its own journal; a lesson is entered once and written
+    into each of them under one lesson id (shared.combined)."""
+
+    subject_id: Id
+    class_ids: tuple[Id, ...]
+
+
 class JournalInfo(Frozen):
     """One journal: a (school year, class or group, subject) section, the unit of sync and
     permission. `group` is the group's key; empty for the whole class."""
@@ -398,6 +407,7 @@ class Directory(Frozen):
     weights: tuple[WorkWeight, ...] = ()  # issue 16: the school's weights by kind of work
     groups: tuple[StudyGroup, ...] = ()  # issue 15: classes split for a subject
     group_members: tuple[GroupMembership, ...] = ()  # issue 15: who is in which group, when
+    combined: tuple[CombinedClasses, ...] = ()  # issue 15: классы-комплекты
 
     def class_roster(self, class_id: str, day: dt.date | None = None) -> list[Student]:
         """Students of a class (on a day, or ever), alphabetical as in the paper journal."""

@@ -8,6 +8,7 @@ events that bring the previous values back: nothing is ever deleted, the history
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 from collections.abc import Iterable
 
 import msgspec
@@ -243,18 +244,25 @@ class JournalEditor:
         lesson_id: str | None = None,
         reason: str = "",
     ) -> Edit:
-        """A new lesson, or (with lesson_id) the corrected record of an existing one."""
-        event = self.book.lesson_event(
-            journal_id,
+        """A new lesson, or (with lesson_id) the corrected record of an existing one. In a
+        класс-комплект it is written into each class's journal (JournalBook.lesson_journals),
+        checked in all of them first; each class's copy is an edit of its own for undo."""
+        fields = dict(
             date=date,
             topic=topic,
             homework=homework,
             work_kind=work_kind,
             slot=slot,
-            lesson_id=lesson_id,
+            lesson_id=lesson_id or f"L{uuid.uuid4().hex[:16]}",
             reason=reason,
         )
-        return self._commit(journal_id, [event], "урок")
+        journals = self.book.lesson_journals(journal_id, lesson_id)
+        planned = {j: [self.book.lesson_event(j, **fields)] for j in journals}
+        for other, events in planned.items():
+            self.book.check(other, events)
+        for other in journals[1:]:
+            self._commit(other, planned[other], "урок")
+        return self._commit(journal_id, planned[journal_id], "урок")
 
     def new_lesson(self, journal_id: str, day: dt.date) -> Edit:
         """A lesson on `day` in one keystroke; a second one that day makes a double lesson."""

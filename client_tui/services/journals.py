@@ -6,12 +6,12 @@ from __future__ import annotations
 import datetime as dt
 import threading
 import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 
 import msgspec
 
 from client_tui.services.store import CONFLICT, PENDING_STATES, REFUSED, LocalStore
-from shared import groups, portfolio
+from shared import combined, groups, portfolio
 from shared.fold import JournalState, period_cell
 from shared.grades import weight_for
 from shared.hlc import Clock
@@ -172,15 +172,8 @@ class JournalBook:
         """
         events = list(events)
         with self.lock:
-            if not self.info(journal_id).writable:
-                raise RuleViolation(
-                    "author_may_write",
-                    "Журнал доступен только для чтения: вы не ведёте этот предмет в этом классе.",
-                )
+            self.check(journal_id, events)
             doc = self.doc(journal_id)
-            violations = check_new_events(doc.state(), events, self.context(journal_id))
-            if violations:
-                raise violations[0]
             try:
                 update = doc.add(events)
                 with self.store.transaction():
@@ -196,6 +189,20 @@ class JournalBook:
                 self.forget(journal_id)  # the memory copy may hold what the disk does not
                 raise
         return events
+
+    def check(self, journal_id: str, events: list[JournalEvent]) -> None:
+        """Raise the first RuleViolation the events would meet in this journal; store nothing."""
+        with self.lock:
+            if not self.info(journal_id).writable:
+                raise RuleViolation(
+                    "author_may_write",
+                    "Журнал доступен только для чтения: вы не ведёте этот предмет в этом классе.",
+                )
+            violations = check_new_events(
+                self.doc(journal_id).state(), events, self.context(journal_id)
+            )
+            if violations:
+                raise violations[0]
 
     def compact(self) -> int:
         """Squash each open journal's update log into one snapshot once it passes
@@ -352,9 +359,38 @@ class JournalBook:
 
     def record_lesson(self, journal_id: str, **fields) -> LessonRecorded:
         """Record a new lesson, or (with lesson_id) correct an existing lesson's record;
-        `fields` as for `lesson_event`."""
+        `fields` as for `lesson_event`. In a класс-комплект the lesson goes into every class's
+        journal (`lesson_journals`); the one of `journal_id` is returned."""
         with self.lock:
+            journals = self.lesson_journals(journal_id, fields.get("lesson_id"))
+            if len(journals) > 1:
+                return self.record_combined_lesson(journals, **fields)[0]
             return self.commit(journal_id, [self.lesson_event(journal_id, **fields)])[0]
+
+    def lesson_journals(self, journal_id: str, lesson_id: str | None = None) -> list[str]:
+        """Where a lesson typed in `journal_id` is written: with the other classes of its
+        класс-комплект (shared.combined) that this teacher writes; a correction only where
+        the lesson already is (one recorded before the classes were combined stays alone)."""
+        if self.directory is None:
+            return [journal_id]
+        found = [journal_id]
+        for other in combined.partners(self.directory, self.info(journal_id))[1:]:
+            if not other.writable:
+                continue
+            if lesson_id is None or self.state(other.id).lesson(lesson_id) is not None:
+                found.append(other.id)
+        return found
+
+    def record_combined_lesson(self, journal_ids: Sequence[str], **fields) -> list[LessonRecorded]:
+        """Класс-комплект: one lesson (or its correction, with lesson_id) written into each
+        class's journal under one lesson id (shared.combined). Every journal is checked before
+        any is written, so a lesson refused in one class is written in none."""
+        fields["lesson_id"] = fields.get("lesson_id") or f"L{uuid.uuid4().hex[:16]}"
+        with self.lock:
+            planned = [(j, [self.lesson_event(j, **fields)]) for j in journal_ids]
+            for journal_id, events in planned:
+                self.check(journal_id, events)
+            return [self.commit(journal_id, events)[0] for journal_id, events in planned]
 
     def mark_attendance(
         self,

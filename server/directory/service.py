@@ -32,6 +32,7 @@ def directory_for(conn: sqlite3.Connection, principal: Principal) -> Directory:
         class_teachers=tuple(c for c in full.class_teachers if c.class_id in classes),
         groups=tuple(g for g in full.groups if g.class_id in classes),
         group_members=tuple(g for g in full.group_members if g.class_id in classes),
+        combined=tuple(c for c in full.combined if classes.intersection(c.class_ids)),
         journals=tuple(journals.values()),
         corrections=tuple(g for g in full.corrections if g.journal_id in journals),
     )

@@ -4,6 +4,7 @@ classes must already be in the year's lists and the teachers in the staff list."
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass, field
 
 from server.importer import class_of, slug
 from server.lists.plan import Plan, norm
@@ -108,43 +109,138 @@ def _hours(plan: Plan, number: int, text: str) -> float | None:
     return hours
 
 
+@dataclass
+class _Load:
+    """A load file being read: what its lines say, class by class."""
+
+    subjects: dict[str, str]  # normalised name -> subject id (new subjects added)
+    names: dict[str, str]  # subject id -> name
+    seen: dict[tuple[str, str, str], tuple[int, str]] = field(default_factory=dict)
+    named_classes: set[str] = field(default_factory=set)
+    load: dict[tuple[str, str, str, str], float] = field(default_factory=dict)
+    combined: dict[tuple[str, str], str] = field(default_factory=dict)  # (subj, class) -> set
+    sets: dict[str, tuple[str, str]] = field(default_factory=dict)  # set -> (teacher, subject)
+
+
+COMBINED_SPLIT = re.compile(r"\s*[+,;]\s*")  # «2А+4А», «2А, 4А»: one lesson for both classes
+
+
 def plan_load(plan: Plan, table: Table) -> None:
     now = plan.now
     index = _teachers(plan)
-    subjects = {norm(name): sid for sid, name in now.subjects.items()}
-    names = dict(now.subjects)
-    seen: dict[tuple[str, str, str], tuple[int, str]] = {}
-    named_classes: set[str] = set()
-    load: dict[tuple[str, str, str, str], float] = {}
+    read = _Load(
+        subjects={norm(name): sid for sid, name in now.subjects.items()},
+        names=dict(now.subjects),
+    )
     for number, line in table.lines:
         teacher = _teacher(plan, index, number, line.get("Учитель", ""))
-        class_id = _class(plan, number, line.get("Класс", ""), "нагрузка")
+        texts = [t for t in COMBINED_SPLIT.split(line.get("Класс", "").strip()) if t] or [""]
+        class_ids = [_class(plan, number, text, "нагрузка") for text in texts]
         subject_name = line.get("Предмет", "").strip()
         hours = _hours(plan, number, line.get("Часов в неделю", ""))
         if not subject_name:
             plan.error(number, "не указан предмет.")
-        if teacher is None or class_id is None or not subject_name or hours is None:
+        if len(class_ids) > 1 and len(set(class_ids)) < len(class_ids):
+            plan.error(number, f"класс-комплект «{line['Класс']}»: класс назван дважды.")
             continue
-        subject_id = subjects.get(norm(subject_name))
-        if subject_id is None:
-            subject_id = slug(subject_name)
-            subjects[norm(subject_name)] = subject_id
-            names[subject_id] = subject_name
-            plan.writes.rows.append(Subject(id=subject_id, name=subject_name))
-            plan.additions.append(f"предмет «{subject_name}»")
-        group = group_label(line.get("Группа", ""))
-        place = (class_id, subject_id, group)
-        if place in seen:
-            first, who = seen[place]
-            what = f"группа {group}" if group else "весь класс"
+        if len(class_ids) > 1 and line.get("Группа", "").strip():
+            plan.error(number, "класс-комплект не делится на группы: уберите группу из строки.")
+            continue
+        if teacher is None or None in class_ids or not subject_name or hours is None:
+            continue
+        subject_id = _subject(plan, read, subject_name)
+        for class_id in class_ids:
+            _load_line(plan, read, number, line, teacher, class_id, subject_id, hours)
+        if len(class_ids) > 1:
+            _combined_line(plan, read, number, teacher, class_ids, subject_id)
+    _plan_combined(plan, read)
+    _finish_load(plan, read.named_classes, read.load, read.names)
+
+
+def _subject(plan: Plan, read: _Load, subject_name: str) -> str:
+    subject_id = read.subjects.get(norm(subject_name))
+    if subject_id is None:
+        subject_id = slug(subject_name)
+        read.subjects[norm(subject_name)] = subject_id
+        read.names[subject_id] = subject_name
+        plan.writes.rows.append(Subject(id=subject_id, name=subject_name))
+        plan.additions.append(f"предмет «{subject_name}»")
+    return subject_id
+
+
+def _load_line(
+    plan: Plan,
+    read: _Load,
+    number: int,
+    line: dict[str, str],
+    teacher: str,
+    class_id: str,
+    subject_id: str,
+    hours: float,
+) -> None:
+    """One class of a load line, whole or one of its groups."""
+    group = group_label(line.get("Группа", ""))
+    place = (class_id, subject_id, group)
+    if place in read.seen:
+        first, who = read.seen[place]
+        what = f"группа {group}" if group else "весь класс"
+        plan.error(
+            number,
+            f"{read.names[subject_id]}, {_class_label(plan, class_id)}, {what}: уже в строке "
+            f"{first} ({who}).",
+        )
+        return
+    read.seen[place] = (number, _teacher_name(plan, teacher))
+    read.named_classes.add(class_id)
+    read.load[(teacher, class_id, subject_id, group)] = hours
+
+
+def _combined_line(
+    plan: Plan, read: _Load, number: int, teacher: str, class_ids: list[str], subject_id: str
+) -> None:
+    together = "+".join(sorted(class_ids))
+    for class_id in class_ids:
+        if (subject_id, class_id) in read.combined:
             plan.error(
                 number,
-                f"{subject_name}, {line['Класс']}, {what}: уже в строке {first} ({who}).",
+                f"{_class_label(plan, class_id)}, {read.names[subject_id]}: класс уже в другом "
+                "классе-комплекте.",
             )
+        read.combined[(subject_id, class_id)] = together
+    read.sets[together] = (teacher, subject_id)
+
+
+def _plan_combined(plan: Plan, read: _Load) -> None:
+    """Класс-комплект: classes of different grades taught one subject in one lesson."""
+    before = {k: v for k, v in plan.now.combined.items() if k[1] in read.named_classes}
+    combined, names = read.combined, read.names
+    for together, (teacher, subject_id) in sorted(read.sets.items()):
+        classes = together.split("+")
+        if all(before.get((subject_id, c)) == together for c in classes):
             continue
-        seen[place] = (number, _teacher_name(plan, teacher))
-        named_classes.add(class_id)
-        load[(teacher, class_id, subject_id, group)] = hours
+        labels = "+".join(_class_label(plan, c) for c in classes)
+        plan.additions.append(
+            f"{_teacher_name(plan, teacher)}: {labels}, {names[subject_id]} — класс-комплект "
+            "(урок записывается один раз в журнал каждого класса)"
+        )
+    for key, together in sorted(combined.items()):
+        if before.get(key) != together:
+            plan.writes.combined.append((*key, together))
+    for key in sorted(before.keys() - combined.keys()):
+        plan.writes.drop_combined.append(key)
+        plan.leavers.append(
+            f"{_class_label(plan, key[1])}, {names.get(key[0], key[0])}: больше не в "
+            "классе-комплекте"
+        )
+
+
+def _finish_load(
+    plan: Plan,
+    named_classes: set[str],
+    load: dict[tuple[str, str, str, str], float],
+    names: dict[str, str],
+) -> None:
+    now = plan.now
     before = {k: v for k, v in now.load.items() if k[1] in named_classes}
     before_teaching = {t for t in now.teaching if t[1] in named_classes}
     for key, hours in load.items():

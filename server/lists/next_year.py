@@ -165,6 +165,7 @@ def open_next_year(
     with transaction(conn):
         directory_storage.upsert(conn, rows, school_id=current.school_id)
         storage.carry_load(conn, follows)
+        storage.carry_combined(conn, follows)
         storage.carry_groups(conn, promoted, current.ends.isoformat(), year.starts.isoformat())
         storage.graduate(conn, graduates, current.ends.isoformat())
         storage.record_promotions(

@@ -250,6 +250,11 @@ CREATE TABLE IF NOT EXISTS group_members (
     student_id TEXT NOT NULL, class_id TEXT NOT NULL, subject_id TEXT NOT NULL,
     group_name TEXT NOT NULL, starts TEXT NOT NULL, ends TEXT,
     PRIMARY KEY (student_id, class_id, subject_id, starts));
+-- класс-комплект: classes of different grades taught a subject together in one lesson;
+-- `together` names the set (its class ids joined by «+»), one set per class and subject
+CREATE TABLE IF NOT EXISTS combined_classes (
+    subject_id TEXT NOT NULL, class_id TEXT NOT NULL, together TEXT NOT NULL,
+    PRIMARY KEY (subject_id, class_id));
 CREATE TABLE IF NOT EXISTS child_consents (
     parent_id TEXT NOT NULL, student_id TEXT NOT NULL, status TEXT NOT NULL,
     recorded_by TEXT NOT NULL, recorded_at REAL NOT NULL, note TEXT NOT NULL DEFAULT '',
@@ -339,6 +344,7 @@ DIRECTORY_TABLES = (
     "work_weights",
     "teaching_load",
     "group_members",
+    "combined_classes",
 )
 DIRECTORY_TRIGGERS = "\n".join(
     f"CREATE TRIGGER IF NOT EXISTS directory_version_{table}_{op.lower()} AFTER {op} ON {table} "

@@ -14,6 +14,7 @@ from server.storage import archive as archive_storage
 from shared.model import (
     STAFF_ROLES,
     ClassTeacher,
+    CombinedClasses,
     Directory,
     GroupMembership,
     JournalInfo,
@@ -170,7 +171,19 @@ def load_full(
         ),
         groups=tuple(groups),
         group_members=tuple(group_members),
+        combined=tuple(_combined(conn, year.id)),
     )
+
+
+def _combined(conn: sqlite3.Connection, year_id: str) -> list[CombinedClasses]:
+    sets: dict[tuple[str, str], list[str]] = {}
+    for r in conn.execute(
+        "SELECT subject_id, together, class_id FROM combined_classes WHERE class_id IN "
+        "(SELECT id FROM classes WHERE year_id = ?) ORDER BY 1, 2, 3",
+        (year_id,),
+    ):
+        sets.setdefault((r[0], r[1]), []).append(r[2])
+    return [CombinedClasses(subject_id=s, class_ids=tuple(c)) for (s, _), c in sets.items()]
 
 
 def group_key(name: str) -> str:

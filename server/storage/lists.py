@@ -34,6 +34,8 @@ class Current(msgspec.Struct, frozen=True, kw_only=True):
     load: dict[tuple[str, str, str, str], float]  # (teacher, class, subject, group) -> hours
     # (pupil, class, subject) -> their open place in a group of this year (issue 15)
     groups: dict[tuple[str, str, str], dict] = {}
+    # (subject, class) -> the combined set (класс-комплект) the class is taught in
+    combined: dict[tuple[str, str], str] = {}
     keys: dict[tuple[str, str], list[str]]  # (kind, key) -> ids (namesakes share a name key)
     with_snils: set[tuple[str, str]]  # (kind, person id) of people whose СНИЛС is known
 
@@ -125,6 +127,14 @@ def current(conn: sqlite3.Connection, school_id: str, year_id: str, on: str) -> 
         },
         keys=keys,
         with_snils=with_snils,
+        combined={
+            (r[0], r[1]): r[2]
+            for r in conn.execute(
+                "SELECT subject_id, class_id, together FROM combined_classes "
+                f"WHERE class_id IN ({of_year})",
+                (year_id,),
+            )
+        },
         groups={
             (r["student_id"], r["class_id"], r["subject_id"]): dict(r)
             for r in conn.execute(
@@ -154,6 +164,8 @@ class Writes:
     group_places: list[tuple[str, str, str, str, str]] = field(default_factory=list)
     end_group_places: list[tuple[str, str, str, str, str]] = field(default_factory=list)
     drop_group_places: list[tuple[str, str, str, str]] = field(default_factory=list)
+    combined: list[tuple[str, str, str]] = field(default_factory=list)  # subject, class, set
+    drop_combined: list[tuple[str, str]] = field(default_factory=list)  # subject, class
 
 
 def write(conn: sqlite3.Connection, school_id: str, writes: Writes) -> None:
@@ -170,6 +182,10 @@ def write(conn: sqlite3.Connection, school_id: str, writes: Writes) -> None:
          "AND group_name = ?", writes.drop_load),
         ("DELETE FROM group_members WHERE student_id = ? AND class_id = ? AND subject_id = ? "
          "AND starts = ?", writes.drop_group_places),
+        ("DELETE FROM combined_classes WHERE subject_id = ? AND class_id = ?",
+         writes.drop_combined),
+        ("INSERT INTO combined_classes VALUES (?, ?, ?) ON CONFLICT DO UPDATE "
+         "SET together = excluded.together", writes.combined),
     )  # fmt: skip
     for sql, params in many:
         conn.executemany(sql, params)
@@ -291,6 +307,25 @@ def carry_load(conn: sqlite3.Connection, follows: dict[str, str]) -> None:
             "INSERT OR IGNORE INTO teaching_load SELECT teacher_id, ?, subject_id, group_name, "
             "hours FROM teaching_load WHERE class_id = ?",
             (new, old),
+        )
+
+
+def carry_combined(conn: sqlite3.Connection, follows: dict[str, str]) -> None:
+    """A combined set (2+4) follows its classes into the next year (3+5), for editing; a set
+    one of whose classes leaves the school (graduates) is not carried."""
+    rows = conn.execute(
+        f"SELECT subject_id, together FROM combined_classes WHERE class_id IN "
+        f"({','.join('?' * len(follows))}) GROUP BY subject_id, together",
+        list(follows),
+    ).fetchall()
+    for subject_id, together in rows:
+        classes = together.split("+")
+        if not all(c in follows for c in classes):
+            continue
+        new = "+".join(sorted(follows[c] for c in classes))
+        conn.executemany(
+            "INSERT OR IGNORE INTO combined_classes VALUES (?, ?, ?)",
+            [(subject_id, follows[c], new) for c in classes],
         )
 
 

@@ -15,20 +15,18 @@ from litestar.testing import TestClient
 
 from client_tui.services.grid import roster_for_month
 from client_tui.services.session import Session
-from scripts.school_lists import ENGLISH, csv_bytes, school_lists, xlsx_bytes
+from scripts.school_lists import ENGLISH, csv_bytes, school_lists
 from server import lists
 from server.app import create_app
 from server.archive import printed
-from server.auth.principal import Principal
 from server.auth.service import create_account
 from server.config import ServerConfig
-from server.importer import add_school
 from server.lists import ListKind, ListRefused
 from server.lists.next_year import open_next_year
 from server.lists.specs import LOAD_ORDER
 from server.reports.catalog import build
 from server.reports.dataset import Filters
-from server.storage.db import connect, create_schema
+from server.storage.db import connect
 from server.storage.directory import load_full
 from server.web.class_view import subject_grids
 from server.web.diary import build_diary
@@ -44,6 +42,7 @@ from shared.model import (
     split_section,
 )
 from shared.rules import RuleViolation
+from tests.server.lists_kit import deputy, school_from_lists
 from tests.server.school_kit import Replica, Writer
 
 URL = "http://school.local"
@@ -63,16 +62,7 @@ def rows() -> dict[ListKind, list[tuple[str, ...]]]:
 
 @pytest.fixture
 def config(tmp_path: Path, rows) -> ServerConfig:
-    config = ServerConfig(database=tmp_path / "server.sqlite")
-    conn = connect(config.database)
-    create_schema(conn)
-    add_school(conn, school_id="sch", name="МБОУ «Тестовая СОШ»", district="Р", first_year=2026)
-    for kind in LOAD_ORDER:
-        xlsx = kind in (ListKind.PUPILS, ListKind.LOAD)
-        data = xlsx_bytes(kind, rows[kind]) if xlsx else csv_bytes(kind, rows[kind])
-        lists.apply(conn, kind, data, today=dt.date(2026, 9, 1))
-    conn.close()
-    return config
+    return school_from_lists(tmp_path, rows, xlsx=(ListKind.PUPILS, ListKind.LOAD))
 
 
 @pytest.fixture
@@ -347,12 +337,7 @@ def test_reports_diary_and_class_view_see_each_pupil_once_in_their_own_group(
 def test_the_next_year_keeps_the_groups_and_who_is_in_them(conn):
     before = load_full(conn, school_id="sch")
     old = {g: {s.id for s in groups.roster(before, _info(before, g))} for g in (GROUP_1, GROUP_2)}
-    deputy_id = conn.execute("SELECT id FROM staff WHERE last_name = 'Орлова'").fetchone()[0]
-    deputy = Principal(
-        login="deputy", role=Role.DEPUTY, roles=(Role.DEPUTY,), person_id=deputy_id,
-        device_id="", school_id="sch",
-    )  # fmt: skip
-    opened = open_next_year(conn, deputy, today=dt.date(2027, 6, 1))
+    opened = open_next_year(conn, deputy(conn), today=dt.date(2027, 6, 1))
     after = load_full(conn, school_id="sch")
     assert after.year.id == opened.year.id
     class_3a = f"{opened.year.id}-3a"
@@ -363,11 +348,7 @@ def test_the_next_year_keeps_the_groups_and_who_is_in_them(conn):
 
 def test_a_load_naming_groups_nobody_is_in_says_so_before_applying(tmp_path):
     plain = school_lists(60)  # the pupils' list says nothing of groups
-    conn = connect(tmp_path / "plain.sqlite")
-    create_schema(conn)
-    add_school(conn, school_id="sch", name="МБОУ «Тестовая СОШ»", district="Р", first_year=2026)
-    for kind in LOAD_ORDER[:-1]:
-        lists.apply(conn, kind, csv_bytes(kind, plain[kind]), today=dt.date(2026, 9, 1))
+    conn = connect(school_from_lists(tmp_path, plain, kinds=LOAD_ORDER[:-1]).database)
     shown = lists.preview(
         conn,
         ListKind.LOAD,
