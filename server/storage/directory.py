@@ -391,12 +391,12 @@ def foreign_rows(
             "SELECT c.id, y.school_id FROM classes c JOIN years y ON y.id = c.year_id "
             "WHERE c.id IN ({})",
         ),
-        (
+        (  # a pupil whose every place in another school has ended (moved here) is free
             "ученик",
             students,
             "SELECT m.student_id, y.school_id FROM memberships m JOIN classes c "
             "ON c.id = m.class_id JOIN years y ON y.id = c.year_id "
-            "WHERE m.student_id IN ({})",
+            "WHERE m.student_id IN ({}) AND m.ends IS NULL",
         ),
         ("сотрудник", staff, "SELECT id, school_id FROM staff WHERE id IN ({})"),
     )

@@ -279,6 +279,18 @@ def end_membership(conn: sqlite3.Connection, member: sqlite3.Row, last_day: str)
         )
 
 
+def other_schools_classes(conn: sqlite3.Connection, school_id: str) -> list[tuple[str, str, str]]:
+    """(school, class, «Школа — 5А») of the newest year of every other school of the server."""
+    rows = conn.execute(
+        "SELECT s.id, c.id, s.name, c.grade, c.letter FROM schools s JOIN years y "
+        "ON y.school_id = s.id "
+        "AND y.starts = (SELECT max(starts) FROM years WHERE school_id = s.id) "
+        "JOIN classes c ON c.year_id = y.id WHERE s.id != ? ORDER BY s.name, c.grade, c.letter",
+        (school_id,),
+    )
+    return [(r[0], r[1], f"{r[2]} — {r[3]}{r[4]}") for r in rows]
+
+
 def add_movement(conn: sqlite3.Connection, **row: object) -> None:
     columns = ", ".join(row)
     conn.execute(

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
+import msgspec
 from litestar import Controller, Request, Response, get, post
 from litestar.datastructures import UploadFile
 from litestar.enums import RequestEncodingType
@@ -84,8 +85,10 @@ class SchoolListsController(Controller):
     @get("/movement", guards=[page_school_lists], sync_to_thread=True)
     def movement_book(self, request: Request, db: Db) -> Template:
         """Книга движения учащихся of the year, and the form for a new line."""
-        directory, rows = movement.book(db, request.state.web.principal)
-        return page(request, "movement.html", directory=directory, rows=rows, done=None)
+        directory, rows, places = movement.book(db, request.state.web.principal)
+        return page(
+            request, "movement.html", directory=directory, rows=rows, places=places, done=None
+        )
 
     @post("/movement", guards=[page_school_lists], sync_to_thread=True)
     def movement_record(
@@ -109,12 +112,17 @@ class SchoolListsController(Controller):
             place=str(data.get("place", "")),
             class_id=str(data.get("class_id", "")),
         )
+        if kind is movement.Movement.TO_SCHOOL:  # «школа|класс» of the server's other schools
+            school_id, _, class_id = str(data.get("destination", "")).partition("|")
+            order = msgspec.structs.replace(order, school_id=school_id, class_id=class_id)
         done = movement.record(db, principal, order)
         people.audit(
             db, principal, "movement", student_id=done.student_id, detail=f"{kind.value} {day}"
         )
-        directory, rows = movement.book(db, principal)
-        return page(request, "movement.html", directory=directory, rows=rows, done=done)
+        directory, rows, places = movement.book(db, principal)
+        return page(
+            request, "movement.html", directory=directory, rows=rows, places=places, done=done
+        )
 
     @get("/next-year", guards=[page_school_lists], sync_to_thread=True)
     def next_year_form(self, request: Request, db: Db) -> Template:
