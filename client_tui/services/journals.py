@@ -65,12 +65,16 @@ class JournalBook:
         person_id: str,
         device_id: str,
         directory: Directory | None,
+        past: tuple[Directory, ...] = (),
     ):
         self.store = store
         self.lock = lock
         self.person_id = person_id
         self.device_id = device_id
         self.directory = directory
+        # the directories of earlier school years this laptop kept journals of: their journals
+        # stay listed, read-only, after the next year starts (issue 15)
+        self.past = past
         self.clock = Clock(device_id, last=store.get("hlc") or None)
         self._docs: dict[str, JournalDoc] = {}
 
@@ -108,7 +112,22 @@ class JournalBook:
             for journal in self.directory.journals:
                 if journal.id == journal_id:
                     return journal
+        for directory in self.past:
+            for journal in directory.journals:
+                if journal.id == journal_id:
+                    return msgspec.structs.replace(journal, writable=False)
         raise KeyError(f"журнал {journal_id} не найден в справочнике")
+
+    def directory_of(self, journal_id: str) -> Directory | None:
+        """The directory of the journal's school year: the current one, or an earlier year's
+        whose journals this laptop keeps read-only."""
+        current = self.directory
+        if current is None or any(j.id == journal_id for j in current.journals):
+            return current
+        for directory in self.past:
+            if any(j.id == journal_id for j in directory.journals):
+                return directory
+        return current
 
     def portfolios(self) -> dict[str, JournalInfo]:
         """The class portfolio documents this person keeps (shared.portfolio.documents_for):
@@ -120,7 +139,7 @@ class JournalBook:
         return portfolio.documents_for(self.directory, self.person_id, administration=admin)
 
     def context(self, journal_id: str) -> JournalContext | PortfolioContext:
-        return context_for(self.directory, self.info(journal_id))
+        return context_for(self.directory_of(journal_id), self.info(journal_id))
 
     def state(self, journal_id: str) -> JournalState:
         """The folded journal, kept up to date by its document (see JournalDoc.state): a
@@ -155,7 +174,27 @@ class JournalBook:
                     subjects.get(j.subject_id, ""),
                 ),
             )
-        ]
+        ] + self._past_summaries(counts)
+
+    def _past_summaries(self, counts: dict[tuple[str, str], int]) -> list[JournalSummary]:
+        """Earlier years' journals this laptop holds, read-only, after the current year's."""
+        found = []
+        for directory in self.past:
+            classes = {c.id: c.name for c in directory.classes}
+            for j in directory.journals:
+                if self.store.journal_row(j.id) is None:
+                    continue
+                found.append(
+                    JournalSummary(
+                        info=msgspec.structs.replace(j, writable=False),
+                        class_name=f"{classes.get(j.class_id, j.class_id)} ({directory.year.name})",
+                        subject_name=groups.section_title(directory, j),
+                        pending=sum(counts.get((j.id, s), 0) for s in PENDING_STATES),
+                        refused=counts.get((j.id, REFUSED), 0),
+                        conflicts=counts.get((j.id, CONFLICT), 0),
+                    )
+                )
+        return found
 
     # ------------------------------------------------------------------ editing
     def commit(
@@ -193,6 +232,13 @@ class JournalBook:
     def check(self, journal_id: str, events: list[JournalEvent]) -> None:
         """Raise the first RuleViolation the events would meet in this journal; store nothing."""
         with self.lock:
+            earlier = self.directory_of(journal_id)
+            if earlier is not None and earlier is not self.directory:
+                raise RuleViolation(
+                    "author_may_write",
+                    f"Журнал {earlier.year.name} учебного года: год окончен, журнал доступен "
+                    "только для чтения.",
+                )
             if not self.info(journal_id).writable:
                 raise RuleViolation(
                     "author_may_write",

@@ -44,6 +44,10 @@ def default_home() -> Path:
     return legacy if not home.exists() and legacy.is_dir() else home
 
 
+PAST_DIRECTORIES = "past_directories"  # earlier years' directories (msgpack), newest first
+KEEP_PAST_YEARS = 2  # the journals of the last two years stay listed, read-only
+
+
 class NotLoggedIn(Exception):
     message_ru = "Сначала войдите: journal login --server АДРЕС --login ЛОГИН"
 
@@ -122,12 +126,14 @@ class Session:
     def _make_book(self) -> JournalBook:
         raw = self.store.get("directory")
         directory = msgspec.msgpack.decode(raw, type=Directory) if raw else None
+        past = self.store.get(PAST_DIRECTORIES)
         return JournalBook(
             self.store,
             self.lock,
             person_id=self.store.get("person_id", ""),
             device_id=self.store.get("device_id", ""),
             directory=directory,
+            past=msgspec.msgpack.decode(past, type=tuple[Directory, ...]) if past else (),
         )
 
     # ------------------------------------------------------------------ profile
@@ -193,8 +199,14 @@ class Session:
         raw = self.api().directory()
         directory = msgspec.json.decode(raw, type=Directory)
         with self.lock:
+            old, past = self.book.directory, self.book.past
+            if old is not None and old.year.id != directory.year.id:
+                # a new school year: the old year's journals stay on this laptop, read-only
+                kept = [d for d in past if d.year.id not in (old.year.id, directory.year.id)]
+                past = (old, *kept)[:KEEP_PAST_YEARS]
             with self.store.transaction():
                 self.store.put("directory", msgspec.msgpack.encode(directory))
+                self.store.put(PAST_DIRECTORIES, msgspec.msgpack.encode(past))
             self.book = self._make_book()
         return directory
 

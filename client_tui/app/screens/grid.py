@@ -131,7 +131,7 @@ class GridScreen(Screen[None]):
         info = self.book.info(self.journal_id)
         state = self.book.state(self.journal_id)
         self._shown = shown(state)
-        return build_month_grid(state, self.book.directory, info, self.month)
+        return build_month_grid(state, self.book.directory_of(self.journal_id), info, self.month)
 
     def load(self, keep_cursor: bool = True) -> None:
         """Build the table from the month's grid (columns may have changed)."""
@@ -226,7 +226,7 @@ class GridScreen(Screen[None]):
         if grid.scale and grid.scale != SCALE_RU[Scale.FIVE_POINT]:
             period += f" · {grid.scale}"  # «зачёт / незачёт», «без отметок»
         empty = "   (уроков в этом месяце нет: F3 — новый урок)" if not grid.columns else ""
-        title = journal_title(self.book.directory, self.journal_id)
+        title = journal_title(self.book.directory_of(self.journal_id), self.journal_id)
         self.query_one("#grid-title", Static).update(
             f"[b]{title}[/b] — {grid.title}{period}{mode}{empty}"
         )
