@@ -18,8 +18,6 @@ from server.lists.specs import LOAD_ORDER
 from server.storage.db import connect, create_schema
 from shared.model import Role
 
-FIRST_DAY = dt.date(2026, 9, 1)
-
 
 def school_from_lists(
     folder: Path,
@@ -28,17 +26,18 @@ def school_from_lists(
     kinds: Iterable[ListKind] = LOAD_ORDER,
     xlsx: Iterable[ListKind] = (),
     name: str = "МБОУ «Тестовая СОШ»",
+    first_year: int = 2026,
 ) -> ServerConfig:
-    """School `sch` (year 2026/2027) with `kinds` of its lists applied on the year's first
-    day, those in `xlsx` as Excel files, the others as CSV."""
+    """School `sch` (its year `first_year`/+1) with `kinds` of its lists applied on the year's
+    first day, those in `xlsx` as Excel files, the others as CSV."""
     config = ServerConfig(database=folder / "server.sqlite")
     conn = connect(config.database)
     create_schema(conn)
-    add_school(conn, school_id="sch", name=name, district="Р", first_year=2026)
+    add_school(conn, school_id="sch", name=name, district="Р", first_year=first_year)
     excel = set(xlsx)
     for kind in kinds:
         data = xlsx_bytes(kind, rows[kind]) if kind in excel else csv_bytes(kind, rows[kind])
-        lists.apply(conn, kind, data, today=FIRST_DAY)
+        lists.apply(conn, kind, data, today=dt.date(first_year, 9, 1))
     conn.close()
     return config
 
