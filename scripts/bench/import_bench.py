@@ -120,8 +120,8 @@ class Target:
         self.path = fresh_database(self.folder)
 
 
-def bench(pupils: int, repeat: int) -> list[Row]:
-    rows_of = school_lists(pupils)
+def bench(pupils: int, repeat: int, groups: bool = False) -> list[Row]:
+    rows_of = school_lists(pupils, groups=groups)
     sets = {
         "CSV": {k: csv_bytes(k, rows_of[k]) for k in ORDER},
         "XLSX": {k: xlsx_bytes(k, rows_of[k]) for k in ORDER},
@@ -172,7 +172,7 @@ def _report(report) -> dict[str, int]:
     }
 
 
-def next_year(pupils: int, folder: Path) -> NextYear:
+def next_year(pupils: int, folder: Path, groups: bool = False) -> NextYear:
     """Import the school, log a teacher's laptop in and sync, open the next year, sync again."""
     from litestar.testing import TestClient
 
@@ -184,7 +184,7 @@ def next_year(pupils: int, folder: Path) -> NextYear:
     from server.lists.next_year import open_next_year
     from shared.model import Role
 
-    rows_of = school_lists(pupils)
+    rows_of = school_lists(pupils, groups=groups)
     path = fresh_database(folder)
     import_all(path, {k: csv_bytes(k, rows_of[k]) for k in ORDER})
     conn = connect(path)
@@ -251,25 +251,34 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--pupils", type=int, default=1000)
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--write", action="store_true")
+    parser.add_argument(
+        "--groups", action="store_true", help="the pupils' list says who is in which group"
+    )
     args = parser.parse_args(argv)
     load_before = os.getloadavg()
     started = time.perf_counter()
-    rows = bench(args.pupils, args.repeat)
+    rows = bench(args.pupils, args.repeat, args.groups)
     with tempfile.TemporaryDirectory() as folder:
-        opened = next_year(args.pupils, Path(folder))
+        opened = next_year(args.pupils, Path(folder), args.groups)
     load_after = os.getloadavg()
     text = "\n\n".join(
         [
             SECTION,
             f"`python -m scripts.bench.import_bench --pupils {args.pupils} --repeat "
-            f"{args.repeat}` — {dt.date.today()}, {platform.platform()}, {os.cpu_count()} CPUs, "
+            f"{args.repeat}{' --groups' if args.groups else ''}` — {dt.date.today()}, "
+            f"{platform.platform()}, {os.cpu_count()} CPUs, "
             f"Python {platform.python_version()}; load average {load_before[0]:.1f} before, "
             f"{load_after[0]:.1f} after (the machine is shared: read the ratios, which come "
             f"from the same run); the run took {time.perf_counter() - started:.0f} s.",
             "The school of `scripts/school_lists.py`: pupils with СНИЛС for 70 %, parents "
             "(two for 60 % of families, a quarter of families with two children in different "
-            "classes), staff, a class teacher per class, the load with English in two groups. "
-            "Import is `server.lists.preview` then `server.lists.apply` for every list, on a "
+            "classes), staff, a class teacher per class, the load with English in two groups"
+            + (
+                " and the pupils' list saying who is in which group (column «Группы»). "
+                if args.groups
+                else ". "
+            )
+            + "Import is `server.lists.preview` then `server.lists.apply` for every list, on a "
             "fresh SQLite database (WAL, synchronous=FULL). Read only is csv.reader / openpyxl "
             "read-only over the same bytes. Times are the best of the repeats.",
             table(rows),
