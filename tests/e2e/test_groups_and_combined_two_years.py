@@ -18,8 +18,10 @@ from client_tui.services.session import Session
 from scripts.school_lists import ENGLISH, csv_bytes, school_lists
 from server import lists
 from server.app import create_app
-from server.archive import personal_file
+from server.archive import keys, personal_file
 from server.archive.closing import close_year
+from server.archive.package import build_package
+from server.archive.readback import compare, open_package
 from server.auth.service import create_account
 from server.lists import ListKind
 from server.lists.next_year import open_next_year
@@ -129,6 +131,19 @@ def test_groups_and_a_combined_class_over_two_years_from_files(tmp_path: Path):
         ).fetchone()  # the autumn mark stays in group 1's journal
 
         close_year(conn, login="deputy", year_id=Y1, on=dt.date(2025, 6, 1))
+        # group 1's journal archived on its own: its folder, its pupils, read back the same
+        key = keys.generate(tmp_path / "keys" / "archive-key.pem", password=b"")
+        made = build_package(
+            conn, out_dir=tmp_path / "archive", key=key, login="deputy", journal_id=en1,
+            now=dt.datetime(2025, 6, 2, tzinfo=dt.UTC),
+        )  # fmt: skip
+        assert (made.path / "data" / "journals" / c2a / f"{EN}+1" / "journal.pdf").is_file()
+        archived = open_package(made.path)
+        try:
+            result = compare(archived)
+        finally:
+            archived.close()
+        assert result.ok and not result.missing, result.different
         open_next_year(conn, deputy(conn), today=dt.date(2025, 6, 1))
 
         # the next year reaches the laptops: groups and the combined set one grade up
