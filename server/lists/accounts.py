@@ -156,7 +156,7 @@ def reset(
     conn: sqlite3.Connection, principal: Principal, class_id: str, login: str
 ) -> tuple[SchoolClass, list[Slip]]:
     """A new one-time password for a pupil or parent of the class: the old one stops working,
-    their sessions end, and the next login must change it."""
+    their sessions and device tokens end, and the next login must change it."""
     directory = people.directory_of(conn, principal)
     school_class = _class(conn, principal, directory, class_id)
     holder = next((h for h in _holders(conn, directory, class_id) if h.login == login), None)
@@ -166,6 +166,7 @@ def reset(
     with transaction(conn):
         web_storage.set_password_hash(conn, login, passwords.hash_password(password))
         web_storage.drop_sessions_of(conn, login)
+        account_storage.revoke_devices_of(conn, login, now)
         storage.require_change(conn, login, principal.login, now)
     return school_class, [
         Slip(name=holder.name, role=_role_ru(holder), login=login, password=password)

@@ -11,7 +11,7 @@ from litestar.testing import TestClient
 
 from server.app import create_app
 from server.storage.db import connect
-from tests.factories import CLASS_5, CLASS_6
+from tests.factories import CLASS_5, CLASS_6, PASSWORD
 from tests.server.web.conftest import BASE_URL, csrf_of, log_in
 from tests.server.web.test_pages import pdf_text
 
@@ -98,6 +98,26 @@ def test_reset_prints_a_new_slip_and_the_old_password_stops(browser_as, web_conf
     assert log_in(stranger, "pupil", slips["pupil"]).status_code == 303
     assert stranger.get("/", follow_redirects=False).headers["location"] == "/password"
     stranger.__exit__(None, None, None)
+
+
+def test_reset_also_ends_the_device_tokens_taken_with_the_old_password(browser_as, web_config):
+    """Whoever read the old password off a lost slip may have logged in through the API too:
+    a reset cuts that device off as well as the web sessions."""
+    api = _fresh(web_config)
+    login = api.post(
+        "/api/v1/auth/login",
+        json={"login": "pupil", "password": PASSWORD, "device_name": "чужой телефон"},
+    )
+    assert login.status_code == 200, login.text
+    bearer = {"Authorization": f"Bearer {login.json()['token']}"}
+    assert api.get("/api/v1/me", headers=bearer).status_code == 200
+    teacher = browser_as("math")
+    page = teacher.get(f"/classes/{CLASS_5}/accounts").text
+    teacher.post(
+        f"/classes/{CLASS_5}/accounts/reset", data={"csrf": csrf_of(page), "login": "pupil"}
+    )
+    assert api.get("/api/v1/me", headers=bearer).status_code == 401
+    api.__exit__(None, None, None)
 
 
 def test_system_administrator_may_issue_and_reset(browser_as):
