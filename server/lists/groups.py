@@ -93,3 +93,29 @@ def leave_group(plan: Plan, row: dict) -> None:
     else:
         ends = (plan.on - dt.timedelta(days=1)).isoformat()
         plan.writes.end_group_places.append((*key, ends))
+
+
+def note_ungrouped(plan: Plan, lines: dict[str, tuple[str, str, dict[str, str]]]) -> None:
+    """A note for each class whose subject the load splits into groups but some of whose pupils
+    the file puts in none: no group journal would show them. `lines`: pupil id → (class,
+    name as shown, the groups the line names)."""
+    split: dict[str, set[str]] = {}
+    for _, class_id, subject_id, group in plan.now.load:
+        if group:
+            split.setdefault(class_id, set()).add(subject_id)
+    missing: dict[tuple[str, str], list[str]] = {}
+    for class_id, shown, wanted in lines.values():
+        for subject_id in split.get(class_id, ()):
+            if subject_id not in wanted:
+                missing.setdefault((class_id, subject_id), []).append(shown)
+    for (class_id, subject_id), names in sorted(missing.items()):
+        row = plan.now.classes.get(class_id, {})
+        label = f"{row.get('grade', '')}{row.get('letter', '')}"
+        more = f" и ещё {len(names) - 3}" if len(names) > 3 else ""
+        n = len(names)
+        pupils = "ученика" if n % 10 == 1 and n % 100 != 11 else "учеников"
+        plan.notes.append(
+            f"{label}, {plan.now.subjects.get(subject_id, subject_id)}: предмет ведут по "
+            f"группам, а у {n} {pupils} группа не указана ({'; '.join(names[:3])}{more}) — "
+            "в журналах групп их не будет."
+        )

@@ -69,6 +69,7 @@ def plan_pupils(plan: Plan, table: Table) -> None:
     in_file: set[str] = set()
     taken = set(now.pupils)
     with_groups = groups.COLUMN in table.header
+    grouped: dict[str, tuple[str, str, dict[str, str]]] = {}
     for number, line in table.lines:
         who = person(plan, number, line, birth_required=True)
         school_class = class_of(now.year_id, line.get("Класс", ""))
@@ -107,6 +108,7 @@ def plan_pupils(plan: Plan, table: Table) -> None:
         if with_groups:
             moved = bool(member) and member["class_id"] != school_class.id
             groups.plan_groups(plan, pid, school_class.id, who.shown, wanted, moved)
+            grouped[pid] = (school_class.id, who.shown, wanted)
         if member and member["class_id"] == school_class.id:
             continue
         if member:
@@ -116,6 +118,8 @@ def plan_pupils(plan: Plan, table: Table) -> None:
         elif existing is not None:
             plan.changes.append(f"{who.shown}: снова в {label} с {on:%d.%m.%Y}")
         plan.writes.rows.append(Membership(student_id=pid, class_id=school_class.id, starts=on))
+    if with_groups:
+        groups.note_ungrouped(plan, grouped)
     for pid, member in now.memberships.items():
         if member["class_id"] in named_classes and pid not in in_file:
             row = now.pupils[pid]

@@ -360,3 +360,19 @@ def test_a_load_naming_groups_nobody_is_in_says_so_before_applying(tmp_path):
         "2А Английский язык (группа 1)" in n and "пока нет учеников" in n for n in shown.notes
     )
     conn.close()
+
+
+def test_a_pupil_left_without_a_group_of_a_split_subject_is_flagged(conn, rows):
+    pupils = list(rows[ListKind.PUPILS])
+    index = next(i for i, r in enumerate(pupils) if r[3] == "2А")
+    pupils[index] = (*pupils[index][:6], "")
+    shown = lists.preview(
+        conn, ListKind.PUPILS, csv_bytes(ListKind.PUPILS, pupils), today=dt.date(2026, 10, 1)
+    )
+    assert shown.ok
+    name = f"{pupils[index][0]} {pupils[index][1]} {pupils[index][4]}, {pupils[index][2]}"
+    assert shown.notes[0] == (
+        f"2А, {ENGLISH}: предмет ведут по группам, а у 1 ученика группа не указана ({name}) — "
+        "в журналах групп их не будет."
+    )
+    assert any("выходит из группы" in c for c in shown.changes)
