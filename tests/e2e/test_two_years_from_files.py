@@ -1,6 +1,6 @@
 """Two years of one school, from its files (2024/25 and 2025/26: both in the past, since the
-rules refuse lessons after the entry's own clock) — issue 15's goal without groups and combined
-classes, which are not built yet: CSV and XLSX lists in → a teacher works offline and syncs →
+rules refuse lessons after the entry's own clock) — issue 15's goal (groups and combined classes:
+test_groups_and_combined_two_years.py): CSV and XLSX lists in → a teacher works offline and syncs →
 a pupil leaves and another arrives in November → the year is closed → the next year is opened
 with promotions → its journals reach the laptop → the second year's marks are synced and closed
 → the personal file shows both years, and the leaver's journal rows stop on the day they left.
