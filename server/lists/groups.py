@@ -64,7 +64,7 @@ def plan_groups(
             (r.name for r in plan.writes.rows if isinstance(r, Subject) and r.id == subject),
             subject,
         )
-        if row is not None and row["group_name"] == label:
+        if row is not None and slug(row["group_name"]) == slug(label):  # one group, any case
             continue
         if row is None:
             plan.additions.append(f"{shown}: {subject_name}, группа {label}")

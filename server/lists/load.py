@@ -275,8 +275,8 @@ def _finish_load(
             plan.leavers.append(
                 f"{_teacher_name(plan, _t)}: {_class_label(plan, c)}, {names[s]} — снимается"
             )
-    filled = {(c, s, row["group_name"]) for (_, c, s), row in now.groups.items()}
-    empty = sorted({(c, s, g) for _, c, s, g in load if g and (c, s, g) not in filled})
+    filled = {(c, s, slug(row["group_name"])) for (_, c, s), row in now.groups.items()}
+    empty = sorted({(c, s, g) for _, c, s, g in load if g and (c, s, slug(g)) not in filled})
     if empty:
         named = ", ".join(
             f"{_class_label(plan, c)} {names[s]} (группа {g})" for c, s, g in empty[:5]

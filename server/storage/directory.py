@@ -197,13 +197,18 @@ def _groups(
     """The year's groups: named by the teaching load (with their teachers) or by the pupils'
     list (no teacher yet), and who is in each."""
     of_year = "SELECT id FROM classes WHERE year_id = ?"
+    # a group is its key: «Девочки» in the load and «девочки» in the pupils' list are one group
     teachers: dict[tuple[str, str, str], list[str]] = {}
+    names: dict[tuple[str, str, str], str] = {}
     for r in conn.execute(
         "SELECT class_id, subject_id, group_name, teacher_id FROM teaching_load "
         f"WHERE group_name != '' AND class_id IN ({of_year}) ORDER BY 1, 2, 3, 4",
         (year_id,),
     ):
-        teachers.setdefault((r[0], r[1], r[2]), []).append(r[3])
+        key = (r[0], r[1], group_key(r[2]))
+        names.setdefault(key, r[2])
+        if r[3] not in teachers.setdefault(key, []):
+            teachers[key].append(r[3])
     members = [
         GroupMembership(
             student_id=r["student_id"],
@@ -224,10 +229,12 @@ def _groups(
         f"WHERE class_id IN ({of_year})",
         (year_id,),
     ):
-        teachers.setdefault((r[0], r[1], r[2]), [])
+        key = (r[0], r[1], group_key(r[2]))
+        names.setdefault(key, r[2])
+        teachers.setdefault(key, [])
     groups = [
-        StudyGroup(class_id=c, subject_id=s, key=group_key(name), name=name, teachers=tuple(who))
-        for (c, s, name), who in sorted(teachers.items())
+        StudyGroup(class_id=c, subject_id=s, key=k, name=names[(c, s, k)], teachers=tuple(who))
+        for (c, s, k), who in sorted(teachers.items())
     ]
     return groups, members
 

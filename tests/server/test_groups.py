@@ -376,3 +376,23 @@ def test_a_pupil_left_without_a_group_of_a_split_subject_is_flagged(conn, rows):
         "в журналах групп их не будет."
     )
     assert any("выходит из группы" in c for c in shown.changes)
+
+
+def test_a_group_written_in_another_case_is_the_same_group(tmp_path):
+    plain = school_lists(60)
+    load = [(*r[:3], "Девочки" if r[3] == "1" else r[3], *r[4:]) for r in plain[ListKind.LOAD]]
+    pupils = [(*r, f"{ENGLISH}: девочки" if r[3] == "2А" else "") for r in plain[ListKind.PUPILS]]
+    rows = plain | {ListKind.LOAD: load, ListKind.PUPILS: pupils}
+    conn = connect(school_from_lists(tmp_path, rows).database)
+    directory = load_full(conn, school_id="sch")
+    girls = [g for g in directory.groups if g.class_id == CLASS_2A and g.key == "devochki"]
+    assert len(girls) == 1 and girls[0].teachers
+    info = _info(directory, journal_id(YEAR, CLASS_2A, SUBJECT, "devochki"))
+    assert {s.id for s in groups.roster(directory, info)} == {
+        s.id for s in directory.class_roster(CLASS_2A)
+    }
+    again = lists.preview(
+        conn, ListKind.PUPILS, csv_bytes(ListKind.PUPILS, pupils), today=dt.date(2026, 10, 1)
+    )
+    assert again.unchanged
+    conn.close()
