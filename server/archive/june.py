@@ -58,7 +58,6 @@ class JournalStanding:
 def standings(conn: sqlite3.Connection, directory: Directory) -> list[JournalStanding]:
     year_id = directory.year.id
     classes = {c.id: c.name for c in directory.classes}
-    subjects = {s.id: s.name for s in directory.subjects}
     year_periods = {p.id for p in directory.periods if p.kind == PeriodKind.YEAR}
     marked: dict[str, set[str]] = {}
     for row in conn.execute(
@@ -96,7 +95,7 @@ def standings(conn: sqlite3.Connection, directory: Directory) -> list[JournalSta
             JournalStanding(
                 journal_id=journal.id,
                 class_name=classes.get(journal.class_id, journal.class_id),
-                subject=subjects.get(journal.subject_id, journal.subject_id),
+                subject=groups.section_title(directory, journal),
                 pupils=len(roster),
                 with_year_mark=len(roster & marked.get(journal.id, set())),
                 printed_at=made if made is not None and made >= changed else None,

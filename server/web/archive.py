@@ -19,6 +19,7 @@ from server.storage import archive as archive_storage
 from server.web.guards import page_roles
 from server.web.people import directory_of
 from server.web.render import page
+from shared.groups import section_title
 from shared.model import parse_journal_id
 
 Form = URLEncodedBody[dict[str, Any]]
@@ -73,10 +74,9 @@ class ArchivePagesController(Controller):
         ).fetchall()
         ours = {y["id"] for y in years}
         classes = {c.id: c.name for c in directory.classes}
-        subjects = {s.id: s.name for s in directory.subjects}
         journals = sorted(
             (
-                (j.id, f"{classes.get(j.class_id, j.class_id)} — {subjects.get(j.subject_id)}")
+                (j.id, f"{classes.get(j.class_id, j.class_id)} — {section_title(directory, j)}")
                 for j in directory.journals
             ),
             key=lambda pair: pair[1],
