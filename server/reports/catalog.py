@@ -22,6 +22,7 @@ from server.storage import consolidated
 from server.storage import web as web_storage
 from server.storage.journals import quarantined
 from shared.grades import round_mark, weighted_average  # noqa: F401 (tests/server/reports_reference.py imports it from here)
+from shared.groups import section_title
 from shared.hlc import stamp_date
 from shared.model import Directory, decode_event
 from shared.scales import mark_text
@@ -64,8 +65,8 @@ def _roster_order(data: Dataset) -> Callable[[tuple[str, str]], tuple]:
 
 
 def _journal_name(data: Dataset, journal_id: str) -> str:
-    journal = data.journals[journal_id]
-    return f"{data.class_name(journal.class_id)}, {data.subject_name(journal.subject_id)}"
+    journal = data.journals[journal_id]  # a group's journal: «2А, Английский язык, группа 1»
+    return f"{data.class_name(journal.class_id)}, {section_title(data.directory, journal)}"
 
 
 def _report(data: Dataset, name: str, title: str, header: tuple[str, ...], rows, **more) -> Report:
