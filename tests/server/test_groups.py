@@ -176,17 +176,23 @@ def test_the_group_teacher_writes_only_the_group_and_only_its_pupils(tmp_path, c
         replica = Replica(GROUP_1)
         bad = writer.mark(lesson.lesson_id, other, 3)
         replica.add(writer.lesson("L-old", date=LESSON_DAY), bad)
-        response = client.post(
-            "/api/v1/sync",
-            content=wire.encode(wire.SyncRequest(journals=(replica.push(),))),
-            headers={
-                "Content-Type": wire.CONTENT_TYPE,
-                "Authorization": f"Bearer {laptop.store.get('token')}",
-            },
-        )
-        assert response.status_code == 200, response.text
-        reply = wire.decode(response.content).journals[0]
-        assert reply.outcome == "accepted"
+        headers = {
+            "Content-Type": wire.CONTENT_TYPE,
+            "Authorization": f"Bearer {laptop.store.get('token')}",
+        }
+
+        def push(one: Replica) -> wire.JournalReply:
+            body = wire.encode(wire.SyncRequest(journals=(one.push(),)))
+            response = client.post("/api/v1/sync", content=body, headers=headers)
+            assert response.status_code == 200, response.text
+            return wire.decode(response.content).journals[0]
+
+        assert push(replica).outcome == "accepted"
+        # the other group's journal: refused whole, nothing stored
+        intruder = Replica(GROUP_2)
+        intruder.add(writer.lesson("L-other", date=LESSON_DAY))
+        assert push(intruder).outcome == "refused"
+        assert not conn.execute("SELECT 1 FROM lessons WHERE journal_id = ?", (GROUP_2,)).fetchone()
         refusal = conn.execute(
             "SELECT body FROM events WHERE id = ?", (f"refusal-{bad.id}",)
         ).fetchone()
