@@ -402,3 +402,31 @@ def test_a_group_written_in_another_case_is_the_same_group(tmp_path):
     )
     assert again.unchanged
     conn.close()
+
+
+def test_a_class_split_mid_year_keeps_its_whole_class_journal_readable(tmp_path, rows):
+    """English in 2А was taught to the whole class until November, then split: the lessons
+    already entered stay listed in the class's journal beside the new group journals."""
+    whole_load = [
+        r for r in rows[ListKind.LOAD] if not (r[1] == "2А" and r[2] == ENGLISH and r[3] == "2")
+    ]
+    whole_load = [
+        (*r[:3], "", *r[4:]) if (r[1] == "2А" and r[2] == ENGLISH) else r for r in whole_load
+    ]
+    config = school_from_lists(tmp_path, rows | {ListKind.LOAD: whole_load})
+    conn = connect(config.database)
+    whole = journal_id(YEAR, CLASS_2A, SUBJECT)
+    teacher = _teacher_of(conn, "")
+    with TestClient(create_app(config), base_url=URL) as client:
+        laptop = _laptop(tmp_path, client, conn, "english", teacher)
+        assert laptop.book.info(whole).writable
+        laptop.book.record_lesson(whole, date=LESSON_DAY, topic="Alphabet")
+        assert laptop.sync().complete
+        split = dt.date(2026, 11, 2)
+        lists.apply(conn, ListKind.LOAD, csv_bytes(ListKind.LOAD, rows[ListKind.LOAD]), today=split)
+        laptop.refresh_directory()
+        ids = {j.id for j in laptop.directory.journals}
+        assert {whole, GROUP_1, GROUP_2} <= ids
+        assert [x.topic for x in laptop.book.state(whole).lessons()] == ["Alphabet"]
+        laptop.close()
+    conn.close()
