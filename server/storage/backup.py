@@ -117,7 +117,7 @@ def _readable_schema(source: Path) -> None:
                 r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
             }:
                 raise sqlite3.DatabaseError("no meta")
-            migrations.pending(conn)  # refuses a backup made by a newer program
+            found = migrations.version(conn)
         finally:
             conn.close()
     except sqlite3.DatabaseError as exc:
@@ -125,6 +125,12 @@ def _readable_schema(source: Path) -> None:
             f"{source.name} — не резервная копия базы журнала или она повреждена. "
             "Ничего не изменено."
         ) from exc
+    if found > migrations.LATEST:
+        raise BackupError(
+            f"Копия {source.name} сделана более новой версией сервера (версия схемы {found}, "
+            f"эта программа знает до {migrations.LATEST}): обновите программу сервера. "
+            "Ничего не изменено."
+        )
 
 
 def restore(
