@@ -5,7 +5,6 @@ row-by-row reference; a database newer than the program is refused with nothing 
 
 from __future__ import annotations
 
-import hashlib
 import random
 import shutil
 import sqlite3
@@ -23,6 +22,7 @@ from server.storage.db import connect, create_schema
 from server.storage.engine import engine_for
 from tests.e2e.workload import consolidated, expected_consolidated, folded, server_doc
 from tests.server.reports_reference import NEEDS, build_reference
+from tests.server.test_backup import dump_digest as digest
 from tests.server.test_report_equivalence import (
     assert_aggregates_equal_a_recount,
     filters_to_check,
@@ -37,15 +37,6 @@ def old_db(tmp_path: Path) -> Path:
     path.parent.mkdir()
     shutil.copyfile(RELEASE_1, path)
     return path
-
-
-def digest(path: Path) -> str:
-    """What the database holds, whatever its journal mode (opening it switches to WAL)."""
-    conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
-    try:
-        return hashlib.sha256("\n".join(conn.iterdump()).encode()).hexdigest()
-    finally:
-        conn.close()
 
 
 def shape(conn: sqlite3.Connection) -> dict[str, object]:
