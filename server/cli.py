@@ -292,6 +292,15 @@ def cmd_restore(args: argparse.Namespace) -> int:
         "синхронизировавшиеся после этой копии, вернут недостающие записи при следующей "
         "синхронизации."
     )
+    from server.storage import migrations
+
+    conn = connect(args.db)
+    _open_connections.append(conn)
+    if migrations.version(conn) < migrations.LATEST:
+        print(
+            f"Копия в версии схемы {migrations.version(conn)}, программа ждёт "
+            f"{migrations.LATEST}: перед запуском сервера выполните journal-server upgrade."
+        )
     return 0
 
 

@@ -197,12 +197,14 @@ class SyncEngine:
         back and this laptop sends only its own, whatever its outbox says was acknowledged."""
         local = decode_state_vector(doc.state_vector())
         server = decode_state_vector(server_sv)
+        ahead = {client: clock for client, clock in local.items() if clock > server.get(client, 0)}
+        if not ahead:
+            return server_sv
         current = self.store.journal_row(journal_id)["client_id"]
         foreign = {
             client: clock
-            for client, clock in local.items()
-            if clock > server.get(client, 0)
-            and client != current  # the usual case: our new entries, nothing to decode
+            for client, clock in ahead.items()
+            if client != current  # the usual case: our new entries, nothing to decode
             and doc.client_devices(client) != {self.book.device_id}
         }
         return encode_state_vector({**server, **foreign}) if foreign else server_sv

@@ -75,11 +75,21 @@ def backup(
             os.fsync(f.fileno())
         sha = _sha256(partial, sum_progress)
         os.replace(partial, out)
+        _fsync_folder(out.parent)
     finally:
         partial.unlink(missing_ok=True)
     sums = checksum_path(out)
     sums.write_text(f"{sha}  {out.name}\n", encoding="utf-8")
     return BackupResult(out, sums, sha, out.stat().st_size)
+
+
+def _fsync_folder(folder: Path) -> None:
+    """The rename itself survives a power cut."""
+    handle = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(handle)
+    finally:
+        os.close(handle)
 
 
 def verify(source: Path, progress: Progress | None = None) -> str:

@@ -5,6 +5,7 @@ is damaged, not a journal database, from a newer program, or the server runs."""
 from __future__ import annotations
 
 import hashlib
+import shutil
 import sqlite3
 import subprocess
 import threading
@@ -205,3 +206,13 @@ def test_a_server_does_not_start_during_a_restore(db):
 def test_backup_of_a_missing_database_says_so(tmp_path, capsys):
     assert main(["--db", str(tmp_path / "none.sqlite"), "backup", str(tmp_path / "b")]) == 2
     assert "копировать нечего" in capsys.readouterr().err
+
+
+def test_a_copy_from_an_older_release_is_restored_and_asks_for_an_upgrade(db, tmp_path, capsys):
+    old = tmp_path / "old.sqlite"
+    shutil.copyfile(Path(__file__).parents[1] / "fixtures" / "release-1.sqlite", old)
+    backup.backup(old, tmp_path / "old-copy.sqlite")
+    assert main(["--db", str(db), "restore", str(tmp_path / "old-copy.sqlite")]) == 0
+    assert "выполните journal-server upgrade" in capsys.readouterr().out
+    assert main(["--db", str(db), "upgrade"]) == 0
+    assert main(["--db", str(db), "quarantine"]) == 0
