@@ -242,8 +242,8 @@ def cmd_import_bundle(args: argparse.Namespace) -> int:
 
 
 def _meter(label: str):
-    """A progress line for long work; silent when stdout is not a terminal and the work is
-    short, so scripts and logs get one line per step."""
+    """A progress line for long work, redrawn at most five times a second; the last one ends
+    the line, so a log gets the step's name and its 100 %."""
     shown = {"at": 0.0}
 
     def report(done: int, total: int) -> None:
