@@ -2,9 +2,10 @@
 
 A real server process; four laptops: the mathematics teacher's two devices (both write the
 5th form's journal), the Russian teacher's and the deputy head's, who writes nothing and reads
-every journal. The backup is taken with `journal-server backup`
-while two laptops record and sync; all three record and sync more; the server is stopped and
-restored from the backup; each laptop syncs once. Every entry is then on the server exactly
+every journal. The backup (the code of `journal-server backup`) holds its snapshot until both
+of the mathematics teacher's laptops have synced a round, so syncs commit while it copies; all
+four laptops record and sync more; the server is stopped and restored from the backup with
+`journal-server restore`; each laptop syncs once. Every entry is then on the server exactly
 once, the stored documents equal every laptop's, and the consolidated rows are rebuilt: they
 equal the fold of the documents, counted row by row. A laptop holding another device's entries
 that the server lost does not push them (the server refuses another author's entries) and is
@@ -14,14 +15,17 @@ not refused: their own device brings them back.
 from __future__ import annotations
 
 import random
+import sqlite3
 import subprocess
 import sys
 import threading
+from contextlib import closing
 
 import pytest
 
 from client_tui.services.store import ACCEPTED
 from scripts.badlink.live import ROOT, child_env
+from server.storage import backup
 from shared.fold import fold
 from tests.e2e.workload import (
     consolidated,
@@ -31,6 +35,7 @@ from tests.e2e.workload import (
     record_burst,
     server_doc,
     server_event_counts,
+    wait_until,
 )
 from tests.factories import MATH_5, RUSSIAN_5
 
@@ -85,15 +90,26 @@ def test_laptops_bring_back_what_a_restored_server_lost(live_server, laptops, tm
     for worker in workers:
         worker.start()
     backup_file = tmp_path / "backups" / "night.sqlite"
+    held: list[dict] = []
+
+    def hold_the_snapshot(done: int, total: int) -> None:
+        """The copy's read transaction is open: both laptops sync a round before it ends."""
+        if not held:
+            held.append(dict(rounds))
+            assert wait_until(lambda: all(rounds[x] > held[0][x] for x in rounds), 60)
+
     try:
-        made = journal_server("--db", str(live_server.db), "backup", str(backup_file))
+        backup.backup(live_server.db, backup_file, copy_progress=hold_the_snapshot)
     finally:
         stop.set()
         for worker in workers:
             worker.join(120)
     assert not failures, failures
-    assert made.returncode == 0, made.stderr
-    assert all(n >= 2 for n in rounds.values())
+    assert held and all(n >= 2 for n in rounds.values())
+    with closing(sqlite3.connect(backup_file)) as copy, live_server.db_conn() as conn:
+        in_copy = copy.execute("SELECT count(*) FROM events").fetchone()[0]
+        assert copy.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+        assert in_copy < len(server_event_counts(conn))  # syncs committed during the copy
 
     with live_server.db_conn() as conn:
         at_backup = len(server_event_counts(conn))
