@@ -8,7 +8,8 @@ side by side, a year recorded); `--reuse` keeps one built by an earlier run of e
 measure is taken `--runs` times in one run, interleaved, and given as median and maximum:
 
 - baseline: a plain copy of the database file (`shutil.copyfile`, the server stopped, WAL
-  checkpointed), what a sysadmin's `cp` would take; every other time is a ratio to it;
+  checkpointed), what a sysadmin's `cp` would take; every other time is a ratio to it; and
+  the same copy fsynced and checksummed, the guarantees `backup` gives;
 - `backup`: the online backup API (server/storage/backup.py) and the SHA-256 file, idle;
 - `backup` while a writer commits a small transaction after another, as syncs do: the writer's
   commits during the copy and its slowest commit say whether the server had to wait;
@@ -20,6 +21,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
+import os
 import shutil
 import statistics
 import sys
@@ -63,15 +65,35 @@ def _writer(db: Path, stop: threading.Event, out: dict) -> None:
     out["max_commit"] = max(latencies, default=0.0)
 
 
+def _copy_sync_sum(db: Path, out: Path) -> None:
+    """`cp`, `sync` and `sha256sum`: the same guarantees as `backup`, server stopped."""
+    shutil.copyfile(db, out)
+    with open(out, "rb") as f:
+        os.fsync(f.fileno())
+    backup._sha256(out)
+
+
 def measure(db: Path, work: Path, runs: int) -> dict:
     conn = connect(db)
     conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     conn.close()
-    times: dict[str, list[float]] = {"copy": [], "backup": [], "busy": [], "restore": []}
+    times: dict[str, list[float]] = {
+        "copy": [],
+        "copy_sum": [],
+        "backup": [],
+        "busy": [],
+        "restore": [],
+    }
     busy: list[dict] = []
+    quiet: list[dict] = []  # the writer alone, as long as each busy backup took
+    warm = work / "warm.sqlite"  # the first read of the file is not anyone's measure
+    shutil.copyfile(db, warm)
+    warm.unlink()
     for n in range(runs):
         plain = work / f"plain-{n}.sqlite"
         times["copy"].append(_timed(lambda p=plain: shutil.copyfile(db, p)))
+        plain.unlink()
+        times["copy_sum"].append(_timed(lambda p=plain: _copy_sync_sum(db, p)))
         plain.unlink()
         out = work / f"backup-{n}.sqlite"
         times["backup"].append(_timed(lambda o=out: backup.backup(db, o)))
@@ -88,6 +110,13 @@ def measure(db: Path, work: Path, runs: int) -> dict:
             stop.set()
             writer.join()
         busy.append(written)
+        stop, alone = threading.Event(), {}  # the same writer for as long, no backup running
+        writer = threading.Thread(target=_writer, args=(db, stop, alone))
+        writer.start()
+        stop.wait(times["busy"][-1])
+        stop.set()
+        writer.join()
+        quiet.append(alone)
         for path in (out, busy_out):
             path.unlink()
             backup.checksum_path(path).unlink()
@@ -96,6 +125,8 @@ def measure(db: Path, work: Path, runs: int) -> dict:
         "times": times,
         "commits": [b["commits"] for b in busy],
         "max_commit": max(b["max_commit"] for b in busy),
+        "alone_commits": [q["commits"] for q in quiet],
+        "alone_max_commit": max(q["max_commit"] for q in quiet),
     }
 
 
@@ -108,9 +139,11 @@ def table(school: dict, figures: dict, load: tuple[str, str], runs: int) -> str:
         return f"| {name} | {median:.2f} s | {worst:.2f} s | {median / base:.2f}× | {note} |"
 
     commits = figures["commits"]
+    alone = figures["alone_commits"]
     busy_note = (
         f"writer committed {min(commits)}–{max(commits)} transactions during the copy, "
-        f"slowest commit {figures['max_commit'] * 1000:.0f} ms"
+        f"slowest commit {figures['max_commit'] * 1000:.0f} ms; the same writer alone for as "
+        f"long: {min(alone)}–{max(alone)}, slowest {figures['alone_max_commit'] * 1000:.0f} ms"
     )
     return "\n".join(
         [
@@ -128,6 +161,7 @@ def table(school: dict, figures: dict, load: tuple[str, str], runs: int) -> str:
             "| measure | median | max | median ÷ plain copy | note |",
             "|---|---|---|---|---|",
             row("baseline: plain file copy (server stopped)", "copy"),
+            row("plain copy + fsync + SHA-256 (server stopped)", "copy_sum"),
             row("`backup`: online backup API + SHA-256 file, idle", "backup"),
             row("`backup` while a writer commits", "busy", busy_note),
             row("`restore`: checksum, quick_check, backup API into a new file", "restore"),
