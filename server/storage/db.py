@@ -12,8 +12,6 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-import sqlite_utils
-
 from server.storage import consolidated
 
 SCHEMA_VERSION = 1
@@ -357,14 +355,15 @@ def connect(path: Path | str) -> sqlite3.Connection:
     return conn
 
 
-# columns added to tables that existing databases already have (issue 12)
+# columns added to tables that existing databases already have (issue 12); re-applied by
+# every upgrade and start (server/storage/migrations.py), like SCHEMA: additive only
 ADDED_COLUMNS = {
     "quarantine": ("body_sha256 TEXT", "body_size INTEGER", "school_id TEXT"),
     "attachments": ("device_id TEXT", "school_id TEXT"),
 }
 
 
-def _add_columns(conn: sqlite3.Connection) -> None:
+def add_columns(conn: sqlite3.Connection) -> None:
     for table, columns in ADDED_COLUMNS.items():
         have = {r["name"] for r in conn.execute(f"PRAGMA table_info({table})").fetchall()}
         for column in columns:
@@ -373,28 +372,25 @@ def _add_columns(conn: sqlite3.Connection) -> None:
 
 
 def create_schema(conn: sqlite3.Connection) -> None:
-    db = sqlite_utils.Database(conn)
-    db.executescript(SCHEMA)
-    _add_columns(conn)
-    conn.execute(
-        "INSERT OR IGNORE INTO meta(key, value) VALUES ('schema_version', ?)", (SCHEMA_VERSION,)
-    )
-    conn.execute(
-        "INSERT OR IGNORE INTO meta(key, value) VALUES (?, lower(hex(randomblob(8))))",
-        (DIRECTORY_VERSION_KEY,),
-    )
-    db.executescript(DIRECTORY_TRIGGERS)
-    if get_meta(conn, AGGREGATES_KEY) is None:  # a database made before the aggregates
+    """Bring the database to the program's schema: a new file gets all of it, an older one is
+    upgraded (server/storage/migrations.py); one made by a newer program is refused."""
+    from server.storage import migrations
+
+    migrations.upgrade(conn)
+
+
+def fill_lesson_aggregates(conn: sqlite3.Connection) -> None:
+    """The report aggregates of every lesson, for a database made before they were kept."""
+    if get_meta(conn, AGGREGATES_KEY) is None:
         with transaction(conn):
             consolidated.rebuild_lesson_aggregates(conn)
             set_meta(conn, AGGREGATES_KEY, "1")
-    _consents_per_child(conn)
 
 
 CHILD_CONSENTS_KEY = "child_consents"  # meta: consents per parent copied to each child
 
 
-def _consents_per_child(conn: sqlite3.Connection) -> None:
+def copy_consents_per_child(conn: sqlite3.Connection) -> None:
     """Consents were once kept per parent: each is copied to every child the parent had when
     the database was upgraded, so no family loses access it had; later children need their own."""
     if get_meta(conn, CHILD_CONSENTS_KEY) is not None:
