@@ -96,7 +96,8 @@ CREATE TABLE IF NOT EXISTS marks (
     journal_id TEXT NOT NULL, lesson_id TEXT NOT NULL, student_id TEXT NOT NULL,
     slot INTEGER NOT NULL, value INTEGER NOT NULL, work_kind TEXT NOT NULL,
     weight INTEGER NOT NULL, event_id TEXT NOT NULL, author TEXT NOT NULL, hlc TEXT NOT NULL,
-    in_conflict INTEGER NOT NULL DEFAULT 0,
+    in_conflict INTEGER NOT NULL DEFAULT 0, modifier TEXT NOT NULL DEFAULT '',
+    special TEXT NOT NULL DEFAULT '',
     PRIMARY KEY (journal_id, lesson_id, student_id, slot));
 CREATE INDEX IF NOT EXISTS marks_student ON marks(student_id);
 CREATE TABLE IF NOT EXISTS period_marks (
@@ -357,10 +358,12 @@ def connect(path: Path | str) -> sqlite3.Connection:
     return conn
 
 
-# columns added to tables that existing databases already have (issue 12)
+# columns added to tables that existing databases already have (issue 12); a marks row keeps
+# «4+»'s modifier and зач/незач (value 0) beside the value since issue 16
 ADDED_COLUMNS = {
     "quarantine": ("body_sha256 TEXT", "body_size INTEGER", "school_id TEXT"),
     "attachments": ("device_id TEXT", "school_id TEXT"),
+    "marks": ("modifier TEXT NOT NULL DEFAULT ''", "special TEXT NOT NULL DEFAULT ''"),
 }
 
 
@@ -388,24 +391,37 @@ def create_schema(conn: sqlite3.Connection) -> None:
         with transaction(conn):
             consolidated.rebuild_lesson_aggregates(conn)
             set_meta(conn, AGGREGATES_KEY, "1")
-    _consents_per_child(conn)
+    _once(conn, CHILD_CONSENTS_KEY, CONSENTS_PER_CHILD)
+    _once(conn, MARK_MEANING_KEY, MARK_MEANING)
 
 
-CHILD_CONSENTS_KEY = "child_consents"  # meta: consents per parent copied to each child
-
-
-def _consents_per_child(conn: sqlite3.Connection) -> None:
-    """Consents were once kept per parent: each is copied to every child the parent had when
-    the database was upgraded, so no family loses access it had; later children need their own."""
-    if get_meta(conn, CHILD_CONSENTS_KEY) is not None:
+def _once(conn: sqlite3.Connection, key: str, sql: str) -> None:
+    """An upgrade of the rows an older database holds, run once: `key` in meta says it ran."""
+    if get_meta(conn, key) is not None:
         return
     with transaction(conn):
-        conn.execute(
-            "INSERT OR IGNORE INTO child_consents SELECT c.parent_id, l.student_id, c.status, "
-            "c.recorded_by, c.recorded_at, c.note FROM consents c JOIN parent_links l "
-            "ON l.parent_id = c.parent_id"
-        )
-        set_meta(conn, CHILD_CONSENTS_KEY, "1")
+        conn.execute(sql)
+        set_meta(conn, key, "1")
+
+
+# Consents were once kept per parent: each is copied to every child the parent had when the
+# database was upgraded, so no family loses access it had; later children need their own.
+CHILD_CONSENTS_KEY = "child_consents"  # meta: consents per parent copied to each child
+CONSENTS_PER_CHILD = (
+    "INSERT OR IGNORE INTO child_consents SELECT c.parent_id, l.student_id, c.status, "
+    "c.recorded_by, c.recorded_at, c.note FROM consents c JOIN parent_links l "
+    "ON l.parent_id = c.parent_id"
+)
+
+# Marks consolidated before the rows kept «+»/«−» and зач/незач (issue 16) get them from the
+# entry each row shows: its raw JSON in `events`, as the journal document holds it.
+MARK_MEANING_KEY = "marks_modifier_special"  # meta: marks rows carry their modifier and special
+MARK_MEANING = (
+    "UPDATE marks SET modifier = coalesce(json_extract(e.body, '$.modifier'), ''), "
+    "special = coalesce(json_extract(e.body, '$.special'), '') FROM events e "
+    "WHERE e.id = marks.event_id AND (json_extract(e.body, '$.modifier') IS NOT NULL "
+    "OR json_extract(e.body, '$.special') IS NOT NULL)"
+)
 
 
 AGGREGATES_KEY = "lesson_aggregates"  # meta: the report aggregates are kept for every lesson
