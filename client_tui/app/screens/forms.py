@@ -1,5 +1,5 @@
 """Small modal forms: a new lesson's date, the lesson record, several marks in one cell,
-a correction's reason."""
+a correction's reason, an exemption's document and dates."""
 
 from __future__ import annotations
 
@@ -198,3 +198,53 @@ class ReasonForm(_Form):
             self.error("Укажите причину: без неё исправление не сохраняется.")
             return
         self.dismiss(reason)
+
+
+class ExemptionFields(msgspec.Struct, frozen=True, kw_only=True):
+    document: str
+    starts: dt.date
+    ends: dt.date
+
+
+class ExemptionForm(_Form):
+    """«осв.» in a period's or the year's column: the document that exempts the pupil and the
+    days it covers (004 §1.4), as `journal period-mark --value осв.` asks on the command line;
+    the pupil's marks on those days are then refused."""
+
+    def __init__(self, who: str, starts: dt.date, ends: dt.date):
+        super().__init__()
+        self.who, self.starts, self.ends = who, starts, ends
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="form"):
+            yield Static(f"[b]Освобождение: {self.who}[/b]")
+            yield Label("Документ (например, «Справка ВК № 12 от 01.09.2026»)")
+            yield Input(id="document", max_length=200, compact=True)
+            with Horizontal():
+                yield Label("С ")
+                yield Input(f"{self.starts:%d.%m.%Y}", id="starts", max_length=10, compact=True)
+                yield Label(" по ")
+                yield Input(f"{self.ends:%d.%m.%Y}", id="ends", max_length=10, compact=True)
+            yield Static("", classes="form-error")
+            yield from self.buttons()
+
+    def on_mount(self) -> None:
+        self.query_one("#document", Input).focus()
+
+    def submit(self) -> None:
+        document = self.query_one("#document", Input).value.strip()
+        if not document:
+            self.error("Укажите документ об освобождении: без него «осв.» не ставится.")
+            return
+        days = []
+        for key in ("starts", "ends"):
+            text = self.query_one(f"#{key}", Input).value.strip()
+            try:
+                days.append(dt.datetime.strptime(text, "%d.%m.%Y").date())
+            except ValueError:
+                self.error(f"Дата «{text}» не распознана: пишите ДД.ММ.ГГГГ, например 20.11.2026.")
+                return
+        if days[0] > days[1]:
+            self.error("Дата начала позже даты окончания.")
+            return
+        self.dismiss(ExemptionFields(document=document, starts=days[0], ends=days[1]))
