@@ -25,6 +25,7 @@ from shared.rules import (
     PortfolioContext,
     RuleViolation,
     check_new_events,
+    clashes_with_counted,
     displaced_by_exemption,
 )
 
@@ -106,13 +107,16 @@ def withdraw(
 
     The entries are checked again as if they arrived now, together, against the journal
     without them (and without the refusals being withdrawn, which would refuse them again):
-    one that breaks another rule gets a new refusal beside the withdrawal, in one update, so
-    no replica sees it valid in between. The server's clock follows every event of the
+    one that breaks another rule, or clashes with an absence recorded meanwhile
+    (`clashes_with_counted`), gets a new refusal beside the withdrawal, in one update, so no
+    replica sees it valid in between. The server's clock follows every event of the
     journal, so a withdrawal and a new refusal sort after what they act on."""
     entries = sorted((state.events[i] for i in refusals), key=order_key)
     leave_out = set(refusals) | {r.id for r in refusals.values()}
     base = fold({i: e for i, e in state.events.items() if i not in leave_out})
     violations = check_new_events(base, entries, ctx)
+    refused = {v.event_id for v in violations}
+    violations += clashes_with_counted(base, [e for e in entries if e.id not in refused])
     displaced = displaced_by_exemption(base, entries, ctx, violations)
     clock = Clock(SERVER_DEVICE)
     for event in state.events.values():
