@@ -829,6 +829,18 @@ def assert_converged(world: World) -> None:
             event("late exemption: lifted, the mark counts again or is refused for another rule")
             continue
         assert mark_id in server_folds[journal].refusals
+        # … and an exemption standing at the end covers its day (the late one, or another)
+        mark = server.events[mark_id]
+        lesson = server.lesson(mark.lesson_id)  # None: retracted since, the refusal stays
+        day = lesson.date if lesson is not None else None
+        assert day is None or any(
+            isinstance(c.value, PeriodMarkGiven)
+            and c.value.student_id == mark.student_id
+            and c.value.special is MarkSpecial.EXEMPT
+            and c.value.exempt_from <= day <= c.value.exempt_to
+            for key, c in server.cells.items()
+            if key[0] == "period_mark"
+        ), f"{mark_id[:8]} stays refused, but no exemption covers {day} any more"
         for name in {teacher, exempter, *WRITERS[journal]}:
             laptop = world.laptops.get(name)
             if laptop is None or journal not in laptop.journals():
