@@ -411,12 +411,15 @@ def first_lesson_date(
 # --------------------------------------------------------------------------- report aggregates
 #
 # The completeness report counts every lesson, mark and attendance entry of its scope: for a
-# whole school year that is over a million rows, too slow to read per request. Two small tables
+# whole school year that is over a million rows, too slow to read per request. Small tables
 # keep what it needs per lesson, rewritten with the lesson's rows in the same transaction
 # (`refresh_lesson_aggregates`, called by journals.write_cells):
 #   lesson_facts: the lesson's author, whether its topic is blank, whether it has attendance;
 #   entry_delays: per author and delay in days, how many of its entries were made that late.
-# Both carry the lesson's date so that any date range is a range of their primary keys.
+#   absence_facts: the lesson's absences (every code but «present»), for the attendance
+#   summary (issue 16).
+# All carry the lesson's date so that any date range is a range of their primary keys.
+AGGREGATE_TABLES = ("entry_delays", "lesson_facts", "absence_facts")
 
 # an HLC stamp starts with 13 digits of wall milliseconds; its day in UTC+3, as days since 1970
 _STAMP_DAY = "CAST((CAST(substr({0}.hlc, 1, 13) AS INTEGER) / 1000 + 10800) / 86400 AS INTEGER)"
@@ -454,6 +457,12 @@ def _rebuild(conn: sqlite3.Connection, lesson_filter: str, params: tuple) -> Non
         "VALUES (?, ?, ?, ?, ?, ?)",
         [(r[0], r[1], r[2], r[3], int(not r[4].strip()), r[5]) for r in rows],
     )
+    conn.execute(
+        "INSERT INTO absence_facts (journal_id, date, lesson_id, student_id, code) "
+        "SELECT l.journal_id, l.date, l.lesson_id, a.student_id, a.code FROM "
+        f"{_join_lesson('attendance', 'a')} WHERE a.code != 'present' AND {lesson_filter}",
+        params,
+    )
 
 
 def refresh_lesson_aggregates(
@@ -463,15 +472,15 @@ def refresh_lesson_aggregates(
     gone leaves none). Call inside the transaction that rewrote the rows."""
     for lesson_id in set(lesson_ids):
         key = (journal_id, lesson_id)
-        for table in ("entry_delays", "lesson_facts"):
+        for table in AGGREGATE_TABLES:
             conn.execute(f"DELETE FROM {table} WHERE journal_id = ? AND lesson_id = ?", key)
         _rebuild(conn, "l.journal_id = ? AND l.lesson_id = ?", key)
 
 
 def rebuild_lesson_aggregates(conn: sqlite3.Connection) -> None:
     """Recount every lesson's aggregates (a database made before they existed)."""
-    conn.execute("DELETE FROM entry_delays")
-    conn.execute("DELETE FROM lesson_facts")
+    for table in AGGREGATE_TABLES:
+        conn.execute(f"DELETE FROM {table}")
     _rebuild(conn, "1", ())
 
 

@@ -14,6 +14,8 @@ import sqlite3
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 
+from server.reports import dataset
+from server.reports.attestation import ATTENDANCE_HEADER, ATTENDANCE_NOTES
 from server.reports.catalog import (
     ABSENCE_NAMES,
     BEHIND_BELOW,
@@ -627,6 +629,78 @@ def _in_closed_period(body, class_id, closed, periods, data: Dataset) -> bool:
     )
 
 
+# --------------------------------------------------------------------------- attendance summary
+# As issue 16 first computed it (server/reports/attestation.py): absences joined to their
+# lessons and counted per pupil and day in Python, against the lessons per class and day.
+
+MISSED = ("absent", "ill", "excused")
+
+
+def attendance_summary(conn: sqlite3.Connection, data: Dataset) -> Report:
+    """Сводка посещаемости по ученикам, from the attendance and lessons rows."""
+    span = data.span
+    journals = span.get("journal_ids", [])
+    date_from, date_to = span.get("date_from"), span.get("date_to")
+    per_day: dict[tuple[str, str], int] = {}
+    counts: dict[tuple[str, str], Counter[str]] = defaultdict(Counter)
+    day: dict[tuple[str, str, str], Counter[str]] = defaultdict(Counter)
+    if journals:
+        marks = ",".join("?" * len(journals))
+        dates, params = "", []
+        for op, value in ((">=", date_from), ("<=", date_to)):
+            if value:
+                dates += f" AND l.date {op} ?"
+                params.append(value)
+        per_day = {
+            (c, d): n
+            for c, d, n in conn.execute(
+                "SELECT j.class_id, l.date, count(*) FROM lessons l JOIN journals j "
+                f"ON j.id = l.journal_id WHERE l.journal_id IN ({marks}){dates} "
+                "GROUP BY j.class_id, l.date",
+                [*journals, *params],
+            )
+        }
+        for class_id, student, date, code, lessons in conn.execute(
+            "SELECT j.class_id, a.student_id, l.date, a.code, count(*) FROM attendance a "
+            "JOIN lessons l ON l.journal_id = a.journal_id AND l.lesson_id = a.lesson_id "
+            "JOIN journals j ON j.id = a.journal_id "
+            f"WHERE a.code != 'present' AND a.journal_id IN ({marks}){dates} "
+            "GROUP BY j.class_id, a.student_id, l.date, a.code",
+            [*journals, *params],
+        ):
+            counts[(class_id, student)][code] += lessons
+            day[(class_id, student, date)][code] += lessons
+    for (class_id, student, date), codes in day.items():
+        missed = sum(codes[c] for c in MISSED)
+        if missed and missed >= per_day.get((class_id, date), 0):
+            counts[(class_id, student)]["day"] += 1
+            counts[(class_id, student)]["ill_day"] += codes["ill"] == missed
+    order = lambda key: (data.class_key(key[0]), data.student_name(key[1]))  # noqa: E731
+    rows = [
+        (
+            data.class_name(key[0]),
+            data.student_name(key[1]),
+            sum(counts[key][m] for m in MISSED),
+            counts[key]["ill"],
+            counts[key]["excused"],
+            counts[key]["absent"],
+            counts[key]["day"],
+            counts[key]["ill_day"],
+            counts[key]["late"],
+        )
+        for key in sorted(counts, key=order)
+    ]
+    return Report(
+        name="attendance",
+        title="Сводка посещаемости по ученикам",
+        subtitle=data.filters.describe(data.directory),
+        header=ATTENDANCE_HEADER,
+        rows=tuple(rows),
+        notes=ATTENDANCE_NOTES,
+        landscape=True,
+    )
+
+
 NEEDS = {
     "results": {"lessons": False, "attendance": False},
     "control": {"attendance": False},
@@ -636,6 +710,7 @@ NEEDS = {
     "leaders": {"lessons": False, "attendance": False},
     "forecast": {"lessons": False, "attendance": False},
     "corrections": {"marks": False, "attendance": False},
+    "attendance": {"lessons": False, "marks": False, "attendance": False},
 }
 
 
@@ -643,6 +718,8 @@ def build_reference(
     conn: sqlite3.Connection, directory: Directory, name: str, filters: Filters
 ) -> Report:
     """The report `name` as the code before the speed-up computed it."""
+    if name == "attendance":
+        return attendance_summary(conn, dataset.load(directory, filters))
     data = load(conn, directory, filters, **NEEDS[name])
     match name:
         case "results":

@@ -176,11 +176,14 @@ def _fields(event) -> dict:
     return {f: getattr(event, f) for f in event.__struct_fields__}
 
 
-def _aggregates(conn: sqlite3.Connection) -> tuple[list, list]:
+def _aggregates(conn: sqlite3.Connection) -> tuple[list, list, list]:
     return (
         conn.execute("SELECT * FROM lesson_facts ORDER BY journal_id, lesson_id").fetchall(),
         conn.execute(
             "SELECT * FROM entry_delays ORDER BY journal_id, lesson_id, author, delay"
+        ).fetchall(),
+        conn.execute(
+            "SELECT * FROM absence_facts ORDER BY journal_id, lesson_id, student_id"
         ).fetchall(),
     )
 
@@ -193,9 +196,10 @@ def assert_aggregates_equal_a_recount(conn: sqlite3.Connection) -> None:
         recounted = _aggregates(conn)
     finally:
         conn.execute("ROLLBACK")
-    assert [tuple(r) for r in kept[0]] == [tuple(r) for r in recounted[0]]
-    assert [tuple(r) for r in kept[1]] == [tuple(r) for r in recounted[1]]
+    for table, again in zip(kept, recounted, strict=True):
+        assert [tuple(r) for r in table] == [tuple(r) for r in again]
     assert kept[0], "the school has lessons"
+    assert kept[2], "and absences"
 
 
 def filters_to_check(rng: random.Random) -> list[Filters]:
@@ -280,8 +284,8 @@ def test_the_aggregates_follow_a_retracted_lesson_and_a_fresh_database_rebuilds_
 
     kept = _aggregates(conn)
     with transaction(conn):  # as a database made before the aggregates existed
-        conn.execute("DELETE FROM lesson_facts")
-        conn.execute("DELETE FROM entry_delays")
+        for table in consolidated.AGGREGATE_TABLES:
+            conn.execute(f"DELETE FROM {table}")
         conn.execute("DELETE FROM meta WHERE key = ?", (AGGREGATES_KEY,))
     create_schema(conn)
     assert [list(map(tuple, t)) for t in _aggregates(conn)] == [list(map(tuple, t)) for t in kept]
