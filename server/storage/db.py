@@ -274,7 +274,7 @@ CREATE TABLE IF NOT EXISTS incoming_marks (
     student_id TEXT NOT NULL, source_school TEXT NOT NULL, source_school_id TEXT NOT NULL,
     year TEXT NOT NULL, class_name TEXT NOT NULL, subject TEXT NOT NULL, kind TEXT NOT NULL,
     period TEXT NOT NULL, value INTEGER NOT NULL, signed_by TEXT NOT NULL,
-    imported_by TEXT NOT NULL, imported_at REAL NOT NULL,
+    imported_by TEXT NOT NULL, imported_at REAL NOT NULL, special TEXT NOT NULL DEFAULT '',
     PRIMARY KEY (student_id, source_school_id, year, subject, kind, period));
 CREATE TABLE IF NOT EXISTS list_drafts (
     id TEXT PRIMARY KEY, school_id TEXT NOT NULL, kind TEXT NOT NULL, name TEXT NOT NULL,
@@ -370,6 +370,7 @@ ADDED_COLUMNS = {
     "quarantine": ("body_sha256 TEXT", "body_size INTEGER", "school_id TEXT"),
     "attachments": ("device_id TEXT", "school_id TEXT"),
     "marks": ("modifier TEXT NOT NULL DEFAULT ''", "special TEXT NOT NULL DEFAULT ''"),
+    "incoming_marks": ("special TEXT NOT NULL DEFAULT ''",),  # «н/а», «зач» brought along
 }
 
 
