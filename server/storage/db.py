@@ -187,6 +187,7 @@ CREATE TABLE IF NOT EXISTS personal_file (
     student_id TEXT NOT NULL, year_id TEXT NOT NULL, year_name TEXT NOT NULL,
     class_id TEXT NOT NULL, class_name TEXT NOT NULL, subject_id TEXT NOT NULL,
     subject_name TEXT NOT NULL, value INTEGER NOT NULL, recorded_at REAL NOT NULL,
+    special TEXT NOT NULL DEFAULT '',
     PRIMARY KEY (student_id, year_id, class_id, subject_id));
 
 -- updates refused whole, kept with their reason for a person to look at
@@ -371,6 +372,7 @@ ADDED_COLUMNS = {
     "attachments": ("device_id TEXT", "school_id TEXT"),
     "marks": ("modifier TEXT NOT NULL DEFAULT ''", "special TEXT NOT NULL DEFAULT ''"),
     "incoming_marks": ("special TEXT NOT NULL DEFAULT ''",),  # «н/а», «зач» brought along
+    "personal_file": ("special TEXT NOT NULL DEFAULT ''",),  # a year's «зач», «н/а», «осв.»
 }
 
 
