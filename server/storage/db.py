@@ -402,6 +402,7 @@ def create_schema(conn: sqlite3.Connection) -> None:
             set_meta(conn, AGGREGATES_KEY, AGGREGATES_VERSION)
     _once(conn, CHILD_CONSENTS_KEY, CONSENTS_PER_CHILD)
     _once(conn, MARK_MEANING_KEY, MARK_MEANING)
+    _once(conn, SPECIAL_YEAR_MARKS_KEY, SPECIAL_YEAR_MARKS)
 
 
 def _once(conn: sqlite3.Connection, key: str, sql: str) -> None:
@@ -430,6 +431,22 @@ MARK_MEANING = (
     "special = coalesce(json_extract(e.body, '$.special'), '') FROM events e "
     "WHERE e.id = marks.event_id AND (json_extract(e.body, '$.modifier') IS NOT NULL "
     "OR json_extract(e.body, '$.special') IS NOT NULL)"
+)
+
+# Years closed before the personal file kept a year's «зач», «н/а», «осв.» (issue 16) get them
+# from `attestation_marks`, as closing copies them now (server/archive/personal_file.py);
+# never for a pupil whose personal file a retention act destroyed.
+SPECIAL_YEAR_MARKS_KEY = "personal_file_special_marks"
+SPECIAL_YEAR_MARKS = (
+    "INSERT OR IGNORE INTO personal_file (student_id, year_id, year_name, class_id, "
+    "class_name, subject_id, subject_name, value, recorded_at, special) "
+    "SELECT p.student_id, y.id, y.name, c.id, c.grade || c.letter, s.id, s.name, p.value, "
+    "yc.closed_at, p.special FROM attestation_marks p JOIN periods pr ON pr.id = p.period_id "
+    "JOIN journals j ON j.id = p.journal_id JOIN years y ON y.id = j.year_id "
+    "JOIN year_closures yc ON yc.year_id = y.id JOIN classes c ON c.id = j.class_id "
+    "JOIN subjects s ON s.id = j.subject_id WHERE pr.kind = 'year' AND p.column_kind = '' "
+    "AND p.topic = '' AND p.student_id NOT IN "
+    "(SELECT item FROM destruction_log WHERE category = 'personal_files')"
 )
 
 

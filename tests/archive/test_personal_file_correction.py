@@ -8,7 +8,7 @@ import datetime as dt
 from server.archive import personal_file
 from server.archive.closing import close_year, grant_correction
 from server.storage import directory as directory_storage
-from server.storage.db import connect, transaction
+from server.storage.db import SPECIAL_YEAR_MARKS_KEY, connect, create_schema, transaction
 from shared.model import MarkSpecial, NotAttestedReason, Scale, ScaleSetting
 from tests.factories import MATH_5, YEAR
 from tests.reports_school import YEAR_PERIOD, YEAR_ROW
@@ -85,3 +85,21 @@ def test_pass_fail_and_not_attested_year_marks_reach_the_personal_file(laptop, s
         conn.close()
     assert year_marks(server_config, "s-1") == [("Математика", "зач")]
     assert year_marks(server_config, "s-2") == [("Математика", "н/а")]
+    # a database whose year was closed before: upgrading adds them once, never for a pupil
+    # whose personal file a retention act destroyed
+    conn = connect(server_config.database)
+    with transaction(conn):
+        conn.execute("DELETE FROM personal_file")
+        conn.execute("DELETE FROM meta WHERE key = ?", (SPECIAL_YEAR_MARKS_KEY,))
+        conn.execute(
+            "INSERT INTO destruction_acts (number, drafted_on, drafted_by, items) "
+            "VALUES ('1', '2030-01-10', 'records', '[]')"
+        )
+        conn.execute(
+            "INSERT INTO destruction_log (act_id, category, item, detail, removed_at, "
+            "removed_by) VALUES (1, 'personal_files', 's-2', '', 0, 'records')"
+        )
+    create_schema(conn)
+    conn.close()
+    assert year_marks(server_config, "s-1") == [("Математика", "зач")]
+    assert year_marks(server_config, "s-2") == []
