@@ -25,7 +25,7 @@ from shared.model import (
     WorkKind,
 )
 from shared.rules import RuleViolation
-from shared.scales import mark_text
+from shared.scales import Typed, mark_text
 
 UNDO_REASON = "Отмена собственной правки"
 UNDO_LIMIT = 200
@@ -179,33 +179,38 @@ class JournalEditor:
         journal_id: str,
         lesson_id: str,
         student_id: str,
-        values: list[int],
+        values: list[int | Typed],
         *,
         work_kind: WorkKind | None = None,
         weight: int = 1,
         reason: str = "",
     ) -> Edit:
         """Several marks in one cell (slots 0, 1, …), with the kind of work and the weight;
-        marks beyond the new list are retracted."""
+        marks beyond the new list are retracted. A value is a number or a parsed «4+», «зач»
+        (shared.scales.parse_typed: the journal's scale rule decides whether it stands)."""
         lesson = self._lesson(journal_id, lesson_id)
         state = self.book.state(journal_id)
         current = {m.slot: m for m in state.marks(lesson_id, student_id)}
         events: list[JournalEvent] = []
         for slot, value in enumerate(values):
+            typed = value if isinstance(value, Typed) else Typed(value=value)
             old = current.get(slot)
             kind = work_kind or lesson.work_kind
-            if old and (old.value, old.work_kind, old.weight) == (value, kind, weight):
+            wanted = (typed.value, typed.modifier, typed.special, kind, weight)
+            if old and (old.value, old.modifier, old.special, old.work_kind, old.weight) == wanted:
                 continue
             events.append(
                 self._mark(
                     journal_id,
                     lesson,
                     student_id,
-                    value,
+                    typed.value,
                     slot=slot,
                     work_kind=kind,
                     weight=weight,
                     reason=reason,
+                    special=typed.special,
+                    modifier=typed.modifier,
                 )
             )
         for slot, old in current.items():

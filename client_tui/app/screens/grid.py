@@ -29,6 +29,7 @@ from client_tui.app.screens.forms import (
     MarkFields,
     MarksForm,
     ReasonForm,
+    typed_text,
 )
 from client_tui.app.screens.problems import ProblemsScreen
 from client_tui.app.widgets.journal_grid import JournalGrid
@@ -58,7 +59,7 @@ from shared.model import (
     WorkKind,
 )
 from shared.rules import REASON_RULES, RuleViolation
-from shared.scales import mark_text
+from shared.scales import Typed, mark_text
 
 TOPICS_ROW = "__topics__"
 NUM, NAME, AVERAGE, SUGGESTED, PERIOD = "__num__", "__name__", "__avg__", "__sug__", "__period__"
@@ -708,7 +709,7 @@ class GridScreen(Screen[None]):
             return
         marks = self.book.state(self.journal_id).marks(column.lesson_id, row_key)
         fields = MarkFields(
-            values=[m.value for m in marks],
+            values=[Typed(m.value, m.modifier, m.special) for m in marks],
             work_kind=marks[0].work_kind if marks else column.work_kind,
             weight=marks[0].weight
             if marks
@@ -728,7 +729,8 @@ class GridScreen(Screen[None]):
                     weight=result.weight,
                     reason=r,
                 ),
-                f"Сохранено: {name}, {column.date:%d.%m} — {marks_text(result.values)}",
+                f"Сохранено: {name}, {column.date:%d.%m} — "
+                f"{typed_text(result.values) or 'без отметок'}",
                 touched=[(row_key, column.lesson_id)],
             )
 
@@ -790,10 +792,6 @@ def value_name(code: AttendanceCode) -> str:
         AttendanceCode.EXCUSED: "у",
         AttendanceCode.LATE: "о",
     }[code]
-
-
-def marks_text(values: list[int]) -> str:
-    return " ".join(map(str, values)) or "без отметок"
 
 
 def default_weight(kind: WorkKind, table=()) -> int:

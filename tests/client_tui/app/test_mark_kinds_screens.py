@@ -12,7 +12,7 @@ import pytest
 from textual import events
 from textual.widgets import Input, Static
 
-from client_tui.app.screens.forms import ExemptionForm
+from client_tui.app.screens.forms import ExemptionForm, MarksForm
 from client_tui.app.screens.grid import PERIOD, GridScreen, year_key
 from server.storage import directory as directory_storage
 from server.storage.db import connect, transaction
@@ -366,3 +366,28 @@ async def _modifiers_typed(pilot) -> None:
 
 def test_snapshot_marks_with_plus_and_minus(snap_compare, modifiers_app):
     assert snap_compare(modifiers_app, terminal_size=(80, 24), run_before=_modifiers_typed)
+
+
+async def test_f4_form_takes_4_plus_and_refuses_what_the_scale_does_not(modifiers_laptop, make_app):
+    """The form for several marks in a cell reads «5 4+» like the CLI; «зач» on a
+    five-point journal is the scale rule's refusal, with its clause (001 §3.4)."""
+    app = make_app(modifiers_laptop)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await open_journal(pilot, MATH_5)
+        await pilot.press("f3", "enter", "f4")
+        await pilot.pause()
+        assert isinstance(app.screen, MarksForm)
+        await pilot.press(*"5 4+", "enter")
+        await pilot.pause()
+        (lesson,) = app.screen.grid.columns
+        assert column_texts(app, lesson.lesson_id)[0] == "5/4+"
+        await pilot.press("f4")
+        await pilot.pause()
+        assert app.screen.query_one("#values", Input).value == "5 4+"
+        app.screen.query_one("#values", Input).value = "зач"
+        await pilot.press("enter")
+        await pilot.pause()
+        assert "зачётных предметах" in message(app)
+        assert column_texts(app, lesson.lesson_id)[0] == "5/4+"
+    marks = modifiers_laptop.book.state(MATH_5).marks(lesson.lesson_id, "s-1")
+    assert [(m.value, m.modifier) for m in marks] == [(5, ""), (4, "+")]
