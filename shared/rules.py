@@ -317,25 +317,29 @@ def lifted_exemptions(
     """Refusals to withdraw because an exemption no longer covers the mark (docs/DESIGN.md,
     «A retracted exemption»): marks refused by `no_mark_for_exempt_pupil` whose pupil's
     period or year column changed in `new` (the «осв.» retracted, replaced, given other dates,
-    or outvoted in a conflict) and whose day no live exemption covers now. `state` already
+    or outvoted in a conflict), or whose lesson moved to another day, and whose day no live
+    exemption covers now. `state` already
     holds `new`; `refused` are the new events' own violations (they changed nothing). The
     mark was given in class by a teacher who could not know: it counts again by itself."""
     if not isinstance(ctx, JournalContext):
         return {}
     skip = {v.event_id for v in refused}
-    pupils = set()
+    pupils, lessons = set(), set()
     for event in new:
         key = state.cell_of.get(event.id) if event.id not in skip else None
         if key is not None and key[0] == "period_mark":
             pupils.add(key[2])
+        if key is not None and key[0] == "lesson":  # moved to another day
+            lessons.add(key[1])
     found: dict[str, Refused] = {}
-    if not pupils:
+    if not pupils and not lessons:
         return found
     for target, refused_by in state.refusals.items():
         mark = state.events.get(target)
         if refused_by.rule != "no_mark_for_exempt_pupil" or not isinstance(mark, MarkGiven):
             continue
-        lesson = state.lesson(mark.lesson_id) if mark.student_id in pupils else None
+        changed = mark.student_id in pupils or mark.lesson_id in lessons
+        lesson = state.lesson(mark.lesson_id) if changed else None
         if lesson is not None and _exemption_on(state, ctx, mark.student_id, lesson.date) is None:
             found[target] = refused_by
     return found

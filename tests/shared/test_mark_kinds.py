@@ -315,6 +315,21 @@ def test_retracted_exemption_lifts_the_refusal_of_the_marks_it_covered() -> None
     assert lifted_exemptions(still, [narrowed], context()) == {}
 
 
+def test_a_lesson_moved_out_of_the_exemption_gives_its_mark_back() -> None:
+    """The refused mark's lesson is corrected to a day the exemption does not cover."""
+    entry = mark(OCT_5_LESSON, 5)
+    free = exemption(dt.date(2026, 10, 1), dt.date(2026, 10, 20))
+    refusal = _refused_by_exemption(entry)
+    moved = msgspec.structs.replace(
+        lesson(dt.date(2026, 10, 21)),
+        lesson_id=OCT_5_LESSON.lesson_id,
+        supersedes=(OCT_5_LESSON.id,),
+        reason="перенос",
+    )
+    state = fold({e.id: e for e in (OCT_5_LESSON, entry, free, refusal, moved)})
+    assert lifted_exemptions(state, [moved], context()) == {entry.id: refusal}
+
+
 def test_a_mark_brought_back_yields_to_an_absence_recorded_meanwhile() -> None:
     """002 §3.5: the pupil was marked absent while the mark did not count; bringing the mark
     back never makes that absence stop counting: the mark is refused for it."""
