@@ -31,6 +31,7 @@ from shared.model import (
     Student,
     WorkKind,
 )
+from shared.scales import mark_text
 
 MONTHS = (
     "Январь",
@@ -123,7 +124,10 @@ def journal_print_data(
             for lesson in held:
                 code = state.attendance(lesson.lesson_id, pupil.id)
                 letter = ATTENDANCE_LETTERS.get(code, "") if code else ""
-                marks = "/".join(str(m.value) for m in state.marks(lesson.lesson_id, pupil.id))
+                marks = "/".join(
+                    mark_text(m.value, m.modifier, m.special)
+                    for m in state.marks(lesson.lesson_id, pupil.id)
+                )
                 cells.append(" ".join(x for x in (letter, marks) if x))
             rows.append([str(number), pupil.short_name, *cells])
         month_pages.append(
@@ -139,7 +143,11 @@ def journal_print_data(
     for number, pupil in enumerate(roster, start=1):
         marks = [state.period_mark(p.id, pupil.id) for p in periods]
         period_rows.append(
-            [str(number), pupil.full_name, *(str(m.value) if m else "" for m in marks)]
+            [
+                str(number),
+                pupil.full_name,
+                *(mark_text(m.value, "", m.special) if m else "" for m in marks),
+            ]
         )
     return {
         "title": "Классный журнал",

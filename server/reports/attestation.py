@@ -231,7 +231,13 @@ ATTENDANCE_HEADER = (
     "из них по болезни",
     "Опозданий",
 )
-MISSED = ("absent", "ill", "excused")
+
+
+ATTENDANCE_NOTES = (
+    "Пропущенный день — день, в который ученик пропустил все уроки класса. "
+    "Болезнь — «б» (есть медицинский документ), уважительная причина — «у», "
+    "без уважительной причины — «н».",
+)
 
 
 def attendance_summary(conn: sqlite3.Connection, data: Dataset):
@@ -241,46 +247,30 @@ def attendance_summary(conn: sqlite3.Connection, data: Dataset):
     from server.reports.catalog import _report
 
     span = data.span
-    journals = span.get("journal_ids", [])
-    date_from, date_to = span.get("date_from"), span.get("date_to")
-    per_day = storage.lessons_per_day(conn, journals, date_from, date_to)
-    counts: dict[tuple[str, str], Counter[str]] = defaultdict(Counter)
-    day: dict[tuple[str, str, str], Counter[str]] = defaultdict(Counter)
-    for a in storage.absence_days(conn, journals, date_from, date_to):
-        counts[(a.class_id, a.student_id)][a.code] += a.lessons
-        day[(a.class_id, a.student_id, a.date)][a.code] += a.lessons
-    for (class_id, student, date), codes in day.items():
-        missed = sum(codes[c] for c in MISSED)
-        if missed and missed >= per_day.get((class_id, date), 0):
-            counts[(class_id, student)]["day"] += 1
-            counts[(class_id, student)]["ill_day"] += codes["ill"] == missed
-    rows = []
-    order = lambda key: (data.class_key(key[0]), data.student_name(key[1]))  # noqa: E731
-    for key in sorted(counts, key=order):
-        c = counts[key]
-        rows.append(
-            (
-                data.class_name(key[0]),
-                data.student_name(key[1]),
-                sum(c[m] for m in MISSED),
-                c["ill"],
-                c["excused"],
-                c["absent"],
-                c["day"],
-                c["ill_day"],
-                c["late"],
-            )
+    pupils = storage.pupil_attendance(
+        conn, span.get("journal_ids", []), span.get("date_from"), span.get("date_to")
+    )
+    pupils.sort(key=lambda p: (data.class_key(p.class_id), data.student_name(p.student_id)))
+    rows = [
+        (
+            data.class_name(p.class_id),
+            data.student_name(p.student_id),
+            p.missed,
+            p.ill,
+            p.excused,
+            p.absent,
+            p.days,
+            p.ill_days,
+            p.late,
         )
+        for p in pupils
+    ]
     return _report(
         data,
         "attendance",
         "Сводка посещаемости по ученикам",
         ATTENDANCE_HEADER,
         rows,
-        notes=(
-            "Пропущенный день — день, в который ученик пропустил все уроки класса. "
-            "Болезнь — «б» (есть медицинский документ), уважительная причина — «у», "
-            "без уважительной причины — «н».",
-        ),
+        notes=ATTENDANCE_NOTES,
         landscape=True,
     )

@@ -51,8 +51,20 @@ def _baseline(conn: sqlite3.Connection) -> None:
     db.copy_consents_per_child(conn)
 
 
+def _mark_meaning(conn: sqlite3.Connection) -> None:
+    """Issue 16: marks rows and personal files keep «4+», зач/незач, «н/а», «осв.»; the
+    attendance summary counts from absences kept with their lesson's date."""
+    db.fill_lesson_aggregates(conn)
+    db.fill_mark_meaning(conn)
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "исходная схема: сводные данные уроков, согласия по детям", _baseline),
+    Migration(
+        2,
+        "отметки «4+», «зач», «н/а», «осв.» в сводных данных и личных делах; пропуски по датам",
+        _mark_meaning,
+    ),
 )
 LATEST = MIGRATIONS[-1].version
 
