@@ -288,19 +288,57 @@ def cmd_attend(session: Session, args: argparse.Namespace) -> int:
     return 0
 
 
-NA_REASONS = {
+NA_REASONS = {  # «н/а» because of: the Russian names the help lists, and the codes
     "пропуски": NotAttestedReason.ABSENCES,
+    "по пропускам": NotAttestedReason.ABSENCES,
     "absences": NotAttestedReason.ABSENCES,
+    "нет отметок": NotAttestedReason.NO_MARKS,
     "нет-отметок": NotAttestedReason.NO_MARKS,
     "no_marks": NotAttestedReason.NO_MARKS,
 }
 
 
 def _date_arg(text: str) -> dt.date:
-    try:
-        return dt.datetime.strptime(text, "%d.%m.%Y").date()
-    except ValueError:
-        raise argparse.ArgumentTypeError("дата в виде ДД.ММ.ГГГГ") from None
+    """A whole date as the README writes it (20.11.2026), or 2026-11-20."""
+    for fmt in ("%d.%m.%Y", "%Y-%m-%d"):
+        try:
+            return dt.datetime.strptime(text.strip(), fmt).date()
+        except ValueError:
+            continue
+    raise argparse.ArgumentTypeError(f"«{text}»: дата в виде ДД.ММ.ГГГГ, например 20.11.2026")
+
+
+def _special_fields(args: argparse.Namespace, special: MarkSpecial) -> dict:
+    """The fields «н/а» and «осв.» need, from their options; an option that belongs to
+    another value is an error, not silently dropped (the teacher meant something by it)."""
+    fields: dict = {"special": special}
+    exempt_options = [
+        name
+        for name, value in (
+            ("--document", args.document),
+            ("--from", args.exempt_from),
+            ("--to", args.exempt_to),
+        )
+        if value is not None
+    ]
+    if special is not MarkSpecial.EXEMPT and exempt_options:
+        raise UsageError(f"{', '.join(exempt_options)} — только для «осв.» (освобождён).")
+    if special is not MarkSpecial.NOT_ATTESTED and args.na_reason is not None:
+        raise UsageError("--na-reason — только для «н/а» (не аттестован).")
+    if special is MarkSpecial.NOT_ATTESTED and args.na_reason is not None:
+        wanted = " ".join(args.na_reason.lower().split())
+        if wanted not in NA_REASONS:
+            raise UsageError(
+                f"Причина «н/а» «{args.na_reason}» не известна: пропуски или «нет отметок»."
+            )
+        fields["na_reason"] = NA_REASONS[wanted]
+    if special is MarkSpecial.EXEMPT:  # missing ones: the rule says what and why (004 §1.4)
+        fields |= {
+            "document": (args.document or "").strip(),
+            "exempt_from": args.exempt_from,
+            "exempt_to": args.exempt_to,
+        }
+    return fields
 
 
 def cmd_period_mark(session: Session, args: argparse.Namespace) -> int:
@@ -315,12 +353,7 @@ def cmd_period_mark(session: Session, args: argparse.Namespace) -> int:
     typed = parse_typed(args.value)
     if typed is None or typed.modifier:
         raise UsageError("Отметка: 1–5, «зач», «незач», «н/а» или «осв.».")
-    special: dict = {"special": typed.special}
-    if typed.special is MarkSpecial.NOT_ATTESTED:
-        special["na_reason"] = NA_REASONS.get((args.na_reason or "").lower())
-    if typed.special is MarkSpecial.EXEMPT:
-        special |= {"document": args.document or "", "exempt_from": args.exempt_from}
-        special["exempt_to"] = args.exempt_to
+    special = _special_fields(args, typed.special)
     mark = session.book.give_period_mark(
         journal.id,
         column.period.id,
@@ -623,7 +656,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--student", required=True)
     p.add_argument("--value", required=True, help="1–5, зач, незач, н/а, осв.")
     p.add_argument("--topic", help="тематическая отметка: тема или модуль периода")
-    p.add_argument("--na-reason", help="для «н/а»: пропуски | нет-отметок")
+    p.add_argument("--na-reason", help="для «н/а»: пропуски | «нет отметок»")
     p.add_argument("--document", help="для «осв.»: документ об освобождении")
     p.add_argument("--from", dest="exempt_from", type=_date_arg, help="осв. с ДД.ММ.ГГГГ")
     p.add_argument("--to", dest="exempt_to", type=_date_arg, help="осв. по ДД.ММ.ГГГГ")

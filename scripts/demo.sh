@@ -4,4 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ./scripts/install.sh
+# A demo database left by an older release is brought up to this one (a real server's is not:
+# its administrator backs it up first, see README "Backups and upgrades").
+.venv/bin/journal-server --db "${ZHURNAL_DB:-var/zhurnal.sqlite}" upgrade >/dev/null
 exec .venv/bin/journal-server --db "${ZHURNAL_DB:-var/zhurnal.sqlite}" demo "$@"

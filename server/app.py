@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+
 from litestar import Litestar, Router, get
 from litestar.datastructures import State
 from litestar.di import Provide
@@ -22,7 +24,9 @@ from server.install.controller import InstallController
 from server.openapi_errors import document_errors
 from server.security_headers import add_security_headers
 from server.storage import directory as directory_storage
-from server.storage.db import connect, create_schema
+from server.storage.db import connect
+from server.storage.engine import engine_for
+from server.storage.migrations import open_current
 from server.sync.controller import SyncController
 from server.sync.directory_cache import DirectoryCache
 from server.sync.documents import DocumentCache
@@ -47,11 +51,23 @@ def warm_directory(app: Litestar) -> None:
         conn.close()
 
 
+def hold_database(app: Litestar) -> None:
+    """Say, for as long as this process serves, that a server runs on the database: a restore
+    or an upgrade refuses to start under it (server/storage/engine.py)."""
+    stack = contextlib.ExitStack()
+    stack.enter_context(engine_for(app.state.config.database).serving())
+    app.state.serving = stack
+
+
+def release_database(app: Litestar) -> None:
+    app.state.serving.close()
+
+
 def create_app(config: ServerConfig | None = None) -> Litestar:
     config = config or ServerConfig.from_env()
     conn = connect(config.database)
     try:
-        create_schema(conn)
+        open_current(conn)  # refuses a database newer than the program, or not upgraded
     finally:
         conn.close()
     auth = DefineMiddleware(DeviceTokenMiddleware, exclude=["/schema", "/api/v1/health"])
@@ -84,8 +100,8 @@ def create_app(config: ServerConfig | None = None) -> Litestar:
         before_send=[add_security_headers],
         exception_handlers={AppError: app_error_handler, HTTPException: http_error_handler},
         openapi_config=OpenAPIConfig(title="Журнал", version="0.1.0", path="/schema"),
-        on_startup=[warm_directory, document_errors, schedule.start_with_server],
-        on_shutdown=[schedule.stop_with_server],
+        on_startup=[hold_database, warm_directory, document_errors, schedule.start_with_server],
+        on_shutdown=[schedule.stop_with_server, release_database],
         # per server process: the journal documents (server/sync/documents.py), the directory
         # (server/sync/directory_cache.py)
         state=State(

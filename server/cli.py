@@ -12,9 +12,11 @@ import sys
 import time
 from pathlib import Path
 
+from client_tui.russian_argparse import RussianArgumentParser  # the same words as `journal`
 from server.config import ServerConfig
 from server.install import cli as install_cli
-from server.storage.db import connect, create_schema
+from server.storage.db import connect
+from server.storage.migrations import open_current
 
 DEFAULT_DB = Path(os.environ.get("ZHURNAL_DB", "var/zhurnal.sqlite"))
 
@@ -23,10 +25,11 @@ _open_connections: list = []
 
 
 def _open(args: argparse.Namespace):
-    """The database, schema ensured; closed by main() when the command ends."""
+    """The database, schema ensured (refused if newer than the program or not upgraded);
+    closed by main() when the command ends."""
     conn = connect(args.db)
-    create_schema(conn)
     _open_connections.append(conn)
+    open_current(conn)
     return conn
 
 
@@ -232,6 +235,93 @@ def cmd_import_bundle(args: argparse.Namespace) -> int:
     )
     args.reply.write_bytes(wire.encode(reply))
     print(f"Принято журналов: {len(response.journals)}. Ответ записан в {args.reply}")
+    return 0
+
+
+# ------------------------------------------------------------------ backups and upgrades
+
+
+def _meter(label: str):
+    """A progress line for long work, redrawn at most five times a second; the last one ends
+    the line, so a log gets the step's name and its 100 %."""
+    shown = {"at": 0.0}
+
+    def report(done: int, total: int) -> None:
+        now = time.monotonic()
+        if done < total and now - shown["at"] < 0.2:
+            return
+        shown["at"] = now
+        percent = 100 * done // max(total, 1)
+        end = "\n" if done >= total else ""
+        print(f"\r  {label}: {percent:3d} %", end=end, flush=True)
+
+    return report
+
+
+def cmd_backup(args: argparse.Namespace) -> int:
+    from server.storage import backup
+
+    started = time.monotonic()
+    print(f"Резервная копия базы {args.db} → {args.out}")
+    result = backup.backup(
+        args.db,
+        args.out,
+        copy_progress=_meter("копирование"),
+        sum_progress=_meter("контрольная сумма"),
+    )
+    print(
+        f"Готово за {time.monotonic() - started:.1f} с: {result.path} "
+        f"({result.size / 1e6:.1f} МБ), контрольная сумма SHA-256 в {result.checksum_path.name}."
+    )
+    return 0
+
+
+def cmd_restore(args: argparse.Namespace) -> int:
+    from server.storage import backup
+
+    started = time.monotonic()
+    print(f"Восстановление базы {args.db} из копии {args.backup}")
+    backup.restore(
+        args.db,
+        args.backup,
+        sum_progress=_meter("проверка контрольной суммы"),
+        copy_progress=_meter("восстановление"),
+    )
+    print(
+        f"База восстановлена за {time.monotonic() - started:.1f} с. Запустите сервер: ноутбуки, "
+        "синхронизировавшиеся после этой копии, вернут недостающие записи при следующей "
+        "синхронизации."
+    )
+    from server.storage import migrations
+
+    conn = connect(args.db)
+    _open_connections.append(conn)
+    if migrations.version(conn) < migrations.LATEST:
+        print(
+            f"Копия в версии схемы {migrations.version(conn)}, программа ждёт "
+            f"{migrations.LATEST}: перед запуском сервера выполните journal-server upgrade."
+        )
+    return 0
+
+
+def cmd_upgrade(args: argparse.Namespace) -> int:
+    from server.storage import migrations
+    from server.storage.engine import engine_for
+
+    with engine_for(args.db).exclusive("обновить базу"):
+        conn = connect(args.db)
+        _open_connections.append(conn)
+        before = migrations.version(conn)
+        applied = migrations.upgrade(
+            conn, on_step=lambda m: print(f"  миграция {m.version}: {m.name}…", flush=True)
+        )
+    if applied:
+        print(
+            f"База обновлена: версия схемы {before} → {migrations.LATEST} "
+            f"(миграций: {len(applied)})."
+        )
+    else:
+        print(f"База уже в версии схемы {migrations.LATEST}: обновлять нечего.")
     return 0
 
 
@@ -496,7 +586,7 @@ def cmd_district_import(args: argparse.Namespace) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = RussianArgumentParser(
         prog="journal-server",
         description="Сервер электронного журнала: запуск, база данных, учётные записи, импорт.",
     )
@@ -581,6 +671,22 @@ def build_parser() -> argparse.ArgumentParser:
     rev.set_defaults(func=cmd_revoke)
 
     command("quarantine", "показать отклонённые обновления").set_defaults(func=cmd_quarantine)
+
+    bak = command(
+        "backup", "резервная копия базы (можно при работающем сервере) и её контрольная сумма"
+    )
+    bak.add_argument("out", type=Path, metavar="ФАЙЛ", help="файл копии; рядом ляжет ФАЙЛ.sha256")
+    bak.set_defaults(func=cmd_backup)
+    rest = command(
+        "restore", "восстановить базу из резервной копии (сервер должен быть остановлен)"
+    )
+    rest.add_argument(
+        "backup", type=Path, metavar="ФАЙЛ", help="файл копии (рядом должен быть ФАЙЛ.sha256)"
+    )
+    rest.set_defaults(func=cmd_restore)
+    command(
+        "upgrade", "обновить схему базы до этой версии программы (сервер должен быть остановлен)"
+    ).set_defaults(func=cmd_upgrade)
 
     bun = command("import-bundle", "принять файл обмена с флешки и записать ответ")
     bun.add_argument("bundle", type=Path, help="файл обмена от ноутбука")
@@ -726,6 +832,8 @@ def main(argv: list[str] | None = None) -> int:
     from server.importer import ImportFailed
     from server.install.wheels import BundleError
     from server.reports.district_exchange import DistrictFileError
+    from server.storage.engine import EngineError
+    from server.storage.migrations import SchemaError
     from shared.wire import WireError
 
     try:
@@ -742,6 +850,8 @@ def main(argv: list[str] | None = None) -> int:
         ReadbackError,
         DistrictFileError,
         BundleError,
+        EngineError,
+        SchemaError,
     ) as exc:
         print(f"Ошибка: {getattr(exc, 'message_ru', exc)}", file=sys.stderr)
         return 2

@@ -125,6 +125,7 @@ class JournalDoc:
         self._decoded: dict[str, JournalEvent] | None = None  # filled on first use
         self._state: JournalState | None = None
         self._folded: list[str] = []  # decoded ids not yet folded into _state
+        self._devices: dict[int, tuple[int, frozenset[str]]] = {}  # client -> (clock, devices)
 
     @property
     def client_id(self) -> int:
@@ -140,6 +141,20 @@ class JournalDoc:
     def diff(self, state_vector: bytes | None) -> bytes:
         """What a peer with `state_vector` lacks."""
         return self._doc.get_update(state_vector or EMPTY_STATE_VECTOR)
+
+    def client_devices(self, client_id: int) -> frozenset[str]:
+        """The devices that wrote the entries stored under one Yjs client id (one device, in
+        a valid document). Costs a decode of that client's entries, kept until it writes more."""
+        sv = decode_state_vector(self.state_vector())
+        clock = sv.get(client_id, 0)
+        known = self._devices.get(client_id)
+        if known is not None and known[0] == clock:
+            return known[1]
+        others = encode_state_vector({c: k for c, k in sv.items() if c != client_id})
+        part = JournalDoc(self._doc.get_update(others))  # map entries need nothing else
+        devices = frozenset(event.device for event in part.events().values())
+        self._devices[client_id] = (clock, devices)
+        return devices
 
     def add(self, events: Iterable[JournalEvent]) -> bytes:
         """Add new events; returns the incremental update. Existing ids are never rewritten."""

@@ -603,8 +603,9 @@ class Refused(EventBase, frozen=True, kw_only=True, tag="refusal"):
 
 
 class RefusalWithdrawn(EventBase, frozen=True, kw_only=True, tag="refusal-withdrawn"):
-    """Written by the server when a closed year is reopened: the superseded refusals (made
-    only because the year was closed) count for nothing, so their entries are valid again."""
+    """Written by the server when a closed year is reopened, or an exemption that refused
+    marks is retracted or narrowed: the superseded refusals count for nothing, so their
+    entries are valid again."""
 
 
 JournalEvent = (

@@ -304,6 +304,60 @@ def displaced_by_exemption(
     return found
 
 
+def lifted_exemptions(
+    state: JournalState,
+    new: Iterable[JournalEvent],
+    ctx: JournalContext | PortfolioContext,
+    refused: Iterable[RuleViolation] = (),
+) -> dict[str, Refused]:
+    """Refusals to withdraw because an exemption no longer covers the mark (docs/DESIGN.md,
+    «A retracted exemption»): marks refused by `no_mark_for_exempt_pupil` whose pupil's
+    period or year column changed in `new` (the «осв.» retracted, replaced, given other dates,
+    or outvoted in a conflict), or whose lesson moved to another day, and whose day no live
+    exemption covers now. `state` already
+    holds `new`; `refused` are the new events' own violations (they changed nothing). The
+    mark was given in class by a teacher who could not know: it counts again by itself."""
+    if not isinstance(ctx, JournalContext):
+        return {}
+    skip = {v.event_id for v in refused}
+    pupils, lessons = set(), set()
+    for event in new:
+        key = state.cell_of.get(event.id) if event.id not in skip else None
+        if key is not None and key[0] == "period_mark":
+            pupils.add(key[2])
+        if key is not None and key[0] == "lesson":  # moved to another day
+            lessons.add(key[1])
+    found: dict[str, Refused] = {}
+    if not pupils and not lessons:
+        return found
+    for target, refused_by in state.refusals.items():
+        mark = state.events.get(target)
+        if refused_by.rule != "no_mark_for_exempt_pupil" or not isinstance(mark, MarkGiven):
+            continue
+        changed = mark.student_id in pupils or mark.lesson_id in lessons
+        lesson = state.lesson(mark.lesson_id) if changed else None
+        if lesson is not None and _exemption_on(state, ctx, mark.student_id, lesson.date) is None:
+            found[target] = refused_by
+    return found
+
+
+def clashes_with_counted(
+    state: JournalState, restored: Iterable[JournalEvent]
+) -> list[RuleViolation]:
+    """Marks a withdrawn refusal would bring back, on a lesson where the pupil was marked
+    absent while the mark did not count: the absence was recorded knowing it, so it stays and
+    the mark is refused for it (002 §3.5), whichever is older. A withdrawal never makes an
+    entry that counted stop counting."""
+    found = []
+    for event in restored:
+        if isinstance(event, MarkGiven):
+            cell = state.cells.get(("attendance", event.lesson_id, event.student_id))
+            absence = cell.value if cell else None
+            if isinstance(absence, AttendanceMarked) and absence.code in ABSENT_CODES:
+                found.append(_violation("no_mark_for_absent_pupil", NO_MARK_FOR_ABSENT, event))
+    return found
+
+
 def weight_in_range(event, state, ctx):
     """002 §3.2: the form of assessment is recorded; a mark's weight is 1–5 by school policy."""
     if isinstance(event, MarkGiven) and not (1 <= event.weight <= MAX_WEIGHT):
@@ -368,6 +422,11 @@ def student_in_class(event, state, ctx):
     return None
 
 
+NO_MARK_FOR_ABSENT = (
+    "Отметка отсутствующему не ставится (кроме болезни с медицинским документом, «б»)."
+)
+
+
 def no_mark_for_absent_pupil(event, state, ctx):
     """002 §3.5: no mark for a pupil absent from the lesson, except illness with a document.
 
@@ -381,11 +440,7 @@ def no_mark_for_absent_pupil(event, state, ctx):
             and absence.code in ABSENT_CODES
             and absence.hlc < event.hlc
         ):
-            return _violation(
-                "no_mark_for_absent_pupil",
-                "Отметка отсутствующему не ставится (кроме болезни с медицинским документом, «б»).",
-                event,
-            )
+            return _violation("no_mark_for_absent_pupil", NO_MARK_FOR_ABSENT, event)
     if isinstance(event, AttendanceMarked) and event.code in ABSENT_CODES:
         earlier = [m for m in state.marks(event.lesson_id, event.student_id) if m.hlc < event.hlc]
         if earlier:

@@ -15,6 +15,8 @@ from typing import Literal
 import msgspec
 
 from shared.columns import result_text
+from shared.model import MarkSpecial
+from shared.scales import mark_text
 
 FORMAT = "zhurnal-transfer-extract"
 VERSION = 1
@@ -29,13 +31,23 @@ class ExtractPupil(msgspec.Struct, frozen=True, kw_only=True):
 
 
 class ExtractMark(msgspec.Struct, frozen=True, kw_only=True):
-    """A current mark: the lesson's date, the subject, the mark, the kind of work."""
+    """A current mark: the lesson's date, the subject, the mark, the kind of work.
+
+    Issue 16 added `modifier` («4+») and `special` (зач/незач, `value` 0) with defaults; an
+    older reader ignores them."""
 
     subject: str
     date: dt.date
     value: int
     work_kind: str = ""  # Russian words, "" for a usual lesson
     weight: int = 1
+    modifier: str = ""  # "+" | "-"
+    special: str = ""  # pass | fail (shared.model.MarkSpecial)
+
+    @property
+    def text(self) -> str:
+        """The mark as printed: «5», «4+», «зач»."""
+        return mark_text(self.value, self.modifier, MarkSpecial(self.special))
 
 
 class ExtractAttestation(msgspec.Struct, frozen=True, kw_only=True):

@@ -26,7 +26,7 @@ from shared.model import (
     WorkKind,
 )
 from shared.rules import RuleViolation
-from shared.scales import mark_text
+from shared.scales import Typed, mark_text
 
 UNDO_REASON = "Отмена собственной правки"
 UNDO_LIMIT = 200
@@ -73,6 +73,7 @@ class JournalEditor:
         weight: int | None = None,
         reason: str = "",
         special: MarkSpecial = MarkSpecial.NONE,
+        modifier: str = "",
     ) -> MarkGiven:
         return self.book.mark_event(
             journal_id,
@@ -84,6 +85,7 @@ class JournalEditor:
             weight=weight,  # None: the school's weight for the kind of work (shared.grades)
             reason=reason,
             special=special,
+            modifier=modifier,
         )
 
     def _lesson(self, journal_id: str, lesson_id: str) -> LessonRecorded:
@@ -103,11 +105,42 @@ class JournalEditor:
         value: int,
         reason: str = "",
         special: MarkSpecial = MarkSpecial.NONE,
+        modifier: str = "",
     ) -> Edit:
-        """The cell's (first) mark; the kind of work is the lesson's; зач/незач as `special`."""
+        """The cell's (first) mark; the kind of work is the lesson's; зач/незач as `special`,
+        «4+» as `modifier` (the journal's scale rule decides whether the school allows it)."""
         lesson = self._lesson(journal_id, lesson_id)
-        event = self._mark(journal_id, lesson, student_id, value, reason=reason, special=special)
-        return self._commit(journal_id, [event], f"отметка {mark_text(value, special=special)}")
+        event = self._mark(
+            journal_id, lesson, student_id, value, reason=reason, special=special, modifier=modifier
+        )
+        shown = mark_text(value, modifier, special)
+        return self._commit(journal_id, [event], f"отметка {shown}")
+
+    def set_modifier(
+        self, journal_id: str, lesson_id: str, student_id: str, modifier: str, reason: str = ""
+    ) -> Edit:
+        """«+» or «−» after a mark typed into the cell: its last mark becomes «4+», with the
+        same slot, kind of work and weight (a correction of that mark, as on paper)."""
+        lesson = self._lesson(journal_id, lesson_id)
+        marks = self.book.state(journal_id).marks(lesson_id, student_id)
+        if not marks:
+            raise RuleViolation(
+                "modifier_needs_mark", "«+» и «−» ставятся после отметки: сначала цифра 1–5."
+            )
+        last = marks[-1]
+        event = self._mark(
+            journal_id,
+            lesson,
+            student_id,
+            last.value,
+            slot=last.slot,
+            work_kind=last.work_kind,
+            weight=last.weight,
+            reason=reason,
+            special=last.special,
+            modifier=modifier,
+        )
+        return self._commit(journal_id, [event], f"отметка {mark_text(last.value, modifier)}")
 
     def set_attendance(
         self,
@@ -147,33 +180,38 @@ class JournalEditor:
         journal_id: str,
         lesson_id: str,
         student_id: str,
-        values: list[int],
+        values: list[int | Typed],
         *,
         work_kind: WorkKind | None = None,
         weight: int = 1,
         reason: str = "",
     ) -> Edit:
         """Several marks in one cell (slots 0, 1, …), with the kind of work and the weight;
-        marks beyond the new list are retracted."""
+        marks beyond the new list are retracted. A value is a number or a parsed «4+», «зач»
+        (shared.scales.parse_typed: the journal's scale rule decides whether it stands)."""
         lesson = self._lesson(journal_id, lesson_id)
         state = self.book.state(journal_id)
         current = {m.slot: m for m in state.marks(lesson_id, student_id)}
         events: list[JournalEvent] = []
         for slot, value in enumerate(values):
+            typed = value if isinstance(value, Typed) else Typed(value=value)
             old = current.get(slot)
             kind = work_kind or lesson.work_kind
-            if old and (old.value, old.work_kind, old.weight) == (value, kind, weight):
+            wanted = (typed.value, typed.modifier, typed.special, kind, weight)
+            if old and (old.value, old.modifier, old.special, old.work_kind, old.weight) == wanted:
                 continue
             events.append(
                 self._mark(
                     journal_id,
                     lesson,
                     student_id,
-                    value,
+                    typed.value,
                     slot=slot,
                     work_kind=kind,
                     weight=weight,
                     reason=reason,
+                    special=typed.special,
+                    modifier=typed.modifier,
                 )
             )
         for slot, old in current.items():

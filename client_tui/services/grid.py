@@ -139,6 +139,7 @@ class MonthGrid(msgspec.Struct, frozen=True, kw_only=True):
     year_columns: tuple[tuple[str, str, str], ...] = ()
     year_cells: dict[tuple[str, str], str] = {}  # (student id, mark kind) -> «4», «н/а»
     scale: str = ""
+    modifiers: bool = False  # the school allows «4+», «3−» in this journal (004 §1.5)
 
     @property
     def title(self) -> str:
@@ -405,6 +406,7 @@ def build_month_grid(
         for c in class_columns(directory, journal.class_id)
         if c.kind is not MarkKind.PERIOD
     )
+    scale = journal_scale(directory, journal.class_id, journal.subject_id)
     year_cells = {}
     for column, _title, period_id in year_columns:
         kind, topic = column_kind(column)
@@ -424,5 +426,6 @@ def build_month_grid(
         period_lessons=in_period,
         year_columns=year_columns,
         year_cells=year_cells,
-        scale=journal_scale(directory, journal.class_id, journal.subject_id).name_ru,
+        scale=scale.name_ru,
+        modifiers=scale.modifiers,
     )

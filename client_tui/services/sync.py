@@ -26,7 +26,14 @@ from client_tui.services.store import (
     LocalStore,
 )
 from shared import wire
-from shared.journal import EMPTY_STATE_VECTOR, JournalDoc, covers, new_client_id
+from shared.journal import (
+    EMPTY_STATE_VECTOR,
+    JournalDoc,
+    covers,
+    decode_state_vector,
+    encode_state_vector,
+    new_client_id,
+)
 from shared.model import decode_event
 from shared.release import installed_version
 from shared.rules import RETROACTIVE_RULES, check_new_events
@@ -94,11 +101,12 @@ class SyncEngine:
                 doc = self.book.doc(journal_id)
                 server_sv = bytes(self.store.journal_row(journal_id)["server_sv"])
                 local_sv = doc.state_vector()
-                ours = not covers(server_sv, local_sv)
+                base = self.push_base(journal_id, doc, server_sv)
+                ours = not covers(base, local_sv)
                 if not every and not ours and covers(local_sv, server_sv):
                     quiet.append((journal_id, server_sv))
                     continue
-                update = doc.diff(server_sv) if ours else b""
+                update = doc.diff(base) if ours else b""
                 if pushes and size + len(update) > REQUEST_BUDGET:
                     quiet.append((journal_id, server_sv))  # the next round pushes it
                     continue
@@ -168,15 +176,38 @@ class SyncEngine:
         return report
 
     def unsettled(self, journal_ids: list[str]) -> list[str]:
-        """Journals whose state vectors still differ from the server's (the final exchange)."""
+        """Journals whose state vectors still differ from the server's (the final exchange),
+        other devices' entries that only this laptop still holds aside (`push_base`)."""
         result = []
         with self.book.lock:
             for journal_id in journal_ids:
-                local = self.book.doc(journal_id).state_vector()
+                doc = self.book.doc(journal_id)
+                local = doc.state_vector()
                 server = bytes(self.store.journal_row(journal_id)["server_sv"])
-                if not (covers(server, local) and covers(local, server)):
+                base = self.push_base(journal_id, doc, server)
+                if not (covers(base, local) and covers(local, server)):
                     result.append(journal_id)
         return result
+
+    def push_base(self, journal_id: str, doc: JournalDoc, server_sv: bytes) -> bytes:
+        """The state to push against: the server's state vector as last heard, raised to ours
+        for every Yjs client whose entries another device wrote. The server may lack such
+        entries only after it was restored from a backup; it takes no one's entries but their
+        author device's (a forged author is refused whole), so their own device brings them
+        back and this laptop sends only its own, whatever its outbox says was acknowledged."""
+        local = decode_state_vector(doc.state_vector())
+        server = decode_state_vector(server_sv)
+        ahead = {client: clock for client, clock in local.items() if clock > server.get(client, 0)}
+        if not ahead:
+            return server_sv
+        current = self.store.journal_row(journal_id)["client_id"]
+        foreign = {
+            client: clock
+            for client, clock in ahead.items()
+            if client != current  # the usual case: our new entries, nothing to decode
+            and doc.client_devices(client) != {self.book.device_id}
+        }
+        return encode_state_vector({**server, **foreign}) if foreign else server_sv
 
     # ------------------------------------------------------------------ replies
 
@@ -248,7 +279,9 @@ class SyncEngine:
         # without its update, so "the server has our entry" alone could hide a refusal.
         local_sv = doc.state_vector()
         server_has_all = (
-            bool(server_sv) and covers(server_sv, local_sv) and covers(local_sv, server_sv)
+            bool(server_sv)
+            and covers(self.push_base(journal_id, doc, server_sv), local_sv)
+            and covers(local_sv, server_sv)
         )
         accepted, refused = 0, late
         for entry in pending:
@@ -288,7 +321,8 @@ class SyncEngine:
         the pending entries that still pass the rules; the rest stay visible as refused."""
         journal_id = reply.journal_id
         with self.book.lock:
-            pending = self.store.outbox(journal_id, PENDING_STATES)
+            # acknowledged entries too: a server restored from a backup may have lost them
+            pending = self.store.outbox(journal_id, [*PENDING_STATES, ACCEPTED, CONFLICT])
             blame_all = reply.rule in ("no_access", "no_write_access") or not reply.event_ids
             blamed = {e.event_id for e in pending} if blame_all else set(reply.event_ids)
             doc = JournalDoc(reply.update or None, client_id=new_client_id())

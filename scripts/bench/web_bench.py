@@ -66,6 +66,7 @@ CLONED = {
     "period_marks": ("journal_id", "student_id"),
     "lesson_facts": ("journal_id",),  # the report aggregates, copied like the rows they count
     "entry_delays": ("journal_id",),
+    "absence_facts": ("journal_id", "student_id"),
 }
 # tables whose journal id names the class (year~class~subject) and so gets the clone's suffix
 JOURNAL_TABLES = (
@@ -76,6 +77,7 @@ JOURNAL_TABLES = (
     "period_marks",
     "lesson_facts",
     "entry_delays",
+    "absence_facts",
 )
 
 

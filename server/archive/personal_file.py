@@ -13,6 +13,7 @@ import sqlite3
 import time
 from dataclasses import dataclass
 
+from shared.columns import result_text
 from shared.model import PeriodKind
 
 
@@ -54,20 +55,26 @@ def refresh_journal(conn: sqlite3.Connection, journal_id: str, now: float | None
 
 
 def _copy(conn: sqlite3.Connection, where: str, params: tuple, now: float | None) -> int:
-    rows = conn.execute(
-        "SELECT p.student_id, y.id, y.name, c.id, c.grade, c.letter, s.id, s.name, p.value "
-        "FROM period_marks p JOIN periods pr ON pr.id = p.period_id "
+    """The year cells of the journals `where` selects: numbers from `period_marks`, «зач»,
+    «незач», «н/а», «осв.» (value 0) from `attestation_marks` (issue 16)."""
+    joins = (
+        "JOIN periods pr ON pr.id = p.period_id "
         "JOIN journals j ON j.id = p.journal_id JOIN years y ON y.id = j.year_id "
-        "JOIN classes c ON c.id = j.class_id JOIN subjects s ON s.id = j.subject_id "
-        f"WHERE pr.kind = ? AND {where}",
-        (PeriodKind.YEAR.value, *params),
+        "JOIN classes c ON c.id = j.class_id JOIN subjects s ON s.id = j.subject_id"
+    )
+    head = "SELECT p.student_id, y.id, y.name, c.id, c.grade, c.letter, s.id, s.name, p.value"
+    rows = conn.execute(
+        f"{head}, '' FROM period_marks p {joins} WHERE pr.kind = ? AND {where} UNION ALL "
+        f"{head}, p.special FROM attestation_marks p {joins} WHERE pr.kind = ? AND {where} "
+        "AND p.column_kind = '' AND p.topic = ''",
+        (PeriodKind.YEAR.value, *params, PeriodKind.YEAR.value, *params),
     ).fetchall()
     stamp = now or time.time()
-    for student, year, year_name, class_id, grade, letter, subject, subject_name, value in rows:
+    for student, year, year_name, class_id, grade, letter, subject, name, value, special in rows:
         conn.execute(
             "INSERT OR REPLACE INTO personal_file (student_id, year_id, year_name, class_id, "
-            "class_name, subject_id, subject_name, value, recorded_at) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "class_name, subject_id, subject_name, value, recorded_at, special) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 student,
                 year,
@@ -75,9 +82,10 @@ def _copy(conn: sqlite3.Connection, where: str, params: tuple, now: float | None
                 class_id,
                 f"{grade}{letter}",
                 subject,
-                subject_name,
+                name,
                 value,
                 stamp,
+                special,
             ),
         )
     return len(rows)
@@ -99,13 +107,13 @@ class YearPage:
     year_name: str
     class_ids: tuple[str, ...]
     class_names: tuple[str, ...]
-    marks: tuple[tuple[str, int], ...]  # (subject, year mark), by subject name
+    marks: tuple[tuple[str, int | str], ...]  # (subject, year mark): 5, or «зач», «н/а»
 
 
 def pages(conn: sqlite3.Connection, student_id: str) -> list[YearPage]:
     """The pupil's personal file, year by year (oldest first)."""
     rows = conn.execute(
-        "SELECT year_id, year_name, class_id, class_name, subject_name, value "
+        "SELECT year_id, year_name, class_id, class_name, subject_name, value, special "
         "FROM personal_file WHERE student_id = ? ORDER BY year_id, subject_name, class_name",
         (student_id,),
     ).fetchall()
@@ -121,7 +129,13 @@ def pages(conn: sqlite3.Connection, student_id: str) -> list[YearPage]:
                 year_name=found[0]["year_name"],
                 class_ids=tuple(c for c, _ in classes),
                 class_names=tuple(n for _, n in classes),
-                marks=tuple((r["subject_name"], r["value"]) for r in found),
+                marks=tuple(
+                    (
+                        r["subject_name"],
+                        result_text(r["value"], r["special"]) if r["special"] else r["value"],
+                    )
+                    for r in found
+                ),
             )
         )
     return result

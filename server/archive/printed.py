@@ -33,6 +33,7 @@ from shared.model import (
     WorkKind,
     parse_journal_id,
 )
+from shared.scales import mark_text
 
 MONTHS = (
     "Январь",
@@ -128,7 +129,10 @@ def journal_print_data(
             for lesson in held:
                 code = state.attendance(lesson.lesson_id, pupil.id)
                 letter = ATTENDANCE_LETTERS.get(code, "") if code else ""
-                marks = "/".join(str(m.value) for m in state.marks(lesson.lesson_id, pupil.id))
+                marks = "/".join(
+                    mark_text(m.value, m.modifier, m.special)
+                    for m in state.marks(lesson.lesson_id, pupil.id)
+                )
                 cells.append(" ".join(x for x in (letter, marks) if x))
             rows.append([str(number), pupil.short_name, *cells])
         month_pages.append(
@@ -144,7 +148,11 @@ def journal_print_data(
     for number, pupil in enumerate(roster, start=1):
         marks = [state.period_mark(p.id, pupil.id) for p in periods]
         period_rows.append(
-            [str(number), pupil.full_name, *(str(m.value) if m else "" for m in marks)]
+            [
+                str(number),
+                pupil.full_name,
+                *(mark_text(m.value, "", m.special) if m else "" for m in marks),
+            ]
         )
     return {
         "title": "Классный журнал",

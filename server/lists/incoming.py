@@ -62,12 +62,23 @@ def import_extract(
     now = time.time()
     common = (extract.school, extract.school_id, extract.year, extract.class_name)
     rows = [
-        (student_id, *common, a.subject, "attestation", a.period, a.value, signed_by, login, now)
+        (
+            student_id,
+            *common,
+            a.subject,
+            "attestation",
+            a.period,
+            a.value,
+            signed_by,
+            login,
+            now,
+            a.special,
+        )
         for a in extract.attestation
     ]
     rows += [
         (student_id, *common, m.subject, "current", f"{m.date.isoformat()}#{n}", m.value,
-         signed_by, login, now)
+         signed_by, login, now, m.special)
         for n, m in enumerate(extract.marks)
     ]  # fmt: skip
     with transaction(conn):

@@ -19,7 +19,7 @@ from server.reports.dataset import Dataset
 from server.storage import attestation as storage
 from shared import groups
 from shared.columns import term_kind
-from shared.model import Directory, JournalInfo, Period, PeriodKind, parse_journal_id
+from shared.model import Directory, Period, PeriodKind
 
 EXCELLENT, GOOD, ONE_THREE, FAILING, NOT_ATTESTED, OTHER, UNMARKED = (
     "отличник",
@@ -232,83 +232,54 @@ ATTENDANCE_HEADER = (
     "из них по болезни",
     "Опозданий",
 )
-MISSED = ("absent", "ill", "excused")
 
 
-def _lessons_had(data: Dataset, per_journal_day: dict[tuple[str, str], int]):
-    """How many lessons a pupil had on a day: those of their class's journals, counting a
-    group's journal only for its pupils (shared.groups)."""
-    by_class_day: dict[tuple[str, str], list[tuple[JournalInfo | None, int]]] = defaultdict(list)
-    for (journal_id, date), n in per_journal_day.items():
-        info = data.journals.get(journal_id)
-        class_id = info.class_id if info else parse_journal_id(journal_id)[1]
-        by_class_day[(class_id, date)].append((info, n))
-    members = groups.memberships_of(data.directory)
-    spans: dict[str, tuple] = {}
-
-    def had(class_id: str, student_id: str, date: str) -> int:
-        day = dt.date.fromisoformat(date)
-        total = 0
-        for info, n in by_class_day.get((class_id, date), ()):
-            if info is not None and info.group:
-                if info.id not in spans:
-                    spans[info.id] = members(info)
-                if not any(m.student_id == student_id and m.covers(day) for m in spans[info.id]):
-                    continue
-            total += n
-        return total
-
-    return had
+ATTENDANCE_NOTES = (
+    "Пропущенный день — день, в который ученик пропустил все уроки класса. "
+    "Болезнь — «б» (есть медицинский документ), уважительная причина — «у», "
+    "без уважительной причины — «н».",
+)
 
 
 def attendance_summary(conn: sqlite3.Connection, data: Dataset):
     """Сводка посещаемости по ученикам: уроки и дни пропущены, из них по болезни, по
     уважительной причине; опоздания. A day is missed when every lesson the pupil had that day
-    is missed (the class's lessons and their own group's, not the other group's); it is «по
-    болезни» when every one of them is «б»."""
+    is missed (the class's lessons and their own group's, not the other group's, issue 15);
+    it is «по болезни» when every one of them is «б»."""
     from server.reports.catalog import _report
 
     span = data.span
-    journals = span.get("journal_ids", [])
-    date_from, date_to = span.get("date_from"), span.get("date_to")
-    lessons_had = _lessons_had(data, storage.lessons_per_day(conn, journals, date_from, date_to))
-    counts: dict[tuple[str, str], Counter[str]] = defaultdict(Counter)
-    day: dict[tuple[str, str, str], Counter[str]] = defaultdict(Counter)
-    for a in storage.absence_days(conn, journals, date_from, date_to):
-        counts[(a.class_id, a.student_id)][a.code] += a.lessons
-        day[(a.class_id, a.student_id, a.date)][a.code] += a.lessons
-    for (class_id, student, date), codes in day.items():
-        missed = sum(codes[c] for c in MISSED)
-        if missed and missed >= lessons_had(class_id, student, date):
-            counts[(class_id, student)]["day"] += 1
-            counts[(class_id, student)]["ill_day"] += codes["ill"] == missed
-    rows = []
-    order = lambda key: (data.class_key(key[0]), data.student_name(key[1]))  # noqa: E731
-    for key in sorted(counts, key=order):
-        c = counts[key]
-        rows.append(
-            (
-                data.class_name(key[0]),
-                data.student_name(key[1]),
-                sum(c[m] for m in MISSED),
-                c["ill"],
-                c["excused"],
-                c["absent"],
-                c["day"],
-                c["ill_day"],
-                c["late"],
-            )
+    members = groups.memberships_of(data.directory)
+    attends = [
+        (j.id, m.student_id, m.starts.isoformat(), m.ends.isoformat() if m.ends else None)
+        for j in data.journals.values()
+        if j.group
+        for m in members(j)
+    ]
+    pupils = storage.pupil_attendance(
+        conn, span.get("journal_ids", []), span.get("date_from"), span.get("date_to"), attends
+    )
+    pupils.sort(key=lambda p: (data.class_key(p.class_id), data.student_name(p.student_id)))
+    rows = [
+        (
+            data.class_name(p.class_id),
+            data.student_name(p.student_id),
+            p.missed,
+            p.ill,
+            p.excused,
+            p.absent,
+            p.days,
+            p.ill_days,
+            p.late,
         )
+        for p in pupils
+    ]
     return _report(
         data,
         "attendance",
         "Сводка посещаемости по ученикам",
         ATTENDANCE_HEADER,
         rows,
-        notes=(
-            "Пропущенный день — день, в который ученик пропустил все уроки класса. "
-            "Болезнь — «б» (есть медицинский документ), уважительная причина — «у», "
-            "без уважительной причины — «н».",
-        ),
+        notes=ATTENDANCE_NOTES,
         landscape=True,
     )

@@ -219,15 +219,21 @@ def missed_lessons(conn: sqlite3.Connection, data: Dataset) -> Report:
 
 def unsatisfactory(conn: sqlite3.Connection, data: Dataset) -> Report:
     """Неудовлетворительные отметки с темами уроков, по ученикам."""
-    marks = consolidated.marks(conn, **data.span, max_value=2) if data.span else []
+    marks = consolidated.marks(conn, **data.span, failing=True) if data.span else []
     return _per_pupil(
         data,
         "unsatisfactory",
         "Неудовлетворительные отметки и темы по ученикам",
         "Отметка",
         marks,
-        lambda m: m.value,
+        shown_mark,
     )
+
+
+def shown_mark(m: consolidated.MarkRow) -> int | str:
+    """A mark as a report prints it: a plain number stays a number (spreadsheets sum it);
+    «2−» and «незач» in words."""
+    return m.text if m.modifier or m.special else m.value
 
 
 def completeness(conn: sqlite3.Connection, data: Dataset) -> Report:

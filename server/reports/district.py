@@ -155,7 +155,8 @@ def school_figures(
         f"WHERE j.year_id IN ({marks_}) AND l.date BETWEEN ? AND ?"
     )
     for row in conn.execute(
-        f"SELECT c.grade, x.value, count(*) AS n FROM marks x {dated} GROUP BY c.grade, x.value",
+        f"SELECT c.grade, x.value, count(*) AS n FROM marks x {dated} "
+        "AND x.value BETWEEN 1 AND 5 GROUP BY c.grade, x.value",  # зач/незач: value 0
         (*years, first, last),
     ):
         of(row["grade"]).marks[row["value"]] += row["n"]

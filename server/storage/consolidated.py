@@ -7,6 +7,9 @@ from collections.abc import Iterable
 
 import msgspec
 
+from shared.model import MarkSpecial
+from shared.scales import mark_text
+
 
 class PeriodMarkRow(msgspec.Struct, frozen=True):
     """Fields in the order of the SELECT that reads them."""
@@ -69,6 +72,13 @@ class MarkRow(msgspec.Struct, frozen=True):
     weight: int
     author: str
     hlc: str
+    modifier: str = ""  # «+» or «-» of a «4+» (issue 16)
+    special: str = ""  # MarkSpecial of зач/незач (value 0); '' for a number
+
+    @property
+    def text(self) -> str:
+        """As the journal prints it: «5», «4+», «зач»."""
+        return mark_text(self.value, self.modifier, MarkSpecial(self.special))
 
 
 class AttendanceRow(msgspec.Struct, frozen=True):
@@ -190,18 +200,18 @@ def marks(
     class_ids: list[str] | None = None,
     student_id: str | None = None,
     journal_ids: list[str] | None = None,
-    max_value: int | None = None,
+    failing: bool = False,
 ) -> list[MarkRow]:
-    """Marks in lesson order; `max_value` keeps only marks up to it (unsatisfactory ones)."""
+    """Marks in lesson order; `failing` keeps only unsatisfactory ones («2», «1», «незач»)."""
     rows = _lesson_rows(
         conn,
         "m.journal_id, j.class_id, j.subject_id, m.lesson_id, l.date, l.topic, "
-        "m.student_id, m.slot, m.value, m.work_kind, m.weight, m.author, m.hlc",
+        "m.student_id, m.slot, m.value, m.work_kind, m.weight, m.author, m.hlc, m.modifier, "
+        "m.special",
         "marks",
         _scope(year_id, date_from, date_to, class_ids, journal_ids, student_id),
         alias="m",
-        extra=" AND m.value <= ?" if max_value is not None else "",
-        extra_params=(max_value,) if max_value is not None else (),
+        extra=f" AND ({NUMERIC} AND m.value <= 2 OR m.special = 'fail')" if failing else "",
         tail="ORDER BY l.date, l.slot, m.slot",
     )
     return [MarkRow(*r) for r in rows]
@@ -256,6 +266,11 @@ class MarkTally(msgspec.Struct, frozen=True):
     first: str  # "subject" tallies: date and slot of the first mark (YYYY-MM-DD1), else ""
 
 
+# A mark that counts in tallies and averages (shared.grades.counts): a number 1-5. Зач/незач
+# are kept with value 0 (the scale rule refuses a special with a number), so the value alone
+# tells, and the tallies stay on the covering index `marks_values`.
+NUMERIC = "m.value BETWEEN 1 AND 5"
+
 # what a tally can be grouped by: the columns of its key
 TALLY_KEYS = {
     "student": ("j.class_id", "m.student_id"),
@@ -275,8 +290,9 @@ def mark_tallies(
     class_ids: list[str] | None = None,
     work_kind: str | None = None,
 ) -> list[MarkTally]:
-    """The marks of a scope counted per group (`TALLY_KEYS`): one row per group, not per mark;
-    `work_kind` counts only the marks of lessons of that kind."""
+    """The numeric marks of a scope counted per group (`TALLY_KEYS`): one row per group, not
+    per mark; `work_kind` counts only the marks of lessons of that kind. Зач/незач are not
+    numbers and count in no tally or average."""
     keys = TALLY_KEYS[by]
     # a lesson's slot is one digit (1-4, LessonRecorded), so date || slot sorts as (date, slot)
     first = "min(l.date || l.slot)" if by == "subject" else "''"
@@ -288,7 +304,7 @@ def mark_tallies(
         "marks",
         _scope(year_id, date_from, date_to, class_ids, journal_ids),
         alias="m",
-        extra=" AND l.work_kind = ?" if work_kind else "",
+        extra=f" AND {NUMERIC}" + (" AND l.work_kind = ?" if work_kind else ""),
         extra_params=(work_kind,) if work_kind else (),
         tail=f"GROUP BY {', '.join(keys)}",
     )
@@ -395,12 +411,15 @@ def first_lesson_date(
 # --------------------------------------------------------------------------- report aggregates
 #
 # The completeness report counts every lesson, mark and attendance entry of its scope: for a
-# whole school year that is over a million rows, too slow to read per request. Two small tables
+# whole school year that is over a million rows, too slow to read per request. Small tables
 # keep what it needs per lesson, rewritten with the lesson's rows in the same transaction
 # (`refresh_lesson_aggregates`, called by journals.write_cells):
 #   lesson_facts: the lesson's author, whether its topic is blank, whether it has attendance;
 #   entry_delays: per author and delay in days, how many of its entries were made that late.
-# Both carry the lesson's date so that any date range is a range of their primary keys.
+#   absence_facts: the lesson's absences (every code but «present»), for the attendance
+#   summary (issue 16).
+# All carry the lesson's date so that any date range is a range of their primary keys.
+AGGREGATE_TABLES = ("entry_delays", "lesson_facts", "absence_facts")
 
 # an HLC stamp starts with 13 digits of wall milliseconds; its day in UTC+3, as days since 1970
 _STAMP_DAY = "CAST((CAST(substr({0}.hlc, 1, 13) AS INTEGER) / 1000 + 10800) / 86400 AS INTEGER)"
@@ -438,6 +457,12 @@ def _rebuild(conn: sqlite3.Connection, lesson_filter: str, params: tuple) -> Non
         "VALUES (?, ?, ?, ?, ?, ?)",
         [(r[0], r[1], r[2], r[3], int(not r[4].strip()), r[5]) for r in rows],
     )
+    conn.execute(
+        "INSERT INTO absence_facts (journal_id, date, lesson_id, student_id, code) "
+        "SELECT l.journal_id, l.date, l.lesson_id, a.student_id, a.code FROM "
+        f"{_join_lesson('attendance', 'a')} WHERE a.code != 'present' AND {lesson_filter}",
+        params,
+    )
 
 
 def refresh_lesson_aggregates(
@@ -447,15 +472,15 @@ def refresh_lesson_aggregates(
     gone leaves none). Call inside the transaction that rewrote the rows."""
     for lesson_id in set(lesson_ids):
         key = (journal_id, lesson_id)
-        for table in ("entry_delays", "lesson_facts"):
+        for table in AGGREGATE_TABLES:
             conn.execute(f"DELETE FROM {table} WHERE journal_id = ? AND lesson_id = ?", key)
         _rebuild(conn, "l.journal_id = ? AND l.lesson_id = ?", key)
 
 
 def rebuild_lesson_aggregates(conn: sqlite3.Connection) -> None:
     """Recount every lesson's aggregates (a database made before they existed)."""
-    conn.execute("DELETE FROM entry_delays")
-    conn.execute("DELETE FROM lesson_facts")
+    for table in AGGREGATE_TABLES:
+        conn.execute(f"DELETE FROM {table}")
     _rebuild(conn, "1", ())
 
 

@@ -12,8 +12,6 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-import sqlite_utils
-
 from server.storage import consolidated
 
 SCHEMA_VERSION = 1
@@ -96,7 +94,8 @@ CREATE TABLE IF NOT EXISTS marks (
     journal_id TEXT NOT NULL, lesson_id TEXT NOT NULL, student_id TEXT NOT NULL,
     slot INTEGER NOT NULL, value INTEGER NOT NULL, work_kind TEXT NOT NULL,
     weight INTEGER NOT NULL, event_id TEXT NOT NULL, author TEXT NOT NULL, hlc TEXT NOT NULL,
-    in_conflict INTEGER NOT NULL DEFAULT 0,
+    in_conflict INTEGER NOT NULL DEFAULT 0, modifier TEXT NOT NULL DEFAULT '',
+    special TEXT NOT NULL DEFAULT '',
     PRIMARY KEY (journal_id, lesson_id, student_id, slot));
 CREATE INDEX IF NOT EXISTS marks_student ON marks(student_id);
 CREATE TABLE IF NOT EXISTS period_marks (
@@ -186,6 +185,7 @@ CREATE TABLE IF NOT EXISTS personal_file (
     student_id TEXT NOT NULL, year_id TEXT NOT NULL, year_name TEXT NOT NULL,
     class_id TEXT NOT NULL, class_name TEXT NOT NULL, subject_id TEXT NOT NULL,
     subject_name TEXT NOT NULL, value INTEGER NOT NULL, recorded_at REAL NOT NULL,
+    special TEXT NOT NULL DEFAULT '',
     PRIMARY KEY (student_id, year_id, class_id, subject_id));
 
 -- updates refused whole, kept with their reason for a person to look at
@@ -208,6 +208,12 @@ CREATE TABLE IF NOT EXISTS lesson_facts (
     journal_id TEXT NOT NULL, date TEXT NOT NULL, lesson_id TEXT NOT NULL, author TEXT NOT NULL,
     blank_topic INTEGER NOT NULL, attended INTEGER NOT NULL,
     PRIMARY KEY (journal_id, date, lesson_id)) WITHOUT ROWID;
+-- the absences (codes other than «present») with their lesson's date, for the attendance
+-- summary: a year's 35k absences without joining them to 130k lessons (issue 16)
+CREATE TABLE IF NOT EXISTS absence_facts (
+    journal_id TEXT NOT NULL, date TEXT NOT NULL, lesson_id TEXT NOT NULL,
+    student_id TEXT NOT NULL, code TEXT NOT NULL,
+    PRIMARY KEY (journal_id, date, lesson_id, student_id)) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS entry_delays (
     journal_id TEXT NOT NULL, date TEXT NOT NULL, lesson_id TEXT NOT NULL, author TEXT NOT NULL,
     delay INTEGER NOT NULL, entries INTEGER NOT NULL,
@@ -278,7 +284,7 @@ CREATE TABLE IF NOT EXISTS incoming_marks (
     student_id TEXT NOT NULL, source_school TEXT NOT NULL, source_school_id TEXT NOT NULL,
     year TEXT NOT NULL, class_name TEXT NOT NULL, subject TEXT NOT NULL, kind TEXT NOT NULL,
     period TEXT NOT NULL, value INTEGER NOT NULL, signed_by TEXT NOT NULL,
-    imported_by TEXT NOT NULL, imported_at REAL NOT NULL,
+    imported_by TEXT NOT NULL, imported_at REAL NOT NULL, special TEXT NOT NULL DEFAULT '',
     PRIMARY KEY (student_id, source_school_id, year, subject, kind, period));
 CREATE TABLE IF NOT EXISTS list_drafts (
     id TEXT PRIMARY KEY, school_id TEXT NOT NULL, kind TEXT NOT NULL, name TEXT NOT NULL,
@@ -371,14 +377,19 @@ def connect(path: Path | str) -> sqlite3.Connection:
     return conn
 
 
-# columns added to tables that existing databases already have (issue 12)
+# columns added to tables that existing databases already have (issue 12); re-applied by
+# every upgrade and start (server/storage/migrations.py), like SCHEMA: additive only. A marks
+# row keeps «4+»'s modifier and зач/незач (value 0) beside the value since issue 16.
 ADDED_COLUMNS = {
     "quarantine": ("body_sha256 TEXT", "body_size INTEGER", "school_id TEXT"),
     "attachments": ("device_id TEXT", "school_id TEXT"),
+    "marks": ("modifier TEXT NOT NULL DEFAULT ''", "special TEXT NOT NULL DEFAULT ''"),
+    "incoming_marks": ("special TEXT NOT NULL DEFAULT ''",),  # «н/а», «зач» brought along
+    "personal_file": ("special TEXT NOT NULL DEFAULT ''",),  # a year's «зач», «н/а», «осв.»
 }
 
 
-def _add_columns(conn: sqlite3.Connection) -> None:
+def add_columns(conn: sqlite3.Connection) -> None:
     for table, columns in ADDED_COLUMNS.items():
         have = {r["name"] for r in conn.execute(f"PRAGMA table_info({table})").fetchall()}
         for column in columns:
@@ -387,42 +398,78 @@ def _add_columns(conn: sqlite3.Connection) -> None:
 
 
 def create_schema(conn: sqlite3.Connection) -> None:
-    db = sqlite_utils.Database(conn)
-    db.executescript(SCHEMA)
-    _add_columns(conn)
-    conn.execute(
-        "INSERT OR IGNORE INTO meta(key, value) VALUES ('schema_version', ?)", (SCHEMA_VERSION,)
-    )
-    conn.execute(
-        "INSERT OR IGNORE INTO meta(key, value) VALUES (?, lower(hex(randomblob(8))))",
-        (DIRECTORY_VERSION_KEY,),
-    )
-    db.executescript(DIRECTORY_TRIGGERS)
-    if get_meta(conn, AGGREGATES_KEY) is None:  # a database made before the aggregates
+    """Bring the database to the program's schema: a new file gets all of it, an older one is
+    upgraded (server/storage/migrations.py); one made by a newer program is refused."""
+    from server.storage import migrations
+
+    migrations.upgrade(conn)
+
+
+def fill_lesson_aggregates(conn: sqlite3.Connection) -> None:
+    """The report aggregates of every lesson, for a database made before (some of) them were
+    kept: rebuilt whole when the program keeps more than the database has."""
+    if get_meta(conn, AGGREGATES_KEY) != AGGREGATES_VERSION:
         with transaction(conn):
             consolidated.rebuild_lesson_aggregates(conn)
-            set_meta(conn, AGGREGATES_KEY, "1")
-    _consents_per_child(conn)
+            set_meta(conn, AGGREGATES_KEY, AGGREGATES_VERSION)
 
 
-CHILD_CONSENTS_KEY = "child_consents"  # meta: consents per parent copied to each child
+def copy_consents_per_child(conn: sqlite3.Connection) -> None:
+    run_once(conn, CHILD_CONSENTS_KEY, CONSENTS_PER_CHILD)
 
 
-def _consents_per_child(conn: sqlite3.Connection) -> None:
-    """Consents were once kept per parent: each is copied to every child the parent had when
-    the database was upgraded, so no family loses access it had; later children need their own."""
-    if get_meta(conn, CHILD_CONSENTS_KEY) is not None:
+def fill_mark_meaning(conn: sqlite3.Connection) -> None:
+    run_once(conn, MARK_MEANING_KEY, MARK_MEANING)
+    run_once(conn, SPECIAL_YEAR_MARKS_KEY, SPECIAL_YEAR_MARKS)
+
+
+def run_once(conn: sqlite3.Connection, key: str, sql: str) -> None:
+    """An upgrade of the rows an older database holds, run once: `key` in meta says it ran."""
+    if get_meta(conn, key) is not None:
         return
     with transaction(conn):
-        conn.execute(
-            "INSERT OR IGNORE INTO child_consents SELECT c.parent_id, l.student_id, c.status, "
-            "c.recorded_by, c.recorded_at, c.note FROM consents c JOIN parent_links l "
-            "ON l.parent_id = c.parent_id"
-        )
-        set_meta(conn, CHILD_CONSENTS_KEY, "1")
+        conn.execute(sql)
+        set_meta(conn, key, "1")
+
+
+# Consents were once kept per parent: each is copied to every child the parent had when the
+# database was upgraded, so no family loses access it had; later children need their own.
+CHILD_CONSENTS_KEY = "child_consents"  # meta: consents per parent copied to each child
+CONSENTS_PER_CHILD = (
+    "INSERT OR IGNORE INTO child_consents SELECT c.parent_id, l.student_id, c.status, "
+    "c.recorded_by, c.recorded_at, c.note FROM consents c JOIN parent_links l "
+    "ON l.parent_id = c.parent_id"
+)
+
+# Marks consolidated before the rows kept «+»/«−» and зач/незач (issue 16) get them from the
+# entry each row shows: its raw JSON in `events`, as the journal document holds it.
+MARK_MEANING_KEY = "marks_modifier_special"  # meta: marks rows carry their modifier and special
+MARK_MEANING = (
+    "UPDATE marks SET modifier = coalesce(json_extract(e.body, '$.modifier'), ''), "
+    "special = coalesce(json_extract(e.body, '$.special'), '') FROM events e "
+    "WHERE e.id = marks.event_id AND (json_extract(e.body, '$.modifier') IS NOT NULL "
+    "OR json_extract(e.body, '$.special') IS NOT NULL)"
+)
+
+# Years closed before the personal file kept a year's «зач», «н/а», «осв.» (issue 16) get them
+# from `attestation_marks`, as closing copies them now (server/archive/personal_file.py);
+# never for a pupil whose personal file a retention act destroyed.
+SPECIAL_YEAR_MARKS_KEY = "personal_file_special_marks"
+SPECIAL_YEAR_MARKS = (
+    "INSERT OR IGNORE INTO personal_file (student_id, year_id, year_name, class_id, "
+    "class_name, subject_id, subject_name, value, recorded_at, special) "
+    "SELECT p.student_id, y.id, y.name, c.id, c.grade || c.letter, s.id, s.name, p.value, "
+    "yc.closed_at, p.special FROM attestation_marks p JOIN periods pr ON pr.id = p.period_id "
+    "JOIN journals j ON j.id = p.journal_id JOIN years y ON y.id = j.year_id "
+    "JOIN year_closures yc ON yc.year_id = y.id JOIN classes c ON c.id = j.class_id "
+    "JOIN subjects s ON s.id = j.subject_id WHERE pr.kind = 'year' AND p.column_kind = '' "
+    "AND p.topic = '' AND p.student_id NOT IN "
+    "(SELECT item FROM destruction_log WHERE category = 'personal_files')"
+)
 
 
 AGGREGATES_KEY = "lesson_aggregates"  # meta: the report aggregates are kept for every lesson
+AGGREGATES_VERSION = "2"  # 2: absence_facts (issue 16); a new aggregate table bumps it
 
 
 @contextmanager

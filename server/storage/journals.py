@@ -237,7 +237,9 @@ def write_cells(
             )
             if isinstance(value, MarkGiven):
                 conn.execute(
-                    "INSERT INTO marks VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    "INSERT INTO marks (journal_id, lesson_id, student_id, slot, value, "
+                    "work_kind, weight, event_id, author, hlc, in_conflict, modifier, special) "
+                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                     (
                         journal_id,
                         value.lesson_id,
@@ -250,6 +252,8 @@ def write_cells(
                         value.author,
                         value.hlc,
                         conflict,
+                        value.modifier,
+                        value.special.value,
                     ),
                 )
         elif kind == "period_mark" and (len(key) > 3 or not _plain(value)):

@@ -371,10 +371,14 @@ def record_promotions(conn: sqlite3.Connection, rows: list[tuple]) -> None:
 
 
 def add_incoming(conn: sqlite3.Connection, rows: list[tuple]) -> int:
-    """Marks from another school's extract; the same extract twice adds nothing."""
+    """Marks from another school's extract; the same extract twice adds nothing. A row is
+    the table's columns in order, `special` («н/а», зач/незач, value 0) last."""
     before = conn.total_changes
     conn.executemany(
-        "INSERT OR IGNORE INTO incoming_marks VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows
+        "INSERT OR IGNORE INTO incoming_marks (student_id, source_school, source_school_id, "
+        "year, class_name, subject, kind, period, value, signed_by, imported_by, imported_at, "
+        "special) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        rows,
     )
     return conn.total_changes - before
 

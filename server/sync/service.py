@@ -30,9 +30,11 @@ from server.storage import school_time
 from server.storage.db import get_meta, set_meta, transaction
 from server.sync.consolidate import (
     SERVER_DEVICE,
+    Withdrawal,
     consolidate_portfolio,
     refusal_events,
     with_closed_periods,
+    withdraw,
 )
 from server.sync.directory_cache import DirectoryCache
 from server.sync.documents import DocumentCache
@@ -49,7 +51,12 @@ from shared.model import (
     is_portfolio_id,
 )
 from shared.release import installed_version
-from shared.rules import JournalContext, check_new_events, displaced_by_exemption
+from shared.rules import (
+    JournalContext,
+    check_new_events,
+    displaced_by_exemption,
+    lifted_exemptions,
+)
 from shared.wire import (
     JournalPush,
     JournalReply,
@@ -304,6 +311,7 @@ class SyncService:
             self._log_corrections(journal, added, violations, now)
         if refusals:
             doc.add(refusals)
+        lifted = self._lift_exemptions(doc, added, ctx, violations)  # issue 16
         for client_id in effect.new_clients:
             storage.bind_client(self.conn, client_id, self.principal.device_id, now)
         if log_rows + 1 >= self.config.squash_after_updates:
@@ -312,17 +320,20 @@ class SyncService:
             storage.append_update(
                 self.conn, journal.id, doc.diff(sv_before), self.principal.device_id, now
             )
-        new_events = [*added, *refusals]
+        server_events = [*refusals, *(lifted.new if lifted else ())]
+        new_events = [*added, *server_events]
         folded = doc.state()
-        raw = effect.added | {r.id: encode_event(r) for r in refusals}
+        raw = effect.added | {r.id: encode_event(r) for r in server_events}
         storage.insert_events(
             self.conn, journal.id, [(raw[e.id], e) for e in new_events], folded, now
         )
         # a mark stored earlier and refused now (an exemption arrived late) leaves its cell
-        # empty, so no cell write reaches it
-        storage.refresh_statuses(self.conn, [v.event_id for v in displaced], folded)
+        # empty, so no cell write reaches it; one an exemption no longer covers counts again
+        statuses = [v.event_id for v in displaced] + (lifted.status_ids() if lifted else [])
+        storage.refresh_statuses(self.conn, statuses, folded)
         touched = [folded.cell_of[e.id] for e in added if e.id in folded.cell_of]
         touched += [before.cell_of[v.event_id] for v in displaced]
+        touched += lifted.touched(folded) if lifted else []
         if isinstance(ctx, JournalContext):
             storage.write_cells(self.conn, journal.id, folded, touched)
             if ctx.closure is not None and ctx.closure.year_id == journal.year_id:
@@ -413,6 +424,28 @@ class SyncService:
                 "и видны в списке отклонённых.",
                 tuple(ahead or behind),
             )
+
+    def _lift_exemptions(
+        self, doc: JournalDoc, added: list[JournalEvent], ctx, violations
+    ) -> Withdrawal | None:
+        """Marks refused because an exemption covered their day, which this push retracted,
+        replaced or narrowed: their refusals are withdrawn in the same update (checked again
+        against every rule), so they count again on every replica (docs/DESIGN.md)."""
+        state = doc.state()
+        lifted = lifted_exemptions(state, added, ctx, violations)
+        if not lifted:
+            return None
+        reasons = sorted(
+            {
+                e.reason
+                for e in added
+                if e.reason and state.cell_of.get(e.id, ("",))[0] == "period_mark"
+            }
+        )
+        note = "Освобождение отменено или изменено" + (f": {'; '.join(reasons)}" if reasons else "")
+        made = withdraw(doc, state, lifted, ctx, note)
+        doc.add(made.new)
+        return made
 
     def _refusals(self, doc: JournalDoc, violations, added: list[JournalEvent]) -> list[Refused]:
         if not violations:

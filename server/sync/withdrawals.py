@@ -15,24 +15,14 @@ from __future__ import annotations
 import sqlite3
 
 from server.storage import journals as storage
-from server.sync.consolidate import consolidate_portfolio, refusal_events, with_closed_periods
+from server.sync.consolidate import consolidate_portfolio, with_closed_periods, withdraw
 from server.sync.service import SERVER_DEVICE, server_client_id
 from shared import portfolio
-from shared.fold import fold, order_key
-from shared.hlc import Clock
 from shared.journal import JournalDoc
-from shared.model import (
-    SERVER_AUTHOR,
-    Directory,
-    JournalEvent,
-    JournalInfo,
-    RefusalWithdrawn,
-    encode_event,
-)
-from shared.rules import JournalContext, PortfolioContext, check_new_events, displaced_by_exemption
+from shared.model import Directory, JournalInfo, encode_event
+from shared.rules import JournalContext, PortfolioContext
 
 CLOSED_YEAR_RULES = frozenset({"year_not_closed", "portfolio_year_not_closed"})
-REASON_LIMIT = 500  # EventBase.reason
 
 
 def withdraw_closed_year_refusals(
@@ -83,43 +73,17 @@ def _withdraw_in(
     }
     if not refusals:
         return 0
-    entries = sorted((before.events[i] for i in refusals), key=order_key)
-    # checked as if they arrived now, together: against the journal without them (and
-    # without the refusals being withdrawn, which would refuse them again)
-    leave_out = set(refusals) | {r.id for r in refusals.values()}
-    base = fold({i: e for i, e in before.events.items() if i not in leave_out})
     ctx = _context(conn, directory, journal)
-    violations = check_new_events(base, entries, ctx)
-    displaced = displaced_by_exemption(base, entries, ctx, violations)
-    clock = Clock(SERVER_DEVICE)
-    for event in doc.events().values():
-        clock.observe(event.hlc)
-    note = f"Год открыт заново: {reason}"[:REASON_LIMIT]
-    withdrawals: list[JournalEvent] = [
-        RefusalWithdrawn(
-            id=f"withdrawal-{refusal.id}"[:100],
-            author=SERVER_AUTHOR,
-            device=SERVER_DEVICE,
-            hlc=clock.tick(),
-            supersedes=(refusal.id,),
-            reason=note,
-        )
-        for refusal in sorted(refusals.values(), key=order_key)
-    ]
-    new = [*withdrawals, *refusal_events(doc, [*violations, *displaced], clock)]
+    made = withdraw(doc, before, refusals, ctx, f"Год открыт заново: {reason}")
     sv_before = doc.state_vector()
-    doc.add(new)
+    doc.add(made.new)
     storage.append_update(conn, journal.id, doc.diff(sv_before), SERVER_DEVICE, now)
     folded = doc.state()
-    storage.insert_events(conn, journal.id, [(encode_event(e), e) for e in new], folded, now)
-    storage.refresh_statuses(
-        conn, [*(e.id for e in entries), *(v.event_id for v in displaced)], folded
-    )
-    touched = [folded.cell_of[e.id] for e in entries if e.id in folded.cell_of]
-    touched += [base.cell_of[v.event_id] for v in displaced]
+    storage.insert_events(conn, journal.id, [(encode_event(e), e) for e in made.new], folded, now)
+    storage.refresh_statuses(conn, made.status_ids(), folded)
     if isinstance(ctx, JournalContext):
-        storage.write_cells(conn, journal.id, folded, touched)
+        storage.write_cells(conn, journal.id, folded, made.touched(folded))
     else:
-        consolidate_portfolio(conn, journal, folded, touched)
+        consolidate_portfolio(conn, journal, folded, made.touched(folded))
     storage.set_state(conn, journal.id, doc.state_vector(), len(folded.events), now)
-    return len(entries) - len(violations)
+    return made.restored

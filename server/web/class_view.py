@@ -100,8 +100,9 @@ def subject_grids(
     cells: dict[tuple[str, str, str], list[str]] = {}
     weighted: dict[tuple[str, str], list[tuple[int, int]]] = {}
     for m in marks:
-        cells.setdefault((m.journal_id, m.lesson_id, m.student_id), []).append(str(m.value))
-        weighted.setdefault((m.journal_id, m.student_id), []).append((m.value, m.weight))
+        cells.setdefault((m.journal_id, m.lesson_id, m.student_id), []).append(m.text)
+        if 1 <= m.value <= 5:  # зач/незач (value 0) are no number to average
+            weighted.setdefault((m.journal_id, m.student_id), []).append((m.value, m.weight))
     for a in attendance:
         if a.code != AttendanceCode.PRESENT.value:
             letter = ATTENDANCE_LETTERS[AttendanceCode(a.code)]
@@ -196,7 +197,7 @@ def extract_data(
     lessons = consolidated.lessons(conn, year_id=year, **span)
     marks: dict[tuple[str, str], list[str]] = {}
     for m in consolidated.marks(conn, year_id=year, student_id=student_id, **span):
-        marks.setdefault((m.journal_id, m.lesson_id), []).append(str(m.value))
+        marks.setdefault((m.journal_id, m.lesson_id), []).append(m.text)
     absent: dict[tuple[str, str], str] = {}
     for a in consolidated.attendance(conn, year_id=year, student_id=student_id, **span):
         if a.code != AttendanceCode.PRESENT.value:

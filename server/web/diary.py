@@ -123,7 +123,7 @@ def build_diary(
         item = by_lesson.get((mark.journal_id, mark.lesson_id))
         if item is not None:
             kind = WORK_KINDS.get(mark.work_kind, "")
-            item.marks.append(f"{mark.value} ({kind})" if kind else str(mark.value))
+            item.marks.append(f"{mark.text} ({kind})" if kind else mark.text)
     for row in absences:
         item = by_lesson.get((row.journal_id, row.lesson_id))
         if item is not None and row.code != AttendanceCode.PRESENT.value:
@@ -144,9 +144,10 @@ def build_diary(
         )
     chart_points: dict[str, list[tuple[dt.date, int]]] = {}
     for mark in year_marks:
-        chart_points.setdefault(mark.subject_id, []).append(
-            (dt.date.fromisoformat(mark.date), mark.value)
-        )
+        if 1 <= mark.value <= 5:  # зач/незач (value 0) have no place on a chart of numbers
+            chart_points.setdefault(mark.subject_id, []).append(
+                (dt.date.fromisoformat(mark.date), mark.value)
+            )
     subject_ids = sorted(set(table) | set(chart_points), key=lambda s: subjects.get(s, s))
     class_name = class_name_of(directory, student.id)  # the class now, not the first one
     return Diary(

@@ -18,6 +18,7 @@ from server.web import people
 from server.web.guards import page_roles
 from server.web.pupil_access import class_name_of, led_student_ids, staff_student
 from server.web.render import page
+from shared.columns import result_text
 from shared.model import Role
 
 page_personal_files = page_roles(Role.TEACHER, Role.DEPUTY, Role.DIRECTOR, Role.RECORDS_OFFICER)
@@ -64,7 +65,10 @@ class PersonalFileController(Controller):
             years=years,
             table=table,
             open_year=directory.year if directory.closure is None else None,
-            incoming=lists_storage.incoming(db, student_id),
+            incoming=[  # «н/а», «зач» in words, never the 0 they are kept as
+                m | {"text": result_text(m["value"], m["special"])}
+                for m in lists_storage.incoming(db, student_id)
+            ],
         )
 
     @get("/{student_id:str}/{year_id:str}/pdf", guards=[page_personal_files], sync_to_thread=True)

@@ -36,6 +36,8 @@ def build(
             value=m.value,
             work_kind=WORK_KINDS.get(m.work_kind, m.work_kind),
             weight=m.weight,
+            modifier=m.modifier,
+            special=m.special,
         )
         for m in consolidated.marks(conn, year_id=year.id, student_id=student.id)
     ]
@@ -91,7 +93,7 @@ def by_subject(extract: transfer.TransferExtract) -> list[list[str]]:
     found: dict[str, list[str]] = {}
     for m in extract.marks:
         kind = f" ({m.work_kind})" if m.work_kind else ""
-        found.setdefault(m.subject, []).append(f"{m.date:%d.%m} — {m.value}{kind}")
+        found.setdefault(m.subject, []).append(f"{m.date:%d.%m} — {m.text}{kind}")
     return [[subject, "; ".join(items)] for subject, items in found.items()]
 
 

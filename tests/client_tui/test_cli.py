@@ -637,3 +637,55 @@ def test_a_malformed_server_address_is_refused_in_russian(logged_in, url, said):
 
 def test_server_address_before_login_asks_to_log_in(offline):
     assert offline("server-address", "http://10.0.0.5:8000") == (2, "", NOT_LOGGED_IN)
+
+
+# ---------------------------------------------------------------------- period marks (issue 16)
+
+
+def period_mark(journal: Journal, *options: str) -> tuple[int, str, str]:
+    return journal(
+        "period-mark", "5:Математика", "--period", "1 четверть", "--student", "2", *options
+    )
+
+
+def test_period_mark_exemption_dates_as_the_readme_writes_them_or_iso(logged_in, capsys):
+    """004 §1.4: «осв.» with its document and dates; 01.10.2026 and 2026-10-20 both read."""
+    record_lesson_with_a_mark(logged_in)
+    code, out, err = period_mark(
+        logged_in, "--value", "осв.", "--document", "Справка ВК № 12",
+        "--from", "01.10.2026", "--to", "2026-10-20",
+    )  # fmt: skip
+    assert (code, err) == (0, "")
+    assert out.startswith("Сохранено: Борисова В. — осв., 1 четверть [")
+    with pytest.raises(SystemExit) as refused:  # argparse's own refusal, in Russian
+        period_mark(logged_in, "--value", "осв.", "--document", "Справка", "--from", "1/10/2026")
+    assert refused.value.code == 2
+    assert "«1/10/2026»: дата в виде ДД.ММ.ГГГГ" in capsys.readouterr().err
+
+
+def test_period_mark_na_reason_by_its_russian_name(logged_in):
+    record_lesson_with_a_mark(logged_in)
+    code, out, err = period_mark(logged_in, "--value", "н/а", "--na-reason", "Нет  отметок")
+    assert (code, err) == (0, "")
+    assert "н/а" in out
+    code, out, err = period_mark(logged_in, "--value", "н/а", "--na-reason", "прогулы")
+    assert code == 2 and "пропуски или «нет отметок»" in err
+
+
+def test_period_mark_options_of_another_value_are_refused_not_dropped(logged_in, home):
+    """«--document» with a number, «--na-reason» with «осв.»: the teacher meant something;
+    a clear Russian error and nothing stored, rather than a mark without what was typed."""
+    record_lesson_with_a_mark(logged_in)
+    before = pending(logged_in("status")[1])
+    code, _, err = period_mark(
+        logged_in, "--value", "4", "--document", "Справка", "--to", "20.10.2026"
+    )
+    assert code == 2 and "--document, --to — только для «осв.»" in err
+    code, _, err = period_mark(
+        logged_in, "--value", "осв.", "--document", "Справка", "--from", "01.10.2026",
+        "--to", "20.10.2026", "--na-reason", "пропуски",
+    )  # fmt: skip
+    assert code == 2 and "--na-reason — только для «н/а»" in err
+    code, _, err = period_mark(logged_in, "--value", "осв.", "--document", "Справка")
+    assert code != 0 and "укажите документ и даты" in err  # the rule's own words (004 §1.4)
+    assert pending(logged_in("status")[1]) == before

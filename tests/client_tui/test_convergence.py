@@ -7,7 +7,8 @@ synced, every replica and the server must hold the same events and fold to the s
 nothing typed may be lost silently, nothing may be stored twice, and no outbox may be left
 pending (ARCHITECTURE.md, «Sync»). Every program also plays, at a drawn step, an exemption
 («осв.») arriving from another laptop after a mark typed offline for those dates (issue 16):
-the server must refuse the mark, and every laptop must end up holding that refusal.
+the server must refuse the mark, and every laptop must end up holding that refusal; in some
+programs the exemption is then retracted, and every laptop must count the mark again.
 
 The property test is derandomized (the same programs on every run). To explore new ones:
 `CONVERGENCE_RANDOM=1 pytest tests/client_tui/test_convergence.py --hypothesis-seed=N`;
@@ -55,6 +56,7 @@ from shared.model import (
     MarkSpecial,
     NotAttestedReason,
     PeriodMarkGiven,
+    RefusalWithdrawn,
     TeachingAssignment,
     WorkKind,
 )
@@ -486,6 +488,9 @@ class World:
         if kind == "mark_at":  # the late-exemption scenario's mark: a chosen cell
             lesson_id, pupil, slot = args
             return [book.give_mark(journal, lesson_id, pupil, 4, slot=slot)]
+        if kind == "retract_id":  # … and, sometimes, its retraction
+            (event_id,) = args
+            return [book.retract(journal, event_id, reason="справка выдана ошибочно")]
         if kind == "exempt_at":  # … and its exemption
             period_id, pupil, starts, ends = args
             fields = {"document": "Справка ВК (поздняя)", "exempt_from": starts, "exempt_to": ends}
@@ -504,12 +509,16 @@ class World:
 
     # ------------------------------------------------------------------ issue 16, on purpose
 
-    def late_exemption(self, teacher: str, which: int, pick: int, student: int, other: int):
+    def late_exemption(
+        self, teacher: str, which: int, pick: int, student: int, other: int, undo: bool = False
+    ):
         """004 §1.4: another laptop records «осв.» for a pupil; this laptop, not knowing it,
         marks the pupil on a covered day and gets through first (a clean link, so the order
         is certain); the exemption follows over its own lossy link (then a clean one if it
         did not arrive). The server must refuse the mark already taken; `assert_converged`
-        then checks that every laptop holds that refusal."""
+        then checks that every laptop holds that refusal. With `undo` the exempting laptop
+        then retracts the exemption (over its lossy link): the server withdraws the refusal
+        and every laptop must end up counting the mark again."""
         journals = [j for j in JOURNALS if teacher in WRITERS[j]]
         journal = journals[which % len(journals)]
         exempting = [n for n in WRITERS[journal] if n != teacher]
@@ -551,8 +560,11 @@ class World:
         assert reason is not None and "освобожд" in reason, (
             f"the server kept {mark_id[:8]}, typed before a late exemption covered it"
         )
-        self.late_exemptions.append((journal, mark_id, teacher, exempter))
+        self.late_exemptions.append((journal, mark_id, teacher, exempter, exemption_id))
         event("late exemption: made")
+        if undo and self.type("retract_id", exempter, journal, exemption_id):
+            self.sync(exempter)
+            event("late exemption: retracted")
 
     def _mark_any_cell(
         self, name: str, journal: str, pick: int, student: int
@@ -749,12 +761,23 @@ def assert_converged(world: World) -> None:
         table = {r["id"]: r["body"] for r in rows if r["journal_id"] == journal}
         assert table == doc.raw_events(), f"{journal}: events table differs from the document"
     typed = {i for laptop in world.laptops.values() for i in laptop.ledger}
+    # the server writes refusals, and withdrawals of refusals an exemption retracted since
+    # had caused (issue 16)
     refusals = {i for i, r in server_events.items() if r["author"] == SERVER_AUTHOR}
-    assert all(server_events[i]["kind"] == "refusal" for i in refusals)
+    assert all(server_events[i]["kind"] in ("refusal", "refusal-withdrawn") for i in refusals)
     assert set(server_events) - refusals <= typed, "the server holds events nobody typed"
     assert len(rows) == len(typed & set(server_events)) + len(refusals)
+    withdrawn = {
+        target
+        for f in server_folds.values()
+        for e in f.events.values()
+        if isinstance(e, RefusalWithdrawn)
+        for target in e.supersedes
+    }
+    in_force = {i for i in refusals if server_events[i]["kind"] == "refusal"} - withdrawn
+    assert withdrawn <= refusals - in_force, "a withdrawal names no refusal"
     refused_targets = {t for f in server_folds.values() for t in f.refusals}
-    assert len(refused_targets) == len(refusals), "an event was refused twice"
+    assert len(refused_targets) == len(in_force), "an event was refused twice"
     assert refused_targets <= typed
 
     for name, laptop in world.laptops.items():
@@ -791,9 +814,33 @@ def assert_converged(world: World) -> None:
             assert state == server_folds[journal], f"{name}: {journal}"
 
     # (6) issue 16: a mark the server refused when a late exemption arrived is refused on
-    # every laptop that holds its journal, and its author sees why
-    for journal, mark_id, teacher, exempter in world.late_exemptions:
+    # every laptop that holds its journal, and its author sees why; unless the exemption was
+    # retracted or replaced since: then the server withdrew that refusal (the mark counts
+    # again, or is refused anew for another rule), and (5) saw every laptop agree
+    for journal, mark_id, teacher, exempter, exemption_id in world.late_exemptions:
+        server = server_folds[journal]
+        refusal = server.refusals.get(mark_id)
+        if refusal is None or refusal.rule != "no_mark_for_exempt_pupil":
+            key = server.cell_of.get(exemption_id)
+            standing = server.cells[key].value if key in server.cells else None
+            assert standing is None or standing.id != exemption_id, (
+                f"{mark_id[:8]}: refusal withdrawn while its exemption stands"
+            )
+            event("late exemption: lifted, the mark counts again or is refused for another rule")
+            continue
         assert mark_id in server_folds[journal].refusals
+        # … and an exemption standing at the end covers its day (the late one, or another)
+        mark = server.events[mark_id]
+        lesson = server.lesson(mark.lesson_id)  # None: retracted since, the refusal stays
+        day = lesson.date if lesson is not None else None
+        assert day is None or any(
+            isinstance(c.value, PeriodMarkGiven)
+            and c.value.student_id == mark.student_id
+            and c.value.special is MarkSpecial.EXEMPT
+            and c.value.exempt_from <= day <= c.value.exempt_to
+            for key, c in server.cells.items()
+            if key[0] == "period_mark"
+        ), f"{mark_id[:8]} stays refused, but no exemption covers {day} any more"
         for name in {teacher, exempter, *WRITERS[journal]}:
             laptop = world.laptops.get(name)
             if laptop is None or journal not in laptop.journals():
@@ -887,7 +934,13 @@ sync = st.tuples(st.just("sync"), clients)
 # issue 16: an exemption arriving from another laptop after a mark typed offline for those
 # dates; every program gets one at a drawn place (World.late_exemption), not only by luck
 late_exemption = st.tuples(
-    st.just("late_exemption"), clients, journals, picks, st.integers(0, 3), st.integers(0, 2)
+    st.just("late_exemption"),
+    clients,
+    journals,
+    picks,
+    st.integers(0, 3),
+    st.integers(0, 2),
+    st.booleans(),  # then retracted: the refusal is withdrawn (docs/DESIGN.md)
 )
 
 

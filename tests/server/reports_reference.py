@@ -2,7 +2,9 @@
 
 Kept verbatim (the SQL of server/storage/py and the report functions of
 server/reports/catalog.py at that time) as the reference the set-based reports must equal,
-figure for figure (tests/server/test_report_equivalence.py). Not used by the server.
+figure for figure (tests/server/test_report_equivalence.py). Not used by the server. The
+marks are read from the journals' folded documents, not from SQL (issue 16): the consolidated
+rows must keep what a mark means («4+», зач/незач), and only numbers count in averages.
 """
 
 from __future__ import annotations
@@ -12,6 +14,8 @@ import sqlite3
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 
+from server.reports import dataset
+from server.reports.attestation import ATTENDANCE_HEADER, ATTENDANCE_NOTES
 from server.reports.catalog import (
     ABSENCE_NAMES,
     BEHIND_BELOW,
@@ -29,8 +33,10 @@ from server.reports.dataset import Dataset, Filters, select_journals
 from server.storage import consolidated
 from server.storage import web as web_storage
 from server.storage.consolidated import AttendanceRow, DelayRow, LessonRow, MarkRow
+from server.storage.journals import load_document
 from shared.hlc import stamp_date
-from shared.model import Directory, decode_event
+from shared.journal import JournalDoc
+from shared.model import Directory, LessonRecorded, MarkGiven, decode_event
 
 # --------------------------------------------------------------------------- the old SQL
 
@@ -77,24 +83,56 @@ def old_lessons(
     return [LessonRow(*r) for r in rows.fetchall()]
 
 
-def old_marks(
+def fold_marks(
     conn: sqlite3.Connection,
+    journals: dict,
     *,
     year_id: str,
     date_from: str | None = None,
     date_to: str | None = None,
     class_ids: list[str] | None = None,
-    student_id: str | None = None,
 ) -> list[MarkRow]:
-    where, params = _where(year_id, date_from, date_to, class_ids, student_id, "m")
-    rows = conn.execute(
-        "SELECT m.journal_id, j.class_id, j.subject_id, m.lesson_id, l.date, l.topic, "
-        "m.student_id, m.slot, m.value, m.work_kind, m.weight, m.author, m.hlc FROM marks m "
-        "JOIN lessons l ON l.journal_id = m.journal_id AND l.lesson_id = m.lesson_id "
-        f"JOIN journals j ON j.id = m.journal_id WHERE {where} ORDER BY l.date, l.slot, m.slot",
-        params,
-    )
-    return [MarkRow(*r) for r in rows.fetchall()]
+    """The marks of the journals' documents as their fold has them (issue 16: the «+»/«−» and
+    зач/незач of every mark), with their lesson's date and topic, in lesson order."""
+    rows = []
+    for journal_id, journal in journals.items():
+        if journal.year_id != year_id or (
+            class_ids is not None and journal.class_id not in class_ids
+        ):
+            continue
+        if not conn.execute("SELECT 1 FROM journals WHERE id = ?", (journal_id,)).fetchone():
+            continue
+        state = JournalDoc(load_document(conn, journal_id)[0]).state()
+        lessons = {
+            key[1]: cell.value
+            for key, cell in state.cells.items()
+            if key[0] == "lesson" and isinstance(cell.value, LessonRecorded)
+        }
+        for key, cell in state.cells.items():
+            m = cell.value
+            if key[0] != "mark" or not isinstance(m, MarkGiven) or m.lesson_id not in lessons:
+                continue
+            lesson = lessons[m.lesson_id]
+            day = lesson.date.isoformat()
+            if (date_from and day < date_from) or (date_to and day > date_to):
+                continue
+            rows.append(
+                (
+                    (day, lesson.slot, m.slot),
+                    MarkRow(
+                        journal_id, journal.class_id, journal.subject_id, m.lesson_id, day,
+                        lesson.topic, m.student_id, m.slot, m.value, m.work_kind.value,
+                        m.weight, m.author, m.hlc, m.modifier, m.special.value,
+                    ),
+                )
+            )  # fmt: skip
+    rows.sort(key=lambda r: r[0])
+    return [r[1] for r in rows]
+
+
+def numeric(marks: list[MarkRow]) -> list[MarkRow]:
+    """The marks averages and tallies count (shared.grades.counts): not зач/незач."""
+    return [m for m in marks if not m.special and 1 <= m.value <= 5]
 
 
 def old_attendance(
@@ -212,7 +250,7 @@ def load(
     if lessons:
         data.lessons = [r for r in old_lessons(conn, **span) if r.journal_id in journals]
     if marks:
-        data.marks = [r for r in old_marks(conn, **span) if r.journal_id in journals]
+        data.marks = fold_marks(conn, journals, **span)
     if attendance:
         data.attendance = [
             r
@@ -232,7 +270,7 @@ def _report(**fields) -> Report:
 def results(data: Dataset) -> Report:
     """Успеваемость по ученикам и по классам за любой период."""
     per_student: dict[tuple[str, str], list[tuple[int, int]]] = defaultdict(list)
-    for m in data.marks:
+    for m in numeric(data.marks):
         per_student[(m.class_id, m.student_id)].append((m.value, m.weight))
     rows: list[tuple[object, ...]] = []
 
@@ -289,7 +327,7 @@ def control_works(data: Dataset) -> Report:
     """Результаты контрольных работ (ВСОКО)."""
     lessons = [x for x in data.lessons if x.work_kind == "control"]
     marks: dict[tuple[str, str], list[int]] = defaultdict(list)
-    for m in data.marks:
+    for m in numeric(data.marks):
         marks[(m.journal_id, m.lesson_id)].append(m.value)
     rows = []
     for x in lessons:
@@ -365,10 +403,10 @@ def unsatisfactory(data: Dataset) -> Report:
             _ru_date(m.date),
             data.subject_name(m.subject_id),
             m.topic,
-            m.value,
+            m.text if m.modifier or m.special else m.value,
         )
         for m in data.marks
-        if m.value <= 2
+        if (not m.special and m.value <= 2) or m.special == "fail"
     ]
     rows.sort(key=lambda r: (r[0], r[1], r[2][6:] + r[2][3:5] + r[2][:2]))
     return _report(
@@ -450,7 +488,7 @@ def _subject_averages(data: Dataset) -> dict[tuple[str, str], dict[str, float]]:
     pairs: dict[tuple[str, str], dict[str, list[tuple[int, int]]]] = defaultdict(
         lambda: defaultdict(list)
     )
-    for m in data.marks:
+    for m in numeric(data.marks):
         pairs[(m.class_id, m.student_id)][m.subject_id].append((m.value, m.weight))
     return {
         key: {s: weighted_average(p) for s, p in subjects.items()}  # type: ignore[misc]
@@ -591,6 +629,78 @@ def _in_closed_period(body, class_id, closed, periods, data: Dataset) -> bool:
     )
 
 
+# --------------------------------------------------------------------------- attendance summary
+# As issue 16 first computed it (server/reports/attestation.py): absences joined to their
+# lessons and counted per pupil and day in Python, against the lessons per class and day.
+
+MISSED = ("absent", "ill", "excused")
+
+
+def attendance_summary(conn: sqlite3.Connection, data: Dataset) -> Report:
+    """Сводка посещаемости по ученикам, from the attendance and lessons rows."""
+    span = data.span
+    journals = span.get("journal_ids", [])
+    date_from, date_to = span.get("date_from"), span.get("date_to")
+    per_day: dict[tuple[str, str], int] = {}
+    counts: dict[tuple[str, str], Counter[str]] = defaultdict(Counter)
+    day: dict[tuple[str, str, str], Counter[str]] = defaultdict(Counter)
+    if journals:
+        marks = ",".join("?" * len(journals))
+        dates, params = "", []
+        for op, value in ((">=", date_from), ("<=", date_to)):
+            if value:
+                dates += f" AND l.date {op} ?"
+                params.append(value)
+        per_day = {
+            (c, d): n
+            for c, d, n in conn.execute(
+                "SELECT j.class_id, l.date, count(*) FROM lessons l JOIN journals j "
+                f"ON j.id = l.journal_id WHERE l.journal_id IN ({marks}){dates} "
+                "GROUP BY j.class_id, l.date",
+                [*journals, *params],
+            )
+        }
+        for class_id, student, date, code, lessons in conn.execute(
+            "SELECT j.class_id, a.student_id, l.date, a.code, count(*) FROM attendance a "
+            "JOIN lessons l ON l.journal_id = a.journal_id AND l.lesson_id = a.lesson_id "
+            "JOIN journals j ON j.id = a.journal_id "
+            f"WHERE a.code != 'present' AND a.journal_id IN ({marks}){dates} "
+            "GROUP BY j.class_id, a.student_id, l.date, a.code",
+            [*journals, *params],
+        ):
+            counts[(class_id, student)][code] += lessons
+            day[(class_id, student, date)][code] += lessons
+    for (class_id, student, date), codes in day.items():
+        missed = sum(codes[c] for c in MISSED)
+        if missed and missed >= per_day.get((class_id, date), 0):
+            counts[(class_id, student)]["day"] += 1
+            counts[(class_id, student)]["ill_day"] += codes["ill"] == missed
+    order = lambda key: (data.class_key(key[0]), data.student_name(key[1]))  # noqa: E731
+    rows = [
+        (
+            data.class_name(key[0]),
+            data.student_name(key[1]),
+            sum(counts[key][m] for m in MISSED),
+            counts[key]["ill"],
+            counts[key]["excused"],
+            counts[key]["absent"],
+            counts[key]["day"],
+            counts[key]["ill_day"],
+            counts[key]["late"],
+        )
+        for key in sorted(counts, key=order)
+    ]
+    return Report(
+        name="attendance",
+        title="Сводка посещаемости по ученикам",
+        subtitle=data.filters.describe(data.directory),
+        header=ATTENDANCE_HEADER,
+        rows=tuple(rows),
+        notes=ATTENDANCE_NOTES,
+        landscape=True,
+    )
+
+
 NEEDS = {
     "results": {"lessons": False, "attendance": False},
     "control": {"attendance": False},
@@ -600,6 +710,7 @@ NEEDS = {
     "leaders": {"lessons": False, "attendance": False},
     "forecast": {"lessons": False, "attendance": False},
     "corrections": {"marks": False, "attendance": False},
+    "attendance": {"lessons": False, "marks": False, "attendance": False},
 }
 
 
@@ -607,6 +718,8 @@ def build_reference(
     conn: sqlite3.Connection, directory: Directory, name: str, filters: Filters
 ) -> Report:
     """The report `name` as the code before the speed-up computed it."""
+    if name == "attendance":
+        return attendance_summary(conn, dataset.load(directory, filters))
     data = load(conn, directory, filters, **NEEDS[name])
     match name:
         case "results":

@@ -32,12 +32,15 @@ from shared.model import (
     JournalEvent,
     LessonRecorded,
     MarkGiven,
+    MarkSpecial,
     Retracted,
+    Scale,
+    ScaleSetting,
     WorkKind,
 )
 from tests.factories import CLASS_5, CLASS_6, MATH_5, MATH_6, RUSSIAN_5, YEAR
 from tests.reports_school import _Author, database_copy
-from tests.server.reports_reference import NEEDS, build_reference
+from tests.server.reports_reference import NEEDS, build_reference, fold_marks
 
 JOURNALS = {  # journal -> (teacher, pupils)
     MATH_5: ("t-math", ["s-1", "s-2", "s-3", "s-4"]),
@@ -45,6 +48,12 @@ JOURNALS = {  # journal -> (teacher, pupils)
     MATH_6: ("t-math", ["s-5", "s-6"]),
 }
 CLASS_OF = {MATH_5: CLASS_5, RUSSIAN_5: CLASS_5, MATH_6: CLASS_6}
+# the school's scales: class 6 learns this subject pass/fail, the others with «+»/«−»
+SCALES = (
+    ScaleSetting(scale=Scale.FIVE_POINT, modifiers=True),
+    ScaleSetting(scale=Scale.PASS_FAIL, grade=6, subject_id="math"),
+)
+PASS_FAIL = {MATH_6}
 TOPICS = ["Дроби", "Орфография", "", " ", "\u00a0", "Повторение"]
 
 
@@ -100,16 +109,23 @@ class RandomSchool:
                             author.mark(
                                 lesson.lesson_id,
                                 pupil,
-                                self.rng.randint(1, 5),
                                 slot=mark_slot,
                                 weight=weight,
                                 work_kind=kind,
+                                **self._value(journal),
                             )
                         )
             self.cells[journal] += [e for e in batch if not isinstance(e, LessonRecorded)]
             batch += self._fixes(journal)
             events[journal] = batch
         return events
+
+    def _value(self, journal: str) -> dict:
+        """A mark on the journal's scale: зач/незач in the pass/fail one, else 1-5, some with
+        «+»/«−» (issue 16: the consolidated rows must keep what each one means)."""
+        if journal in PASS_FAIL:
+            return {"value": 0, "special": self.rng.choice([MarkSpecial.PASS, MarkSpecial.FAIL])}
+        return {"value": self.rng.randint(1, 5), "modifier": self.rng.choice(["", "", "+", "-"])}
 
     def _fixes(self, journal: str) -> list[JournalEvent]:
         """Corrections and retractions of entries pushed in earlier rounds."""
@@ -125,7 +141,7 @@ class RandomSchool:
                 fix = author.mark(
                     old.lesson_id,
                     old.student_id,
-                    self.rng.randint(1, 5),
+                    **self._value(journal),
                     slot=old.slot,
                     weight=old.weight,
                     work_kind=old.work_kind,
@@ -160,11 +176,14 @@ def _fields(event) -> dict:
     return {f: getattr(event, f) for f in event.__struct_fields__}
 
 
-def _aggregates(conn: sqlite3.Connection) -> tuple[list, list]:
+def _aggregates(conn: sqlite3.Connection) -> tuple[list, list, list]:
     return (
         conn.execute("SELECT * FROM lesson_facts ORDER BY journal_id, lesson_id").fetchall(),
         conn.execute(
             "SELECT * FROM entry_delays ORDER BY journal_id, lesson_id, author, delay"
+        ).fetchall(),
+        conn.execute(
+            "SELECT * FROM absence_facts ORDER BY journal_id, lesson_id, student_id"
         ).fetchall(),
     )
 
@@ -177,9 +196,10 @@ def assert_aggregates_equal_a_recount(conn: sqlite3.Connection) -> None:
         recounted = _aggregates(conn)
     finally:
         conn.execute("ROLLBACK")
-    assert [tuple(r) for r in kept[0]] == [tuple(r) for r in recounted[0]]
-    assert [tuple(r) for r in kept[1]] == [tuple(r) for r in recounted[1]]
+    for table, again in zip(kept, recounted, strict=True):
+        assert [tuple(r) for r in table] == [tuple(r) for r in again]
     assert kept[0], "the school has lessons"
+    assert kept[2], "and absences"
 
 
 def filters_to_check(rng: random.Random) -> list[Filters]:
@@ -215,6 +235,8 @@ def test_aggregates_and_reports_equal_the_reference_after_random_pushes(school, 
     conn, config = school
     with transaction(conn):  # a closed quarter: corrections in it are flagged
         web_storage.close_period(conn, CLASS_5, f"{YEAR}-q1", "t-deputy", 0.0)
+        for setting in SCALES:
+            directory_storage.set_scale(conn, "sch", setting)
     random_school = RandomSchool(seed)
     directory = directory_storage.load_full(conn)
     accepted_fixes = 0
@@ -225,6 +247,12 @@ def test_aggregates_and_reports_equal_the_reference_after_random_pushes(school, 
         assert_aggregates_equal_a_recount(conn)
     assert accepted_fixes > 0
     assert conn.execute("SELECT count(*) FROM events WHERE kind = 'retraction'").fetchone()[0]
+    # every consolidated mark keeps what its entry means: «4+», зач/незач, as the fold has it
+    kept = consolidated.marks(conn, year_id=YEAR)
+    folded = fold_marks(conn, {j.id: j for j in directory.journals}, year_id=YEAR)
+    assert sorted(kept, key=repr) == sorted(folded, key=repr)
+    assert {m.special for m in kept} == {"", "pass", "fail"}
+    assert {m.modifier for m in kept} == {"", "+", "-"}
 
     rng = random.Random(seed)
     for filters in filters_to_check(rng):
@@ -256,8 +284,9 @@ def test_the_aggregates_follow_a_retracted_lesson_and_a_fresh_database_rebuilds_
 
     kept = _aggregates(conn)
     with transaction(conn):  # as a database made before the aggregates existed
-        conn.execute("DELETE FROM lesson_facts")
-        conn.execute("DELETE FROM entry_delays")
+        for table in consolidated.AGGREGATE_TABLES:
+            conn.execute(f"DELETE FROM {table}")
         conn.execute("DELETE FROM meta WHERE key = ?", (AGGREGATES_KEY,))
+        conn.execute("DELETE FROM schema_migrations")  # made before numbered migrations
     create_schema(conn)
     assert [list(map(tuple, t)) for t in _aggregates(conn)] == [list(map(tuple, t)) for t in kept]

@@ -10,7 +10,7 @@ import pytest
 
 from server.cli import main
 from server.storage.db import connect
-from shared.model import MarkKind, MarkSpecial, NotAttestedReason, WorkKind
+from shared.model import AttendanceCode, MarkKind, MarkSpecial, NotAttestedReason, WorkKind
 from shared.rules import RuleViolation
 from tests.factories import MATH_5, YEAR
 
@@ -80,7 +80,13 @@ def lesson_and_offline_exemption(laptop):
     assert teacher.sync().complete
     deputy = laptop("deputy")
     deputy.sync()
-    exemption = deputy.book.give_period_mark(
+    exemption = exempt(deputy, dt.date(2026, 10, 20))
+    return teacher, deputy, lesson, exemption
+
+
+def exempt(deputy, until: dt.date, **fields):
+    """«осв.» for s-1 in the first quarter, from 01.10 to `until`."""
+    return deputy.book.give_period_mark(
         MATH_5,
         Q1,
         "s-1",
@@ -88,9 +94,9 @@ def lesson_and_offline_exemption(laptop):
         special=MarkSpecial.EXEMPT,
         document="Справка ВК № 12",
         exempt_from=dt.date(2026, 10, 1),
-        exempt_to=dt.date(2026, 10, 20),
+        exempt_to=until,
+        **fields,
     )
-    return teacher, deputy, lesson, exemption
 
 
 def test_late_exemption_refuses_a_mark_typed_offline_and_both_laptops_converge(
@@ -155,34 +161,77 @@ def test_not_attested_and_exam_marks_are_consolidated_beside_period_marks(laptop
     ]
 
 
-def test_retracted_exemption_leaves_its_refusal_and_the_mark_typed_again_counts(
-    laptop, server_config
-):
-    """The gap written down in docs/DESIGN.md («A retracted exemption»): a mark refused
-    because of an exemption stays refused when the exemption is retracted — refusals are
-    immutable until the server can withdraw one (issue 12b's `refusal-withdrawn`). Nothing is
-    lost meanwhile: the refused mark stays listed on its laptop with the reason, and the
-    same mark typed again is accepted on every replica. When withdrawals cover exemptions,
-    this test is to be turned round: the first mark counts again by itself."""
+def test_retracted_exemption_withdraws_the_refusal_and_the_mark_counts_again(laptop, server_config):
+    """docs/DESIGN.md «A retracted exemption»: the mark was given in class by a teacher who
+    could not know; the exemption was the mistake. When it is retracted, the server withdraws
+    the refusal it caused, and the mark counts again by itself on every replica."""
     teacher, deputy, lesson, exemption = lesson_and_offline_exemption(laptop)
     first = teacher.book.give_mark(MATH_5, lesson.lesson_id, "s-1", 5)
     assert teacher.sync().complete
     assert deputy.sync().complete  # the exemption arrives late and refuses `first`
+    assert first.id in deputy.book.state(MATH_5).refusals
     deputy.book.retract(MATH_5, exemption.id, reason="справка выдана другому ученику")
     assert deputy.sync().complete
     assert teacher.sync().complete
-    state = teacher.book.state(MATH_5)
-    assert first.id in state.refusals  # the gap: not withdrawn
-    assert state.period_mark(Q1, "s-1") is None
-    assert [e.event_id for e in teacher.rejected()] == [first.id]  # listed, with the reason
-    assert "освобождён" in teacher.rejected()[0].message
-
-    again = teacher.book.give_mark(MATH_5, lesson.lesson_id, "s-1", 5)  # no longer refused
-    assert teacher.sync().complete
     assert deputy.sync().complete
     for side in (teacher, deputy):
-        assert [m.id for m in side.book.state(MATH_5).marks(lesson.lesson_id, "s-1")] == [again.id]
+        state = side.book.state(MATH_5)
+        assert first.id not in state.refusals
+        assert [m.id for m in state.marks(lesson.lesson_id, "s-1")] == [first.id]
+        assert state.period_mark(Q1, "s-1") is None
+    assert set(teacher.book.state(MATH_5).events) == set(deputy.book.state(MATH_5).events)
+    assert teacher.rejected() == []  # the teacher's outbox no longer lists it as refused
     conn = connect(server_config.database)
     rows = conn.execute("SELECT student_id, value, event_id FROM marks").fetchall()
-    assert [tuple(r) for r in rows] == [("s-1", 5, again.id)]
+    assert [tuple(r) for r in rows] == [("s-1", 5, first.id)]
+    status = conn.execute("SELECT status FROM events WHERE id = ?", (first.id,)).fetchone()[0]
+    assert status == "current"
+    (reason,) = conn.execute(
+        "SELECT reason FROM events WHERE kind = 'refusal-withdrawn'"
+    ).fetchone()
+    assert reason == "Освобождение отменено или изменено: справка выдана другому ученику"
     assert conn.execute("SELECT count(*) FROM attestation_marks").fetchone()[0] == 0
+
+
+def test_narrowed_exemption_gives_back_only_the_marks_it_no_longer_covers(laptop, server_config):
+    """An exemption corrected to other dates (01–03.10): the mark of 05.10 counts again, the
+    one of 02.10 stays refused, with its first refusal (nothing rewritten)."""
+    teacher, deputy, lesson, _ = lesson_and_offline_exemption(laptop)
+    early = teacher.book.record_lesson(MATH_5, date=dt.date(2026, 10, 2), topic="Числа")
+    kept = teacher.book.give_mark(MATH_5, lesson.lesson_id, "s-1", 5)
+    covered = teacher.book.give_mark(MATH_5, early.lesson_id, "s-1", 3)
+    assert teacher.sync().complete
+    assert deputy.sync().complete
+    assert {kept.id, covered.id} <= set(deputy.book.state(MATH_5).refusals)
+    exempt(deputy, dt.date(2026, 10, 3), reason="в справке другие даты")
+    assert deputy.sync().complete
+    assert teacher.sync().complete
+    state = teacher.book.state(MATH_5)
+    assert kept.id not in state.refusals
+    assert state.refusals[covered.id].id == f"refusal-{covered.id}"
+    assert [m.id for m in state.marks(lesson.lesson_id, "s-1")] == [kept.id]
+    assert state.marks(early.lesson_id, "s-1") == []
+    assert [e.event_id for e in teacher.rejected()] == [covered.id]
+
+
+def test_a_mark_that_breaks_another_rule_stays_refused_with_that_rule(laptop, server_config):
+    """Withdrawing checks the mark again against every rule: the pupil was marked absent
+    (н) on that lesson meanwhile, so the mark is refused anew, for the absence (002 §3.5)."""
+    teacher, deputy, lesson, exemption = lesson_and_offline_exemption(laptop)
+    mark = teacher.book.give_mark(MATH_5, lesson.lesson_id, "s-1", 5)
+    assert teacher.sync().complete
+    assert deputy.sync().complete  # `mark` refused for the exemption
+    teacher.sync()
+    teacher.book.mark_attendance(MATH_5, lesson.lesson_id, ["s-1"], AttendanceCode.ABSENT)
+    assert teacher.sync().complete
+    deputy.sync()
+    deputy.book.retract(MATH_5, exemption.id, reason="ошибка")
+    assert deputy.sync().complete
+    assert teacher.sync().complete
+    state = teacher.book.state(MATH_5)
+    assert state.refusals[mark.id].id == f"refusal-{mark.id}.2"
+    assert state.refusals[mark.id].rule != "no_mark_for_exempt_pupil"
+    assert "освобожд" not in state.refusals[mark.id].reason
+    assert state.marks(lesson.lesson_id, "s-1") == []
+    (entry,) = teacher.rejected()
+    assert entry.event_id == mark.id and entry.rule == state.refusals[mark.id].rule

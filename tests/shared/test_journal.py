@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+import msgspec
 import pycrdt
 import pytest
 from hypothesis import given, settings
@@ -210,3 +211,21 @@ def test_diff_against_no_state_vector_is_the_whole_document() -> None:
     source = JournalDoc(client_id=1)
     source.add([lesson(), mark("m1")])
     assert set(JournalDoc(client_id=2).apply(source.diff(None)).added) == {"l1", "m1"}
+
+
+# ------------------------------------------------------------------ whose entries a client holds
+
+
+def test_client_devices_names_the_device_that_wrote_under_each_client_id():
+    ours = JournalDoc(client_id=11)
+    ours.add([lesson("l1")])
+    theirs = JournalDoc(ours.snapshot(), client_id=22)
+    theirs.add([msgspec.structs.replace(mark("m1"), device="home-pc")])
+    ours.apply(theirs.diff(ours.state_vector()))
+    ours.add([mark("m2", student="s-2")])
+    assert ours.client_devices(11) == {"laptop"}
+    assert ours.client_devices(22) == {"home-pc"}
+    assert ours.client_devices(33) == frozenset()  # a client the document never saw
+    theirs.add([msgspec.structs.replace(mark("m3", student="s-3"), device="home-pc")])
+    ours.apply(theirs.diff(ours.state_vector()))
+    assert ours.client_devices(22) == {"home-pc"}  # asked again after it wrote more

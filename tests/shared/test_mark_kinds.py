@@ -10,18 +10,27 @@ import pytest
 from shared.fold import fold
 from shared.grades import average_of, round_mark, suggested_final, weight_for
 from shared.model import (
+    SERVER_AUTHOR,
+    AttendanceCode,
+    AttendanceMarked,
     MarkGiven,
     MarkKind,
     MarkSpecial,
     NotAttestedReason,
     PeriodMarkGiven,
+    Refused,
     Retracted,
     Scale,
     ScaleSetting,
     WorkKind,
     WorkWeight,
 )
-from shared.rules import RuleViolation, displaced_by_exemption
+from shared.rules import (
+    RuleViolation,
+    clashes_with_counted,
+    displaced_by_exemption,
+    lifted_exemptions,
+)
 from shared.scales import FIVE_POINT, JournalScale, parse_typed, refusal, scale_of
 from tests.factories import CLASS_5, YEAR
 from tests.shared.test_rules import (
@@ -276,6 +285,65 @@ def test_exemption_retracted_before_it_arrives_displaces_nothing() -> None:
     refused = [RuleViolation("year_not_closed", "…", undo.id)]
     displaced = displaced_by_exemption(state, [free, undo], context(), refused)
     assert [v.event_id for v in displaced] == [entry.id]
+
+
+def _refused_by_exemption(entry: MarkGiven) -> Refused:
+    return Refused(
+        **_common(stamp(dt.date(2026, 10, 6)), SERVER_AUTHOR, (entry.id,), "осв."),
+        rule="no_mark_for_exempt_pupil",
+    )
+
+
+def test_retracted_exemption_lifts_the_refusal_of_the_marks_it_covered() -> None:
+    """004 §1.4, docs/DESIGN.md «A retracted exemption»: the mark given in class counts
+    again by itself once no exemption covers its day; a mark still covered stays refused."""
+    entry = mark(OCT_5_LESSON, 5)
+    free = exemption(dt.date(2026, 10, 1), dt.date(2026, 10, 20))
+    refusal = _refused_by_exemption(entry)
+    undo = Retracted(**_common(stamp(dt.date(2026, 10, 7)), "t-deputy", (free.id,), "ошибка"))
+    events = (OCT_5_LESSON, entry, free, refusal, undo)
+    state = fold({e.id: e for e in events})
+    assert lifted_exemptions(state, [undo], context()) == {entry.id: refusal}
+    assert lifted_exemptions(state, [entry], context()) == {}  # no column touched: nothing
+    refused_undo = [RuleViolation("year_not_closed", "…", undo.id)]
+    assert lifted_exemptions(state, [undo], context(), refused_undo) == {}
+    narrowed = msgspec.structs.replace(
+        exemption(dt.date(2026, 10, 1), dt.date(2026, 10, 6), at=stamp(dt.date(2026, 10, 7))),
+        supersedes=(free.id,),
+    )
+    still = fold({e.id: e for e in (*events[:4], narrowed)})
+    assert lifted_exemptions(still, [narrowed], context()) == {}
+
+
+def test_a_lesson_moved_out_of_the_exemption_gives_its_mark_back() -> None:
+    """The refused mark's lesson is corrected to a day the exemption does not cover."""
+    entry = mark(OCT_5_LESSON, 5)
+    free = exemption(dt.date(2026, 10, 1), dt.date(2026, 10, 20))
+    refusal = _refused_by_exemption(entry)
+    moved = msgspec.structs.replace(
+        lesson(dt.date(2026, 10, 21)),
+        lesson_id=OCT_5_LESSON.lesson_id,
+        supersedes=(OCT_5_LESSON.id,),
+        reason="перенос",
+    )
+    state = fold({e.id: e for e in (OCT_5_LESSON, entry, free, refusal, moved)})
+    assert lifted_exemptions(state, [moved], context()) == {entry.id: refusal}
+
+
+def test_a_mark_brought_back_yields_to_an_absence_recorded_meanwhile() -> None:
+    """002 §3.5: the pupil was marked absent while the mark did not count; bringing the mark
+    back never makes that absence stop counting: the mark is refused for it."""
+    entry = mark(OCT_5_LESSON, 5)
+    absent = AttendanceMarked(
+        **_common(stamp(OCT_5, 14), "t-math", (), ""),
+        lesson_id=OCT_5_LESSON.lesson_id,
+        student_id="s-1",
+        code=AttendanceCode.ABSENT,
+    )
+    base = fold({e.id: e for e in (OCT_5_LESSON, absent)})
+    (clash,) = clashes_with_counted(base, [entry])
+    assert (clash.rule, clash.event_id) == ("no_mark_for_absent_pupil", entry.id)
+    assert clashes_with_counted(fold({OCT_5_LESSON.id: OCT_5_LESSON}), [entry]) == []
 
 
 def test_zach_in_period_column_of_a_pass_fail_subject() -> None:

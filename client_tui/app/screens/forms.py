@@ -1,5 +1,5 @@
 """Small modal forms: a new lesson's date, the lesson record, several marks in one cell,
-a correction's reason."""
+a correction's reason, an exemption's document and dates."""
 
 from __future__ import annotations
 
@@ -14,9 +14,17 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Select, Static
 
 from client_tui.services.grid import WORK_KINDS_RU
-from shared.model import WorkKind
+from shared.model import MarkSpecial, WorkKind
+from shared.scales import Typed, mark_text, parse_typed
 
 KIND_OPTIONS = [(name, kind) for kind, name in WORK_KINDS_RU.items()]
+# what a lesson's cell takes (the scale rule then says whether this journal does)
+CELL_VALUES = frozenset({MarkSpecial.NONE, MarkSpecial.PASS, MarkSpecial.FAIL})
+
+
+def typed_text(values: list[Typed]) -> str:
+    """Marks as the teacher types them: «5 4+», «зач»."""
+    return " ".join(mark_text(t.value, t.modifier, t.special) for t in values)
 
 
 class LessonFields(msgspec.Struct, frozen=True, kw_only=True):
@@ -26,7 +34,7 @@ class LessonFields(msgspec.Struct, frozen=True, kw_only=True):
 
 
 class MarkFields(msgspec.Struct, frozen=True, kw_only=True):
-    values: list[int]
+    values: list[Typed]  # «5», «4+», «зач» as parsed (shared.scales.parse_typed)
     work_kind: WorkKind
     weight: int
 
@@ -135,8 +143,8 @@ class MarksForm(_Form):
     def compose(self) -> ComposeResult:
         with Vertical(classes="form"):
             yield Static(f"[b]Отметки: {self.who}[/b]")
-            yield Label("Отметки через пробел (например: 5 4)")
-            yield Input(" ".join(str(v) for v in self.fields.values), id="values", compact=True)
+            yield Label("Отметки через пробел (например: 5 4+; в зачётном предмете: зач)")
+            yield Input(typed_text(self.fields.values), id="values", compact=True)
             yield Label("Вид работы")
             yield Select(
                 KIND_OPTIONS,
@@ -156,8 +164,11 @@ class MarksForm(_Form):
     def submit(self) -> None:
         raw = self.query_one("#values", Input).value.replace(",", " ").split()
         weight = self.query_one("#weight", Input).value.strip()
-        if not all(v in {"1", "2", "3", "4", "5"} for v in raw):
-            self.error("Отметки — числа от 1 до 5 через пробел.")
+        typed = [parse_typed(v) for v in raw]
+        if any(t is None or t.special not in CELL_VALUES for t in typed):
+            self.error(
+                "Отметки через пробел: 1–5 (с «+»/«−», если школа разрешила), «зач» или «незач»."
+            )
             return
         if len(raw) > 10:
             self.error("В одной клетке не больше десяти отметок.")
@@ -167,7 +178,7 @@ class MarksForm(_Form):
             return
         self.dismiss(
             MarkFields(
-                values=[int(v) for v in raw],
+                values=typed,
                 work_kind=self.query_one("#kind", Select).value,
                 weight=int(weight),
             )
@@ -198,3 +209,53 @@ class ReasonForm(_Form):
             self.error("Укажите причину: без неё исправление не сохраняется.")
             return
         self.dismiss(reason)
+
+
+class ExemptionFields(msgspec.Struct, frozen=True, kw_only=True):
+    document: str
+    starts: dt.date
+    ends: dt.date
+
+
+class ExemptionForm(_Form):
+    """«осв.» in a period's or the year's column: the document that exempts the pupil and the
+    days it covers (004 §1.4), as `journal period-mark --value осв.` asks on the command line;
+    the pupil's marks on those days are then refused."""
+
+    def __init__(self, who: str, starts: dt.date, ends: dt.date):
+        super().__init__()
+        self.who, self.starts, self.ends = who, starts, ends
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="form"):
+            yield Static(f"[b]Освобождение: {self.who}[/b]")
+            yield Label("Документ (например, «Справка ВК № 12 от 01.09.2026»)")
+            yield Input(id="document", max_length=200, compact=True)
+            with Horizontal():
+                yield Label("С ")
+                yield Input(f"{self.starts:%d.%m.%Y}", id="starts", max_length=10, compact=True)
+                yield Label(" по ")
+                yield Input(f"{self.ends:%d.%m.%Y}", id="ends", max_length=10, compact=True)
+            yield Static("", classes="form-error")
+            yield from self.buttons()
+
+    def on_mount(self) -> None:
+        self.query_one("#document", Input).focus()
+
+    def submit(self) -> None:
+        document = self.query_one("#document", Input).value.strip()
+        if not document:
+            self.error("Укажите документ об освобождении: без него «осв.» не ставится.")
+            return
+        days = []
+        for key in ("starts", "ends"):
+            text = self.query_one(f"#{key}", Input).value.strip()
+            try:
+                days.append(dt.datetime.strptime(text, "%d.%m.%Y").date())
+            except ValueError:
+                self.error(f"Дата «{text}» не распознана: пишите ДД.ММ.ГГГГ, например 20.11.2026.")
+                return
+        if days[0] > days[1]:
+            self.error("Дата начала позже даты окончания.")
+            return
+        self.dismiss(ExemptionFields(document=document, starts=days[0], ends=days[1]))

@@ -21,12 +21,15 @@ from textual.widgets import Footer, Static
 from client_tui.app.messages import EntrySaved
 from client_tui.app.screens.achievement import AchievementScreen
 from client_tui.app.screens.forms import (
+    ExemptionFields,
+    ExemptionForm,
     LessonDateForm,
     LessonFields,
     LessonForm,
     MarkFields,
     MarksForm,
     ReasonForm,
+    typed_text,
 )
 from client_tui.app.screens.problems import ProblemsScreen
 from client_tui.app.widgets.journal_grid import JournalGrid
@@ -56,13 +59,14 @@ from shared.model import (
     WorkKind,
 )
 from shared.rules import REASON_RULES, RuleViolation
-from shared.scales import mark_text
+from shared.scales import Typed, mark_text
 
 TOPICS_ROW = "__topics__"
 NUM, NAME, AVERAGE, SUGGESTED, PERIOD = "__num__", "__name__", "__avg__", "__sug__", "__period__"
 READ_ONLY_MESSAGE = "Журнал только для чтения: вы не ведёте этот предмет в этом классе."
 NEEDS_REASON = REASON_RULES  # refusals answered by a reason: the screen asks for one
 PASTE_REFUSED = "Вставка не принята: "
+MODIFIER_KEYS = {"+": "+", "-": "-", "−": "-"}  # «4+», «3−» (stored as "+" and "-")
 
 
 class GridScreen(Screen[None]):
@@ -255,8 +259,8 @@ class GridScreen(Screen[None]):
         elif grid is not None and year_kind(grid, column_key) is not None:
             panel.update(
                 f"[b]{column_name(year_kind(grid, column_key))}[/b]\n"
-                "1–5 ставит, «н» — «н/а», Delete отменяет. «Итог» — по правилу школы из "
-                "годовой и экзаменационной, учитель подтверждает."
+                "1–5 ставит, «н» — «н/а», «о» — «осв.» (документ и даты), Delete отменяет. "
+                "«Итог» — по правилу школы из годовой и экзаменационной, учитель подтверждает."
             )
         elif (
             grid is not None
@@ -273,7 +277,7 @@ class GridScreen(Screen[None]):
                 f"[b]{p.name}[/b] ({p.starts:%d.%m}–{p.ends:%d.%m.%Y})\n"
                 "Ср. — средний балл (взвешенный), Рек — рекомендуемая отметка.\n"
                 f"{PERIOD_TITLES.get(p.kind, '')} — отметка за период: ставится после последнего "
-                "урока периода; «н» — «н/а»."
+                "урока периода; «н» — «н/а», «о» — «осв.»."
             )
         else:
             panel.update(
@@ -321,10 +325,19 @@ class GridScreen(Screen[None]):
         return True
 
     def on_key(self, event: events.Key) -> None:
-        if event.character in ("+", "-") and self.grid is not None and self.pass_fail():
+        if event.character in MODIFIER_KEYS and self.grid is not None and self.pass_fail():
             event.stop()
             event.prevent_default()
             self.type_special(MarkSpecial.PASS if event.character == "+" else MarkSpecial.FAIL)
+            return
+        if (
+            event.character in MODIFIER_KEYS
+            and self.grid is not None
+            and self.modifies(event.character)
+        ):
+            event.stop()
+            event.prevent_default()
+            self.type_modifier(MODIFIER_KEYS[event.character])
             return
         if event.character == "=":
             event.stop()
@@ -345,7 +358,7 @@ class GridScreen(Screen[None]):
         event.stop()
         event.prevent_default()
         cells = event.text.split()
-        values = [[parse_cell_key(ch) for ch in cell] for cell in cells]
+        values = [self.paste_cell(cell) for cell in cells]
         row_key, column_key = self.cursor_keys()
         rows = [r.student_id for r in self.grid.rows] if self.grid else []
         column = self.grid.column(column_key) if self.grid else None
@@ -370,14 +383,61 @@ class GridScreen(Screen[None]):
         for offset, cell in enumerate(values):
             self.table.move_cursor(row=start + offset, quiet=True)
             for value in cell:
-                if not self.type_value(value):
+                pair = value if isinstance(value, tuple) else (value,)
+                if not self.type_value(*pair):
                     self.show_panel()
                     return  # the refusal (with its reason) stays on the message line
         self.table.move_cursor(row=start + len(cells))
         self.say(f"Вставлено клеток: {len(cells)} ({column.date:%d.%m}).")
 
+    def paste_cell(self, cell: str) -> list:
+        """A pasted cell's keys; «4+» is one mark with its modifier where the school allows
+        it (elsewhere «+» is «present», as typed)."""
+        items: list = []
+        for ch in cell:
+            if (
+                ch in MODIFIER_KEYS
+                and self.grid is not None
+                and self.grid.modifiers
+                and items
+                and type(items[-1]) is int
+            ):
+                items[-1] = (items[-1], MODIFIER_KEYS[ch])
+            else:
+                items.append(parse_cell_key(ch))
+        return items
+
     def pass_fail(self) -> bool:
         return self.grid.scale == SCALE_RU[Scale.PASS_FAIL]
+
+    def modifies(self, key: str) -> bool:
+        """Whether «+»/«−» under the cursor is a mark's modifier: in a lesson's cell that has
+        a mark, where the school allows «4+»; elsewhere «+» keeps meaning «present», and «−»
+        after a mark gets the scale rule's answer (with its clause) where it is not allowed."""
+        row_key, column_key = self.cursor_keys()
+        if self.grid.column(column_key) is None or not self.student_name(row_key):
+            return False
+        has_mark = bool(self.grid.cell(row_key, column_key).marks)
+        if key == "+":
+            return self.grid.modifiers and has_mark
+        return self.grid.modifiers or has_mark
+
+    def type_modifier(self, modifier: str) -> bool:
+        """«+» or «−» after a digit: the cell's last mark becomes «4+» or «4−»."""
+        row_key, column_key = self.cursor_keys()
+        column = self.grid.column(column_key)
+        marks = self.grid.cell(row_key, column_key).marks
+        if not marks:
+            self.say("«+» и «−» ставятся после отметки: сначала цифра 1–5.", error=True)
+            return False
+        shown = mark_text(marks[-1], modifier)
+        return self.run_edit(
+            lambda r: self.editor.set_modifier(
+                self.journal_id, column.lesson_id, row_key, modifier, r
+            ),
+            f"Сохранено: {self.student_name(row_key)} — {shown} ({column.date:%d.%m})",
+            touched=[(row_key, column.lesson_id)],
+        )
 
     def type_special(self, special: MarkSpecial) -> bool:
         """«+» and «−» on a pass/fail journal: зач and незач, in a lesson's or a period's cell."""
@@ -431,7 +491,7 @@ class GridScreen(Screen[None]):
             touched=[(row_key, "")] if kind is MarkKind.PERIOD else None,
         )
 
-    def type_value(self, value: int | AttendanceCode) -> bool:
+    def type_value(self, value: int | AttendanceCode, modifier: str = "") -> bool:
         grid = self.grid
         row_key, column_key = self.cursor_keys()
         name = self.student_name(row_key)
@@ -441,8 +501,11 @@ class GridScreen(Screen[None]):
             if value is AttendanceCode.ABSENT:
                 special = MarkSpecial.NOT_ATTESTED
                 return self.set_column_mark(period_id, kind, row_key, 0, special=special)
+            if value is AttendanceCode.LATE:  # «о»: освобождён, by a document, for dates
+                self.ask_exemption(period_id, kind, row_key)
+                return False
             if not isinstance(value, int):
-                self.say("Здесь — отметка 1–5 или «н» (н/а).", error=True)
+                self.say("Здесь — отметка 1–5, «н» (н/а) или «о» (осв.).", error=True)
                 return False
             return self.set_column_mark(period_id, kind, row_key, value)
         column = grid.column(column_key)
@@ -452,9 +515,9 @@ class GridScreen(Screen[None]):
         if isinstance(value, int):
             return self.run_edit(
                 lambda r: self.editor.set_mark(
-                    self.journal_id, column.lesson_id, row_key, value, r
+                    self.journal_id, column.lesson_id, row_key, value, r, modifier=modifier
                 ),
-                f"Сохранено: {name} — {value} ({column.date:%d.%m})",
+                f"Сохранено: {name} — {mark_text(value, modifier)} ({column.date:%d.%m})",
                 touched=[(row_key, column.lesson_id)],
             )
         else:
@@ -465,6 +528,29 @@ class GridScreen(Screen[None]):
                 f"Сохранено: {name} — {value_name(value)} ({column.date:%d.%m})",
                 touched=[(row_key, column.lesson_id)],
             )
+
+    def ask_exemption(self, period_id: str, column: str, row_key: str) -> None:
+        """«о» in a period's or the year's column: «осв.» needs the document and the days it
+        covers (the period's own by default); the pupil's marks on those days are refused."""
+        period = next(p for p in self.book.directory.periods if p.id == period_id)
+
+        def save(fields: ExemptionFields | None) -> None:
+            if fields is None:
+                self.say("Не сохранено: освобождение отменено.")
+                return
+            self.set_column_mark(
+                period_id,
+                column,
+                row_key,
+                0,
+                special=MarkSpecial.EXEMPT,
+                document=fields.document,
+                exempt_from=fields.starts,
+                exempt_to=fields.ends,
+            )
+
+        form = ExemptionForm(self.student_name(row_key), period.starts, period.ends)
+        self.app.push_screen(form, save)
 
     def student_name(self, student_id: str) -> str:
         row = next((r for r in self.grid.rows if r.student_id == student_id), None)
@@ -623,7 +709,7 @@ class GridScreen(Screen[None]):
             return
         marks = self.book.state(self.journal_id).marks(column.lesson_id, row_key)
         fields = MarkFields(
-            values=[m.value for m in marks],
+            values=[Typed(m.value, m.modifier, m.special) for m in marks],
             work_kind=marks[0].work_kind if marks else column.work_kind,
             weight=marks[0].weight
             if marks
@@ -643,7 +729,8 @@ class GridScreen(Screen[None]):
                     weight=result.weight,
                     reason=r,
                 ),
-                f"Сохранено: {name}, {column.date:%d.%m} — {marks_text(result.values)}",
+                f"Сохранено: {name}, {column.date:%d.%m} — "
+                f"{typed_text(result.values) or 'без отметок'}",
                 touched=[(row_key, column.lesson_id)],
             )
 
@@ -705,10 +792,6 @@ def value_name(code: AttendanceCode) -> str:
         AttendanceCode.EXCUSED: "у",
         AttendanceCode.LATE: "о",
     }[code]
-
-
-def marks_text(values: list[int]) -> str:
-    return " ".join(map(str, values)) or "без отметок"
 
 
 def default_weight(kind: WorkKind, table=()) -> int:

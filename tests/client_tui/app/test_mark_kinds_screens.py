@@ -1,5 +1,5 @@
 """The grid for every kind of mark (issue 16): a pass/fail subject, a grade-1 journal without
-marks, a 10th grade attested by half-years with its year column, «н/а» and «осв.».
+marks, a 10th grade attested by half-years with its year column, «н/а» and «осв.», «4+».
 
 The fixture school gains a grade 10 and a grade 1 taught by t-math, half-years and the year
 period, and a pass/fail scale for maths in grade 6, before the laptop first syncs."""
@@ -9,12 +9,15 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from textual.widgets import Static
+from textual import events
+from textual.widgets import Input, Static
 
+from client_tui.app.screens.forms import ExemptionForm, MarksForm
 from client_tui.app.screens.grid import PERIOD, GridScreen, year_key
 from server.storage import directory as directory_storage
 from server.storage.db import connect, transaction
 from shared.model import (
+    AttendanceCode,
     MarkKind,
     MarkSpecial,
     Membership,
@@ -244,3 +247,147 @@ async def test_final_mark_is_suggested_from_year_and_exam_and_confirmed(kinds_la
         assert app.screen.grid.year_cells[("s-9a", "final")] == "5"
     final = kinds_laptop.book.state(MATH_9).period_mark(f"{YEAR}-y", "s-9a", MarkKind.FINAL)
     assert final is not None and final.value == 5
+
+
+@pytest.fixture
+def modifiers_laptop(server_config, laptop):
+    """The fixture school with «+»/«−» allowed in grade 5 (004 §1.5: only if it says so)."""
+    add_grades(server_config)
+    conn = connect(server_config.database)
+    with transaction(conn):
+        directory_storage.set_scale(
+            conn, "sch", ScaleSetting(scale=Scale.FIVE_POINT, grade=5, modifiers=True)
+        )
+    conn.close()
+    return laptop("math", first_sync=False)
+
+
+async def test_plus_and_minus_after_a_digit_make_4_plus_and_3_minus(modifiers_laptop, make_app):
+    """004 §1.5: where the school allows them, «4» then «+» is «4+», as the CLI's «4+»;
+    «−» before any mark is explained, «+» in an empty cell is still «present»."""
+    app = make_app(modifiers_laptop)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await open_journal(pilot, MATH_5)
+        assert app.screen.grid.modifiers
+        await pilot.press("f3", "enter", "4", "+", "enter", "3", "-", "enter", "-")
+        await pilot.pause()
+        assert "после отметки" in message(app)
+        await pilot.press("+")
+        await pilot.pause()
+        (lesson,) = app.screen.grid.columns
+        assert column_texts(app, lesson.lesson_id)[:3] == ["4+", "3−", ""]
+        assert app.screen.table.get_row("s-1")[2] == "4+"
+    state = modifiers_laptop.book.state(MATH_5)
+    assert [(m.value, m.modifier) for m in state.marks(lesson.lesson_id, "s-1")] == [(4, "+")]
+    assert [(m.value, m.modifier) for m in state.marks(lesson.lesson_id, "s-2")] == [(3, "-")]
+    assert state.attendance(lesson.lesson_id, "s-3") == AttendanceCode.PRESENT
+    # the CLI's «4+» is the same entry: same value, modifier, kind of work and weight
+    cli = modifiers_laptop.book.give_mark(
+        MATH_5, lesson.lesson_id, "s-4", 4, modifier="+", reason=""
+    )
+    typed = state.marks(lesson.lesson_id, "s-1")[0]
+    assert (cli.value, cli.modifier, cli.work_kind, cli.weight) == (
+        typed.value,
+        typed.modifier,
+        typed.work_kind,
+        typed.weight,
+    )
+
+
+async def test_minus_after_a_digit_is_refused_where_the_school_did_not_allow_it(
+    kinds_laptop, make_app
+):
+    app = make_app(kinds_laptop)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await open_journal(pilot, MATH_5)
+        await pilot.press("f3", "enter", "4", "-")
+        await pilot.pause()
+        assert "не разрешила" in message(app) and "004 §1.5" in message(app)
+        (lesson,) = app.screen.grid.columns
+        assert column_texts(app, lesson.lesson_id)[0] == "4"
+
+
+async def test_pasted_4_plus_is_one_mark_with_its_modifier(modifiers_laptop, make_app):
+    app = make_app(modifiers_laptop)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await open_journal(pilot, MATH_5)
+        await pilot.press("f3", "enter")
+        await pilot.pause()
+        app.screen.post_message(events.Paste("4+\n5\n3−"))
+        await pilot.pause()
+        (lesson,) = app.screen.grid.columns
+        assert column_texts(app, lesson.lesson_id)[:3] == ["4+", "5", "3−"]
+    state = modifiers_laptop.book.state(MATH_5)
+    assert len(state.cells[("mark", lesson.lesson_id, "s-1", "0")].history) == 1
+
+
+async def test_o_in_the_quarter_column_asks_for_the_document_and_dates(kinds_laptop, make_app):
+    """004 §1.4: «осв.» with its document and the days it covers, typed in the grid as the
+    CLI's `period-mark --value осв. --document … --from … --to …`; marks on those days are
+    then refused, other pupils' are not."""
+    app = make_app(kinds_laptop)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await open_journal(pilot, MATH_5)
+        await pilot.press("f3", "enter")
+        await pilot.pause()
+        app.screen.table.move_cursor(row=0, column=column(app, PERIOD))
+        await pilot.press("о")
+        await pilot.pause()
+        assert isinstance(app.screen, ExemptionForm)
+        await pilot.press("enter")  # no document: refused, the form stays
+        await pilot.pause()
+        assert "документ" in str(app.screen.query_one(".form-error", Static).render())
+        app.screen.query_one("#document", Input).value = "Справка ВК № 12"
+        app.screen.query_one("#ends", Input).value = "20.10.2026"
+        await pilot.press("enter")
+        await pilot.pause()
+        assert isinstance(app.screen, GridScreen)
+        assert app.screen.grid.period_cells["s-1"].mark_text == "осв."
+        (lesson,) = app.screen.grid.columns
+        app.screen.table.move_cursor(row=0, column=column(app, lesson.lesson_id))
+        await pilot.press("5")
+        await pilot.pause()
+        assert "освобождён" in message(app)
+    exempt = kinds_laptop.book.state(MATH_5).period_mark(f"{YEAR}-q1", "s-1")
+    assert (exempt.special, exempt.document) == (MarkSpecial.EXEMPT, "Справка ВК № 12")
+    assert (exempt.exempt_from, exempt.exempt_to) == (D(2026, 9, 1), D(2026, 10, 20))
+
+
+@pytest.fixture
+def modifiers_app(modifiers_laptop, make_app):
+    return make_app(modifiers_laptop, day=LESSON_DAY)
+
+
+async def _modifiers_typed(pilot) -> None:
+    await open_journal(pilot, MATH_5)
+    await pilot.press("f3", "enter", "4", "+", "enter", "3", "-")
+    await pilot.pause()
+
+
+def test_snapshot_marks_with_plus_and_minus(snap_compare, modifiers_app):
+    assert snap_compare(modifiers_app, terminal_size=(80, 24), run_before=_modifiers_typed)
+
+
+async def test_f4_form_takes_4_plus_and_refuses_what_the_scale_does_not(modifiers_laptop, make_app):
+    """The form for several marks in a cell reads «5 4+» like the CLI; «зач» on a
+    five-point journal is the scale rule's refusal, with its clause (001 §3.4)."""
+    app = make_app(modifiers_laptop)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await open_journal(pilot, MATH_5)
+        await pilot.press("f3", "enter", "f4")
+        await pilot.pause()
+        assert isinstance(app.screen, MarksForm)
+        await pilot.press(*"5 4+", "enter")
+        await pilot.pause()
+        (lesson,) = app.screen.grid.columns
+        assert column_texts(app, lesson.lesson_id)[0] == "5/4+"
+        await pilot.press("f4")
+        await pilot.pause()
+        assert app.screen.query_one("#values", Input).value == "5 4+"
+        app.screen.query_one("#values", Input).value = "зач"
+        await pilot.press("enter")
+        await pilot.pause()
+        assert "зачётных предметах" in message(app)
+        assert column_texts(app, lesson.lesson_id)[0] == "5/4+"
+    marks = modifiers_laptop.book.state(MATH_5).marks(lesson.lesson_id, "s-1")
+    assert [(m.value, m.modifier) for m in marks] == [(5, ""), (4, "+")]

@@ -80,6 +80,7 @@ def test_an_upgraded_database_copies_each_parents_consent_to_their_children(tmp_
     create_schema(conn)
     with transaction(conn):
         conn.execute("DELETE FROM meta WHERE key = 'child_consents'")
+        conn.execute("DELETE FROM schema_migrations")  # made before numbered migrations
         conn.execute("INSERT INTO parents VALUES ('p', 'А', 'Б', '')")
         for child in ("a", "b"):
             conn.execute(

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+import msgspec
 import pytest
 
 from server.archive import keys
@@ -103,3 +104,41 @@ def test_command_line_takes_an_unsigned_extract_compared_with_paper(web_config, 
     assert main(["--db", db, "transfer-import", str(path), "--student", "s-1", "--by", "deputy",
                  "--unsigned-ok"]) == 0  # fmt: skip
     assert "добавлено отметок из другой школы: 2" in capsys.readouterr().out
+
+
+def test_a_brought_special_value_is_shown_in_words_not_as_zero(web_config, browser_as, tmp_path):
+    """An extract's «н/а» and «зач» (value 0, issue 16) keep their meaning in the personal
+    file, and a current «зач» is kept with it too, beside the 0 it is stored as."""
+    extract = msgspec.structs.replace(
+        _extract(),
+        marks=(ExtractMark(subject="Музыка", date=dt.date(2026, 10, 2), value=0, special="pass"),),
+        attestation=(
+            ExtractAttestation(
+                subject="Физика", period="1 четверть", period_kind="quarter", value=0, special="na"
+            ),
+            ExtractAttestation(
+                subject="Музыка",
+                period="1 четверть",
+                period_kind="quarter",
+                value=0,
+                special="pass",
+            ),
+        ),
+    )
+    key = tmp_path / "lesnaya.pem"
+    keys.generate(key)
+    public = tmp_path / "lesnaya.pem.pub"
+    public.write_bytes(keys.public_pem(keys.load_private(key).public_key()))
+    data, _ = signed_file(extract, key)
+    conn = connect(web_config.database)
+    assert import_extract(conn, data, student_id="s-1", login="deputy", public_key=public) == 3
+    kept = conn.execute("SELECT subject, kind, value, special FROM incoming_marks ORDER BY 1, 2")
+    assert [tuple(r) for r in kept] == [
+        ("Музыка", "attestation", 0, "pass"),
+        ("Музыка", "current", 0, "pass"),
+        ("Физика", "attestation", 0, "na"),
+    ]
+    conn.close()
+    page = browser_as("deputy").get("/personal-files/s-1").text
+    assert '<td class="num">н/а</td>' in page and '<td class="num">зач</td>' in page
+    assert '<td class="num">0</td>' not in page
