@@ -18,7 +18,7 @@ from server.storage import directory as directory_storage
 from server.storage.db import connect
 from tests.archive.conftest import CLOSED_ON, PRINTED_AT
 from tests.factories import CLASS_6, MATH_5, MATH_6, RUSSIAN_5, YEAR
-from tests.reports_school import _Author
+from tests.reports_school import _Author, database_copy
 
 AHEAD = dt.datetime(2027, 5, 31, 18, 0, tzinfo=dt.UTC)  # the last quarter closed
 
@@ -92,3 +92,62 @@ def test_the_process_pool_prints_what_one_process_prints(school):
     pooled = dict(render_all(iter(jobs), workers=2))  # spawned workers, lazily fed
     assert pooled == {journal_id: compile_job(job) for journal_id, job in jobs}
     assert len(pooled) == 3
+
+
+def test_a_package_built_by_worker_processes_is_the_one_built_in_process(school_template, tmp_path):
+    """Byte for byte: the journals read, folded and printed by spawned workers, their files
+    written by them, give the same bag as one process doing it all (as before the pool)."""
+    bags = {}
+    key = keys.generate(tmp_path / "keys" / "archive-key.pem", password=b"")
+    for workers in (1, 2):
+        config = database_copy(school_template, tmp_path / f"w{workers}" / "school.sqlite")
+        conn = connect(config.database)
+        try:
+            close_year(conn, login="records", year_id=YEAR, on=CLOSED_ON)
+            package = build_package(
+                conn,
+                out_dir=tmp_path / f"w{workers}" / "archive",
+                key=key,
+                login="records",
+                now=PRINTED_AT,
+                workers=workers,
+            )
+            assert len(_cached_rows(conn)) == 3  # the parent kept what the workers printed
+        finally:
+            conn.close()
+        bags[workers] = _bag_files(package.path)
+    assert len(bags[2]) > 20
+    assert bags[2] == bags[1]
+
+
+def _bag_files(bag) -> dict[str, object]:
+    """Every file of the bag by path. An XLSX is a zip that stamps itself with the time it
+    was written (so two builds never match byte for byte): its members but that stamp are
+    compared, and its size and SHA-256 left out of the listings; the tag manifest and signature
+    follow from those."""
+    import io
+    import zipfile
+
+    files: dict[str, object] = {}
+    for path in sorted(p for p in bag.rglob("*") if p.is_file()):
+        name, data = str(path.relative_to(bag)), path.read_bytes()
+        if name.endswith(".xlsx"):
+            with zipfile.ZipFile(io.BytesIO(data)) as z:
+                members = (i for i in z.infolist() if i.filename != "docProps/core.xml")
+                files[name] = {i.filename: z.read(i) for i in members}  # core: the time
+        elif name == "data/contents.json":
+            listing = json.loads(data)
+            for entry in listing["files"]:
+                if entry["path"].endswith(".xlsx"):
+                    del entry["sha256"], entry["bytes"]
+            files[name] = listing
+        elif name == "bag-info.txt":  # all but the payload's size (Payload-Oxum)
+            files[name] = [x for x in data.decode().splitlines() if "Oxum" not in x]
+        elif name.startswith("tagmanifest"):
+            continue
+        elif name == "manifest-sha256.txt":
+            lines = data.decode().splitlines()
+            files[name] = [line for line in lines if not line.endswith((".xlsx", "contents.json"))]
+        else:
+            files[name] = data
+    return files

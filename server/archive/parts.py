@@ -1,0 +1,209 @@
+"""The package's files, made where the work is: in the worker processes of the build.
+
+Reading a journal's document, folding it, writing its history as JSON and laying out its
+printed form cost as much as compiling it, so each journal is one task of the pool
+(server/printing/pool.py): the worker reads the journal from the database itself, writes
+events.json, document.yjs.gz and journal.pdf straight into the package's staging folder, and
+sends back only each file's listing entry (size, SHA-256), the authors, and a newly printed
+PDF for the parent to keep in the cache. The class summaries and the pupils' pages are tasks
+too. The parent holds no journal and no file: its memory stays flat however large the school.
+
+With one worker (a small package, a test) the same tasks run in the caller's process on the
+caller's connection; the files are the same byte for byte either way.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import gzip
+import hashlib
+import sqlite3
+from pathlib import Path
+from typing import Any
+
+import msgspec
+
+from server.archive import pdf_cache, printed
+from server.printing.pdf import PdfJob, compile_job
+from server.storage.db import connect
+from shared.model import Directory, JournalInfo, Student
+
+DOCUMENT = "document.yjs.gz"  # gzip (RFC 1952) of the Yjs update: see package._readme
+# retention categories of REQUIREMENTS.md, by the folder a file lies in
+JOURNALS, SUMMARY, PERSONAL, PACKAGE = "journals", "summary_sheets", "personal_files", "package"
+
+
+def category_of(path: str) -> str:
+    top = path.split("/", 1)[0]
+    # the portfolio is kept with the personal file it belongs to (000 §4.2.1)
+    folders = {
+        "journals": JOURNALS,
+        "summary": SUMMARY,
+        "personal": PERSONAL,
+        "portfolio": PERSONAL,
+    }
+    return folders.get(top, PACKAGE)
+
+
+def write_file(
+    root: Path, path: str, data: bytes, title: str, *, printed_at: str | None = None
+) -> dict:
+    """Write one payload file under `root`; returns its entry of contents.json."""
+    target = root / path
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_bytes(data)
+    entry = {
+        "path": path,
+        "bytes": len(data),
+        "sha256": hashlib.sha256(data).hexdigest(),
+        "category": category_of(path),
+        "title": title,
+    }
+    if printed_at is not None:  # a journal PDF printed ahead keeps its own date
+        entry["printed_at"] = printed_at
+    return entry
+
+
+class Context(msgspec.Struct, frozen=True):
+    """What every task of one build shares; sent to each worker once, when it starts."""
+
+    database: str  # the workers open it themselves
+    root: str  # the staging folder
+    directory: Directory
+    when: dt.datetime
+    kind: str
+    corrections: list[dict]
+    only: str | None = None  # a journal's package: its subject's summary columns only
+
+
+class Done(msgspec.Struct):
+    """A task's outcome: the files written, the journal's authors, a PDF to cache."""
+
+    entries: list[dict]
+    authors: list[str] = []
+    cache: tuple[str, str, bytes] | None = None  # (journal id, content key, PDF)
+
+
+class JournalTask(msgspec.Struct, frozen=True):
+    journal: JournalInfo
+
+
+class SummaryTask(msgspec.Struct, frozen=True):
+    class_id: str
+
+
+class PersonalTask(msgspec.Struct, frozen=True):
+    pupil: Student
+    marks: list
+
+
+class PdfTask(msgspec.Struct, frozen=True):
+    """A PDF whose data the parent prepared (a portfolio): compiled and written here."""
+
+    path: str
+    title: str
+    job: PdfJob
+
+
+Task = JournalTask | SummaryTask | PersonalTask | PdfTask
+
+
+def journal_title(directory: Directory, journal: JournalInfo) -> str:
+    return (
+        f"{printed.subject_name(directory, journal.subject_id)}, "
+        f"{printed.class_name(directory, journal.class_id)} класс"
+    )
+
+
+def run(ctx: Context, conn: sqlite3.Connection, task: Any) -> Done:
+    root, directory, when = Path(ctx.root), ctx.directory, ctx.when
+    if isinstance(task, JournalTask):
+        return _journal(ctx, conn, task.journal)
+    if isinstance(task, SummaryTask):
+        _, job, files = printed.summary_parts(conn, directory, task.class_id, when, ctx.only)
+        what = f"Сводная ведомость: {printed.class_name(directory, task.class_id)} класс"
+        files = {**files, "summary.pdf": compile_job(job)}
+        return Done(
+            [write_file(root, f"summary/{task.class_id}/{n}", c, what) for n, c in files.items()]
+        )
+    if isinstance(task, PersonalTask):
+        pupil = task.pupil
+        job, files = printed.personal_parts(directory, pupil, task.marks, when)
+        what = f"Отметки за год для личного дела: {pupil.full_name}"
+        files = {**files, "year-marks.pdf": compile_job(job)}
+        return Done(
+            [write_file(root, f"personal/{pupil.id}/{n}", c, what) for n, c in files.items()]
+        )
+    return Done([write_file(root, task.path, compile_job(task.job), task.title)])
+
+
+def _journal(ctx: Context, conn: sqlite3.Connection, journal: JournalInfo) -> Done:
+    """The journal's history, its document, and its printed form (from the cache when it
+    shows the same)."""
+    from server.archive.package import events_json
+
+    root, directory = Path(ctx.root), ctx.directory
+    read = pdf_cache.read_journal(conn, journal.id)
+    received = dict(
+        conn.execute(
+            "SELECT id, received_at FROM events WHERE journal_id = ?", (journal.id,)
+        ).fetchall()
+    )
+    folder = f"journals/{journal.class_id}/{journal.subject_id}"
+    title = journal_title(directory, journal)
+    entries = [
+        write_file(
+            root,
+            f"{folder}/events.json",
+            events_json(directory, journal, read, received),
+            f"История записей: {title}",
+        ),
+        write_file(
+            root,
+            f"{folder}/{DOCUMENT}",
+            gzip.compress(read.doc.snapshot(), compresslevel=6, mtime=0),
+            f"Документ журнала (Yjs, сжат gzip): {title}",
+        ),
+    ]
+    authors = sorted({e.author for e in read.events.values()})
+    own = [c for c in ctx.corrections if c["journal_id"] == journal.id]
+    entry = pdf_cache.journal_print(directory, journal, read.state, own, ctx.when)
+    del read  # the journal's fold is no longer needed while Typst compiles
+    hit = pdf_cache.cached(conn, journal.id, entry.key)
+    cache = None
+    if hit is not None:
+        pdf, printed_at = hit
+    else:
+        pdf, printed_at = compile_job(entry.job), ctx.when.isoformat()
+        cache = (journal.id, entry.key, pdf)
+    entries.append(
+        write_file(
+            root, f"{folder}/journal.pdf", pdf, f"Классный журнал: {title}", printed_at=printed_at
+        )
+    )
+    return Done(entries, authors, cache)
+
+
+# ----------------------------------------------------------------- in a worker process
+
+_context: Context | None = None
+_conn: sqlite3.Connection | None = None
+
+
+def start_worker(ctx: Context) -> None:
+    """The pool's initializer: the build's context, and a connection of the worker's own."""
+    global _context, _conn
+    _context, _conn = ctx, connect(Path(ctx.database))
+
+
+def run_in_worker(task: Any) -> Done:
+    assert _context is not None and _conn is not None, "start_worker first"
+    return run(_context, _conn, task)
+
+
+def database_of(conn: sqlite3.Connection) -> str:
+    """The file behind `conn`; "" for a database in memory (no worker can open that)."""
+    for row in conn.execute("PRAGMA database_list").fetchall():
+        if row[1] == "main":
+            return row[2] or ""
+    return ""
