@@ -421,6 +421,7 @@ def _write_payload(
         when=when,
         kind=kind,
         corrections=corrections,
+        directory_digest=pdf_cache.directory_digest(directory),
         only=journals[0].subject_id if kind == "journal" else None,
     )
 
@@ -466,9 +467,7 @@ def _write_payload(
     for _, result in results:
         out.files.extend(result.entries)
         authors.update(result.authors)
-        if result.cache is not None:
-            journal_id, content_key, pdf = result.cache
-            pdf_cache.store(conn, journal_id, content_key, when, pdf)
+        pdf_cache.keep(conn, result, when)
         tick()
     out.put("people.json", people_json(directory, authors), "Авторы записей: кто есть кто")
     out.put(

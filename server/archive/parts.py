@@ -4,9 +4,11 @@ Reading a journal's document, folding it, writing its history as JSON and laying
 printed form cost as much as compiling it, so each journal is one task of the pool
 (server/printing/pool.py): the worker reads the journal from the database itself, writes
 events.json, document.yjs.gz and journal.pdf straight into the package's staging folder, and
-sends back only each file's listing entry (size, SHA-256), the authors, and a newly printed
-PDF for the parent to keep in the cache. The class summaries and the pupils' pages are tasks
-too. The parent holds no journal and no file: its memory stays flat however large the school.
+sends back only each file's listing entry (size, SHA-256), the authors, and what the parent
+keeps in the caches: a newly printed PDF, and the journal's files, so that the next package
+(or the year's, after printing ahead) copies an unchanged journal without reading it. The
+class summaries and the pupils' pages are tasks too. The parent holds no journal and no
+file: its memory stays flat however large the school.
 
 With one worker (a small package, a test) the same tasks run in the caller's process on the
 caller's connection; the files are the same byte for byte either way.
@@ -18,6 +20,7 @@ import datetime as dt
 import gzip
 import hashlib
 import sqlite3
+import zlib
 from pathlib import Path
 from typing import Any
 
@@ -68,11 +71,12 @@ class Context(msgspec.Struct, frozen=True):
     """What every task of one build shares; sent to each worker once, when it starts."""
 
     database: str  # the workers open it themselves
-    root: str  # the staging folder
+    root: str  # the staging folder; "" to fill the caches only (printing ahead)
     directory: Directory
     when: dt.datetime
     kind: str
     corrections: list[dict]
+    directory_digest: bytes = b""  # pdf_cache.directory_digest(directory)
     only: str | None = None  # a journal's package: its subject's summary columns only
 
 
@@ -82,6 +86,7 @@ class Done(msgspec.Struct):
     entries: list[dict]
     authors: list[str] = []
     cache: tuple[str, str, bytes] | None = None  # (journal id, content key, PDF)
+    parts: tuple[str, str, pdf_cache.JournalParts] | None = None  # (journal id, key, files)
 
 
 class JournalTask(msgspec.Struct, frozen=True):
@@ -138,50 +143,60 @@ def run(ctx: Context, conn: sqlite3.Connection, task: Any) -> Done:
 
 
 def _journal(ctx: Context, conn: sqlite3.Connection, journal: JournalInfo) -> Done:
-    """The journal's history, its document, and its printed form (from the cache when it
-    shows the same)."""
+    """The journal's history, its document, and its printed form: as last made when nothing
+    they are made from changed since (pdf_cache.parts_key), else read, folded and printed
+    (the PDF still from the cache when it shows the same)."""
+    root, directory = Path(ctx.root), ctx.directory
+    own = [c for c in ctx.corrections if c["journal_id"] == journal.id]
+    key = pdf_cache.parts_key(conn, journal.id, ctx.directory_digest, own)
+    folder = f"journals/{journal.class_id}/{journal.subject_id}"
+    title = journal_title(directory, journal)
+
+    def files(events: bytes, document: bytes, pdf: bytes, printed_at: str) -> list[dict]:
+        if not ctx.root:  # printing ahead: the caches are filled, no package is written
+            return []
+        return [
+            write_file(root, f"{folder}/events.json", events, f"История записей: {title}"),
+            write_file(
+                root,
+                f"{folder}/{DOCUMENT}",
+                document,
+                f"Документ журнала (Yjs, сжат gzip): {title}",
+            ),
+            write_file(
+                root,
+                f"{folder}/journal.pdf",
+                pdf,
+                f"Классный журнал: {title}",
+                printed_at=printed_at,
+            ),
+        ]
+
+    same = pdf_cache.cached_parts(conn, journal.id, key)
+    hit = same and pdf_cache.cached(conn, journal.id, same.pdf_key)
+    if same and hit:
+        return Done(files(same.events_json, same.document_gz, *hit), same.authors)
+
     from server.archive.package import events_json
 
-    root, directory = Path(ctx.root), ctx.directory
     read = pdf_cache.read_journal(conn, journal.id)
     received = dict(
         conn.execute(
             "SELECT id, received_at FROM events WHERE journal_id = ?", (journal.id,)
         ).fetchall()
     )
-    folder = f"journals/{journal.class_id}/{journal.subject_id}"
-    title = journal_title(directory, journal)
-    entries = [
-        write_file(
-            root,
-            f"{folder}/events.json",
-            events_json(directory, journal, read, received),
-            f"История записей: {title}",
-        ),
-        write_file(
-            root,
-            f"{folder}/{DOCUMENT}",
-            gzip.compress(read.doc.snapshot(), compresslevel=6, mtime=0),
-            f"Документ журнала (Yjs, сжат gzip): {title}",
-        ),
-    ]
+    events = events_json(directory, journal, read, received)
+    document = gzip.compress(read.doc.snapshot(), compresslevel=6, mtime=0)
     authors = sorted({e.author for e in read.events.values()})
-    own = [c for c in ctx.corrections if c["journal_id"] == journal.id]
     entry = pdf_cache.journal_print(directory, journal, read.state, own, ctx.when)
     del read  # the journal's fold is no longer needed while Typst compiles
     hit = pdf_cache.cached(conn, journal.id, entry.key)
     cache = None
-    if hit is not None:
-        pdf, printed_at = hit
-    else:
-        pdf, printed_at = compile_job(entry.job), ctx.when.isoformat()
-        cache = (journal.id, entry.key, pdf)
-    entries.append(
-        write_file(
-            root, f"{folder}/journal.pdf", pdf, f"Классный журнал: {title}", printed_at=printed_at
-        )
-    )
-    return Done(entries, authors, cache)
+    if hit is None:
+        hit = compile_job(entry.job), ctx.when.isoformat()
+        cache = (journal.id, entry.key, hit[0])
+    made = pdf_cache.JournalParts(zlib.compress(events, 1), document, authors, entry.key)
+    return Done(files(events, document, *hit), authors, cache, (journal.id, key, made))
 
 
 # ----------------------------------------------------------------- in a worker process

@@ -62,6 +62,9 @@ def test_a_correction_after_caching_gives_the_corrected_pdf(school, tmp_path):
     data = package.path / "data"
     listing = {f["path"]: f for f in json.loads((data / "contents.json").read_bytes())["files"]}
     corrected = (data / "journals" / CLASS_6 / "math" / "journal.pdf").read_bytes()
+    assert (
+        f'"id":"{fixed.id}"' in (data / "journals" / CLASS_6 / "math" / "events.json").read_text()
+    )
     assert _grid_line(corrected, "Ершова Ж.") == "2 Ершова Ж. 3"
     assert corrected != before[MATH_6][1]
     assert listing[f"journals/{CLASS_6}/math/journal.pdf"]["printed_at"] == PRINTED_AT.isoformat()
@@ -151,3 +154,34 @@ def _bag_files(bag) -> dict[str, object]:
         else:
             files[name] = data
     return files
+
+
+def test_an_unchanged_journal_is_copied_from_the_cache_not_read_again(
+    school, tmp_path, monkeypatch
+):
+    """Printed ahead, then the year closed: the package copies each journal's files kept by
+    the printing ahead (its state vector unchanged) and is the one a build reading every
+    journal makes."""
+    conn = connect(school.database)
+    try:
+        assert pdf_cache.prerender(conn, YEAR, now=AHEAD) == 3
+        close_year(conn, login="records", year_id=YEAR, on=CLOSED_ON)
+        key = keys.generate(tmp_path / "keys" / "archive-key.pem", password=b"")
+
+        def not_again(conn, journal_id):
+            raise AssertionError(f"{journal_id} read again")
+
+        with monkeypatch.context() as patched:
+            patched.setattr(pdf_cache, "read_journal", not_again)
+            copied = build_package(
+                conn, out_dir=tmp_path / "copied", key=key, login="records", now=PRINTED_AT
+            )
+        conn.execute("DELETE FROM archive_journal_parts")  # the PDFs stay cached
+        read = build_package(
+            conn, out_dir=tmp_path / "read", key=key, login="records", now=PRINTED_AT
+        )
+        kept = conn.execute("SELECT count(*) FROM archive_journal_parts").fetchone()[0]
+    finally:
+        conn.close()
+    assert kept == 3  # the build that read the journals kept their files again
+    assert _bag_files(copied.path) == _bag_files(read.path)
