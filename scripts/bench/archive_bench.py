@@ -358,7 +358,8 @@ def child(db: Path, out: Path, readback: bool = True) -> None:
             print(f"  архив: {done}/{total}", file=sys.stderr, flush=True)
 
     create_schema(conn)  # a school built by an older run lacks the newer tables
-    for table in ("archive_pdf_cache", "archive_journal_parts"):  # an earlier run's caches
+    tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    for table in {"archive_pdf_cache", "archive_journal_parts"} & tables:  # earlier runs' caches
         conn.execute(f"DELETE FROM {table}")
     started, cpu = time.perf_counter(), _cpu_seconds()  # nothing printed ahead
     with TreeMemory() as memory:
