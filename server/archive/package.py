@@ -58,17 +58,15 @@ from server.errors import BadRequest, NotFound
 from server.printing.pool import run_all
 from server.storage import archive as archive_storage
 from server.storage import directory as directory_storage
-from server.storage import journals as journal_storage
 from server.storage.db import transaction
-from shared.fold import order_key
-from shared.hlc import parse_stamp
 from shared.model import Directory, JournalInfo, parse_journal_id
 
 FORMAT = "zhurnal-archive/2"
-EVENTS_FORMAT = "zhurnal-events/2"
 Progress = Callable[[int, int], None]
-# a worker is replaced after this many tasks: Typst's caches in it grow with every PDF
-MAX_TASKS_PER_WORKER: int | None = None
+# a worker is replaced after this many tasks: what Typst keeps (its caches of the last ten
+# compilations, and memory the allocator does not give back) grows with the large journals and
+# summaries; a new worker costs about 0.5 s of CPU (its imports), about 12 for a large school
+MAX_TASKS_PER_WORKER = 250
 
 
 @dataclass
@@ -95,62 +93,6 @@ class _Writer:
     @property
     def payload_bytes(self) -> int:
         return sum(f["bytes"] for f in self.files)
-
-
-def _iso_ms(ms: float) -> str:
-    return dt.datetime.fromtimestamp(ms / 1000, dt.UTC).isoformat(timespec="milliseconds")
-
-
-class _EventLine(msgspec.Struct, omit_defaults=True):
-    """One event of events.json (format zhurnal-events/2). The author is the event's own
-    `author` id, named in people.json; `status` "current" and an absent refusal are left out."""
-
-    event: msgspec.Raw  # as written and stored: id, author, device, hlc, fields…
-    entered_at: str
-    received_at: str | None = None
-    status: str = "current"
-    refused_because: str | None = None
-
-
-_line_encoder = msgspec.json.Encoder()
-
-
-def events_json(
-    directory: Directory,
-    journal: JournalInfo,
-    read: pdf_cache.JournalRead,
-    received: dict[str, float],
-) -> bytes:
-    """The journal's whole history: every event with its author, device, times and status.
-
-    One event a line, oldest first (HLC order): readable by eye and by any JSON parser."""
-    events, raw, state = read.events, read.raw, read.state
-    lines = []
-    for event in sorted(events.values(), key=order_key):
-        at = received.get(event.id)
-        refusal = state.refusals.get(event.id)
-        lines.append(
-            _line_encoder.encode(
-                _EventLine(
-                    event=msgspec.Raw(raw[event.id].encode()),
-                    entered_at=_iso_ms(parse_stamp(event.hlc)[0]),
-                    received_at=_iso_ms(at * 1000) if at is not None else None,
-                    status=journal_storage.event_status(event.id, state),
-                    refused_because=refusal.reason if refusal else None,
-                )
-            )
-        )
-    head = msgspec.json.encode(
-        {
-            "format": EVENTS_FORMAT,
-            "journal_id": journal.id,
-            "class": printed.class_name(directory, journal.class_id),
-            "subject": printed.subject_name(directory, journal.subject_id),
-            "people": "../../../people.json",
-            "count": len(lines),
-        }
-    )
-    return head[:-1] + b', "events": [\n' + b",\n".join(lines) + b"\n]}\n"
 
 
 def people_json(directory: Directory, authors: set[str]) -> bytes:

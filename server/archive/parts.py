@@ -28,7 +28,10 @@ import msgspec
 
 from server.archive import pdf_cache, printed
 from server.printing.pdf import PdfJob, compile_job
+from server.storage import journals as journal_storage
 from server.storage.db import connect
+from shared.fold import order_key
+from shared.hlc import parse_stamp
 from shared.model import Directory, JournalInfo, Student
 
 DOCUMENT = "document.yjs.gz"  # gzip (RFC 1952) of the Yjs update: see package._readme
@@ -65,6 +68,65 @@ def write_file(
     if printed_at is not None:  # a journal PDF printed ahead keeps its own date
         entry["printed_at"] = printed_at
     return entry
+
+
+EVENTS_FORMAT = "zhurnal-events/2"
+
+
+def _iso_ms(ms: float) -> str:
+    return dt.datetime.fromtimestamp(ms / 1000, dt.UTC).isoformat(timespec="milliseconds")
+
+
+class _EventLine(msgspec.Struct, omit_defaults=True):
+    """One event of events.json (format zhurnal-events/2). The author is the event's own
+    `author` id, named in people.json; `status` "current" and an absent refusal are left out."""
+
+    event: msgspec.Raw  # as written and stored: id, author, device, hlc, fields…
+    entered_at: str
+    received_at: str | None = None
+    status: str = "current"
+    refused_because: str | None = None
+
+
+_line_encoder = msgspec.json.Encoder()
+
+
+def events_json(
+    directory: Directory,
+    journal: JournalInfo,
+    read: pdf_cache.JournalRead,
+    received: dict[str, float],
+) -> bytes:
+    """The journal's whole history: every event with its author, device, times and status.
+
+    One event a line, oldest first (HLC order): readable by eye and by any JSON parser."""
+    events, raw, state = read.events, read.raw, read.state
+    lines = []
+    for event in sorted(events.values(), key=order_key):
+        at = received.get(event.id)
+        refusal = state.refusals.get(event.id)
+        lines.append(
+            _line_encoder.encode(
+                _EventLine(
+                    event=msgspec.Raw(raw[event.id].encode()),
+                    entered_at=_iso_ms(parse_stamp(event.hlc)[0]),
+                    received_at=_iso_ms(at * 1000) if at is not None else None,
+                    status=journal_storage.event_status(event.id, state),
+                    refused_because=refusal.reason if refusal else None,
+                )
+            )
+        )
+    head = msgspec.json.encode(
+        {
+            "format": EVENTS_FORMAT,
+            "journal_id": journal.id,
+            "class": printed.class_name(directory, journal.class_id),
+            "subject": printed.subject_name(directory, journal.subject_id),
+            "people": "../../../people.json",
+            "count": len(lines),
+        }
+    )
+    return head[:-1] + b', "events": [\n' + b",\n".join(lines) + b"\n]}\n"
 
 
 class Context(msgspec.Struct, frozen=True):
@@ -176,8 +238,6 @@ def _journal(ctx: Context, conn: sqlite3.Connection, journal: JournalInfo) -> Do
     hit = same and pdf_cache.cached(conn, journal.id, same.pdf_key)
     if same and hit:
         return Done(files(same.events_json, same.document_gz, *hit), same.authors)
-
-    from server.archive.package import events_json
 
     read = pdf_cache.read_journal(conn, journal.id)
     received = dict(
