@@ -63,10 +63,11 @@ from shared.model import Directory, JournalInfo, parse_journal_id
 
 FORMAT = "zhurnal-archive/2"
 Progress = Callable[[int, int], None]
-# a worker is replaced after this many tasks: what Typst keeps (its caches of the last ten
-# compilations, and memory the allocator does not give back) grows with the large journals and
-# summaries; a new worker costs about 0.5 s of CPU (its imports), about 12 for a large school
-MAX_TASKS_PER_WORKER = 250
+# replace a worker after this many tasks (None: never). Measured at 1,064 pupils (BENCHMARKS.md):
+# replaced every 250 tasks a worker still peaked at 378 MB (Typst reaches it within a few dozen
+# large journals and keeps it: the caches of its last ten compilations, and memory the
+# allocator does not give back) while the build took more CPU, so workers live for the build
+MAX_TASKS_PER_WORKER: int | None = None
 
 
 @dataclass
