@@ -55,7 +55,7 @@ from server.archive.verify import (
     read_info,
 )
 from server.errors import BadRequest, NotFound
-from server.printing.pool import run_all
+from server.printing.pool import POOL_FROM, run_all
 from server.storage import archive as archive_storage
 from server.storage import directory as directory_storage
 from server.storage.db import transaction
@@ -395,8 +395,16 @@ def _write_payload(
             yield n, parts.PdfTask(f"portfolio/{pupil_id}/portfolio.pdf", what, job)
 
     expected = len(journals) + len(class_ids) + len(pupils) + portfolios
+    spawn = False
     if not context.database:
         workers = 1  # a database in memory: no worker process could open it
+    elif workers is None and expected >= POOL_FROM:
+        # with (almost) every journal kept from the last build or the printing ahead, what is
+        # left is small PDFs: one Typst worker prints them well within the minute, and the
+        # build's memory is that of one worker, not two (BENCHMARKS.md, "Year-end archive")
+        changed = pdf_cache.journals_to_read(conn, journals, context.directory_digest, corrections)
+        if changed < POOL_FROM:
+            workers, spawn = 1, True
     results = run_all(
         parts.run_in_worker,
         tasks(),
@@ -406,6 +414,7 @@ def _write_payload(
         initargs=(context,),
         local=lambda task: parts.run(context, conn, task),
         max_tasks_per_child=MAX_TASKS_PER_WORKER,
+        spawn=spawn,
     )
     for _, result in results:
         out.files.extend(result.entries)

@@ -136,6 +136,24 @@ class JournalParts(msgspec.Struct, frozen=True):
     pdf_key: str
 
 
+def journals_to_read(
+    conn: sqlite3.Connection,
+    journals: Iterable[JournalInfo],
+    directory: bytes,
+    corrections: list[dict],
+) -> int:
+    """How many of `journals` have changed since their files were last kept."""
+    missing = 0
+    for journal in journals:
+        own = [c for c in corrections if c["journal_id"] == journal.id]
+        key = parts_key(conn, journal.id, directory, own)
+        missing += not conn.execute(
+            "SELECT 1 FROM archive_journal_parts WHERE journal_id = ? AND parts_key = ?",
+            (journal.id, key),
+        ).fetchone()
+    return missing
+
+
 def cached_parts(conn: sqlite3.Connection, journal_id: str, key: str) -> JournalParts | None:
     row = conn.execute(
         "SELECT events_json, document_gz, authors, pdf_key FROM archive_journal_parts "

@@ -50,21 +50,24 @@ def run_all(
     initargs: tuple = (),
     local: Callable[[T], R] | None = None,
     max_tasks_per_child: int | None = None,
+    spawn: bool = False,
 ) -> Iterator[tuple[K, R]]:
     """`work(task)` for every task, in spawned workers (each set up once by `initializer`);
     yields (key, result) as each is done. In this process (`workers=1`, or few tasks) it is
     `local(task)` instead, when given: what the workers' initializer would have set up, the
     caller has at hand. `max_tasks_per_child` replaces a worker after that many tasks, which
-    bounds what a long-lived worker's caches (Typst's) can grow to."""
+    bounds what a long-lived worker's caches (Typst's) can grow to. `spawn` runs even one
+    worker as a process of its own, so that what Typst keeps goes away with it."""
     if workers is None:
         small = expected is not None and expected < POOL_FROM
         workers = 1 if small else default_workers()
-    if workers <= 1:
+    if workers <= 1 and not spawn:
         run = local or work
         for key, task in tasks:
             yield key, run(task)
         return
     context = multiprocessing.get_context("spawn")
+    workers = max(1, workers)
     with ProcessPoolExecutor(
         max_workers=workers,
         mp_context=context,

@@ -185,3 +185,52 @@ def test_an_unchanged_journal_is_copied_from_the_cache_not_read_again(
         conn.close()
     assert kept == 3  # the build that read the journals kept their files again
     assert _bag_files(copied.path) == _bag_files(read.path)
+
+
+def _pid(_task: object) -> int:
+    import os
+
+    return os.getpid()
+
+
+def test_one_spawned_worker_runs_apart_from_the_caller():
+    import os
+
+    from server.printing.pool import run_all
+
+    apart = dict(run_all(_pid, ((n, n) for n in range(3)), workers=1, spawn=True))
+    assert len(set(apart.values())) == 1 and os.getpid() not in apart.values()
+    assert dict(run_all(_pid, ((n, n) for n in range(3)), workers=1)) == dict.fromkeys(
+        range(3), os.getpid()
+    )
+
+
+def test_with_every_journal_kept_one_worker_prints_the_rest(school, tmp_path, monkeypatch):
+    """Nothing to read: the pupils' pages and summaries go to a single Typst worker (the
+    build's memory is one worker's), and the package is the one two workers make."""
+    from server.archive import package as package_module
+
+    conn = connect(school.database)
+    try:
+        assert pdf_cache.prerender(conn, YEAR, now=AHEAD) == 3
+        close_year(conn, login="records", year_id=YEAR, on=CLOSED_ON)
+        key = keys.generate(tmp_path / "keys" / "archive-key.pem", password=b"")
+        monkeypatch.setattr(package_module, "POOL_FROM", 2)  # the test school is small
+        pools = []
+        real = package_module.run_all
+
+        def watched(*args, **kwargs):
+            pools.append((kwargs["workers"], kwargs["spawn"]))
+            return real(*args, **kwargs)
+
+        monkeypatch.setattr(package_module, "run_all", watched)
+        one = build_package(
+            conn, out_dir=tmp_path / "one", key=key, login="records", now=PRINTED_AT
+        )
+        two = build_package(
+            conn, out_dir=tmp_path / "two", key=key, login="records", now=PRINTED_AT, workers=2
+        )
+    finally:
+        conn.close()
+    assert pools == [(1, True), (2, False)]
+    assert _bag_files(one.path) == _bag_files(two.path)
