@@ -489,9 +489,16 @@ def cmd_archive_build(args: argparse.Namespace) -> int:
 def cmd_archive_prerender(args: argparse.Namespace) -> int:
     from server.archive import pdf_cache
     from server.archive.closing import year_row
+    from server.errors import BadRequest
+    from server.storage.directory import schools_with_years
 
     conn = _open(args)
-    year_id = year_row(conn, args.year)["id"]
+    schools = schools_with_years(conn)
+    if args.school is None and args.year is None and len(schools) > 1:
+        raise BadRequest(f"Укажите школу (--school): в базе {', '.join(schools)}.")
+    if args.school is not None and args.school not in schools:
+        raise BadRequest(f"Школа «{args.school}» не найдена: в базе {', '.join(schools) or 'нет'}.")
+    year_id = year_row(conn, args.year, args.school)["id"]
     made = pdf_cache.prerender(conn, year_id, class_id=args.class_id)
     print(f"Напечатано заранее журналов: {made} (остальные не менялись с прошлой печати).")
     return 0
@@ -762,6 +769,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="заранее напечатать PDF журналов для архива (изменённые с прошлой печати)",
         description="заранее напечатать PDF журналов для архива (изменённые с прошлой печати)",
     )
+    ahead.add_argument("--school", help="код школы (обязателен, если школ в базе несколько)")
     ahead.add_argument("--year", help="id учебного года (по умолчанию последний)")
     ahead.add_argument("--class", dest="class_id", help="только журналы этого класса")
     ahead.set_defaults(func=cmd_archive_prerender)

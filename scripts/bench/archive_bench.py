@@ -27,6 +27,7 @@ import resource
 import statistics
 import subprocess
 import sys
+import threading
 import time
 from collections import defaultdict
 from pathlib import Path
@@ -278,6 +279,61 @@ def peak_rss_kb() -> int:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 
 
+def _tree_rss_kb(root: int) -> int:
+    """Resident memory of `root` and every process descended from it, summed (VmRSS)."""
+    parents: dict[int, int] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                stat = (entry / "stat").read_text()
+            except OSError:
+                continue
+            parents[int(entry.name)] = int(stat.rsplit(")", 1)[1].split()[1])
+    tree, grew = {root}, True
+    while grew:
+        more = {pid for pid, parent in parents.items() if parent in tree} - tree
+        grew = bool(more)
+        tree |= more
+    total = 0
+    for pid in tree:
+        try:
+            for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+                if line.startswith("VmRSS:"):
+                    total += int(line.split()[1])
+        except OSError:
+            continue
+    return total
+
+
+class TreeMemory:
+    """Samples the process tree's summed RSS (this process and its spawned workers) in a
+    thread until stopped; `peak` is the largest sum seen."""
+
+    def __init__(self, every: float = 0.25):
+        self.peak, self.every = 0, every
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            self.peak = max(self.peak, _tree_rss_kb(os.getpid()))
+            self._stop.wait(self.every)
+
+    def __enter__(self) -> TreeMemory:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+
+def _cpu_seconds() -> float:
+    """CPU time of this process and its finished children (the pool's workers)."""
+    t = os.times()
+    return t.user + t.system + t.children_user + t.children_system
+
+
 def child(db: Path, out: Path, readback: bool = True) -> None:
     """Archive, verify, read back: one JSON line of figures on stdout."""
     from server.archive import keys
@@ -301,19 +357,29 @@ def child(db: Path, out: Path, readback: bool = True) -> None:
             last[0] = time.perf_counter()
             print(f"  архив: {done}/{total}", file=sys.stderr, flush=True)
 
-    conn.execute("DELETE FROM archive_pdf_cache")  # an earlier run's PDFs would be a warm cache
-    started = time.perf_counter()  # nothing printed ahead: every PDF compiled now
-    first = build_package(
-        conn, out_dir=out / "archive", key=key, login=RECORDS_LOGIN, progress=progress
-    )
+    create_schema(conn)  # a school built by an older run lacks the newer tables
+    tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    for table in {"archive_pdf_cache", "archive_journal_parts"} & tables:  # earlier runs' caches
+        conn.execute(f"DELETE FROM {table}")
+    started, cpu = time.perf_counter(), _cpu_seconds()  # nothing printed ahead
+    with TreeMemory() as memory:
+        first = build_package(
+            conn, out_dir=out / "archive", key=key, login=RECORDS_LOGIN, progress=progress
+        )
     figures["build_nocache_seconds"] = time.perf_counter() - started
-    # the journals' PDFs are now in the cache, as if printed when each period closed; the
-    # year's package built again (the next in the chain) prints only what changed since
-    started = time.perf_counter()
-    result = build_package(
-        conn, out_dir=out / "archive", key=key, login=RECORDS_LOGIN, progress=progress
-    )
+    figures["build_nocache_cpu_seconds"] = _cpu_seconds() - cpu
+    figures["build_nocache_tree_kb"] = memory.peak
+    # the journals' PDFs and files are now in the caches, as if printed when each period
+    # closed; the year's package built again (the next in the chain) reads and prints only
+    # what changed since
+    started, cpu = time.perf_counter(), _cpu_seconds()
+    with TreeMemory() as memory:
+        result = build_package(
+            conn, out_dir=out / "archive", key=key, login=RECORDS_LOGIN, progress=progress
+        )
     figures["build_seconds"] = time.perf_counter() - started
+    figures["build_cpu_seconds"] = _cpu_seconds() - cpu
+    figures["build_tree_kb"] = memory.peak
     figures["build_maxrss_kb"] = peak_rss_kb()
     figures["children_maxrss_kb"] = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
     figures["first_package"] = first.name
@@ -392,6 +458,16 @@ def table(school: dict, f: dict) -> str:
             "build time, journal PDFs printed ahead (cached)",
             f"{f['build_seconds']:.1f} s",
             f"{f['build_seconds'] / f['baseline_seconds']:.0f}× baseline",
+        ),
+        (
+            "CPU time of the build, no PDF printed ahead / cached",
+            f"{f['build_nocache_cpu_seconds']:.0f} s / {f['build_cpu_seconds']:.0f} s",
+            "parent and workers, user + system: the load-proof measure",
+        ),
+        (
+            "peak memory of the process tree, no PDF printed ahead / cached",
+            f"{mb(f['build_nocache_tree_kb'] * 1024)} / {mb(f['build_tree_kb'] * 1024)}",
+            "summed RSS of the build and its workers, sampled every 0.25 s",
         ),
         (
             "peak memory of the build (VmHWM)",

@@ -23,8 +23,6 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import fcntl
-import gzip
-import hashlib
 import json
 import os
 import shutil
@@ -39,8 +37,9 @@ import bagit
 import msgspec
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from server.archive import keys, pdf_cache, portfolio_files, printed
+from server.archive import keys, parts, pdf_cache, portfolio_files, printed
 from server.archive.closing import CLOSERS, actor, actor_school
+from server.archive.parts import write_file
 from server.archive.verify import (
     CHAINED,
     KIND,
@@ -56,36 +55,20 @@ from server.archive.verify import (
     read_info,
 )
 from server.errors import BadRequest, NotFound
-from server.printing.pdf import PdfJob
-from server.printing.pool import render_all
+from server.printing.pool import POOL_FROM, run_all
 from server.storage import archive as archive_storage
 from server.storage import directory as directory_storage
-from server.storage import journals as journal_storage
 from server.storage.db import transaction
 from shared import groups
-from shared.fold import order_key
-from shared.hlc import parse_stamp
 from shared.model import Directory, JournalInfo, parse_journal_id
 
 FORMAT = "zhurnal-archive/2"
-EVENTS_FORMAT = "zhurnal-events/2"
-DOCUMENT = "document.yjs.gz"  # gzip (RFC 1952) of the Yjs update: see _readme
 Progress = Callable[[int, int], None]
-
-# retention categories of REQUIREMENTS.md, by the folder a file lies in
-JOURNALS, SUMMARY, PERSONAL, PACKAGE = "journals", "summary_sheets", "personal_files", "package"
-
-
-def category_of(path: str) -> str:
-    top = path.split("/", 1)[0]
-    # the portfolio is kept with the personal file it belongs to (000 §4.2.1)
-    folders = {
-        "journals": JOURNALS,
-        "summary": SUMMARY,
-        "personal": PERSONAL,
-        "portfolio": PERSONAL,
-    }
-    return folders.get(top, PACKAGE)
+# replace a worker after this many tasks (None: never). Measured at 1,064 pupils (BENCHMARKS.md):
+# replaced every 250 tasks a worker still peaked at 378 MB (Typst reaches it within a few dozen
+# large journals and keeps it: the caches of its last ten compilations, and memory the
+# allocator does not give back) while the build took more CPU, so workers live for the build
+MAX_TASKS_PER_WORKER: int | None = None
 
 
 @dataclass
@@ -107,79 +90,11 @@ class _Writer:
         self.files: list[dict] = []
 
     def put(self, path: str, data: bytes, title: str, *, printed_at: str | None = None) -> None:
-        target = self.root / path
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_bytes(data)
-        entry = {
-            "path": path,
-            "bytes": len(data),
-            "sha256": hashlib.sha256(data).hexdigest(),
-            "category": category_of(path),
-            "title": title,
-        }
-        if printed_at is not None:  # a journal PDF printed ahead keeps its own date
-            entry["printed_at"] = printed_at
-        self.files.append(entry)
+        self.files.append(write_file(self.root, path, data, title, printed_at=printed_at))
 
     @property
     def payload_bytes(self) -> int:
         return sum(f["bytes"] for f in self.files)
-
-
-def _iso_ms(ms: float) -> str:
-    return dt.datetime.fromtimestamp(ms / 1000, dt.UTC).isoformat(timespec="milliseconds")
-
-
-class _EventLine(msgspec.Struct, omit_defaults=True):
-    """One event of events.json (format zhurnal-events/2). The author is the event's own
-    `author` id, named in people.json; `status` "current" and an absent refusal are left out."""
-
-    event: msgspec.Raw  # as written and stored: id, author, device, hlc, fields…
-    entered_at: str
-    received_at: str | None = None
-    status: str = "current"
-    refused_because: str | None = None
-
-
-_line_encoder = msgspec.json.Encoder()
-
-
-def events_json(
-    directory: Directory,
-    journal: JournalInfo,
-    read: pdf_cache.JournalRead,
-    received: dict[str, float],
-) -> bytes:
-    """The journal's whole history: every event with its author, device, times and status.
-
-    One event a line, oldest first (HLC order): readable by eye and by any JSON parser."""
-    events, raw, state = read.events, read.raw, read.state
-    lines = []
-    for event in sorted(events.values(), key=order_key):
-        at = received.get(event.id)
-        refusal = state.refusals.get(event.id)
-        lines.append(
-            _line_encoder.encode(
-                _EventLine(
-                    event=msgspec.Raw(raw[event.id].encode()),
-                    entered_at=_iso_ms(parse_stamp(event.hlc)[0]),
-                    received_at=_iso_ms(at * 1000) if at is not None else None,
-                    status=journal_storage.event_status(event.id, state),
-                    refused_because=refusal.reason if refusal else None,
-                )
-            )
-        )
-    head = msgspec.json.encode(
-        {
-            "format": EVENTS_FORMAT,
-            "journal_id": journal.id,
-            "class": printed.class_name(directory, journal.class_id),
-            "subject": groups.section_title(directory, journal),
-            "people": "../../../people.json",
-            "count": len(lines),
-        }
-    )
-    return head[:-1] + b', "events": [\n' + b",\n".join(lines) + b"\n]}\n"
 
 
 def people_json(directory: Directory, authors: set[str]) -> bytes:
@@ -432,9 +347,9 @@ def _write_payload(
     progress: Progress,
     workers: int | None = None,
 ) -> tuple[int, int]:
-    """Every payload file. Each journal's document is read and folded once; its PDF comes from
-    the cache when unchanged (server/archive/pdf_cache.py); the PDFs still to print are
-    compiled by a process pool while the next journals are read."""
+    """Every payload file. Each journal is read, folded and written by a worker process
+    (server/archive/parts.py), once; its PDF comes from the cache when unchanged
+    (server/archive/pdf_cache.py). The summaries and the pupils' pages are printed there too."""
     out = _Writer(root)  # bagit.make_bag moves everything here into data/
     class_ids = sorted({j.class_id for j in journals}, key=lambda c: (len(c), c))
     pupils = printed.pupils_of_year(directory) if kind == "year" else []
@@ -444,98 +359,69 @@ def _write_payload(
     done = 0
     corrections = archive_storage.correction_log(conn, directory.year.id)
     authors: set[str] = set()
+    context = parts.Context(
+        database=parts.database_of(conn),
+        root=str(root),
+        directory=directory,
+        when=when,
+        kind=kind,
+        corrections=corrections,
+        directory_digest=pdf_cache.directory_digest(directory),
+        only=journals[0].subject_id if kind == "journal" else None,
+    )
 
     def tick() -> None:
         nonlocal done
         done += 1
         progress(done, total)
 
-    def title_of(journal: JournalInfo) -> str:
-        return (
-            f"{groups.section_title(directory, journal)}, "
-            f"{printed.class_name(directory, journal.class_id)} класс"
-        )
-
-    def journal_jobs() -> Iterator[tuple[tuple, PdfJob]]:
-        """Writes each journal's history and document; yields the PDFs to print."""
+    def tasks() -> Iterator[tuple[int, parts.Task]]:
+        n = 0
         for journal in journals:
-            read = pdf_cache.read_journal(conn, journal.id)
-            doc, state = read.doc, read.state
-            authors.update(e.author for e in read.events.values())
-            received = dict(
-                conn.execute(
-                    "SELECT id, received_at FROM events WHERE journal_id = ?", (journal.id,)
-                ).fetchall()
-            )
-            folder = printed.journal_folder(journal)
-            title = title_of(journal)
-            out.put(
-                f"{folder}/events.json",
-                events_json(directory, journal, read, received),
-                f"История записей: {title}",
-            )
-            out.put(
-                f"{folder}/{DOCUMENT}",
-                gzip.compress(doc.snapshot(), compresslevel=6, mtime=0),
-                f"Документ журнала (Yjs, сжат gzip): {title}",
-            )
-            own = [c for c in corrections if c["journal_id"] == journal.id]
-            entry = pdf_cache.journal_print(directory, journal, state, own, when)
-            hit = pdf_cache.cached(conn, journal.id, entry.key)
-            if hit is not None:
-                pdf, printed_at = hit
-                out.put(
-                    f"{folder}/journal.pdf",
-                    pdf,
-                    f"Классный журнал: {title}",
-                    printed_at=printed_at,
-                )
-                tick()
-                continue
-            yield ("journal", journal, entry.key), entry.job
-        only = journals[0].subject_id if kind == "journal" else None
+            n += 1
+            yield n, parts.JournalTask(journal)
         for class_id in class_ids:
-            _, job, files = printed.summary_parts(conn, directory, class_id, when, only)
-            what = f"Сводная ведомость: {printed.class_name(directory, class_id)} класс"
-            for file_name, content in files.items():
-                out.put(f"summary/{class_id}/{file_name}", content, what)
-            yield ("summary", class_id, what), job
+            n += 1
+            yield n, parts.SummaryTask(class_id)
         marks = printed.personal_marks(conn, directory) if pupils else {}
         for pupil in pupils:
-            job, files = printed.personal_parts(directory, pupil, marks.get(pupil.id, []), when)
-            what = f"Отметки за год для личного дела: {pupil.full_name}"
-            for file_name, content in files.items():
-                out.put(f"personal/{pupil.id}/{file_name}", content, what)
-            yield ("personal", pupil.id, what), job
+            n += 1
+            yield n, parts.PersonalTask(pupil, marks.get(pupil.id, []))
         if kind != "year":
             return
         for pupil_id, files, job in portfolio_files.portfolio_parts(conn, directory, when):
             what = f"Портфолио достижений: {names[pupil_id]}"
             for file_name, content in files.items():
                 out.put(f"portfolio/{pupil_id}/{file_name}", content, what)
-            yield ("portfolio", pupil_id, what), job
+            n += 1
+            yield n, parts.PdfTask(f"portfolio/{pupil_id}/portfolio.pdf", what, job)
 
     expected = len(journals) + len(class_ids) + len(pupils) + portfolios
-    for (what, *rest), pdf in render_all(journal_jobs(), workers=workers, expected=expected):
-        if what == "journal":
-            journal, content_key = rest
-            folder = printed.journal_folder(journal)
-            pdf_cache.store(conn, journal.id, content_key, when, pdf)
-            out.put(
-                f"{folder}/journal.pdf",
-                pdf,
-                f"Классный журнал: {title_of(journal)}",
-                printed_at=when.isoformat(),
-            )
-        elif what == "summary":
-            class_id, title = rest
-            out.put(f"summary/{class_id}/summary.pdf", pdf, title)
-        elif what == "personal":
-            pupil_id, title = rest
-            out.put(f"personal/{pupil_id}/year-marks.pdf", pdf, title)
-        else:
-            pupil_id, title = rest
-            out.put(f"portfolio/{pupil_id}/portfolio.pdf", pdf, title)
+    spawn = False
+    if not context.database:
+        workers = 1  # a database in memory: no worker process could open it
+    elif workers is None and expected >= POOL_FROM:
+        # with (almost) every journal kept from the last build or the printing ahead, what is
+        # left is small PDFs: one Typst worker prints them well within the minute, and the
+        # build's memory is that of one worker, not two (BENCHMARKS.md, "Year-end archive")
+        changed = pdf_cache.journals_to_read(conn, journals, context.directory_digest, corrections)
+        if changed < POOL_FROM:
+            workers, spawn = 1, True
+    results = run_all(
+        parts.run_in_worker,
+        tasks(),
+        workers=workers,
+        expected=expected,
+        initializer=parts.start_worker,
+        initargs=(context,),
+        local=lambda task: parts.run(context, conn, task),
+        max_tasks_per_child=MAX_TASKS_PER_WORKER,
+        spawn=spawn,
+    )
+    for _, result in results:
+        out.files.extend(result.entries)
+        authors.update(result.authors)
+        pdf_cache.keep(conn, result, when)
         tick()
     out.put("people.json", people_json(directory, authors), "Авторы записей: кто есть кто")
     out.put(

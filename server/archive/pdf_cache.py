@@ -20,15 +20,17 @@ import importlib.metadata
 import logging
 import sqlite3
 import time
-from collections.abc import Iterable, Iterator
+import zlib
+from collections.abc import Iterable
 from pathlib import Path
 from threading import Thread
+from typing import Any
 
 import msgspec
 
 from server.archive import printed
 from server.printing.pdf import PDF_A, TEMPLATES, PdfJob, pdf_job
-from server.printing.pool import render_all
+from server.printing.pool import run_all
 from server.storage import archive as archive_storage
 from server.storage import directory as directory_storage
 from server.storage import journals as journal_storage
@@ -93,6 +95,99 @@ def store(
         )
 
 
+# ----------------------------------------------------------------- the journal's other files
+
+# bump when events.json or document.yjs.gz would be written differently from the same journal
+PARTS_VERSION = 1
+
+
+def directory_digest(directory: Directory) -> bytes:
+    """What a journal's files take from the directory (names, class lists, periods, staff),
+    as one digest per build. The closure is left out: closing the year prints nothing anew."""
+    return hashlib.sha256(
+        msgspec.json.encode(msgspec.structs.replace(directory, closure=None))
+    ).digest()
+
+
+def parts_key(
+    conn: sqlite3.Connection, journal_id: str, directory: bytes, corrections: list[dict]
+) -> str:
+    """The SHA-256 of what a journal's archive files are made from, found without reading
+    its document: its state vector (entries are never changed nor deleted, so the state
+    vector names the content), how many entries the server received, the directory, the
+    journal's corrections after closing, the printer and the formats."""
+    sv = journal_storage.state_vector(conn, journal_id) or b""
+    (received,) = conn.execute(
+        "SELECT count(*) FROM events WHERE journal_id = ?", (journal_id,)
+    ).fetchone()
+    digest = hashlib.sha256(f"{PARTS_VERSION}\0{PDF_A}\0{journal_id}\0{received}\0".encode())
+    for part in (_printer_digest(), directory, sv, msgspec.json.encode(corrections)):
+        digest.update(len(part).to_bytes(8, "big") + part)
+    return digest.hexdigest()
+
+
+class JournalParts(msgspec.Struct, frozen=True):
+    """A journal's events.json (zlib-compressed here) and document.yjs.gz as last made, its
+    authors, and the content key of its PDF in archive_pdf_cache."""
+
+    events_json: bytes
+    document_gz: bytes
+    authors: list[str]
+    pdf_key: str
+
+
+def journals_to_read(
+    conn: sqlite3.Connection,
+    journals: Iterable[JournalInfo],
+    directory: bytes,
+    corrections: list[dict],
+) -> int:
+    """How many of `journals` have changed since their files were last kept."""
+    missing = 0
+    for journal in journals:
+        own = [c for c in corrections if c["journal_id"] == journal.id]
+        key = parts_key(conn, journal.id, directory, own)
+        missing += not conn.execute(
+            "SELECT 1 FROM archive_journal_parts WHERE journal_id = ? AND parts_key = ?",
+            (journal.id, key),
+        ).fetchone()
+    return missing
+
+
+def cached_parts(conn: sqlite3.Connection, journal_id: str, key: str) -> JournalParts | None:
+    row = conn.execute(
+        "SELECT events_json, document_gz, authors, pdf_key FROM archive_journal_parts "
+        "WHERE journal_id = ? AND parts_key = ?",
+        (journal_id, key),
+    ).fetchone()
+    if row is None:
+        return None
+    return JournalParts(
+        events_json=zlib.decompress(row["events_json"]),
+        document_gz=bytes(row["document_gz"]),
+        authors=msgspec.json.decode(row["authors"]),
+        pdf_key=row["pdf_key"],
+    )
+
+
+def store_parts(conn: sqlite3.Connection, journal_id: str, key: str, parts: JournalParts) -> None:
+    """Keep the journal's files; `parts.events_json` is given already compressed."""
+    with transaction(conn):
+        conn.execute(
+            "INSERT OR REPLACE INTO archive_journal_parts (journal_id, parts_key, events_json, "
+            "document_gz, authors, pdf_key, made_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (
+                journal_id,
+                key,
+                parts.events_json,
+                parts.document_gz,
+                msgspec.json.encode(parts.authors).decode(),
+                parts.pdf_key,
+                time.time(),
+            ),
+        )
+
+
 class JournalRead(msgspec.Struct, frozen=True):
     """One journal read once for the archive: its document, its entries as stored and
     decoded, and their fold."""
@@ -125,6 +220,16 @@ def journal_state(conn: sqlite3.Connection, journal_id: str) -> tuple[JournalDoc
     return read.doc, read.state
 
 
+def keep(conn: sqlite3.Connection, done: Any, printed_at: dt.datetime) -> None:
+    """Keep what a task of the build (server/archive/parts.py) newly made: the journal's PDF
+    and its other files."""
+    if done.cache is not None:
+        journal_id, content_key, pdf = done.cache
+        store(conn, journal_id, content_key, printed_at, pdf)
+    if done.parts is not None:
+        store_parts(conn, *done.parts)
+
+
 def prerender(
     conn: sqlite3.Connection,
     year_id: str,
@@ -133,26 +238,35 @@ def prerender(
     now: dt.datetime | None = None,
     workers: int | None = None,
 ) -> int:
-    """Print every journal of the year (of one class) whose cached PDF is missing or stale;
-    returns how many were printed."""
+    """Print every journal of the year (of one class) whose cached PDF is missing or stale,
+    and keep its other archive files; returns how many were printed."""
+    from server.archive import parts
+
     directory = directory_storage.load_full(conn, year_id)
     when = (now or dt.datetime.now(dt.UTC)).replace(microsecond=0)
-    corrections = archive_storage.correction_log(conn, year_id)
+    context = parts.Context(
+        database=parts.database_of(conn),
+        root="",  # no package: the caches only
+        directory=directory,
+        when=when,
+        kind="year",
+        corrections=archive_storage.correction_log(conn, year_id),
+        directory_digest=directory_digest(directory),
+    )
     journals = [j for j in directory.journals if class_id in (None, j.class_id)]
-
-    def stale() -> Iterator[tuple[tuple[str, str], PdfJob]]:
-        for journal in journals:
-            _, state = journal_state(conn, journal.id)
-            own = [c for c in corrections if c["journal_id"] == journal.id]
-            entry = journal_print(directory, journal, state, own, when)
-            if cached(conn, journal.id, entry.key) is None:
-                yield (journal.id, entry.key), entry.job
-
     made = 0
-    results: Iterable = render_all(stale(), workers=workers, expected=len(journals))
-    for (journal_id, key), pdf in results:
-        store(conn, journal_id, key, when, pdf)
-        made += 1
+    results: Iterable = run_all(
+        parts.run_in_worker,
+        ((j.id, parts.JournalTask(j)) for j in journals),
+        workers=1 if not context.database else workers,
+        expected=len(journals),
+        initializer=parts.start_worker,
+        initargs=(context,),
+        local=lambda task: parts.run(context, conn, task),
+    )
+    for _, done in results:
+        keep(conn, done, when)
+        made += done.cache is not None
     return made
 
 

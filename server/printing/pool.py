@@ -11,13 +11,15 @@ from __future__ import annotations
 
 import multiprocessing
 import os
-from collections.abc import Hashable, Iterable, Iterator
+from collections.abc import Callable, Hashable, Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from typing import TypeVar
 
 from server.printing.pdf import PdfJob, compile_job
 
 K = TypeVar("K", bound=Hashable)
+T = TypeVar("T")
+R = TypeVar("R")
 
 # below this many PDFs starting processes costs more than it saves
 POOL_FROM = 24
@@ -35,26 +37,55 @@ def render_all(
 ) -> Iterator[tuple[K, bytes]]:
     """Compile every job; yields (key, PDF) as each is done. `workers=1` compiles in this
     process; None picks by the machine and by `expected` (how many jobs there will be)."""
+    return run_all(compile_job, jobs, workers=workers, expected=expected)
+
+
+def run_all(
+    work: Callable[[T], R],
+    tasks: Iterable[tuple[K, T]],
+    *,
+    workers: int | None = None,
+    expected: int | None = None,
+    initializer: Callable[..., None] | None = None,
+    initargs: tuple = (),
+    local: Callable[[T], R] | None = None,
+    max_tasks_per_child: int | None = None,
+    spawn: bool = False,
+) -> Iterator[tuple[K, R]]:
+    """`work(task)` for every task, in spawned workers (each set up once by `initializer`);
+    yields (key, result) as each is done. In this process (`workers=1`, or few tasks) it is
+    `local(task)` instead, when given: what the workers' initializer would have set up, the
+    caller has at hand. `max_tasks_per_child` replaces a worker after that many tasks, which
+    bounds what a long-lived worker's caches (Typst's) can grow to. `spawn` runs even one
+    worker as a process of its own, so that what Typst keeps goes away with it."""
     if workers is None:
         small = expected is not None and expected < POOL_FROM
         workers = 1 if small else default_workers()
-    if workers <= 1:
-        for key, job in jobs:
-            yield key, compile_job(job)
+    if workers <= 1 and not spawn:
+        run = local or work
+        for key, task in tasks:
+            yield key, run(task)
         return
     context = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
-        pending: dict[Future[bytes], K] = {}
-        source = iter(jobs)
+    workers = max(1, workers)
+    with ProcessPoolExecutor(
+        max_workers=workers,
+        mp_context=context,
+        initializer=initializer,
+        initargs=initargs,
+        max_tasks_per_child=max_tasks_per_child,
+    ) as pool:
+        pending: dict[Future[R], K] = {}
+        source = iter(tasks)
         exhausted = False
         while pending or not exhausted:
             while not exhausted and len(pending) < workers * 3:
                 try:
-                    key, job = next(source)
+                    key, task = next(source)
                 except StopIteration:
                     exhausted = True
                     break
-                pending[pool.submit(compile_job, job)] = key
+                pending[pool.submit(work, task)] = key
             if not pending:
                 break
             done, _ = wait(pending, return_when=FIRST_COMPLETED)

@@ -254,12 +254,21 @@ def removal_log(conn: sqlite3.Connection) -> list[dict]:
 
 
 def remove_journal_records(conn: sqlite3.Connection, journal_id: str) -> dict[str, int]:
-    """Delete a journal's lessons, attendance, current marks, events and document.
+    """Delete a journal's lessons, attendance, current marks, events and document, and the
+    archive's copies of its printed form and history (the caches of server/archive/pdf_cache.py).
 
     Period and year marks (`period_marks`) stay: they are the summary sheet's records, kept
     25 years, and are never removed with the journals (000 §7.4–7.5)."""
     removed = {}
-    for table in ("lessons", "attendance", "marks", "events", "journal_updates"):
+    for table in (
+        "lessons",
+        "attendance",
+        "marks",
+        "events",
+        "journal_updates",
+        "archive_pdf_cache",
+        "archive_journal_parts",
+    ):
         cursor = conn.execute(f"DELETE FROM {table} WHERE journal_id = ?", (journal_id,))
         removed[table] = cursor.rowcount
     conn.execute(

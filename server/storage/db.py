@@ -137,6 +137,13 @@ CREATE TABLE IF NOT EXISTS archive_jobs (
 CREATE TABLE IF NOT EXISTS archive_pdf_cache (
     journal_id TEXT PRIMARY KEY, content_key TEXT NOT NULL, printed_at TEXT NOT NULL,
     pdf BLOB NOT NULL, made_at REAL NOT NULL);
+-- each journal's other archive files as last made (server/archive/pdf_cache.py): `parts_key`
+-- is the SHA-256 of what they are made from (the document's state vector, the directory, the
+-- corrections, the printer), so an unchanged journal is neither read nor folded again
+CREATE TABLE IF NOT EXISTS archive_journal_parts (
+    journal_id TEXT PRIMARY KEY, parts_key TEXT NOT NULL, events_json BLOB NOT NULL,
+    document_gz BLOB NOT NULL, authors TEXT NOT NULL, pdf_key TEXT NOT NULL,
+    made_at REAL NOT NULL);
 -- the printed journal signed by the teacher and the director and sealed, recorded from paper
 CREATE TABLE IF NOT EXISTS journal_signoffs (
     journal_id TEXT PRIMARY KEY, signed_on TEXT NOT NULL, recorded_by TEXT NOT NULL,

@@ -112,3 +112,19 @@ def test_prerender_prints_changed_journals_only(school, capsys):
         assert conn.execute("SELECT count(*) FROM archive_pdf_cache").fetchone()[0] == 3
     finally:
         conn.close()
+
+
+def test_prerender_names_the_school_when_the_server_holds_several(school, capsys):
+    db = school.database
+    code, _, _ = run(
+        capsys, "--db", db, "add-school", "sch-2", "--name", "Школа № 2", "--year", "2026"
+    )
+    assert code == 0
+    code, _, err = run(capsys, "--db", db, "archive", "prerender")
+    assert code == 2 and "Укажите школу (--school)" in err
+    code, _, err = run(capsys, "--db", db, "archive", "prerender", "--school", "nope")
+    assert code == 2 and "Школа «nope» не найдена" in err
+    code, out, _ = run(capsys, "--db", db, "archive", "prerender", "--school", "sch")
+    assert code == 0 and "Напечатано заранее журналов: 3" in out
+    code, out, _ = run(capsys, "--db", db, "archive", "prerender", "--school", "sch-2")
+    assert code == 0 and "Напечатано заранее журналов: 0" in out

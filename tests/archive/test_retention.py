@@ -128,6 +128,8 @@ def test_act_destroys_journals_logs_it_and_keeps_summary_sheets(archived, conn):
     # the database: the journals' rows are gone, the summary sheet's marks are not
     for table in ("lessons", "attendance", "marks", "events", "journal_updates"):
         assert conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0] == 0, table
+    for table in ("archive_pdf_cache", "archive_journal_parts"):  # the archive's own copies
+        assert conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0] == 0, table
     assert conn.execute("SELECT count(*) FROM period_marks").fetchone()[0] == period_marks
     logged = archive_storage.removal_log(conn)
     assert {(r["number"], r["category"], r["item"]) for r in logged} == {

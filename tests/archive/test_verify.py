@@ -247,3 +247,18 @@ def test_a_build_cut_short_is_named_and_does_not_join_the_chain(archived):
     assert second.sequence == 2 and second.previous == archived.package.sha256
     assert not (archived.folder / ".sch-2026-2027-r2.partial").exists()
     assert problems(archived) == []
+
+
+def test_read_info_reads_what_bagit_reads(archived_once):
+    """bag-info.txt read alone (the chain's head is looked for at every build) is the bag's
+    info as bagit gives it, for this format and for format 1."""
+    import bagit
+
+    from server.archive.verify import read_info
+    from tests.archive.test_old_format import FIXTURE
+
+    for bag in (archived_once.bag, FIXTURE / "sch-2026-2027"):
+        info = bagit.Bag(str(bag)).info
+        assert read_info(bag) == {k: v[0] if isinstance(v, list) else v for k, v in info.items()}
+        assert read_info(bag)["Zhurnal-Format"].startswith("zhurnal-archive/")
+    assert read_info(archived_once.folder / "no-such-bag") == {}

@@ -18,6 +18,7 @@ def test_archive_bench_smoke(tmp_path, capsys):
     assert code == 0  # verified and read back identical
     assert "| archive package, total |" in out
     assert "| peak memory of the build (VmHWM) |" in out
+    assert "| peak memory of the process tree, no PDF printed ahead / cached |" in out
     assert "| verify (offline, both packages, every checksum) |" in out and "| ok |" in out
     assert "| build time, journal PDFs printed ahead (cached) |" in out
     assert " 0 different |" in out
