@@ -29,7 +29,7 @@ import msgspec
 from server.archive import pdf_cache, printed
 from server.printing.pdf import PdfJob, compile_job
 from server.storage import journals as journal_storage
-from server.storage.db import connect
+from server.storage.db import connect, database_file
 from shared import groups
 from shared.fold import order_key
 from shared.hlc import parse_stamp
@@ -241,11 +241,7 @@ def _journal(ctx: Context, conn: sqlite3.Connection, journal: JournalInfo) -> Do
         return Done(files(same.events_json, same.document_gz, *hit), same.authors)
 
     read = pdf_cache.read_journal(conn, journal.id)
-    received = dict(
-        conn.execute(
-            "SELECT id, received_at FROM events WHERE journal_id = ?", (journal.id,)
-        ).fetchall()
-    )
+    received = journal_storage.received_times(conn, journal.id)
     events = events_json(directory, journal, read, received)
     document = gzip.compress(read.doc.snapshot(), compresslevel=6, mtime=0)
     authors = sorted({e.author for e in read.events.values()})
@@ -279,7 +275,4 @@ def run_in_worker(task: Any) -> Done:
 
 def database_of(conn: sqlite3.Connection) -> str:
     """The file behind `conn`; "" for a database in memory (no worker can open that)."""
-    for row in conn.execute("PRAGMA database_list").fetchall():
-        if row[1] == "main":
-            return row[2] or ""
-    return ""
+    return database_file(conn)

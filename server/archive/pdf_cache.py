@@ -117,9 +117,7 @@ def parts_key(
     vector names the content), how many entries the server received, the directory, the
     journal's corrections after closing, the printer and the formats."""
     sv = journal_storage.state_vector(conn, journal_id) or b""
-    (received,) = conn.execute(
-        "SELECT count(*) FROM events WHERE journal_id = ?", (journal_id,)
-    ).fetchone()
+    received = journal_storage.event_count(conn, journal_id)
     digest = hashlib.sha256(f"{PARTS_VERSION}\0{PDF_A}\0{journal_id}\0{received}\0".encode())
     for part in (_printer_digest(), directory, sv, msgspec.json.encode(corrections)):
         digest.update(len(part).to_bytes(8, "big") + part)
@@ -147,19 +145,12 @@ def journals_to_read(
     for journal in journals:
         own = [c for c in corrections if c["journal_id"] == journal.id]
         key = parts_key(conn, journal.id, directory, own)
-        missing += not conn.execute(
-            "SELECT 1 FROM archive_journal_parts WHERE journal_id = ? AND parts_key = ?",
-            (journal.id, key),
-        ).fetchone()
+        missing += archive_storage.journal_parts_row(conn, journal.id, key) is None
     return missing
 
 
 def cached_parts(conn: sqlite3.Connection, journal_id: str, key: str) -> JournalParts | None:
-    row = conn.execute(
-        "SELECT events_json, document_gz, authors, pdf_key FROM archive_journal_parts "
-        "WHERE journal_id = ? AND parts_key = ?",
-        (journal_id, key),
-    ).fetchone()
+    row = archive_storage.journal_parts_row(conn, journal_id, key)
     if row is None:
         return None
     return JournalParts(
@@ -173,18 +164,15 @@ def cached_parts(conn: sqlite3.Connection, journal_id: str, key: str) -> Journal
 def store_parts(conn: sqlite3.Connection, journal_id: str, key: str, parts: JournalParts) -> None:
     """Keep the journal's files; `parts.events_json` is given already compressed."""
     with transaction(conn):
-        conn.execute(
-            "INSERT OR REPLACE INTO archive_journal_parts (journal_id, parts_key, events_json, "
-            "document_gz, authors, pdf_key, made_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
-            (
-                journal_id,
-                key,
-                parts.events_json,
-                parts.document_gz,
-                msgspec.json.encode(parts.authors).decode(),
-                parts.pdf_key,
-                time.time(),
-            ),
+        archive_storage.put_journal_parts(
+            conn,
+            journal_id,
+            key,
+            parts.events_json,
+            parts.document_gz,
+            msgspec.json.encode(parts.authors).decode(),
+            parts.pdf_key,
+            time.time(),
         )
 
 

@@ -276,3 +276,33 @@ def remove_journal_records(conn: sqlite3.Connection, journal_id: str) -> dict[st
         (b"\x00", journal_id),
     )
     return removed
+
+
+# ------------------------------------------------- a journal's archive files as last made
+
+
+def journal_parts_row(conn: sqlite3.Connection, journal_id: str, key: str) -> sqlite3.Row | None:
+    """The kept events.json (compressed), document, authors and PDF key of a journal whose
+    archive files were made from exactly `key`; None when they were not."""
+    return conn.execute(
+        "SELECT events_json, document_gz, authors, pdf_key FROM archive_journal_parts "
+        "WHERE journal_id = ? AND parts_key = ?",
+        (journal_id, key),
+    ).fetchone()
+
+
+def put_journal_parts(
+    conn: sqlite3.Connection,
+    journal_id: str,
+    key: str,
+    events_json: bytes,
+    document_gz: bytes,
+    authors_json: str,
+    pdf_key: str,
+    now: float,
+) -> None:
+    conn.execute(
+        "INSERT OR REPLACE INTO archive_journal_parts (journal_id, parts_key, events_json, "
+        "document_gz, authors, pdf_key, made_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+        (journal_id, key, events_json, document_gz, authors_json, pdf_key, now),
+    )

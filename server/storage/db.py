@@ -479,6 +479,14 @@ AGGREGATES_KEY = "lesson_aggregates"  # meta: the report aggregates are kept for
 AGGREGATES_VERSION = "2"  # 2: absence_facts (issue 16); a new aggregate table bumps it
 
 
+def database_file(conn: sqlite3.Connection) -> str:
+    """The file behind `conn`; "" for a database in memory."""
+    for row in conn.execute("PRAGMA database_list").fetchall():
+        if row[1] == "main":
+            return row[2] or ""
+    return ""
+
+
 @contextmanager
 def transaction(
     conn: sqlite3.Connection, *, immediate: bool = True

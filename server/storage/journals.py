@@ -56,6 +56,23 @@ def document_version(conn: sqlite3.Connection, journal_id: str) -> tuple[int, by
     return (row["seq"] or 0, bytes(row["sv"] or b""))
 
 
+def event_count(conn: sqlite3.Connection, journal_id: str) -> int:
+    """How many of a journal's events the server holds."""
+    (count,) = conn.execute(
+        "SELECT count(*) FROM events WHERE journal_id = ?", (journal_id,)
+    ).fetchone()
+    return count
+
+
+def received_times(conn: sqlite3.Connection, journal_id: str) -> dict[str, float]:
+    """When the server received each of a journal's events (epoch seconds), by event id."""
+    return dict(
+        conn.execute(
+            "SELECT id, received_at FROM events WHERE journal_id = ?", (journal_id,)
+        ).fetchall()
+    )
+
+
 def state_vector(conn: sqlite3.Connection, journal_id: str) -> bytes | None:
     row = conn.execute("SELECT state_vector FROM journals WHERE id = ?", (journal_id,)).fetchone()
     return bytes(row["state_vector"]) if row else None

@@ -16,7 +16,6 @@ STILL_RUNS_SQL = {
     "archive/closing.py": 2,
     "archive/jobs.py": 6,
     "archive/june.py": 6,
-    "archive/package.py": 1,
     "archive/pdf_cache.py": 2,
     "archive/personal_file.py": 10,
     "archive/portfolio_files.py": 1,
