@@ -1,11 +1,15 @@
-"""Faults of the school lists (issue 15 follow-ups): the load's hours are 0,5 to 40 as the
-message says, with a decimal comma; a workbook longer than the limit is refused whole, never
-cut short, and blank rows do not count toward the limit."""
+"""Three faults of the school lists (issue 15 follow-ups): the СНИЛС match key is keyed by a
+secret of the server's own (an unsalted SHA-256 of 11 digits gives them back by trying every
+number), and keys written before it are still matched after the upgrade; the load's hours are
+0,5 to 40 as the message says, with a decimal comma; a workbook longer than the limit is
+refused whole, never cut short, and blank rows do not count toward the limit."""
 
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import io
+import random
 import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
@@ -14,15 +18,19 @@ import openpyxl
 import pytest
 from openpyxl.cell import WriteOnlyCell
 
-from scripts.school_lists import csv_bytes, school_lists
+from scripts.school_lists import csv_bytes, school_lists, snils
 from server import lists
 from server.importer import add_school
 from server.lists import ListKind, ListRefused
 from server.lists.reading import MAX_LINES, TOO_LONG, FileRefused, read_table
 from server.lists.specs import LOAD_ORDER
+from server.storage import db, migrations
+from server.storage import lists as lists_storage
 from server.storage.db import connect, create_schema
 
 TODAY = dt.date(2026, 12, 4)
+PUPIL = ("Иванов", "Пётр", "14.03.2015", "5А", "Сергеевич")
+CHILD = ("Иванов", "Пётр", "14.03.2015")
 
 
 def new_server(path: Path) -> sqlite3.Connection:
@@ -41,6 +49,92 @@ def conn(tmp_path: Path) -> Iterator[sqlite3.Connection]:
 
 def bring(conn: sqlite3.Connection, kind: ListKind, lines: list[tuple[str, ...]]):
     return lists.apply(conn, kind, csv_bytes(kind, lines), today=TODAY)
+
+
+def mother(last: str, code: str) -> tuple[str, ...]:
+    """A parents' line: the mother with her СНИЛС, of the one pupil."""
+    return (last, "Мария", *CHILD, "Петровна", "", code, "Сергеевич")
+
+
+def snils_keys(conn: sqlite3.Connection) -> dict[tuple[str, str], str]:
+    rows = conn.execute("SELECT kind, person_id, key FROM person_keys WHERE key LIKE 'snils%'")
+    return {(kind, pid): key for kind, pid, key in rows}
+
+
+def digits(code: str) -> str:
+    return "".join(ch for ch in code if ch.isdigit())
+
+
+# ---------------------------------------------------------------------- the СНИЛС key
+
+
+def test_the_snils_key_is_not_the_plain_hash_and_differs_between_servers(tmp_path):
+    code_pupil, code_mother = snils(random.Random(1)), snils(random.Random(2))
+    keys = []
+    for name in ("a", "b"):
+        conn = new_server(tmp_path / f"{name}.sqlite")
+        bring(conn, ListKind.PUPILS, [(*PUPIL, code_pupil)])
+        bring(conn, ListKind.PARENTS, [mother("Иванова", code_mother)])
+        keys.append(snils_keys(conn))
+        secret = db.get_meta(conn, db.SNILS_SECRET_KEY)
+        assert secret and len(bytes.fromhex(secret)) == 32
+        # the secret is never shown, not even where the comparison's state is printed
+        now = lists_storage.current(conn, "sch", "sch-2026-2027", TODAY.isoformat())
+        assert secret not in repr(now) and secret not in repr(now.snils)
+        conn.close()
+    first, second = keys
+    assert set(first) == set(second) and len(first) == 2  # the pupil and the mother
+    assert all(key.startswith("snils:") for key in (*first.values(), *second.values()))
+    plain = {"snils:" + hashlib.sha256(digits(c).encode()).hexdigest()[:32] for c in
+             (code_pupil, code_mother)}  # fmt: skip
+    for found in (first, second):
+        assert not plain & set(found.values())
+        assert not any(digits(code_pupil) in k or digits(code_mother) in k for k in found.values())
+    assert all(first[who] != second[who] for who in first)  # two servers, two keys
+
+
+def test_a_parent_is_found_by_snils_after_the_upgrade_from_unsalted_keys(conn):
+    """A database of the release before the secret: its keys are the SHA-256 of the СНИЛС,
+    which is not kept, so they cannot be recomputed. Migration 3 marks them; a list naming the
+    mother under a new surname with the same СНИЛС still finds her (a change, not a new
+    parent), and her key becomes the keyed one."""
+    code = snils(random.Random(3))
+    bring(conn, ListKind.PUPILS, [(*PUPIL, "")])
+    bring(conn, ListKind.PARENTS, [mother("Иванова", code)])
+    ((who, _key),) = snils_keys(conn).items()
+    # as the release before wrote it: no secret, unsalted keys, migration 3 not applied
+    unsalted = "snils:" + hashlib.sha256(digits(code).encode()).hexdigest()[:32]
+    conn.execute("UPDATE person_keys SET key = ? WHERE key LIKE 'snils:%'", (unsalted,))
+    for key in (db.SNILS_SECRET_KEY, db.LEGACY_SNILS_KEYS_KEY):
+        conn.execute("DELETE FROM meta WHERE key = ?", (key,))
+    conn.execute("DELETE FROM schema_migrations WHERE version >= 3")
+
+    assert [m.version for m in migrations.upgrade(conn)] == [3]
+    assert snils_keys(conn) == {who: db.LEGACY_SNILS_PREFIX + unsalted.removeprefix("snils:")}
+    assert db.get_meta(conn, db.SNILS_SECRET_KEY)
+    assert migrations.upgrade(conn) == []  # applied once; the marking is not redone
+
+    renamed = lists.preview(conn, ListKind.PARENTS, csv_bytes(ListKind.PARENTS,
+                            [mother("Петрова", code)]), today=TODAY)  # fmt: skip
+    assert renamed.additions == () and renamed.leavers == () and not renamed.errors
+    assert renamed.changes == ("Петрова Мария Петровна: фамилия Иванова → Петрова",)
+    bring(conn, ListKind.PARENTS, [mother("Петрова", code)])
+    assert conn.execute("SELECT count(*) FROM parents").fetchone()[0] == 1
+    assert conn.execute("SELECT last_name FROM parents").fetchone()[0] == "Петрова"
+    # the unsalted key is gone, replaced by the keyed one, which finds her from now on
+    ((again, key),) = snils_keys(conn).items()
+    assert again == who and key.startswith("snils:") and key != unsalted
+    assert bring(conn, ListKind.PARENTS, [mother("Петрова", code)]).unchanged
+
+
+def test_a_snils_given_twice_in_one_file_is_still_one_person(conn):
+    code = snils(random.Random(4))
+    twins = [(*PUPIL, code), ("Иванова", "Анна", "14.03.2015", "5А", "Сергеевна", code)]
+    shown = lists.preview(conn, ListKind.PUPILS, csv_bytes(ListKind.PUPILS, twins), today=TODAY)
+    assert [str(e) for e in shown.errors] == [
+        "Строка 3: тот же СНИЛС, что в строке 2 (Иванов Пётр Сергеевич, 14.03.2015): человек "
+        "дважды."
+    ]
 
 
 # ---------------------------------------------------------------------- the load's hours
