@@ -22,7 +22,14 @@ from scripts.school_lists import csv_bytes, school_lists, snils
 from server import lists
 from server.importer import add_school
 from server.lists import ListKind, ListRefused
-from server.lists.reading import MAX_LINES, TOO_LONG, FileRefused, read_table
+from server.lists.reading import (
+    MAX_LINES,
+    MAX_SHEET_ROWS,
+    SHEET_TOO_LONG,
+    TOO_LONG,
+    FileRefused,
+    read_table,
+)
 from server.lists.specs import LOAD_ORDER
 from server.storage import db, migrations
 from server.storage import lists as lists_storage
@@ -210,16 +217,16 @@ def surname(n: int) -> str:
             return "Иванов" + tail
 
 
-def workbook(data_rows: int, *, blank_before: int = 0) -> bytes:
-    """A pupils' workbook (write-only: fast) with `blank_before` formatted empty rows, as
-    Excel keeps them, between the header and `data_rows` lines."""
+def workbook(data_rows: int, *, blank_before: int = 0, formatted: bool = True) -> bytes:
+    """A pupils' workbook (write-only: fast) with `blank_before` empty rows between the header
+    and `data_rows` lines: rows of formatted empty cells, as Excel keeps them, or bare rows."""
     book = openpyxl.Workbook(write_only=True)
     sheet = book.create_sheet()
     sheet.append(list(PUPIL_COLUMNS))
     blank = WriteOnlyCell(sheet, value=None)
     blank.number_format = "0.00"
     for _ in range(blank_before):
-        sheet.append([blank] * len(PUPIL_COLUMNS))
+        sheet.append([blank] * len(PUPIL_COLUMNS) if formatted else [])
     for n in range(data_rows):
         sheet.append([surname(n), "Имя", "01.09.2015", "5А"])
     out = io.BytesIO()
@@ -246,6 +253,16 @@ def test_blank_rows_do_not_count_toward_the_limit(conn):
     assert [line["Фамилия"] for _, line in table.lines] == [surname(n) for n in range(3)]
     shown = lists.preview(conn, ListKind.PUPILS, data, today=TODAY)
     assert not shown.errors and len(shown.additions) == 3
+
+
+def test_a_sheet_of_endless_blank_rows_is_refused_not_read_for_minutes(conn):
+    """Reading blank rows takes time, so a sheet is read up to MAX_SHEET_ROWS rows, blank ones
+    included, and a longer one refused whole with what to do."""
+    assert "100\u00a0000 строк" in SHEET_TOO_LONG
+    data = workbook(3, blank_before=MAX_SHEET_ROWS, formatted=False)
+    shown = lists.preview(conn, ListKind.PUPILS, data, today=TODAY)
+    assert [str(e) for e in shown.errors] == [SHEET_TOO_LONG]
+    assert conn.execute("SELECT count(*) FROM students").fetchone()[0] == 0
 
 
 def test_exactly_the_limit_is_read_whatever_blank_lines_follow():
