@@ -96,15 +96,21 @@ def group_label(text: str) -> str:
     return found.group(1) if found else text.strip()
 
 
+MIN_HOURS, MAX_HOURS = 0.5, 40.0
+_HOURS = re.compile(r"\d{1,2}(?:[.,]\d+)?")  # «3», «1,5» as Russian Excel writes, «1.5»
+
+
 def _hours(plan: Plan, number: int, text: str) -> float | None:
+    """Hours a week, 0,5 to 40 (a decimal comma or point); empty: not given (0)."""
     if not text:
         return 0.0
-    try:
-        hours = float(text.replace(",", "."))
-    except ValueError:
-        hours = -1.0
-    if not 0 < hours <= 40:
-        plan.error(number, f"часов в неделю «{text}»: нужно число от 0,5 до 40.")
+    hours = float(text.replace(",", ".")) if _HOURS.fullmatch(text.strip()) else None
+    if hours is None or not MIN_HOURS <= hours <= MAX_HOURS:
+        plan.error(
+            number,
+            f"часов в неделю «{text}»: нужно число от 0,5 до 40 (дробное — через запятую, "
+            "например 1,5).",
+        )
         return None
     return hours
 

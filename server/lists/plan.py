@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-import hashlib
 import re
 import sqlite3
 from dataclasses import dataclass, field
@@ -17,7 +16,7 @@ from server.importer import _person_id
 from server.storage import directory as directory_storage
 from server.storage import lists as storage
 from server.storage.db import transaction
-from server.storage.lists import Current, Writes
+from server.storage.lists import Current, SnilsKeys, Writes
 from shared.model import SchoolClass
 
 
@@ -110,6 +109,7 @@ class PersonLine(msgspec.Struct, frozen=True, kw_only=True):
     patronymic: str
     birth: dt.date | None
     snils: str | None
+    snils_key: str = ""  # the СНИЛС keyed under the server's secret (`SnilsKeys`)
 
     @property
     def name(self) -> str:
@@ -120,19 +120,17 @@ class PersonLine(msgspec.Struct, frozen=True, kw_only=True):
         return f"{self.name}, {self.birth:%d.%m.%Y}" if self.birth else self.name
 
     def stable_keys(self) -> tuple[str, ...]:
-        """Stable keys, strongest first: the СНИЛС (hashed: it is only ever matched), then the
+        """Stable keys, strongest first: the СНИЛС (keyed: it is only ever matched), then the
         full name with the birth date."""
-        return _stable_keys(self.last, self.first, self.patronymic, self.birth, self.snils)
+        return _stable_keys(self.last, self.first, self.patronymic, self.birth, self.snils_key)
 
 
 @functools.lru_cache(maxsize=8192)
 def _stable_keys(
-    last: str, first: str, patronymic: str, birth: dt.date | None, snils: str | None
+    last: str, first: str, patronymic: str, birth: dt.date | None, snils_key: str
 ) -> tuple[str, ...]:
     fio = "fio:" + "|".join((norm(last), norm(first), norm(patronymic), str(birth or "")))
-    if snils:
-        return ("snils:" + hashlib.sha256(snils.encode()).hexdigest()[:32], fio)
-    return (fio,)
+    return (snils_key, fio) if snils_key else (fio,)
 
 
 def person(
@@ -175,7 +173,14 @@ def person(
         plan.error(number, reason)
     if reasons:
         return None
-    return PersonLine(last=last, first=first, patronymic=patronymic, birth=birth, snils=snils)
+    return PersonLine(
+        last=last,
+        first=first,
+        patronymic=patronymic,
+        birth=birth,
+        snils=snils,
+        snils_key=plan.now.snils.key(snils) if snils else "",
+    )
 
 
 def find(plan: Plan, kind: str, who: PersonLine, fallback: dict[str, str]) -> str | None:
@@ -188,8 +193,11 @@ def find(plan: Plan, kind: str, who: PersonLine, fallback: dict[str, str]) -> st
     schools), so a parent is found in another school only by the СНИЛС; by name, only among
     the parents of this school's pupils — a namesake elsewhere is another person."""
     keys = who.stable_keys()
-    if who.snils and (found := plan.now.keys.get((kind, keys[0]))):
-        return found[0]
+    if who.snils:
+        # a key written before the server's secret (migration 3) is still this СНИЛС's person
+        for key in (keys[0], SnilsKeys.legacy(who.snils)):
+            if found := plan.now.keys.get((kind, key)):
+                return found[0]
     namesakes = plan.now.keys.get((kind, keys[-1]), [])
     if kind == "parent":
         namesakes = [p for p in namesakes if p in plan.now.links]

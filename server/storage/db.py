@@ -517,6 +517,25 @@ def transaction(
         conn.execute("COMMIT")
 
 
+# СНИЛС match keys (person_keys, issue 15) are HMAC-SHA256 under a secret of the server's own,
+# made once by the schema (migrations._declare) and kept here in meta; never logged or shown.
+SNILS_SECRET_KEY = "snils_key_secret"
+# Keys written before the secret were the unsalted SHA-256 of the СНИЛС, and the СНИЛС itself is
+# not kept, so they cannot be recomputed: migration 3 marks them «snils-sha256:» and matching
+# still reads them (server/storage/lists.py, `SnilsKeys.legacy`) until a re-import of that
+# person replaces them with the keyed ones.
+LEGACY_SNILS_PREFIX = "snils-sha256:"
+LEGACY_SNILS_KEYS_KEY = "snils_keys_legacy_marked"  # meta: migration 3's marking ran
+LEGACY_SNILS_KEYS = (
+    f"UPDATE person_keys SET key = '{LEGACY_SNILS_PREFIX}' || substr(key, 7) "
+    "WHERE key LIKE 'snils:%'"
+)
+
+
+def mark_legacy_snils_keys(conn: sqlite3.Connection) -> None:
+    run_once(conn, LEGACY_SNILS_KEYS_KEY, LEGACY_SNILS_KEYS)
+
+
 def get_meta(conn: sqlite3.Connection, key: str) -> str | None:
     row = conn.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
     return row["value"] if row else None

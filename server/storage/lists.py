@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import json
 import sqlite3
 from collections import defaultdict
@@ -10,7 +12,37 @@ from dataclasses import dataclass, field
 
 import msgspec
 
+from server.storage import db
 from server.storage import directory as directory_storage
+
+
+class SnilsKeys:
+    """The match key of a СНИЛС: HMAC-SHA256 under the server's own secret (meta, made once by
+    the schema), so a copied database does not give the 11 digits back by trying every number,
+    and two servers' keys of one СНИЛС differ. The secret is never shown, not even by repr."""
+
+    __slots__ = ("_secret",)
+
+    def __init__(self, secret: bytes) -> None:
+        self._secret = secret
+
+    def __repr__(self) -> str:
+        return "SnilsKeys(<секрет сервера>)"
+
+    def key(self, digits: str) -> str:
+        return "snils:" + hmac.new(self._secret, digits.encode(), hashlib.sha256).hexdigest()[:32]
+
+    @staticmethod
+    def legacy(digits: str) -> str:
+        """The unsalted key written before migration 3: matched only to be replaced."""
+        return db.LEGACY_SNILS_PREFIX + hashlib.sha256(digits.encode()).hexdigest()[:32]
+
+
+def snils_keys(conn: sqlite3.Connection) -> SnilsKeys:
+    secret = db.get_meta(conn, db.SNILS_SECRET_KEY)
+    if secret is None:  # every database is opened through the schema, which makes it
+        raise RuntimeError("no СНИЛС key secret in meta: the database skipped its schema")
+    return SnilsKeys(bytes.fromhex(secret))
 
 
 class Current(msgspec.Struct, frozen=True, kw_only=True):
@@ -38,6 +70,7 @@ class Current(msgspec.Struct, frozen=True, kw_only=True):
     combined: dict[tuple[str, str], str] = {}
     keys: dict[tuple[str, str], list[str]]  # (kind, key) -> ids (namesakes share a name key)
     with_snils: set[tuple[str, str]]  # (kind, person id) of people whose СНИЛС is known
+    snils: SnilsKeys  # keys a СНИЛС of a line as the server keeps it
 
 
 def current(conn: sqlite3.Connection, school_id: str, year_id: str, on: str) -> Current:
@@ -86,7 +119,7 @@ def current(conn: sqlite3.Connection, school_id: str, year_id: str, on: str) -> 
     with_snils = set()
     for kind, key, person_id in conn.execute("SELECT kind, key, person_id FROM person_keys"):
         keys[(kind, key)].append(person_id)
-        if key.startswith("snils:"):
+        if key.startswith(("snils:", db.LEGACY_SNILS_PREFIX)):
             with_snils.add((kind, person_id))
     return Current(
         school_id=school_id,
@@ -127,6 +160,7 @@ def current(conn: sqlite3.Connection, school_id: str, year_id: str, on: str) -> 
         },
         keys=keys,
         with_snils=with_snils,
+        snils=snils_keys(conn),
         combined={
             (r[0], r[1]): r[2]
             for r in conn.execute(

@@ -20,6 +20,7 @@ makes a backup first.
 
 from __future__ import annotations
 
+import secrets
 import sqlite3
 import time
 from collections.abc import Callable
@@ -58,12 +59,25 @@ def _mark_meaning(conn: sqlite3.Connection) -> None:
     db.fill_mark_meaning(conn)
 
 
+def _legacy_snils_keys(conn: sqlite3.Connection) -> None:
+    """СНИЛС keys become HMAC-SHA256 under the server's secret. The СНИЛС is not stored, so the
+    old unsalted keys cannot be recomputed: they are marked as legacy, still matched, and
+    replaced by a keyed one the next time a list names that person."""
+    db.mark_legacy_snils_keys(conn)
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "исходная схема: сводные данные уроков, согласия по детям", _baseline),
     Migration(
         2,
         "отметки «4+», «зач», «н/а», «осв.» в сводных данных и личных делах; пропуски по датам",
         _mark_meaning,
+    ),
+    Migration(
+        3,
+        "ключи СНИЛС с секретом сервера; старые ключи (без секрета) заменяются при следующей "
+        "загрузке списка",
+        _legacy_snils_keys,
     ),
 )
 LATEST = MIGRATIONS[-1].version
@@ -116,6 +130,10 @@ def _declare(conn: sqlite3.Connection) -> None:
     conn.execute(
         "INSERT OR IGNORE INTO meta(key, value) VALUES (?, lower(hex(randomblob(8))))",
         (db.DIRECTORY_VERSION_KEY,),
+    )
+    conn.execute(
+        "INSERT OR IGNORE INTO meta(key, value) VALUES (?, ?)",
+        (db.SNILS_SECRET_KEY, secrets.token_hex(32)),
     )
     database.executescript(db.DIRECTORY_TRIGGERS)
     conn.execute(VERSIONS_TABLE)
