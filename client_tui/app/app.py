@@ -12,10 +12,11 @@ from textual.reactive import reactive
 from textual.timer import Timer
 
 from client_tui.app.keys import InOrderKeys
-from client_tui.app.messages import EntrySaved, LoggedIn, SyncFinished
+from client_tui.app.messages import EntrySaved, LoggedIn, SyncFinished, Unlocked
 from client_tui.app.screens.help import HelpScreen
 from client_tui.app.screens.journals import JournalsScreen
 from client_tui.app.screens.login import LoginScreen
+from client_tui.app.screens.unlock import UnlockScreen
 from client_tui.app.widgets.status_bar import Connection, StatusInfo
 from client_tui.services.editor import JournalEditor
 from client_tui.services.session import Session
@@ -66,10 +67,20 @@ class JournalApp(InOrderKeys):
 
     # ------------------------------------------------------------------ lifecycle
     def on_mount(self) -> None:
+        if self.session.locked:
+            self.push_screen(UnlockScreen())
+        else:
+            self.after_unlock()
+
+    def after_unlock(self) -> None:
         if self.session.logged_in and self.session.book.directory is not None:
             self.start_work()
         else:
             self.push_screen(LoginScreen())
+
+    def on_unlocked(self, message: Unlocked) -> None:
+        self.pop_screen()
+        self.after_unlock()
 
     def start_work(self) -> None:
         """Every start after the first: the local store is enough; the link is a bonus."""

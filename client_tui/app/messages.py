@@ -22,3 +22,7 @@ class EntrySaved(Message):
 
 class LoggedIn(Message):
     """First run done: the device is registered and the directory is on this laptop."""
+
+
+class Unlocked(Message):
+    """The encrypted store on this laptop opened with the password typed."""

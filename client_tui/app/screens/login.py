@@ -10,6 +10,7 @@ from textual.widgets import Button, Input, Label, ProgressBar, Static
 
 from client_tui.app.messages import LoggedIn
 from client_tui.services.api import SyncError
+from client_tui.services.store_crypto import StoreError
 
 
 class LoginScreen(Screen[None]):
@@ -65,7 +66,7 @@ class LoginScreen(Screen[None]):
 
         try:
             report = self.app.session.login(server, login, password, progress=progress)
-        except SyncError as exc:
+        except (SyncError, StoreError) as exc:
             self.app.call_from_thread(self.failed, exc.message_ru)
         except ValueError as exc:
             self.app.call_from_thread(self.failed, f"Неверный адрес сервера: {exc}")
