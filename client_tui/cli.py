@@ -129,7 +129,10 @@ def cmd_login(session: Session, args: argparse.Namespace) -> int:
         try:
             session.unlock(password)
         except WrongPassword:
-            session.unlock(read_password(OLD_PASSWORD_PROMPT))  # re-keyed after the login
+            # the password was changed on the server: the old one opens the store, which the
+            # login then re-keys ($ZHURNAL_OLD_PASSWORD for a script)
+            old = os.environ.get("ZHURNAL_OLD_PASSWORD") or read_password(OLD_PASSWORD_PROMPT)
+            session.unlock(old)
     tty = sys.stderr.isatty()  # a progress line for a person; a script gets the result only
 
     def progress(done: int, total: int) -> None:

@@ -18,9 +18,10 @@ from client_tui.app.screens.journals import JournalsScreen
 from client_tui.app.screens.login import LoginScreen
 from client_tui.app.screens.unlock import UnlockScreen
 from client_tui.app.widgets.status_bar import Connection, StatusInfo
+from client_tui.services.api import NotAuthorized
 from client_tui.services.editor import JournalEditor
 from client_tui.services.session import Session
-from client_tui.services.sync import FAULT, BackgroundSync
+from client_tui.services.sync import FAULT, BackgroundSync, SyncReport
 
 SYNC_INTERVAL = 60.0
 IDLE_COMPACT = 2.0  # seconds without an entry before the journal's update log is squashed
@@ -64,6 +65,7 @@ class JournalApp(InOrderKeys):
         self.sync: BackgroundSync | None = None
         self._last_error = ""
         self._compact_timer: Timer | None = None
+        self._relogin_asked = False
 
     # ------------------------------------------------------------------ lifecycle
     def on_mount(self) -> None:
@@ -88,15 +90,26 @@ class JournalApp(InOrderKeys):
         self.refresh_status()
         self.push_screen(JournalsScreen())
         if self.background_sync:
-            self.sync = BackgroundSync(
-                self.session.engine(),
-                interval=self.sync_interval,
-                on_result=lambda report, error: self.post_message(SyncFinished(report, error)),
-            )
+            sync = BackgroundSync(self.session.engine(), interval=self.sync_interval)
+
+            def on_result(report: SyncReport | None, error: str) -> None:
+                revoked = isinstance(sync.last_failure, NotAuthorized)
+                self.post_message(SyncFinished(report, error, revoked=revoked))
+
+            sync.on_result = on_result
+            self.sync = sync
             self.sync.start()
 
     def on_logged_in(self, message: LoggedIn) -> None:
-        self.pop_screen()
+        """The first login, or a login again after the server revoked this laptop's token:
+        work starts afresh (a new token, the sync with it) over the same local store."""
+        if self.sync is not None:
+            self.sync.stop(timeout=2.0)
+            self.sync = None
+        while len(self.screen_stack) > 1:
+            self.pop_screen()
+        self._relogin_asked = False
+        self._last_error = ""
         self.start_work()
 
     def on_unmount(self) -> None:
@@ -112,6 +125,9 @@ class JournalApp(InOrderKeys):
 
     def on_sync_finished(self, message: SyncFinished) -> None:
         self.connection = Connection.OFFLINE if message.error else Connection.ONLINE
+        if message.revoked and not self._relogin_asked:  # asked once; F5 asks again
+            self._relogin_asked = True
+            self.push_screen(LoginScreen(again=True))
         new_error = message.error and message.error != self._last_error
         self._last_error = message.error
         self.refresh_status()
@@ -147,4 +163,5 @@ class JournalApp(InOrderKeys):
             return
         self.connection = Connection.SYNCING
         self.refresh_status()
+        self._relogin_asked = False
         self.sync.sync_now()

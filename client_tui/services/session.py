@@ -217,8 +217,14 @@ class Session:
         unlocked first, with the password it has).
         `first_sync=False`: registration only (benchmarks that measure the first sync)."""
         api = ServerApi(server_url, http=self._http)
+        again = {}  # logging in again (a revoked token): ask for this laptop's own device back
+        if self._store is not None and self._store.get("login") == login:
+            again = {
+                "device_id": self._store.get("device_id", ""),
+                "token": self._store.get("token", ""),
+            }
         try:
-            token = api.login(login, password, device_name or platform.node() or "ноутбук")
+            token = api.login(login, password, device_name or platform.node() or "ноутбук", **again)
         finally:
             if self._http is None:
                 api.close()

@@ -138,6 +138,34 @@ def test_login_registers_the_laptop(journal, home, server_config):
         conn.close()
 
 
+def test_login_again_after_a_password_change_keeps_the_device_and_every_entry(
+    logged_in, home, server_config, monkeypatch
+):
+    """The token was revoked by the change; the old password still opens the store, the new
+    one logs in as the same device, the waiting entries go, and the store takes the new one."""
+    from tests.client_tui.app.test_relogin import change_password_on_server, devices
+
+    record_lesson_with_a_mark(logged_in)
+    _, before, _ = logged_in("status")
+    assert pending(before) > 0
+    ((device, _),) = devices(server_config.database)
+    change_password_on_server(server_config.database, "math", "новый-пароль-2")
+    code, _, err = logged_in("sync")
+    assert code != 0 and "Traceback" not in err  # not sent: log in again
+
+    monkeypatch.setenv("ZHURNAL_PASSWORD", "новый-пароль-2")
+    monkeypatch.setenv("ZHURNAL_OLD_PASSWORD", PASSWORD)
+    code, _, err = logged_in("login", "--server", BASE_URL, "--login", "math")
+    assert (code, err) == (0, ""), err
+    assert devices(server_config.database) == [(device, None)]
+    monkeypatch.delenv("ZHURNAL_OLD_PASSWORD")
+    _, after, _ = logged_in("status")
+    assert pending(after) == 0  # the first sync of the login sent them
+    monkeypatch.setenv("ZHURNAL_PASSWORD", PASSWORD)
+    code, _, err = logged_in("status")
+    assert code == 2 and err.startswith("Пароль не подходит")
+
+
 def test_login_with_a_wrong_password_is_refused_in_russian(journal, home, monkeypatch):
     monkeypatch.setenv("ZHURNAL_PASSWORD", "не-тот-пароль")
     code, out, err = journal("login", "--server", BASE_URL, "--login", "math")
