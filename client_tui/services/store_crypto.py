@@ -196,12 +196,19 @@ def _key(conn: apsw.Connection, key: bytes, params: KdfParams) -> None:
     # the cipher is chosen per connection before the key: sqlite3mc's default is ChaCha20
     conn.pragma("cipher", params.cipher)
     conn.pragma("legacy", params.legacy)
-    conn.execute(f"PRAGMA hexkey='{key.hex()}'")
+    conn.execute(f"PRAGMA key = {_raw(key)}")
+
+
+def _raw(key: bytes) -> str:
+    """SQLCipher's raw-key literal: the bytes are the key, no PBKDF2 on top of Argon2id (the
+    form `hexkey` would run 256,000 PBKDF2 rounds over them at every open). Stock SQLCipher 4
+    opens the store with the same `PRAGMA key = "x'…'"`."""
+    return f"\"x'{key.hex()}'\""
 
 
 def rekey(conn: apsw.Connection, key: bytes) -> None:
     """Re-encrypt every page under `key`, in one transaction of SQLite's own."""
-    conn.execute(f"PRAGMA hexrekey='{key.hex()}'")
+    conn.execute(f"PRAGMA rekey = {_raw(key)}")
 
 
 def _tables(conn: apsw.Connection, schema: str = "main") -> list[str]:
