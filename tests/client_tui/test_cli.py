@@ -22,7 +22,14 @@ from client_tui.services.session import Session
 from server.config import ServerConfig
 from shared.model import AttendanceCode
 from tests.conftest import BASE_URL
-from tests.factories import MATH_5, MATH_6, PASSWORD, RUSSIAN_5
+from tests.factories import (
+    MATH_5,
+    MATH_6,
+    PASSWORD,
+    RUSSIAN_5,
+    change_password_on_server,
+    devices,
+)
 
 NOT_LOGGED_IN = "Сначала войдите: journal login --server АДРЕС --login ЛОГИН\n"
 Journal = Callable[..., tuple[int, str, str]]
@@ -143,8 +150,6 @@ def test_login_again_after_a_password_change_keeps_the_device_and_every_entry(
 ):
     """The token was revoked by the change; the old password still opens the store, the new
     one logs in as the same device, the waiting entries go, and the store takes the new one."""
-    from tests.client_tui.app.test_relogin import change_password_on_server, devices
-
     record_lesson_with_a_mark(logged_in)
     _, before, _ = logged_in("status")
     assert pending(before) > 0

@@ -5,7 +5,6 @@ login as the same device, and the store is re-keyed with the new password."""
 from __future__ import annotations
 
 import sqlite3
-import time
 
 import pytest
 from textual.widgets import Input
@@ -14,26 +13,11 @@ from client_tui.app.screens.journals import JournalsScreen
 from client_tui.app.screens.login import LoginScreen
 from client_tui.services.session import Session
 from client_tui.services.store_crypto import WrongPassword
-from server.auth import passwords
-from server.storage import accounts
-from server.storage import web as web_storage
-from server.storage.db import connect, transaction
 from tests.client_tui.app.conftest import LESSON_DAY, journals_listed
 from tests.client_tui.app.test_app_sync import status_text, wait_for
-from tests.factories import MATH_5, PASSWORD
+from tests.factories import MATH_5, PASSWORD, change_password_on_server, devices
 
 NEW_PASSWORD = "новый-пароль-2"
-
-
-def change_password_on_server(database, login: str, new: str) -> None:
-    """What the password page does: a new hash, and every device of the account cut off."""
-    conn = connect(database)
-    try:
-        with transaction(conn):
-            web_storage.set_password_hash(conn, login, passwords.hash_password(new))
-            accounts.revoke_devices_of(conn, login, time.time())
-    finally:
-        conn.close()
 
 
 def server_marks(database) -> list[tuple[str, int]]:
@@ -42,11 +26,6 @@ def server_marks(database) -> list[tuple[str, int]]:
             "SELECT student_id, value FROM marks WHERE journal_id = ? ORDER BY student_id",
             (MATH_5,),
         ).fetchall()
-
-
-def devices(database) -> list[tuple[str, object]]:
-    with sqlite3.connect(database) as conn:
-        return conn.execute("SELECT id, revoked_at FROM devices WHERE login = 'math'").fetchall()
 
 
 async def test_a_revoked_laptop_logs_in_again_and_loses_nothing(
