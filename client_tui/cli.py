@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import logging
+import os
 import signal
 import sys
 import tempfile
@@ -30,6 +31,7 @@ from client_tui.services.entry import LETTER_CODES, WORK_KINDS
 from client_tui.services.local_log import LOG_NAME, LOGGER, close_local_log, open_local_log
 from client_tui.services.portfolio import AchievementForm
 from client_tui.services.session import NotLoggedIn, Session, default_home
+from client_tui.services.store_crypto import StoreError, WrongPassword
 from client_tui.services.sync import BackgroundSync, SyncReport
 from shared import groups
 from shared.columns import Column, class_columns, find_column
@@ -139,6 +141,14 @@ def parse_date(text: str) -> dt.date:
 
 def cmd_login(session: Session, args: argparse.Namespace) -> int:
     password = read_password()
+    if session.locked:  # logging in again: the store opens with the password it has
+        try:
+            session.unlock(password)
+        except WrongPassword:
+            # the password was changed on the server: the old one opens the store, which the
+            # login then re-keys ($ZHURNAL_OLD_PASSWORD for a script)
+            old = os.environ.get("ZHURNAL_OLD_PASSWORD") or read_password(OLD_PASSWORD_PROMPT)
+            session.unlock(old)
     tty = sys.stderr.isatty()  # a progress line for a person; a script gets the result only
 
     def progress(done: int, total: int) -> None:
@@ -765,6 +775,28 @@ def report_fault(home: Path | None, profile: str) -> int:
     return 1
 
 
+UNLOCK_PROMPT = "Пароль (журнал на этом компьютере зашифрован): "
+FIRST_KEY_PROMPT = "Пароль для входа в журнал (им будет зашифрован журнал на этом компьютере): "
+OLD_PASSWORD_PROMPT = "Прежний пароль (им зашифрован журнал на этом компьютере): "
+
+
+def unlock(session: Session) -> None:
+    """The store opens with the teacher's password: $ZHURNAL_PASSWORD, else asked at the
+    terminal, as `login` asks it. A store of an earlier release is encrypted with the first
+    password typed, so a person types it twice."""
+    if not session.locked:
+        return
+    session.check_store()
+    if not session.plain_store:
+        session.unlock(read_password(UNLOCK_PROMPT))
+        return
+    password = read_password(FIRST_KEY_PROMPT)
+    typed = sys.stdin is not None and sys.stdin.isatty() and "ZHURNAL_PASSWORD" not in os.environ
+    if typed and read_password("Ещё раз: ") != password:
+        raise UsageError("Пароли не совпали; журнал не тронут.")
+    session.unlock(password)
+
+
 def run_command(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
     if args.command is None and not (sys.stdin.isatty() and sys.stdout.isatty()):
         parser.print_help()  # a script, not a person at a terminal: no full-screen app
@@ -773,6 +805,8 @@ def run_command(parser: argparse.ArgumentParser, args: argparse.Namespace) -> in
         return run_app(args.home, args.profile)
     session = Session(args.home, args.profile)
     try:
+        if args.command != "login":
+            unlock(session)
         if args.command != "login" and not session.logged_in:
             raise NotLoggedIn()
         return args.func(session, args)
@@ -782,7 +816,7 @@ def run_command(parser: argparse.ArgumentParser, args: argparse.Namespace) -> in
     except (UsageError, ValueError) as exc:
         print(f"Ошибка: {exc}", file=sys.stderr)
         return 2
-    except (NotLoggedIn, NoPassword) as exc:
+    except (NotLoggedIn, NoPassword, StoreError) as exc:
         print(exc.message_ru, file=sys.stderr)
         return 2
     except TemporaryFailure as exc:

@@ -10,6 +10,7 @@ import pytest
 from argon2 import PasswordHasher
 from litestar.testing import TestClient
 
+from client_tui.services import store_crypto
 from client_tui.services.session import Session
 from server.app import create_app
 from server.auth import passwords
@@ -24,6 +25,9 @@ BASE_URL = "http://testserver.local"
 # process started by a test (with the product's hasher) still verifies these.
 passwords._hasher = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
 passwords._DUMMY_HASH = passwords._hasher.hash("no such account")
+# The laptop's store key: Argon2id at its smallest cost too (a store keeps the costs it was made
+# with, so a child process running the product's defaults still opens it).
+store_crypto.COST = store_crypto.Cost(time_cost=1, memory_cost=8, parallelism=1)
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:

@@ -6,9 +6,12 @@ import datetime as dt
 import sqlite3
 import time
 
+from server.auth import passwords
 from server.auth.service import create_account
+from server.storage import accounts
 from server.storage import directory as directory_storage
-from server.storage.db import transaction
+from server.storage import web as web_storage
+from server.storage.db import connect, transaction
 from shared.hlc import format_stamp, stamp_date
 from shared.model import (
     ClassTeacher,
@@ -175,3 +178,22 @@ def fixture_directory() -> Directory:
         class_teachers=of(ClassTeacher),
         journals=journals,
     )
+
+
+def change_password_on_server(database, login: str, new: str) -> None:
+    """What the password page does: a new hash, and every device of the account cut off."""
+    conn = connect(database)
+    try:
+        with transaction(conn):
+            web_storage.set_password_hash(conn, login, passwords.hash_password(new))
+            accounts.revoke_devices_of(conn, login, time.time())
+    finally:
+        conn.close()
+
+
+def devices(database, login: str = "math") -> list[tuple[str, object]]:
+    """(id, revoked_at) of the account's devices on the server."""
+    with sqlite3.connect(database) as conn:
+        return conn.execute(
+            "SELECT id, revoked_at FROM devices WHERE login = ?", (login,)
+        ).fetchall()

@@ -12,14 +12,16 @@ from textual.reactive import reactive
 from textual.timer import Timer
 
 from client_tui.app.keys import InOrderKeys
-from client_tui.app.messages import EntrySaved, LoggedIn, SyncFinished
+from client_tui.app.messages import EntrySaved, LoggedIn, SyncFinished, Unlocked
 from client_tui.app.screens.help import HelpScreen
 from client_tui.app.screens.journals import JournalsScreen
 from client_tui.app.screens.login import LoginScreen
+from client_tui.app.screens.unlock import UnlockScreen
 from client_tui.app.widgets.status_bar import Connection, StatusInfo
+from client_tui.services.api import NotAuthorized
 from client_tui.services.editor import JournalEditor
 from client_tui.services.session import Session
-from client_tui.services.sync import FAULT, BackgroundSync
+from client_tui.services.sync import FAULT, BackgroundSync, SyncReport
 
 SYNC_INTERVAL = 60.0
 IDLE_COMPACT = 2.0  # seconds without an entry before the journal's update log is squashed
@@ -63,13 +65,24 @@ class JournalApp(InOrderKeys):
         self.sync: BackgroundSync | None = None
         self._last_error = ""
         self._compact_timer: Timer | None = None
+        self._relogin_asked = False
 
     # ------------------------------------------------------------------ lifecycle
     def on_mount(self) -> None:
+        if self.session.locked:
+            self.push_screen(UnlockScreen())
+        else:
+            self.after_unlock()
+
+    def after_unlock(self) -> None:
         if self.session.logged_in and self.session.book.directory is not None:
             self.start_work()
         else:
             self.push_screen(LoginScreen())
+
+    def on_unlocked(self, message: Unlocked) -> None:
+        self.pop_screen()
+        self.after_unlock()
 
     def start_work(self) -> None:
         """Every start after the first: the local store is enough; the link is a bonus."""
@@ -77,15 +90,26 @@ class JournalApp(InOrderKeys):
         self.refresh_status()
         self.push_screen(JournalsScreen())
         if self.background_sync:
-            self.sync = BackgroundSync(
-                self.session.engine(),
-                interval=self.sync_interval,
-                on_result=lambda report, error: self.post_message(SyncFinished(report, error)),
-            )
+            sync = BackgroundSync(self.session.engine(), interval=self.sync_interval)
+
+            def on_result(report: SyncReport | None, error: str) -> None:
+                revoked = isinstance(sync.last_failure, NotAuthorized)
+                self.post_message(SyncFinished(report, error, revoked=revoked))
+
+            sync.on_result = on_result
+            self.sync = sync
             self.sync.start()
 
     def on_logged_in(self, message: LoggedIn) -> None:
-        self.pop_screen()
+        """The first login, or a login again after the server revoked this laptop's token:
+        work starts afresh (a new token, the sync with it) over the same local store."""
+        if self.sync is not None:
+            self.sync.stop(timeout=2.0)
+            self.sync = None
+        while len(self.screen_stack) > 1:
+            self.pop_screen()
+        self._relogin_asked = False
+        self._last_error = ""
         self.start_work()
 
     def on_unmount(self) -> None:
@@ -101,6 +125,9 @@ class JournalApp(InOrderKeys):
 
     def on_sync_finished(self, message: SyncFinished) -> None:
         self.connection = Connection.OFFLINE if message.error else Connection.ONLINE
+        if message.revoked and not self._relogin_asked:  # asked once; F5 asks again
+            self._relogin_asked = True
+            self.push_screen(LoginScreen(again=True))
         new_error = message.error and message.error != self._last_error
         self._last_error = message.error
         self.refresh_status()
@@ -136,4 +163,5 @@ class JournalApp(InOrderKeys):
             return
         self.connection = Connection.SYNCING
         self.refresh_status()
+        self._relogin_asked = False
         self.sync.sync_now()

@@ -10,10 +10,12 @@ from client_tui.services.sync import SyncReport
 class SyncFinished(Message):
     """The background sync ended a round: `report` on success, `error` (Russian) otherwise."""
 
-    def __init__(self, report: SyncReport | None, error: str):
+    def __init__(self, report: SyncReport | None, error: str, *, revoked: bool = False):
+        """`revoked`: the server no longer takes this laptop's token (401): log in again."""
         super().__init__()
         self.report = report
         self.error = error
+        self.revoked = revoked
 
 
 class EntrySaved(Message):
@@ -22,3 +24,7 @@ class EntrySaved(Message):
 
 class LoggedIn(Message):
     """First run done: the device is registered and the directory is on this laptop."""
+
+
+class Unlocked(Message):
+    """The encrypted store on this laptop opened with the password typed."""

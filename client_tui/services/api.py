@@ -115,12 +115,14 @@ class ServerApi:
         raise_for_status(response)
         return response
 
-    def login(self, login: str, password: str, device_name: str) -> dict:
-        return self._call(
-            "POST",
-            "/auth/login",
-            json={"login": login, "password": password, "device_name": device_name},
-        ).json()
+    def login(
+        self, login: str, password: str, device_name: str, *, device_id: str = "", token: str = ""
+    ) -> dict:
+        """`device_id` and the `token` it last held: log in again as the same device."""
+        body = {"login": login, "password": password, "device_name": device_name}
+        if device_id and token:
+            body |= {"device_id": device_id, "device_token": token}
+        return self._call("POST", "/auth/login", json=body).json()
 
     def logout(self) -> None:
         self._call("POST", "/auth/logout")

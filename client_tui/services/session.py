@@ -19,12 +19,14 @@ import httpx
 import msgspec
 import platformdirs
 
+from client_tui.services import store_crypto
 from client_tui.services.api import RequestRefused, ServerApi, SyncError
 from client_tui.services.describe import EntryView, describe_entry
 from client_tui.services.journals import JournalBook
 from client_tui.services.local_log import close_local_log, open_local_log
 from client_tui.services.portfolio import WAITING, Portfolio, upload_pending
 from client_tui.services.store import CONFLICT, PENDING_STATES, REFUSED, LocalStore, OutboxEntry
+from client_tui.services.store_crypto import StoreLocked
 from client_tui.services.sync import EXPECTED_RELEASE, SyncEngine, SyncReport
 from shared import wire
 from shared.model import Directory
@@ -99,29 +101,77 @@ class Session:
         home: Path | None = None,
         profile: str = "default",
         *,
+        password: str | None = None,
         transport: Transport | None = None,
         http: httpx.Client | None = None,
     ):
-        """`transport` replaces the sync link (tests, fault injection); `http` the HTTP client."""
+        """The store is encrypted: it opens with the teacher's password (`password` here, or
+        `unlock` later, as the app's unlock screen does); a laptop with no store yet gets one
+        at `login`. `transport` replaces the sync link (tests, fault injection); `http` the
+        HTTP client."""
         self.home = home or default_home()
         self._http = http
         self.profile = profile
-        self.store = LocalStore(self.home / profile / "store.sqlite")
+        self.store_path = self.home / profile / "store.sqlite"
         self.log_handler = open_local_log(self.home / profile)
         self.lock = threading.RLock()
         self._transport = transport
         self._api: ServerApi | None = None
-        self.book = self._make_book()
+        self._store: LocalStore | None = None
+        self._book: JournalBook | None = None
+        if password is not None and store_crypto.exists(self.store_path):
+            try:
+                self.unlock(password)
+            except BaseException:
+                close_local_log(self.log_handler)
+                raise
 
     def close(self) -> None:
         if self._api is not None and self._http is None:
             self._api.close()
-        try:
-            self.book.compact()
-        except Exception:  # closing must close; the log is squashed next time instead
-            logging.getLogger("zhurnal.laptop").exception("compaction at close failed")
-        self.store.close()
+        if self._store is not None:
+            try:
+                self.book.compact()
+            except Exception:  # closing must close; the log is squashed next time instead
+                logging.getLogger("zhurnal.laptop").exception("compaction at close failed")
+            self._store.close()
+            self._store = None
         close_local_log(self.log_handler)
+
+    # ------------------------------------------------------------------ the store's lock
+    @property
+    def locked(self) -> bool:
+        """A store is on this laptop and waits for its password."""
+        return self._store is None and store_crypto.exists(self.store_path)
+
+    @property
+    def plain_store(self) -> bool:
+        """A store of a release before encryption: the first password typed will key it."""
+        return self._store is None and store_crypto.is_plain(self.store_path)
+
+    def check_store(self) -> None:
+        """StoreDamaged for a file no password would open, before one is asked."""
+        store_crypto.check_recognised(self.store_path)
+
+    def unlock(self, password: str, *, step: store_crypto.Step | None = None) -> None:
+        """Open the store offline (a plain one is encrypted first); WrongPassword otherwise."""
+        with self.lock:
+            if self._store is not None:
+                return
+            self._store = LocalStore.open(self.store_path, password, step=step)
+            self._book = self._make_book()
+
+    @property
+    def store(self) -> LocalStore:
+        if self._store is None:
+            raise StoreLocked() if self.locked else NotLoggedIn()
+        return self._store
+
+    @property
+    def book(self) -> JournalBook:
+        if self._book is None:
+            raise StoreLocked() if self.locked else NotLoggedIn()
+        return self._book
 
     def _make_book(self) -> JournalBook:
         raw = self.store.get("directory")
@@ -139,7 +189,7 @@ class Session:
     # ------------------------------------------------------------------ profile
     @property
     def logged_in(self) -> bool:
-        return bool(self.store.get("token"))
+        return self._store is not None and bool(self._store.get("token"))
 
     @property
     def directory(self) -> Directory:
@@ -168,13 +218,27 @@ class Session:
         teacher's journals (the first sync), so a link lost right after login leaves full
         journals. A first sync cut short returns None: what came is kept, and the next sync
         resumes from the state vectors (the status line tells it is unfinished).
+        The local store is keyed with the password the server has just accepted: made with
+        it on a new laptop, re-keyed when the teacher changed it (a locked store must be
+        unlocked first, with the password it has).
         `first_sync=False`: registration only (benchmarks that measure the first sync)."""
         api = ServerApi(server_url, http=self._http)
+        again = {}  # logging in again (a revoked token): ask for this laptop's own device back
+        if self._store is not None and self._store.get("login") == login:
+            again = {
+                "device_id": self._store.get("device_id", ""),
+                "token": self._store.get("token", ""),
+            }
         try:
-            token = api.login(login, password, device_name or platform.node() or "ноутбук")
+            token = api.login(login, password, device_name or platform.node() or "ноутбук", **again)
         finally:
             if self._http is None:
                 api.close()
+        with self.lock:
+            if self._store is None:
+                self.unlock(password)  # made now on a new laptop
+            elif not self._store.opens_with(password):
+                self._store.rekey(password)  # the password was changed: the store follows
         with self.lock, self.store.transaction():
             self.store.put("server_url", server_url.rstrip("/"))
             self.store.put("login", token["login"])
@@ -207,7 +271,7 @@ class Session:
             with self.store.transaction():
                 self.store.put("directory", msgspec.msgpack.encode(directory))
                 self.store.put(PAST_DIRECTORIES, msgspec.msgpack.encode(past))
-            self.book = self._make_book()
+            self._book = self._make_book()
         return directory
 
     def change_server(self, url: str) -> str:
@@ -317,12 +381,7 @@ class Session:
             mac=hmac.new(self._mac_key(), body, hashlib.sha256).digest(),
         )
         data = wire.encode(bundle)
-        tmp = path.with_name(path.name + ".tmp")
-        with open(tmp, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
+        store_crypto.write_durably(path, data)
         return len(data)
 
     def import_bundle(self, path: Path) -> SyncReport:

@@ -1,5 +1,6 @@
-"""The teacher's local store: one SQLite file per profile; an edit is committed before it is
-reported saved (WAL, synchronous=FULL).
+"""The teacher's local store: one SQLite file per profile, encrypted at rest
+(store_crypto.py), its schema in numbered migrations (store_schema.py); an edit is committed
+before it is reported saved (WAL, synchronous=FULL).
 
 Tables: settings (profile, token, clock), journals (client id, what the server is known to
 have), doc_updates (each journal's Yjs update log), outbox (every event this device wrote,
@@ -10,36 +11,15 @@ documents of achievements, kept here until the server holds them whole).
 from __future__ import annotations
 
 import os
-import sqlite3
 import time
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+import apsw
 import msgspec
 
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS settings (key TEXT PRIMARY KEY, value BLOB);
-CREATE TABLE IF NOT EXISTS journals (
-    id TEXT PRIMARY KEY, client_id INTEGER NOT NULL, server_sv BLOB NOT NULL DEFAULT x'00',
-    updated_at REAL NOT NULL);
-CREATE TABLE IF NOT EXISTS doc_updates (
-    seq INTEGER PRIMARY KEY AUTOINCREMENT, journal_id TEXT NOT NULL, body BLOB NOT NULL);
-CREATE INDEX IF NOT EXISTS doc_updates_journal ON doc_updates(journal_id, seq);
-CREATE TABLE IF NOT EXISTS outbox (
-    event_id TEXT PRIMARY KEY, journal_id TEXT NOT NULL, body TEXT NOT NULL,
-    state TEXT NOT NULL, rule TEXT NOT NULL DEFAULT '', message TEXT NOT NULL DEFAULT '',
-    created_at REAL NOT NULL, updated_at REAL NOT NULL);
-CREATE INDEX IF NOT EXISTS outbox_state ON outbox(journal_id, state);
-CREATE TABLE IF NOT EXISTS attachments (
-    sha256 TEXT PRIMARY KEY, event_id TEXT NOT NULL, journal_id TEXT NOT NULL,
-    name TEXT NOT NULL, media_type TEXT NOT NULL, size INTEGER NOT NULL, body BLOB,
-    sent INTEGER NOT NULL DEFAULT 0, state TEXT NOT NULL DEFAULT 'waiting',
-    message TEXT NOT NULL DEFAULT '', created_at REAL NOT NULL, updated_at REAL NOT NULL);
-CREATE TABLE IF NOT EXISTS sync_log (
-    id INTEGER PRIMARY KEY AUTOINCREMENT, at REAL NOT NULL, ok INTEGER NOT NULL,
-    message TEXT NOT NULL);
-"""
+from client_tui.services import store_crypto, store_schema
 
 WAITING, SENT, ACCEPTED, REFUSED, CONFLICT = "waiting", "sent", "accepted", "refused", "conflict"
 PENDING_STATES = (WAITING, SENT)
@@ -56,25 +36,78 @@ class OutboxEntry(msgspec.Struct, frozen=True, kw_only=True):
     updated_at: float
 
 
+class Row(dict):
+    """A result row read by column name, as sqlite3.Row was (and by position)."""
+
+    def __getitem__(self, key):
+        if isinstance(key, int):
+            return list(self.values())[key]
+        return dict.__getitem__(self, key)
+
+
+def _row(cursor: apsw.Cursor, values: tuple) -> Row:
+    return Row(zip((d[0] for d in cursor.get_description()), values, strict=True))
+
+
 class LocalStore:
-    def __init__(self, path: Path):
+    """The store, unlocked: `LocalStore.open(path, password)`; `LocalStore(path, conn, key)`
+    wraps a connection `store_crypto.unlock` opened."""
+
+    def __init__(self, path: Path, conn: apsw.Connection, key: bytes):
         self.path = path
+        self.conn = conn
+        self._key = key
+        self.conn.row_trace = _row
+        self.conn.set_busy_timeout(30_000)
+        self.conn.pragma("journal_mode", "wal")
+        self.conn.pragma("synchronous", "full")
+        store_schema.upgrade(self.conn, path)
+        os.chmod(path, 0o600)
+
+    @classmethod
+    def open(
+        cls, path: Path, password: str, *, step: store_crypto.Step | None = None
+    ) -> LocalStore:
+        """Unlock (or make) the encrypted store; a plain one is encrypted first. Raises
+        store_crypto.WrongPassword / StoreDamaged, store_schema.StoreTooNew."""
         path.parent.mkdir(parents=True, exist_ok=True)
         os.chmod(path.parent, 0o700)  # a shared laptop: personal data stays with its user
-        self.conn = sqlite3.connect(
-            str(path), isolation_level=None, check_same_thread=False, timeout=30
-        )
-        self.conn.row_factory = sqlite3.Row
-        self.conn.execute("PRAGMA journal_mode=WAL")
-        self.conn.execute("PRAGMA synchronous=FULL")
-        self.conn.executescript(SCHEMA)
-        os.chmod(path, 0o600)
+        kwargs = {"step": step} if step is not None else {}
+        conn, key = store_crypto.unlock(path, password, **kwargs)
+        try:
+            return cls(path, conn, key)
+        except BaseException:
+            conn.close()
+            raise
 
     def close(self) -> None:
         self.conn.close()
 
+    def opens_with(self, password: str) -> bool:
+        """Whether `password` is the one this store is keyed with (no disk access)."""
+        params = store_crypto.read_params(store_crypto.params_path(self.path))
+        return params is not None and store_crypto.derive_key(password, params) == self._key
+
+    def rekey(self, password: str) -> None:
+        """Key the store with a new password (the teacher changed it): the new salt and costs
+        are written aside first, so a cut at any point leaves a store one of the two opens."""
+        params = store_crypto.new_params()
+        key = store_crypto.derive_key(password, params)
+        pending = store_crypto.pending_params_path(self.path)
+        store_crypto.write_params(pending, params)
+        store_crypto.rekey(self.conn, key)
+        os.replace(pending, store_crypto.params_path(self.path))
+        self._key = key
+
+    def twin(self, path: Path) -> apsw.Connection:
+        """A connection to another file keyed as this store is: a copy made with SQLite's
+        backup API stays encrypted (benchmarks checkpoint the store this way)."""
+        params = store_crypto.read_params(store_crypto.params_path(self.path))
+        assert params is not None  # an open store has its parameters beside it
+        return store_crypto.connect(path, self._key, params)
+
     @contextmanager
-    def transaction(self) -> Iterator[sqlite3.Connection]:
+    def transaction(self) -> Iterator[apsw.Connection]:
         self.conn.execute("BEGIN IMMEDIATE")
         try:
             yield self.conn
@@ -97,7 +130,7 @@ class LocalStore:
         )
 
     # ------------------------------------------------------------------ journals
-    def journal_row(self, journal_id: str) -> sqlite3.Row | None:
+    def journal_row(self, journal_id: str) -> Row | None:
         return self.conn.execute("SELECT * FROM journals WHERE id = ?", (journal_id,)).fetchone()
 
     def journal_ids(self) -> list[str]:
@@ -199,7 +232,7 @@ class LocalStore:
             (sha256, event_id, journal_id, name, media_type, len(body), body, now, now),
         )
 
-    def attachments(self, states: Iterable[str] | None = None) -> list[sqlite3.Row]:
+    def attachments(self, states: Iterable[str] | None = None) -> list[Row]:
         """Rows without their bodies, oldest first."""
         sql = (
             "SELECT sha256, event_id, journal_id, name, media_type, size, sent, state, message "
@@ -235,7 +268,7 @@ class LocalStore:
         )
         self.conn.execute("DELETE FROM sync_log WHERE id < (SELECT max(id) - 500 FROM sync_log)")
 
-    def last_sync(self, ok: bool | None = None) -> sqlite3.Row | None:
+    def last_sync(self, ok: bool | None = None) -> Row | None:
         where = "" if ok is None else f" WHERE ok = {int(ok)}"
         return self.conn.execute(
             f"SELECT * FROM sync_log{where} ORDER BY id DESC LIMIT 1"

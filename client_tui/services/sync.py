@@ -399,6 +399,7 @@ class BackgroundSync:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self.failures = 0
+        self.last_failure: BaseException | None = None  # what the last round raised
 
     def next_delay(self) -> float:
         """Full jitter: a random wait between half and all of base·2^(failures-1), capped."""
@@ -421,15 +422,18 @@ class BackgroundSync:
             report = self.engine.sync_once()
         except SyncError as exc:
             self.failures += 1
+            self.last_failure = exc
             self._report(None, exc.message_ru)
         except BaseException as exc:  # pycrdt's PanicException is a BaseException
             if isinstance(exc, (KeyboardInterrupt, SystemExit, GeneratorExit)):
                 raise
             self.failures += 1
+            self.last_failure = exc
             log.exception("sync round failed (failure %d in a row)", self.failures)
             self._report(None, f"{FAULT} ({type(exc).__name__}): подробности в {LOG_NAME}.")
         else:
             self.failures = 0
+            self.last_failure = None
             self._report(report, "")
         return self.next_delay()
 

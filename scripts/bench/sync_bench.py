@@ -58,6 +58,7 @@ from litestar.testing import TestClient
 from client_tui.services.api import ServerApi
 from client_tui.services.journals import JournalBook
 from client_tui.services.session import Session
+from client_tui.services.store import LocalStore
 from client_tui.services.sync import SyncReport
 from scripts.seed_demo import MSK, Account, DemoSchool, build_demo_school
 from server.app import create_app
@@ -434,7 +435,7 @@ class Laptop:
             first.close()
         self.client = client
         self.meter = Meter(ServerApi(BASE_URL, token, http=client))
-        self.session = Session(home, http=client, transport=self.meter)
+        self.session = Session(home, password=teacher.password, http=client, transport=self.meter)
         afternoon_clock(self.session.book, day)
 
     def close(self) -> None:
@@ -578,36 +579,39 @@ def first_sync_row(
 class Checkpoint:
     """Both databases as they are now (server and laptop), to sync the same day again."""
 
-    def __init__(self, server_db: Path, store: sqlite3.Connection, folder: Path):
+    def __init__(self, server_db: Path, store: LocalStore, folder: Path):
         folder.mkdir(parents=True, exist_ok=True)
         self.server_db, self.store = server_db, store
         self.server_copy, self.store_copy = folder / "server.sqlite", folder / "store.sqlite"
         _copy_db(connect(server_db), sqlite3.connect(self.server_copy))
-        _copy_db(store, sqlite3.connect(self.store_copy), close_source=False)
+        twin = store.twin(self.store_copy)  # the laptop's store is encrypted: so is its copy
+        try:
+            with twin.backup("main", store.conn, "main") as backup:
+                backup.step()
+        finally:
+            twin.close()
 
     def restore(self) -> None:
         """The laptop's in-memory documents stay valid: a day's sync brings them nothing new."""
         _copy_db(sqlite3.connect(self.server_copy), connect(self.server_db))
-        source = sqlite3.connect(self.store_copy)
+        twin = self.store.twin(self.store_copy)
         try:
-            source.backup(self.store)
+            with self.store.conn.backup("main", twin, "main") as backup:
+                backup.step()
         finally:
-            source.close()
+            twin.close()
         # The backup wrote every page into the store's WAL: fold it into the file now, or the
         # next commit's checkpoint copies the whole store inside the timed sync (a cost of the
         # restore that grows with the journals, not of syncing).
-        self.store.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchall()
+        self.store.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchall()
 
 
-def _copy_db(
-    source: sqlite3.Connection, target: sqlite3.Connection, *, close_source: bool = True
-) -> None:
+def _copy_db(source: sqlite3.Connection, target: sqlite3.Connection) -> None:
     try:
         source.backup(target)
     finally:
         target.close()
-        if close_source:
-            source.close()
+        source.close()
 
 
 def day_rows(
@@ -634,7 +638,7 @@ def day_rows(
     entry_seconds = time.perf_counter() - started
     if profile is not None:
         profile.client.disable()
-    checkpoint = Checkpoint(server_db, laptop.session.store.conn, server_db.parent / key)
+    checkpoint = Checkpoint(server_db, laptop.session.store, server_db.parent / key)
     runs = []
     for n in range(repeats + 1):  # the last run: the server just restarted
         if n:

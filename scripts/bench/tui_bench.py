@@ -22,16 +22,20 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import datetime as dt
 import os
 import platform
 import statistics
 import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
+import apsw
 import msgspec
 
+from client_tui.services import store_crypto
 from client_tui.services.editor import JournalEditor
 from client_tui.services.session import Session
 from scripts.bench.sync_bench import write_section
@@ -134,9 +138,29 @@ def directory(students: int) -> Directory:
     )
 
 
+BENCH_PASSWORD = "пароль-замера"
+
+
+@contextlib.contextmanager
+def without_encryption() -> Iterator[None]:
+    """The store opened as a plain SQLite file through the same APSW build: everything as in
+    the product but the cipher and the key's derivation, for the cost of encryption."""
+    encrypted = store_crypto.unlock
+
+    def plain(path: Path, password: str, **_: object) -> tuple[apsw.Connection, bytes]:
+        return apsw.Connection(str(path)), b""
+
+    store_crypto.unlock = plain
+    try:
+        yield
+    finally:
+        store_crypto.unlock = encrypted
+
+
 def offline_profile(home: Path, students: int) -> Session:
     """A profile as a login leaves it (token, device, directory), without a server."""
     session = Session(home)
+    session.unlock(BENCH_PASSWORD)  # a new store, keyed as a login keys it
     with session.store.transaction():
         session.store.put("server_url", "http://127.0.0.1:9")  # nothing listens there
         session.store.put("login", "bench")
@@ -145,7 +169,7 @@ def offline_profile(home: Path, students: int) -> Session:
         session.store.put("person_id", TEACHER)
         session.store.put("directory", msgspec.msgpack.encode(directory(students)))
     session.close()
-    return Session(home)
+    return Session(home, password=BENCH_PASSWORD)
 
 
 def fill_year(session: Session, per_week: int) -> tuple[int, float]:
@@ -207,7 +231,7 @@ async def app_run(home: Path, count: int, month: dt.date) -> dict[str, float | l
     from client_tui.app import JournalApp
     from client_tui.app.screens.grid import GridScreen
 
-    session = Session(home)
+    session = Session(home, password=BENCH_PASSWORD)
     app = JournalApp(session, background_sync=False, today=lambda: month.replace(day=20))
     result: dict[str, float | list[float]] = {}
     async with app.run_test(size=(120, 40)) as pilot:
@@ -303,11 +327,55 @@ def machine() -> str:
     )
 
 
+def measure(args: argparse.Namespace, month: dt.date) -> dict:
+    """One whole run on a fresh profile: fill the year, open it, type."""
+    with tempfile.TemporaryDirectory(prefix="zhurnal-bench-") as tmp:
+        home = Path(tmp)
+        session = offline_profile(home, args.students)
+        events, fill_s = fill_year(session, args.per_week)
+        lessons = len(session.book.state(JOURNAL).lessons())
+        session.close()
+
+        from client_tui.services.grid import build_month_grid
+
+        started = time.perf_counter()
+        fresh = Session(home, password=BENCH_PASSWORD)  # a new start: nothing cached
+        unlock_ms = (time.perf_counter() - started) * 1000
+        started = time.perf_counter()
+        state = fresh.book.state(JOURNAL)
+        build_month_grid(state, fresh.directory, fresh.book.info(JOURNAL), month)
+        open_service_ms = (time.perf_counter() - started) * 1000
+        baseline = bare_commit_ms(fresh, args.entries)
+        service = service_mark_ms(fresh, args.entries, month)
+        fresh.close()
+        store_mb = sum(p.stat().st_size for p in home.rglob("store*") if p.is_file()) / 2**20
+
+        rss_before_app = rss_mb()
+        app = asyncio.run(app_run(home, args.entries, month))
+    return app | {
+        "events": events,
+        "lessons": lessons,
+        "fill_s": fill_s,
+        "unlock_ms": unlock_ms,
+        "open_service_ms": open_service_ms,
+        "baseline": baseline,
+        "service": service,
+        "rss_before_app": rss_before_app,
+        "store_mb": store_mb,
+        "load_end": load_average(),
+    }
+
+
 def main(argv: list[str] | None = None) -> dict:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--students", type=int, default=30)
     parser.add_argument("--per-week", type=int, default=5, help="lessons of the subject a week")
     parser.add_argument("--entries", type=int, default=300, help="keypresses to time")
+    parser.add_argument(
+        "--plain",
+        action="store_true",
+        help="also run on an unencrypted store (same APSW build) for the cost of encryption",
+    )
     parser.add_argument(
         "--write-docs", action="store_true", help="write the table to docs/BENCHMARKS.md"
     )
@@ -316,27 +384,11 @@ def main(argv: list[str] | None = None) -> dict:
     rss_start = rss_mb()
     load_start = load_average()
     month = dt.date(2026, 5, 1)
-    with tempfile.TemporaryDirectory(prefix="zhurnal-bench-") as tmp:
-        home = Path(tmp)
-        session = offline_profile(home, args.students)
-        events, fill_s = fill_year(session, args.per_week)
-        lessons = len(session.book.state(JOURNAL).lessons())
-        session.close()
-
-        fresh = Session(home)  # a new start: nothing cached
-        started = time.perf_counter()
-        from client_tui.services.grid import build_month_grid
-
-        state = fresh.book.state(JOURNAL)
-        build_month_grid(state, fresh.directory, fresh.book.info(JOURNAL), month)
-        open_service_ms = (time.perf_counter() - started) * 1000
-        baseline = bare_commit_ms(fresh, args.entries)
-        service = service_mark_ms(fresh, args.entries, month)
-        fresh.close()
-
-        rss_before_app = rss_mb()
-        app = asyncio.run(app_run(home, args.entries, month))
-
+    runs = {"encrypted": measure(args, month)}
+    if args.plain:
+        with without_encryption():
+            runs["plain"] = measure(args, month)
+    app = runs["encrypted"]
     keypress = app["keypress_ms"]
 
     def spread(samples: list[float]) -> str:
@@ -345,21 +397,43 @@ def main(argv: list[str] | None = None) -> dict:
             f"{max(samples):.1f} ms, over 50 ms: {sum(x > PAUSE_MS for x in samples)}"
         )
 
+    def each(key: str, show) -> str:
+        """The encrypted run's figure, then the plain run's (when measured)."""
+        return " · ".join(f"{name}: {show(run[key])}" for name, run in runs.items())
+
+    def ratio(key: str, of=statistics.median) -> str:
+        if "plain" not in runs:
+            return "—"
+        return f"{of(runs['encrypted'][key]) / of(runs['plain'][key]):.2f}×"
+
+    ms = "{:.0f} ms".format
+    loads = " · ".join(f"{name}: {run['load_end']}" for name, run in runs.items())
     rows = [
-        ("journal", f"{args.students} pupils, {lessons} lessons, {events} entries"),
-        ("filling it through the service layer", f"{fill_s:.1f} s"),
-        ("open the year's journal: fold + month grid", f"{open_service_ms:.0f} ms"),
-        ("open it in the app (Enter → grid on screen)", f"{app['open_app_ms']:.0f} ms"),
-        ("load average at start / end", f"{load_start} / {load_average()}"),
-        ("baseline: bare durable commit, median / p99 / max", spread(baseline)),
-        ("service alone: mark committed, median / p99 / max", spread(service)),
-        ("app: key handled → entry committed", spread(app["commit_ms"])),
-        ("app: key handled → committed + grid updated", spread(app["handler_ms"])),
-        ("app: whole keypress under Pilot (to idle screen)", spread(keypress)),
-        ("Pilot baseline: a key that does nothing", spread(app["noop_ms"])),
-        ("committed ÷ bare durable commit (medians)",
-         f"{statistics.median(app['commit_ms']) / statistics.median(baseline):.1f}×"),
-        ("RSS: Python + services, before Textual", f"{rss_start:.0f} MB → {rss_before_app:.0f} MB"),
+        ("journal", f"{args.students} pupils, {app['lessons']} lessons, {app['events']} entries"),
+        ("filling it through the service layer", each("fill_s", "{:.1f} s".format)),
+        ("unlock: Argon2id key + open the store", each("unlock_ms", ms)),
+        ("open the year's journal: fold + month grid", each("open_service_ms", ms)),
+        ("open it in the app (Enter → grid on screen)", each("open_app_ms", ms)),
+        ("store on disk (file + WAL)", each("store_mb", "{:.1f} MB".format)),
+        ("load average at start / at the end of each run", f"{load_start} / {loads}"),
+        ("baseline: bare durable commit, median / p99 / max", each("baseline", spread)),
+        ("service alone: mark committed, median / p99 / max", each("service", spread)),
+        ("app: key handled → entry committed", each("commit_ms", spread)),
+        ("app: key handled → committed + grid updated", each("handler_ms", spread)),
+        ("app: whole keypress under Pilot (to idle screen)", each("keypress_ms", spread)),
+        ("Pilot baseline: a key that does nothing", each("noop_ms", spread)),
+        ("committed ÷ bare durable commit (medians)", " · ".join(
+            f"{name}: {statistics.median(r['commit_ms']) / statistics.median(r['baseline']):.1f}×"
+            for name, r in runs.items())),
+        ("encrypted ÷ plain: key → committed (median / max)",
+         f"{ratio('commit_ms')} / {ratio('commit_ms', max)}"),
+        ("encrypted ÷ plain: whole keypress (median / max)",
+         f"{ratio('keypress_ms')} / {ratio('keypress_ms', max)}"),
+        ("encrypted ÷ plain: bare durable commit (median)", ratio("baseline")),
+        ("encrypted ÷ plain: open the year (service / app)",
+         f"{ratio('open_service_ms', float)} / {ratio('open_app_ms', float)}"),
+        ("RSS: Python + services, before Textual",
+         f"{rss_start:.0f} MB → {app['rss_before_app']:.0f} MB"),
         ("RSS: with the app running the year's journal", f"{app['rss_app_mb']:.0f} MB"),
     ]  # fmt: skip
     width = max(len(name) for name, _ in rows)
@@ -373,8 +447,9 @@ def main(argv: list[str] | None = None) -> dict:
         "keypress_p99_ms": percentile(keypress, 0.99),
         "commit_median_ms": statistics.median(app["commit_ms"]),
         "open_app_ms": app["open_app_ms"],
-        "events": events,
+        "events": app["events"],
         "committed": len(keypress),
+        "pauses": sum(x > PAUSE_MS for x in keypress),
     }
 
 

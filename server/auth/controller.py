@@ -20,6 +20,9 @@ class LoginRequest(msgspec.Struct, frozen=True, kw_only=True):
     login: str = msgspec.field(default="")
     password: str = ""
     device_name: str = "устройство"
+    # a laptop logging in again asks for its own device record back with the token it held
+    device_id: str = ""
+    device_token: str = ""
 
 
 class AuthController(Controller):
@@ -38,6 +41,8 @@ class AuthController(Controller):
             password=data.password,
             device_name=data.device_name,
             address=client_address(request, config),
+            device_id=data.device_id,
+            device_token=data.device_token,
         )
 
     @post("/auth/logout", guards=[requires_any_user], sync_to_thread=True, status_code=200)

@@ -131,21 +131,37 @@ def login(
     password: str,
     device_name: str,
     address: str = "?",
+    device_id: str = "",
+    device_token: str = "",
 ) -> DeviceToken:
-    """Check the password and register a new device with a fresh token."""
+    """Check the password and register a new device with a fresh token; or, for a laptop
+    logging in again (its token revoked by a password change or an administrator), give its
+    own device record a fresh token when it shows the token it last held."""
     now = time.time()
     account = check_credentials(conn, config, login=login, password=password, address=address)
     token = secrets.token_urlsafe(32)
-    device_id = f"d-{secrets.token_hex(6)}"
     with transaction(conn):
-        accounts.add_device(
-            conn,
-            device_id=device_id,
-            login=login,
-            name=device_name[:100] or "устройство",
-            token_hash=hash_token(token),
-            now=now,
-        )
+        if not (
+            device_id
+            and device_token
+            and accounts.reattach_device(
+                conn,
+                device_id=device_id,
+                login=login,
+                old_token_hash=hash_token(device_token),
+                token_hash=hash_token(token),
+                now=now,
+            )
+        ):
+            device_id = f"d-{secrets.token_hex(6)}"
+            accounts.add_device(
+                conn,
+                device_id=device_id,
+                login=login,
+                name=device_name[:100] or "устройство",
+                token_hash=hash_token(token),
+                now=now,
+            )
     return DeviceToken(
         token=token,
         device_id=device_id,

@@ -81,6 +81,26 @@ def add_device(
     )
 
 
+def reattach_device(
+    conn: sqlite3.Connection,
+    *,
+    device_id: str,
+    login: str,
+    old_token_hash: str,
+    token_hash: str,
+    now: float,
+) -> bool:
+    """Give a device of `login` a new token and lift its revocation, if the caller proved it
+    held the device's last token: a laptop logging in again keeps its record (and its CRDT
+    client ids, bound to it). False when the device is not that one."""
+    cur = conn.execute(
+        "UPDATE devices SET token_hash = ?, revoked_at = NULL, last_seen = ? "
+        "WHERE id = ? AND login = ? AND token_hash = ?",
+        (token_hash, now, device_id, login, old_token_hash),
+    )
+    return cur.rowcount > 0
+
+
 def device_by_token(
     conn: sqlite3.Connection, token_hash: str
 ) -> tuple[DeviceRow, AccountRow] | None:

@@ -6,11 +6,13 @@ from scripts.bench import tui_bench
 
 
 def test_tui_bench_smoke_runs_and_commits_every_keypress(capsys):
-    result = tui_bench.main(["--students", "6", "--per-week", "1", "--entries", "12"])
+    argv = ["--students", "6", "--per-week", "1", "--entries", "12", "--plain"]
+    result = tui_bench.main(argv)
     assert result["committed"] == 12  # the bench itself exits if a keypress was not committed
     assert result["events"] > 6 * 30  # a year of lessons with a column of attendance each
     table = capsys.readouterr().out
     assert "keypress" in table and "RSS" in table
+    assert "encrypted ÷ plain: key → committed" in table and "plain: " in table
 
 
 @pytest.mark.bench

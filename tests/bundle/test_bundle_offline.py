@@ -164,14 +164,16 @@ def test_linux_bundle_installs_offline_and_the_installed_journal_logs_in_and_syn
         timeout=120,
     )
     assert tui.returncode == 0, tui.stderr
-    screen, rules, code = tui.stdout.split()
+    first, screen, rules, code = tui.stdout.split()
     assert code.startswith(str(site))  # the installed code, not the checkout
+    assert first == "UnlockScreen"  # the store is encrypted: its password opens it (apsw-sqlite3mc)
     assert screen == "JournalsScreen"  # logged in: the list of journals, from the local store
     assert int(rules) > 0  # with the app's own CSS
 
 
 TUI_SMOKE = """
 import asyncio
+import os
 import client_tui
 from client_tui.app import JournalApp
 
@@ -179,7 +181,13 @@ async def main():
     app = JournalApp(background_sync=False)
     async with app.run_test(size=(100, 30)) as pilot:
         await pilot.pause()
-        print(type(app.screen).__name__, len(app.stylesheet.rules), client_tui.__file__)
+        first = type(app.screen).__name__
+        await pilot.press(*os.environ["ZHURNAL_PASSWORD"], "enter")
+        for _ in range(1200):
+            if type(app.screen).__name__ == "JournalsScreen":
+                break
+            await pilot.pause(0.05)
+        print(first, type(app.screen).__name__, len(app.stylesheet.rules), client_tui.__file__)
 
 asyncio.run(main())
 """

@@ -21,7 +21,7 @@ from server.cli import main as server_main
 from server.config import ServerConfig
 from shared import wire
 from shared.model import AttendanceCode
-from tests.factories import MATH_5, MATH_6
+from tests.factories import MATH_5, MATH_6, PASSWORD
 
 NOT_SIGNED = "Файл обмена не подписан действующим устройством: не принят.\n"
 
@@ -228,8 +228,11 @@ def keep_sigpipe() -> Iterator[None]:
         signal.signal(signal.SIGPIPE, saved)
 
 
-def test_journal_bundle_commands_round_trip(laptop, server_config, tmp_path, capsys, keep_sigpipe):
+def test_journal_bundle_commands_round_trip(
+    laptop, server_config, tmp_path, capsys, keep_sigpipe, monkeypatch
+):
     """The same trip with the teacher's `journal bundle export|import` commands."""
+    monkeypatch.setenv("ZHURNAL_PASSWORD", PASSWORD)  # the store's password, as a script gives it
     math = laptop("math")
     record(math)
     home = tmp_path / "laptops" / "math"  # where the laptop fixture keeps this profile

@@ -308,7 +308,11 @@ class World:
             faults,
             script,
         )
-        session = Session(self.config.database.parent.parent / "laptops" / name, transport=link)
+        session = Session(
+            self.config.database.parent.parent / "laptops" / name,
+            password=PASSWORD,
+            transport=link,
+        )
         book = session.book
         book.clock = Clock(book.device_id, last=session.store.get("hlc") or None, now=self.time)
         laptop = Laptop(name, session, link)

@@ -55,7 +55,8 @@ def test_login_leaves_full_journals_when_the_link_is_cut_right_after(laptop, cli
         assert state.attendance(lesson_id, "s-2") is AttendanceCode.ABSENT
     finally:
         fresh.close()
-    again = Session(tmp_path / "new-laptop", transport=link)  # next start, still no link
+    # next start, still no link
+    again = Session(tmp_path / "new-laptop", password=PASSWORD, transport=link)
     try:
         assert again.book.state(MATH_5).marks(lesson_id, "s-1")[0].value == 5
     finally:

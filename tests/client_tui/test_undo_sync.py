@@ -92,7 +92,7 @@ def fresh_laptops(tmp_path, client):
     def make() -> Session:
         home = tmp_path / f"example-{len(opened)}"
         shutil.copytree(pristine, home)
-        opened.append(Session(home, http=client))
+        opened.append(Session(home, password=PASSWORD, http=client))
         return opened[-1]
 
     yield make

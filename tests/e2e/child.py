@@ -16,10 +16,11 @@ from pathlib import Path
 from client_tui.services.api import SyncError
 from client_tui.services.session import Session
 from tests.e2e.workload import record_step
+from tests.factories import PASSWORD
 
 
 def record(home: Path, journal_id: str, seed: int, limit: int = 10_000) -> int:
-    session = Session(home)
+    session = Session(home, password=PASSWORD)
     rng = random.Random(seed)
     print("READY", flush=True)
     try:
@@ -33,7 +34,7 @@ def record(home: Path, journal_id: str, seed: int, limit: int = 10_000) -> int:
 
 
 def sync(home: Path) -> int:
-    session = Session(home)
+    session = Session(home, password=PASSWORD)
     print("SYNCING", flush=True)
     try:
         report = session.sync()

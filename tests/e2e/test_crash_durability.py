@@ -39,7 +39,7 @@ from tests.e2e.workload import (
     server_event_counts,
     wait_until,
 )
-from tests.factories import MATH_5
+from tests.factories import MATH_5, PASSWORD
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(120)]
 
@@ -138,7 +138,7 @@ def test_laptop_killed_while_typing_keeps_every_entry_it_reported_saved(
             seen += ids_from(c.reader.rest(WAIT))
         reported += seen
 
-        session = Session(home)
+        session = Session(home, password=PASSWORD)
         try:
             assert integrity(session.store.conn) == "ok"
             outbox = {e.event_id for e in session.store.outbox()}
@@ -150,7 +150,7 @@ def test_laptop_killed_while_typing_keeps_every_entry_it_reported_saved(
         finally:
             session.close()
 
-    session = Session(home)
+    session = Session(home, password=PASSWORD)
     try:
         report = session.sync()
         assert report.complete
@@ -204,7 +204,7 @@ def test_laptop_killed_mid_sync_resumes_without_loss_or_duplicates(
         assert on_server() == (0 if moment == "uploading" else len(typed))
 
         proxy.set_profile(PERFECT)
-        session = Session(home)
+        session = Session(home, password=PASSWORD)
         try:
             assert integrity(session.store.conn) == "ok"
             assert session.status().pending == len(typed)

@@ -149,6 +149,12 @@ def test_teacher_keeps_a_lesson_in_the_terminal_app(live_server: LiveServer, ter
     live_server.stop()  # the link is gone: the next start works from the local store
     again = terminal()
     again.start(journal_command(), app_env(home))
+    again.wait_for("Журнал зашифрован на этом компьютере")  # unlocked offline, by password
+    again.type("не тот пароль")
+    again.keys("Enter")
+    again.wait_for("Пароль не подходит")
+    again.type(PASSWORD)
+    again.keys("Enter")
     again.wait_for("Мои журналы")
     again.wait_for("связь: НЕТ")
     again.keys("Enter")

@@ -155,3 +155,33 @@ def test_changing_the_password_revokes_the_other_sessions_and_device_tokens(
     assert live == [{"n": 0}]
     # the new password works from a laptop
     assert login(server, "math", "new-password-1").status_code == 200
+
+
+def test_a_laptop_logging_in_again_gets_its_own_device_back_only_with_its_last_token(
+    server: SchoolServer,
+) -> None:
+    """Its CRDT client ids are bound to its device: a new device would refuse its entries."""
+    first = login(server, "math", PASSWORD).json()
+    device, token = first["device_id"], first["token"]
+    with server.db() as conn, transaction(conn):
+        conn.execute("UPDATE devices SET revoked_at = 1 WHERE id = ?", (device,))
+
+    def again(device_id: str, device_token: str, name: str = "math") -> dict:
+        body = {"login": name, "password": PASSWORD, "device_name": "тест"}
+        body |= {"device_id": device_id, "device_token": device_token}
+        answer = server.client.post(LOGIN, json=body)
+        assert answer.status_code == 200, answer.text
+        return answer.json()
+
+    stranger = again(device, "not-its-token")  # a device id alone proves nothing
+    assert stranger["device_id"] != device
+    other = login(server, "rus", PASSWORD).json()
+    assert again(other["device_id"], other["token"])["device_id"] != other["device_id"]
+    back = again(device, token)
+    assert back["device_id"] == device
+    rows = server.rows("SELECT revoked_at FROM devices WHERE id = ?", (device,))
+    assert rows == [{"revoked_at": None}]
+    me = server.client.get("/api/v1/me", headers={"Authorization": f"Bearer {back['token']}"})
+    assert me.status_code == 200
+    old = server.client.get("/api/v1/me", headers={"Authorization": f"Bearer {token}"})
+    assert old.status_code == 401  # the token it showed is spent

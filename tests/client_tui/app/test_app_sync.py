@@ -52,7 +52,8 @@ async def test_first_run_registers_the_device_and_later_starts_offline(tmp_path,
     assert session.logged_in
     session.close()
 
-    offline = Session(home, transport=no_link)  # the server is gone: no HTTP client at all
+    # the server is gone: no HTTP client at all
+    offline = Session(home, password=PASSWORD, transport=no_link)
     app = JournalApp(offline, sync_interval=0.2, today=lambda: LESSON_DAY)
     async with app.run_test(size=(80, 24)) as pilot:
         await journals_listed(pilot)
