@@ -64,7 +64,7 @@ def test_last_year_s_journals_stay_on_the_laptop_read_only(tmp_path):
         assert laptop.sync().complete
         laptop.close()
         # a restarted app lists them too
-        again = Session(tmp_path / "laptop", http=client)
+        again = Session(tmp_path / "laptop", password=PASSWORD, http=client)
         assert OLD in {s.info.id for s in again.book.summaries()}
         again.close()
     conn.close()
