@@ -1,4 +1,6 @@
-"""Shared fixtures: a small school on a real in-process server, and teachers' laptops."""
+"""Shared fixtures: a small school on a real in-process server, and teachers' laptops.
+
+The school is written once per session into a template database; each test gets a copy."""
 
 from __future__ import annotations
 
@@ -14,8 +16,7 @@ from client_tui.services.session import Session
 from server.app import create_app
 from server.auth import passwords
 from server.config import ServerConfig
-from server.storage.db import connect, create_schema
-from tests.factories import PASSWORD, write_school
+from tests.factories import PASSWORD, copy_database, write_school_database
 
 BASE_URL = "http://testserver.local"
 
@@ -41,13 +42,17 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             item.add_marker(skip)
 
 
+@pytest.fixture(scope="session")
+def school_template_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The fixture school's database, written once per session; tests work on copies."""
+    return write_school_database(tmp_path_factory.mktemp("school-template") / "zhurnal.sqlite")
+
+
 @pytest.fixture
-def server_config(tmp_path: Path) -> ServerConfig:
+def server_config(tmp_path: Path, school_template_db: Path) -> ServerConfig:
+    """A fresh copy of the fixture school's database, this test's alone."""
     config = ServerConfig(database=tmp_path / "server" / "zhurnal.sqlite")
-    conn = connect(config.database)
-    create_schema(conn)
-    write_school(conn)
-    conn.close()
+    copy_database(school_template_db, config.database)
     return config
 
 

@@ -15,35 +15,28 @@ from pathlib import Path
 
 import pytest
 
+from server.config import ServerConfig
 from server.storage import archive as archive_storage
 from server.storage import directory as directory_storage
 from server.storage.db import (
     DIRECTORY_TABLES,
     DIRECTORY_VERSION_KEY,
     connect,
-    create_schema,
     get_meta,
     transaction,
 )
 from server.sync.directory_cache import DirectoryCache
 from shared import wire
 from shared.model import Student, TeachingAssignment
-from tests.factories import CLASS_5, MATH_5, MATH_6, YEAR, write_school
+from tests.factories import CLASS_5, MATH_5, MATH_6, YEAR
 from tests.server.school_kit import Replica, SchoolServer, Writer, template
 
 Outcome = wire.Outcome
 
 
 @pytest.fixture
-def db(tmp_path: Path) -> Path:
-    path = tmp_path / "school.sqlite"
-    conn = connect(path)
-    try:
-        create_schema(conn)
-        write_school(conn)
-    finally:
-        conn.close()
-    return path
+def db(server_config: ServerConfig) -> Path:
+    return server_config.database
 
 
 @pytest.fixture
