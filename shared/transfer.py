@@ -10,13 +10,13 @@ bytes that were signed, so a signature checks whatever reads it.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Literal
+from typing import Final, Literal
 
 import msgspec
 
 from shared.columns import result_text
 
-FORMAT = "zhurnal-transfer-extract"
+FORMAT: Final = "zhurnal-transfer-extract"
 VERSION = 1
 
 
