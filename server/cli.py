@@ -15,6 +15,7 @@ from pathlib import Path
 from server.config import ServerConfig
 from server.install import cli as install_cli
 from server.storage.db import connect, create_schema
+from shared.russian_argparse import RussianArgumentParser
 
 DEFAULT_DB = Path(os.environ.get("ZHURNAL_DB", "var/zhurnal.sqlite"))
 
@@ -496,7 +497,7 @@ def cmd_district_import(args: argparse.Namespace) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = RussianArgumentParser(
         prog="journal-server",
         description="Сервер электронного журнала: запуск, база данных, учётные записи, импорт.",
     )
