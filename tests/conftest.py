@@ -5,8 +5,10 @@ The school is written once per session into a template database; each test gets 
 from __future__ import annotations
 
 import datetime as dt
+import sqlite3
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from argon2 import PasswordHasher
@@ -25,6 +27,28 @@ BASE_URL = "http://testserver.local"
 # process started by a test (with the product's hasher) still verifies these.
 passwords._hasher = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
 passwords._DUMMY_HASH = passwords._hasher.hash("no such account")
+
+
+class _ConnectionWithoutFsync(sqlite3.Connection):
+    """Tests only: SQLite that does not wait for the disk. The product commits with
+    synchronous=FULL so that an entry reported saved survives a power cut; no in-process test
+    can cut the power, and a disk flush per commit was much of the suite's time (the sixty
+    offline days of tests/client_tui/test_background_sync.py: 39 s, 9 s without). The crash
+    tests kill real server and client processes, which keep FULL."""
+
+    def execute(self, sql: str, *args: Any) -> sqlite3.Cursor:
+        if sql.startswith("PRAGMA synchronous"):
+            sql = "PRAGMA synchronous=OFF"
+        return super().execute(sql, *args)
+
+
+def _connect_without_fsync(*args: Any, **kwargs: Any) -> sqlite3.Connection:
+    kwargs.setdefault("factory", _ConnectionWithoutFsync)
+    return _sqlite_connect(*args, **kwargs)
+
+
+_sqlite_connect = sqlite3.connect
+sqlite3.connect = _connect_without_fsync
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
