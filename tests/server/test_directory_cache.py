@@ -35,11 +35,6 @@ Outcome = wire.Outcome
 
 
 @pytest.fixture
-def db(server_config: ServerConfig) -> Path:
-    return server_config.database
-
-
-@pytest.fixture
 def conn(db: Path) -> Iterator[sqlite3.Connection]:
     conn = connect(db)
     yield conn
@@ -257,7 +252,6 @@ def test_a_nested_transaction_is_a_savepoint(conn: sqlite3.Connection) -> None:
 
 def test_the_document_cache_size_comes_from_the_environment(monkeypatch, tmp_path: Path) -> None:
     from server.app import create_app
-    from server.config import ServerConfig
 
     monkeypatch.setenv("ZHURNAL_DOCUMENT_CACHE", "4096")
     config = ServerConfig.from_env(database=tmp_path / "big.sqlite")
@@ -272,7 +266,6 @@ def test_the_server_reads_the_directory_at_startup(db: Path, tmp_path: Path) -> 
     from litestar.testing import TestClient
 
     from server.app import create_app
-    from server.config import ServerConfig
 
     with TestClient(create_app(ServerConfig(database=db))) as client:
         assert client.app.state.directories.loads == 1  # before any request

@@ -42,12 +42,6 @@ SUBCOMMANDS = {
 
 
 @pytest.fixture
-def db(server_config: ServerConfig) -> Path:
-    """The fixture school's database (a year, classes, accounts)."""
-    return server_config.database
-
-
-@pytest.fixture
 def conn(db: Path) -> Iterator[sqlite3.Connection]:
     connection = connect(db)
     yield connection
