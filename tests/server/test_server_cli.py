@@ -80,6 +80,7 @@ def test_init_db_creates_the_database(tmp_path, capsys):
     assert run(capsys, "--db", path, "init-db")[0] == 0  # again: nothing breaks
 
 
+@pytest.mark.slow  # builds the whole demo school: ~28,000 entries
 def test_load_demo_loads_the_school_and_its_neighbour_once(tmp_path, capsys):
     path = tmp_path / "demo.sqlite"
     school, neighbour = build_demo_school(), build_neighbour_school()
