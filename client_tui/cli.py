@@ -24,7 +24,6 @@ import time
 from pathlib import Path
 
 from client_tui.console import NoPassword, configure_output, read_password
-from client_tui.russian_argparse import RussianArgumentParser
 from client_tui.services.api import SyncError, TemporaryFailure
 from client_tui.services.editor import JournalEditor
 from client_tui.services.entry import LETTER_CODES, WORK_KINDS
@@ -51,6 +50,7 @@ from shared.model import (
 )
 from shared.release import installed_version
 from shared.rules import RuleViolation
+from shared.russian_argparse import RussianArgumentParser
 from shared.scales import mark_text, parse_typed
 
 

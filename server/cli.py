@@ -12,11 +12,11 @@ import sys
 import time
 from pathlib import Path
 
-from client_tui.russian_argparse import RussianArgumentParser  # the same words as `journal`
 from server.config import ServerConfig
 from server.install import cli as install_cli
 from server.storage.db import connect
 from server.storage.migrations import open_current
+from shared.russian_argparse import RussianArgumentParser
 
 DEFAULT_DB = Path(os.environ.get("ZHURNAL_DB", "var/zhurnal.sqlite"))
 

@@ -123,6 +123,7 @@ class JournalState:
         keys = self._cells_for(new)
         if keys is None:
             return fold(self.events | {e.id: e for e in new})
+        copied: set[CellKey] | None
         if in_place:
             state, copied = self, None
         else:
@@ -290,9 +291,9 @@ def fold(events: Mapping[str, JournalEvent]) -> JournalState:
     while placed:
         placed = False
         for event_id in retractions:
-            target = next((t for t in valid[event_id].supersedes if t in cell_of), None)
-            if event_id not in cell_of and target is not None:
-                cell_of[event_id] = cell_of[target]
+            retracted = next((t for t in valid[event_id].supersedes if t in cell_of), None)
+            if event_id not in cell_of and retracted is not None:
+                cell_of[event_id] = cell_of[retracted]
                 placed = True
 
     cells: dict[CellKey, Cell] = {}

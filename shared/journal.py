@@ -118,7 +118,9 @@ class JournalDoc:
     """
 
     def __init__(self, state: bytes | None = None, *, client_id: int | None = None):
-        self._doc = pycrdt.Doc(client_id=client_id, allow_multithreading=True)
+        self._doc: pycrdt.Doc[pycrdt.Map[str]] = pycrdt.Doc(
+            client_id=client_id, allow_multithreading=True
+        )
         self._events = self._doc.get(EVENTS_ROOT, type=pycrdt.Map)
         if state:
             self._doc.apply_update(state)
@@ -220,7 +222,8 @@ class JournalDoc:
         removed: list[str] = []
 
         def on_change(event: pycrdt.MapEvent) -> None:
-            for key, change in event.keys.items():
+            # pycrdt names `keys` in MapEvent's __slots__ without a type
+            for key, change in event.keys.items():  # type: ignore[attr-defined]
                 action = change["action"]
                 if action == "add":
                     added[key] = str(change["newValue"])

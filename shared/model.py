@@ -48,13 +48,13 @@ class PeriodKind(StrEnum):
     YEAR = "year"  # учебный год (годовая отметка)
 
 
-class School(Frozen):
+class School(Frozen, frozen=True):
     id: Id
     name: ShortText
     district: ShortText = ""
 
 
-class SchoolYear(Frozen):
+class SchoolYear(Frozen, frozen=True):
     id: Id
     school_id: Id
     name: ShortText  # "2026/2027"
@@ -62,7 +62,7 @@ class SchoolYear(Frozen):
     ends: dt.date
 
 
-class Period(Frozen):
+class Period(Frozen, frozen=True):
     """Учебный период: четверть, полугодие или год, with its dates."""
 
     id: Id
@@ -74,7 +74,7 @@ class Period(Frozen):
     ends: dt.date
 
 
-class SchoolClass(Frozen):
+class SchoolClass(Frozen, frozen=True):
     """Класс, e.g. 5А, in one school year."""
 
     id: Id
@@ -87,12 +87,12 @@ class SchoolClass(Frozen):
         return f"{self.grade}{self.letter}"
 
 
-class Subject(Frozen):
+class Subject(Frozen, frozen=True):
     id: Id
     name: ShortText
 
 
-class Person(Frozen):
+class Person(Frozen, frozen=True):
     id: Id
     last_name: ShortText
     first_name: ShortText
@@ -120,7 +120,7 @@ class Parent(Person, frozen=True, kw_only=True):
     pass
 
 
-class Membership(Frozen):
+class Membership(Frozen, frozen=True):
     """A student's place in a class over time: a pupil who moves keeps their records."""
 
     student_id: Id
@@ -132,7 +132,7 @@ class Membership(Frozen):
         return self.starts <= day and (self.ends is None or day <= self.ends)
 
 
-class TeachingAssignment(Frozen):
+class TeachingAssignment(Frozen, frozen=True):
     """Teacher × class × subject (the year is the class's)."""
 
     teacher_id: Id
@@ -140,19 +140,19 @@ class TeachingAssignment(Frozen):
     subject_id: Id
 
 
-class ClassTeacher(Frozen):
+class ClassTeacher(Frozen, frozen=True):
     """Классный руководитель: reads the whole journal of the class, edits none of it."""
 
     teacher_id: Id
     class_id: Id
 
 
-class ParentLink(Frozen):
+class ParentLink(Frozen, frozen=True):
     parent_id: Id
     student_id: Id
 
 
-class StudyGroup(Frozen):
+class StudyGroup(Frozen, frozen=True):
     """Группа: part of a class taught one subject apart (English group 1, technology «девочки»),
     with its own teachers and its own journal."""
 
@@ -163,7 +163,7 @@ class StudyGroup(Frozen):
     teachers: tuple[Id, ...] = ()
 
 
-class GroupMembership(Frozen):
+class GroupMembership(Frozen, frozen=True):
     """A pupil's place in a group over time: moved to another group, their marks stay put."""
 
     student_id: Id
@@ -174,7 +174,7 @@ class GroupMembership(Frozen):
     ends: dt.date | None = None
 
 
-class CombinedClasses(Frozen):
+class CombinedClasses(Frozen, frozen=True):
     """Класс-комплект: classes of different grades taught one subject together, in one lesson
     by one teacher. Each class keeps its own journal; a lesson is entered once and written
     into each of them under one lesson id (shared.combined)."""
@@ -183,7 +183,7 @@ class CombinedClasses(Frozen):
     class_ids: tuple[Id, ...]
 
 
-class JournalInfo(Frozen):
+class JournalInfo(Frozen, frozen=True):
     """One journal: a (school year, class or group, subject) section, the unit of sync and
     permission. `group` is the group's key; empty for the whole class."""
 
@@ -234,7 +234,7 @@ def is_portfolio_id(value: str) -> bool:
     return value.endswith("~" + PORTFOLIO_SUBJECT)
 
 
-class YearClosure(Frozen):
+class YearClosure(Frozen, frozen=True):
     """A school year closed for the archive (000 §7.1): its journals take no more entries."""
 
     year_id: Id
@@ -242,7 +242,7 @@ class YearClosure(Frozen):
     closed_by: Id  # the staff member who closed it
 
 
-class CorrectionGrant(Frozen):
+class CorrectionGrant(Frozen, frozen=True):
     """Permission for one person to correct one journal of a closed year (000 §5.3)."""
 
     id: int
@@ -317,7 +317,7 @@ ACHIEVEMENT_RESULT_RU: dict[AchievementResult, str] = {
 }
 
 
-class Attachment(Frozen):
+class Attachment(Frozen, frozen=True):
     """The document that proves an achievement (a diploma scan), stored by its checksum."""
 
     sha256: Annotated[str, msgspec.Meta(pattern=r"^[0-9a-f]{64}$")]
@@ -368,7 +368,7 @@ SCALE_RU: dict[Scale, str] = {
 }
 
 
-class ScaleSetting(Frozen):
+class ScaleSetting(Frozen, frozen=True):
     """The scale a school set for a grade, a subject, or a subject in one grade.
 
     The most specific setting wins (grade and subject, then subject, then grade); without one a
@@ -380,14 +380,14 @@ class ScaleSetting(Frozen):
     modifiers: bool = False  # the school's act allows «4+», «5−» (five-point only)
 
 
-class WorkWeight(Frozen):
+class WorkWeight(Frozen, frozen=True):
     """The school's weight of a mark for a kind of work (002 §3.2); shared.grades has defaults."""
 
     work_kind: str  # a WorkKind value
     weight: Annotated[int, msgspec.Meta(ge=1, le=5)]
 
 
-class Directory(Frozen):
+class Directory(Frozen, frozen=True):
     """The part of the directory one user may see."""
 
     school: School

@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from typing import TypeVar
 
 import msgspec
 
@@ -42,6 +43,7 @@ from shared.scales import FIVE_POINT, JournalScale, refusal, scale_of
 MIN_MARK, MAX_MARK = 1, 5  # the five-point scale (shared.scales knows the others)
 MAX_WEIGHT = 5
 ABSENT_CODES = frozenset({AttendanceCode.ABSENT, AttendanceCode.EXCUSED})
+C = TypeVar("C")  # a rules' context
 
 
 class RuleViolation(Exception):
@@ -144,7 +146,7 @@ class PortfolioContext:
         )
 
     @property
-    def rules(self) -> tuple[Rule, ...]:
+    def rules(self) -> tuple[PortfolioRule, ...]:
         return PORTFOLIO_RULES
 
     def is_member(self, student_id: str, starts: dt.date, ends: dt.date) -> bool:
@@ -158,7 +160,10 @@ def context_for(directory: Directory, journal: JournalInfo) -> JournalContext | 
     return JournalContext.from_directory(directory, journal)
 
 
+AnyContext = JournalContext | PortfolioContext
+# A rule: the violation `event` commits in `state` (which already includes it), or None.
 Rule = Callable[[JournalEvent, JournalState, JournalContext], RuleViolation | None]
+PortfolioRule = Callable[[JournalEvent, JournalState, PortfolioContext], RuleViolation | None]
 
 
 def _violation(rule: str, message: str, event: JournalEvent) -> RuleViolation:
@@ -168,7 +173,9 @@ def _violation(rule: str, message: str, event: JournalEvent) -> RuleViolation:
 # ------------------------------------------------------------------------ the rules
 
 
-def author_may_write(event, state, ctx):
+def author_may_write(
+    event: JournalEvent, state: JournalState, ctx: JournalContext
+) -> RuleViolation | None:
     """000 §4.5: only the class's teachers of the subject and the administration keep a journal.
 
     A class teacher reads the whole class journal without edit rights (000 §5.5).
@@ -183,7 +190,9 @@ def author_may_write(event, state, ctx):
     return None
 
 
-def mark_in_journal_scale(event, state, ctx):
+def mark_in_journal_scale(
+    event: JournalEvent, state: JournalState, ctx: JournalContext
+) -> RuleViolation | None:
     """004 §1.5, 001 §3.4: a mark is on the journal's scale (five-point, зачёт/незачёт, or none
     at all in grade 1 and subjects taught without marks); «+»/«−» only where the school allows.
     """
@@ -198,7 +207,9 @@ def mark_in_journal_scale(event, state, ctx):
     return _violation("mark_in_journal_scale", message, event) if message else None
 
 
-def special_value_has_basis(event, state, ctx):
+def special_value_has_basis(
+    event: JournalEvent, state: JournalState, ctx: JournalContext
+) -> RuleViolation | None:
     """004 §1.4: «н/а» says why (absences or no marks); «осв.» names its document and the dates
     it covers, within the school year."""
     if not isinstance(event, PeriodMarkGiven):
@@ -226,7 +237,9 @@ def special_value_has_basis(event, state, ctx):
     return None
 
 
-def _exemption_on(state: JournalState, ctx, student_id: str, day: dt.date):
+def _exemption_on(
+    state: JournalState, ctx: JournalContext, student_id: str, day: dt.date
+) -> PeriodMarkGiven | None:
     """The pupil's live «осв.» covering `day`, looked up per period (not a scan of the journal)."""
     for period in ctx.periods:  # the period's and the year's cell (PeriodKind.YEAR)
         mark = state.period_mark(period.id, student_id)
@@ -249,7 +262,9 @@ def _exempt_message(exemption: PeriodMarkGiven) -> str:
     )
 
 
-def no_mark_for_exempt_pupil(event, state, ctx):
+def no_mark_for_exempt_pupil(
+    event: JournalEvent, state: JournalState, ctx: JournalContext
+) -> RuleViolation | None:
     """004 §1.4: a pupil exempt by a document («осв.») gets no current marks for those dates,
     whichever arrived first: a mark already taken is refused when the exemption arrives
     (`displaced_by_exemption`)."""
@@ -358,7 +373,9 @@ def clashes_with_counted(
     return found
 
 
-def weight_in_range(event, state, ctx):
+def weight_in_range(
+    event: JournalEvent, state: JournalState, ctx: JournalContext
+) -> RuleViolation | None:
     """002 §3.2: the form of assessment is recorded; a mark's weight is 1–5 by school policy."""
     if isinstance(event, MarkGiven) and not (1 <= event.weight <= MAX_WEIGHT):
         return _violation(
@@ -367,7 +384,9 @@ def weight_in_range(event, state, ctx):
     return None
 
 
-def lesson_within_school_year(event, state, ctx):
+def lesson_within_school_year(
+    event: JournalEvent, state: JournalState, ctx: JournalContext
+) -> RuleViolation | None:
     """000 §5.4: lessons are recorded for the school year they belong to."""
     if isinstance(event, LessonRecorded) and not (ctx.year.starts <= event.date <= ctx.year.ends):
         return _violation(
@@ -378,7 +397,9 @@ def lesson_within_school_year(event, state, ctx):
     return None
 
 
-def lesson_not_in_future(event, state, ctx):
+def lesson_not_in_future(
+    event: JournalEvent, state: JournalState, ctx: JournalContext
+) -> RuleViolation | None:
     """000 §5.3: the journal reflects lessons actually held, so a lesson cannot be in the future."""
     if isinstance(event, LessonRecorded) and event.date > stamp_date(event.hlc) + dt.timedelta(
         days=1
@@ -391,7 +412,9 @@ def lesson_not_in_future(event, state, ctx):
     return None
 
 
-def entry_belongs_to_lesson(event, state, ctx):
+def entry_belongs_to_lesson(
+    event: JournalEvent, state: JournalState, ctx: JournalContext
+) -> RuleViolation | None:
     """002 §3.4: a mark or attendance goes in the column of its lesson, which must exist."""
     if isinstance(event, MarkGiven | AttendanceMarked) and state.lesson(event.lesson_id) is None:
         return _violation(
@@ -400,7 +423,9 @@ def entry_belongs_to_lesson(event, state, ctx):
     return None
 
 
-def student_in_class(event, state, ctx):
+def student_in_class(
+    event: JournalEvent, state: JournalState, ctx: JournalContext
+) -> RuleViolation | None:
     """000 §4.5: a class journal holds that class's pupils, from the day they joined."""
     if isinstance(event, MarkGiven | AttendanceMarked):
         lesson = state.lesson(event.lesson_id)
@@ -427,7 +452,9 @@ NO_MARK_FOR_ABSENT = (
 )
 
 
-def no_mark_for_absent_pupil(event, state, ctx):
+def no_mark_for_absent_pupil(
+    event: JournalEvent, state: JournalState, ctx: JournalContext
+) -> RuleViolation | None:
     """002 §3.5: no mark for a pupil absent from the lesson, except illness with a document.
 
     Whichever of the two entries (absence, mark) came later is the one refused.
@@ -453,7 +480,9 @@ def no_mark_for_absent_pupil(event, state, ctx):
     return None
 
 
-def period_mark_after_last_lesson(event, state, ctx):
+def period_mark_after_last_lesson(
+    event: JournalEvent, state: JournalState, ctx: JournalContext
+) -> RuleViolation | None:
     """000 §5.4: period marks are set after the last lesson of the reporting period.
 
     Not an exemption («осв.» is recorded when the document comes, and refuses marks from
@@ -488,7 +517,9 @@ def period_mark_after_last_lesson(event, state, ctx):
     return None
 
 
-def correction_targets_its_cell(event, state, ctx):
+def correction_targets_its_cell(
+    event: JournalEvent, state: JournalState, ctx: AnyContext
+) -> RuleViolation | None:
     """000 §5.3: a correction replaces an existing entry of the same cell and keeps its history."""
     if not event.supersedes or isinstance(event, Refused):
         return None
@@ -509,7 +540,9 @@ def correction_targets_its_cell(event, state, ctx):
     return None
 
 
-def late_correction_has_reason(event, state, ctx):
+def late_correction_has_reason(
+    event: JournalEvent, state: JournalState, ctx: JournalContext
+) -> RuleViolation | None:
     """000 §5.3: corrections are controlled: changing a mark or attendance on a later day than
     it was entered needs a reason (the correction log shows who, when, old → new and why).
     The lesson's day is the entry's day when marks are typed on time; a slip fixed the day it
@@ -533,7 +566,9 @@ def late_correction_has_reason(event, state, ctx):
     return None
 
 
-def attendance_change_around_mark_has_reason(event, state, ctx):
+def attendance_change_around_mark_has_reason(
+    event: JournalEvent, state: JournalState, ctx: JournalContext
+) -> RuleViolation | None:
     """000 §5.3, 002 §3.5: turning an absence (н, у) into presence, lateness or illness with
     a document unlocks a mark for that lesson: a controlled correction, so it needs a reason.
     (The opposite, locking, is guarded by no_mark_for_absent_pupil; taking attendance —
@@ -558,7 +593,9 @@ def attendance_change_around_mark_has_reason(event, state, ctx):
 REASON_RULES = frozenset({"late_correction_has_reason", "attendance_change_around_mark_has_reason"})
 
 
-def closed_period_change_has_reason(event, state, ctx):
+def closed_period_change_has_reason(
+    event: JournalEvent, state: JournalState, ctx: JournalContext
+) -> RuleViolation | None:
     """000 §5.3: once a period is closed for the class, changing its marks needs a reason.
 
     Such a change is controlled by the deputy director: it is flagged in the correction log."""
@@ -593,7 +630,9 @@ def closed_period_change_has_reason(event, state, ctx):
     return None
 
 
-def year_not_closed(event, state, ctx):
+def year_not_closed(
+    event: JournalEvent, state: JournalState, ctx: JournalContext
+) -> RuleViolation | None:
     """000 §7.1–7.3, §5.3: a closed year's journal is archived; only an authorised correction
     (a grant from the deputy director, with a reason, replacing an existing entry) is taken.
 
@@ -619,7 +658,9 @@ def year_not_closed(event, state, ctx):
     return _violation("year_not_closed", message, event)
 
 
-def portfolio_year_not_closed(event, state, ctx):
+def portfolio_year_not_closed(
+    event: JournalEvent, state: JournalState, ctx: PortfolioContext
+) -> RuleViolation | None:
     """000 §7.1: closing the year closes its portfolios — they went into the year's archive
     package, so an entry arriving after the closing is refused and stays visible as such."""
     closure = ctx.closure
@@ -633,7 +674,9 @@ def portfolio_year_not_closed(event, state, ctx):
     )
 
 
-def entry_fits_document(event, state, ctx):
+def entry_fits_document(
+    event: JournalEvent, state: JournalState, ctx: AnyContext
+) -> RuleViolation | None:
     """000 §4.2.1: achievements go to the portfolio, not to a subject's journal; the portfolio
     holds achievements only."""
     if isinstance(ctx, PortfolioContext):
@@ -653,7 +696,9 @@ def entry_fits_document(event, state, ctx):
 # ------------------------------------------------------------------ the portfolio's rules
 
 
-def portfolio_author_may_write(event, state, ctx):
+def portfolio_author_may_write(
+    event: JournalEvent, state: JournalState, ctx: PortfolioContext
+) -> RuleViolation | None:
     """000 §5.5, 003 §3.3.3–3.3.5: the class teacher enters achievements; the teachers of the
     class help collect them; the administration answers for what the portfolio holds."""
     if event.author not in ctx.writers:
@@ -666,7 +711,9 @@ def portfolio_author_may_write(event, state, ctx):
     return None
 
 
-def achievement_pupil_in_class(event, state, ctx):
+def achievement_pupil_in_class(
+    event: JournalEvent, state: JournalState, ctx: PortfolioContext
+) -> RuleViolation | None:
     """000 §4.5: a class's portfolio holds its pupils (in the class during the school year)."""
     if isinstance(event, AchievementRecorded) and not ctx.is_member(
         event.student_id, ctx.year.starts, ctx.year.ends
@@ -679,7 +726,9 @@ def achievement_pupil_in_class(event, state, ctx):
     return None
 
 
-def achievement_date_valid(event, state, ctx):
+def achievement_date_valid(
+    event: JournalEvent, state: JournalState, ctx: PortfolioContext
+) -> RuleViolation | None:
     """000 §5.3 (the record reflects what happened): an achievement is not dated in the future
     and belongs to the school year of the portfolio."""
     if not isinstance(event, AchievementRecorded):
@@ -699,7 +748,9 @@ def achievement_date_valid(event, state, ctx):
     return None
 
 
-def external_needs_family_consent(event, state, ctx):
+def external_needs_family_consent(
+    event: JournalEvent, state: JournalState, ctx: PortfolioContext
+) -> RuleViolation | None:
     """001 §5.1: achievements from other organisations are recorded voluntarily, on the will of
     the pupil or their parents: only with the family's consent."""
     if isinstance(event, AchievementRecorded) and event.external and not event.family_consent:
@@ -712,7 +763,9 @@ def external_needs_family_consent(event, state, ctx):
     return None
 
 
-def attachment_acceptable(event, state, ctx):
+def attachment_acceptable(
+    event: JournalEvent, state: JournalState, ctx: PortfolioContext
+) -> RuleViolation | None:
     """000 §4.2.1, 003 §3: the proof document is a PDF or an image (PNG, JPEG) of at most
     10 MB; the server checks the content itself when the file arrives."""
     if not isinstance(event, AchievementRecorded) or event.attachment is None:
@@ -756,7 +809,7 @@ RULES: tuple[Rule, ...] = (
 
 # No rule for scores (003 §3.4: the portfolio is never scored): AchievementRecorded has no
 # such field and forbids unknown ones, so an event carrying a score is refused as malformed.
-PORTFOLIO_RULES: tuple[Rule, ...] = (
+PORTFOLIO_RULES: tuple[PortfolioRule, ...] = (
     portfolio_year_not_closed,
     entry_fits_document,
     portfolio_author_may_write,
@@ -785,7 +838,18 @@ def check_event(
     violation = well_formed(event)
     if violation is not None:
         return violation
-    for rule in ctx.rules:
+    if isinstance(ctx, PortfolioContext):
+        return _first_violation(ctx.rules, event, state, ctx)
+    return _first_violation(ctx.rules, event, state, ctx)
+
+
+def _first_violation(
+    rules: Iterable[Callable[[JournalEvent, JournalState, C], RuleViolation | None]],
+    event: JournalEvent,
+    state: JournalState,
+    ctx: C,
+) -> RuleViolation | None:
+    for rule in rules:
         violation = rule(event, state, ctx)
         if violation is not None:
             return violation

@@ -10,7 +10,7 @@ bytes that were signed, so a signature checks whatever reads it.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Literal
+from typing import Final, Literal
 
 import msgspec
 
@@ -18,7 +18,7 @@ from shared.columns import result_text
 from shared.model import MarkSpecial
 from shared.scales import mark_text
 
-FORMAT = "zhurnal-transfer-extract"
+FORMAT: Final = "zhurnal-transfer-extract"
 VERSION = 1
 
 

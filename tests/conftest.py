@@ -1,10 +1,14 @@
-"""Shared fixtures: a small school on a real in-process server, and teachers' laptops."""
+"""Shared fixtures: a small school on a real in-process server, and teachers' laptops.
+
+The school is written once per session into a template database; each test gets a copy."""
 
 from __future__ import annotations
 
 import datetime as dt
+import sqlite3
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from argon2 import PasswordHasher
@@ -15,8 +19,7 @@ from client_tui.services.session import Session
 from server.app import create_app
 from server.auth import passwords
 from server.config import ServerConfig
-from server.storage.db import connect, create_schema
-from tests.factories import PASSWORD, write_school
+from tests.factories import PASSWORD, copy_database, write_school_database
 
 BASE_URL = "http://testserver.local"
 
@@ -28,6 +31,28 @@ passwords._DUMMY_HASH = passwords._hasher.hash("no such account")
 # The laptop's store key: Argon2id at its smallest cost too (a store keeps the costs it was made
 # with, so a child process running the product's defaults still opens it).
 store_crypto.COST = store_crypto.Cost(time_cost=1, memory_cost=8, parallelism=1)
+
+
+class _ConnectionWithoutFsync(sqlite3.Connection):
+    """Tests only: SQLite that does not wait for the disk. The product commits with
+    synchronous=FULL so that an entry reported saved survives a power cut; no in-process test
+    can cut the power, and a disk flush per commit was much of the suite's time (the sixty
+    offline days of tests/client_tui/test_background_sync.py: 39 s, 9 s without). The crash
+    tests kill real server and client processes, which keep FULL."""
+
+    def execute(self, sql: str, *args: Any) -> sqlite3.Cursor:
+        if sql.startswith("PRAGMA synchronous"):
+            sql = "PRAGMA synchronous=OFF"
+        return super().execute(sql, *args)
+
+
+def _connect_without_fsync(*args: Any, **kwargs: Any) -> sqlite3.Connection:
+    kwargs.setdefault("factory", _ConnectionWithoutFsync)
+    return _sqlite_connect(*args, **kwargs)
+
+
+_sqlite_connect = sqlite3.connect
+sqlite3.connect = _connect_without_fsync
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -45,13 +70,17 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             item.add_marker(skip)
 
 
+@pytest.fixture(scope="session")
+def school_template_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The fixture school's database, written once per session; tests work on copies."""
+    return write_school_database(tmp_path_factory.mktemp("school-template") / "zhurnal.sqlite")
+
+
 @pytest.fixture
-def server_config(tmp_path: Path) -> ServerConfig:
+def server_config(tmp_path: Path, school_template_db: Path) -> ServerConfig:
+    """A fresh copy of the fixture school's database, this test's alone."""
     config = ServerConfig(database=tmp_path / "server" / "zhurnal.sqlite")
-    conn = connect(config.database)
-    create_schema(conn)
-    write_school(conn)
-    conn.close()
+    copy_database(school_template_db, config.database)
     return config
 
 

@@ -1,17 +1,19 @@
-"""A small fixture school, built once per test that needs it, and helpers to write it."""
+"""A small fixture school, and helpers to write it: tests/conftest.py writes it into a database
+once per session, and each test that needs it gets a copy of that file."""
 
 from __future__ import annotations
 
 import datetime as dt
 import sqlite3
 import time
+from pathlib import Path
 
 from server.auth import passwords
 from server.auth.service import create_account
 from server.storage import accounts
 from server.storage import directory as directory_storage
 from server.storage import web as web_storage
-from server.storage.db import connect, transaction
+from server.storage.db import connect, create_schema, transaction
 from shared.hlc import format_stamp, stamp_date
 from shared.model import (
     ClassTeacher,
@@ -143,6 +145,31 @@ def write_school(conn: sqlite3.Connection) -> None:
         directory_storage.upsert(conn, school_rows(), school_id="sch")
     for login, (role, person) in ACCOUNTS.items():
         create_account(conn, login=login, password=PASSWORD, role=role, person_id=person)
+
+
+def write_school_database(path: Path) -> Path:
+    """A new database file with the fixture school and its accounts, checkpointed: the file
+    alone is the whole database, ready to be copied (copy_database)."""
+    conn = connect(path)
+    try:
+        create_schema(conn)
+        write_school(conn)
+        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    finally:
+        conn.close()
+    return path
+
+
+def copy_database(source: Path, target: Path) -> None:
+    """`source` copied to `target` with SQLite's backup API (consistent even if it is open)."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    src = sqlite3.connect(str(source))
+    dst = sqlite3.connect(str(target))
+    try:
+        src.backup(dst)
+    finally:
+        dst.close()
+        src.close()
 
 
 def fixture_directory() -> Directory:

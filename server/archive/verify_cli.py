@@ -14,10 +14,11 @@ from pathlib import Path
 
 from server.archive import keys
 from server.archive.verify import describe, verify_folder
+from shared.russian_argparse import RussianArgumentParser
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = RussianArgumentParser(
         prog="journal-archive",
         description="Проверка архива электронного журнала без сервера и без базы данных.",
     )

@@ -9,6 +9,7 @@ import pytest
 from scripts.bench import archive_bench
 
 
+@pytest.mark.slow  # a benchmark's smoke run: in CI, not in the fast set
 def test_archive_bench_smoke(tmp_path, capsys):
     """Two weeks of the demo school: the fixture, the child process, the table, all in order."""
     code = archive_bench.main(

@@ -3,9 +3,12 @@ the second pass changes nothing, and the table has a row per run."""
 
 from __future__ import annotations
 
+import pytest
+
 from scripts.bench.import_bench import bench, table
 
 
+@pytest.mark.slow  # a benchmark's smoke run: in CI, not in the fast set
 def test_import_bench_runs_at_a_smoke_size():
     rows = bench(pupils=30, repeat=1)
     assert [r.what for r in rows] == [

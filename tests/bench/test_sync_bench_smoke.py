@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import pytest
+
 from scripts.bench.sync_bench import markdown, run
 
 
+@pytest.mark.slow  # a benchmark's smoke run: in CI, not in the fast set
 def test_quick_benchmark_measures_every_scenario():
     rows = run(quick=True)
     by = {row.key: row for row in rows}

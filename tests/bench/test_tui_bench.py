@@ -5,6 +5,7 @@ import pytest
 from scripts.bench import tui_bench
 
 
+@pytest.mark.slow  # a benchmark's smoke run: in CI, not in the fast set
 def test_tui_bench_smoke_runs_and_commits_every_keypress(capsys):
     argv = ["--students", "6", "--per-week", "1", "--entries", "12", "--plain"]
     result = tui_bench.main(argv)

@@ -17,22 +17,13 @@ import pytest
 
 from client_tui.services.session import Session
 from scripts.badlink.live import LiveServer, free_port
-from server.storage.db import connect, create_schema
-from tests.factories import PASSWORD, write_school
+from tests.factories import PASSWORD, write_school_database
 
 
 @pytest.fixture(scope="session")
 def school_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The fixture school, written once (Argon2 hashes take seconds) and copied per test."""
-    db = tmp_path_factory.mktemp("school") / "school.sqlite"
-    conn = connect(db)
-    try:
-        create_schema(conn)
-        write_school(conn)
-        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-    finally:
-        conn.close()
-    return db
+    """The fixture school, written once per session and copied per test."""
+    return write_school_database(tmp_path_factory.mktemp("school") / "school.sqlite")
 
 
 @pytest.fixture

@@ -21,6 +21,8 @@ import pytest
 
 from scripts.badlink.live import ROOT, LiveServer, free_port
 
+pytestmark = pytest.mark.slow  # the demo school and a real server process
+
 README = ROOT / "README.md"
 README_ADDRESS = "http://127.0.0.1:8000"
 MARK = "@@exit="

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from server.config import ServerConfig
 from tests.server.school_kit import SchoolServer, template
 
 
@@ -17,3 +18,9 @@ def server(tmp_path: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator
     db, tokens = template(tmp_path_factory.getbasetemp())
     with SchoolServer(db, tokens, tmp_path) as school:
         yield school
+
+
+@pytest.fixture
+def db(server_config: ServerConfig) -> Path:
+    """The fixture school's database file (a year, classes, accounts), this test's copy."""
+    return server_config.database

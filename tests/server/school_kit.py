@@ -25,7 +25,7 @@ from server.app import create_app
 from server.auth.service import hash_token
 from server.config import ServerConfig
 from server.storage import accounts
-from server.storage.db import connect, create_schema, transaction
+from server.storage.db import connect, transaction
 from shared import wire
 from shared.hlc import Clock
 from shared.journal import JournalDoc, new_client_id
@@ -36,7 +36,7 @@ from shared.model import (
     LessonRecorded,
     MarkGiven,
 )
-from tests.factories import ACCOUNTS, PASSWORD, write_school
+from tests.factories import ACCOUNTS, PASSWORD, copy_database, write_school_database
 
 BASE_URL = "http://testserver.local"
 LESSON_DAY = dt.date(2026, 10, 5)
@@ -79,11 +79,7 @@ def template(folder: Path) -> tuple[Path, dict[str, dict]]:
     Built once per pytest session (callers pass the same session temp folder)."""
     path = folder / "template.sqlite"
     if path not in _templates:
-        config = ServerConfig(database=path)
-        conn = connect(path)
-        create_schema(conn)
-        write_school(conn)
-        conn.close()
+        config = ServerConfig(database=write_school_database(path))
         tokens: dict[str, dict] = {}
         with TestClient(create_app(config), base_url=BASE_URL) as client:
             for name in DEVICES:
@@ -110,17 +106,6 @@ def template(folder: Path) -> tuple[Path, dict[str, dict]]:
         conn.close()
         _templates[path] = tokens
     return path, _templates[path]
-
-
-def copy_database(source: Path, target: Path) -> None:
-    target.parent.mkdir(parents=True, exist_ok=True)
-    src = sqlite3.connect(str(source))
-    dst = sqlite3.connect(str(target))
-    try:
-        src.backup(dst)
-    finally:
-        dst.close()
-        src.close()
 
 
 class SchoolServer:

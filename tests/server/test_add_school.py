@@ -10,18 +10,12 @@ from pathlib import Path
 import pytest
 
 from server.cli import main
-from server.config import ServerConfig
 from server.storage import directory as directory_storage
 from server.storage.db import connect
 
 TABLES = ("schools", "years", "periods", "classes", "students", "memberships", "staff", "teaching")
 STAFF = "Фамилия;Имя;Отчество;Должность;Предметы и классы\r\n"
 STUDENTS = "Фамилия;Имя;Отчество;Дата рождения;Класс\r\n"
-
-
-@pytest.fixture
-def db(server_config: ServerConfig) -> Path:
-    return server_config.database
 
 
 @pytest.fixture

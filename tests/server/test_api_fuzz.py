@@ -35,9 +35,12 @@ CHECKS = [
 SKIPPED = {("POST", "/api/v1/auth/logout"), ("POST", "/api/v1/devices/{device_id}/revoke")}
 ROLES = ("math", "deputy")
 # schemathesis's in-process ASGI client leaves a memory stream for the collector to close
-pytestmark = pytest.mark.filterwarnings(
-    "ignore::ResourceWarning", "ignore::pytest.PytestUnraisableExceptionWarning"
-)
+pytestmark = [
+    pytest.mark.filterwarnings(
+        "ignore::ResourceWarning", "ignore::pytest.PytestUnraisableExceptionWarning"
+    ),
+    pytest.mark.slow,  # a long property test: every generated request of the whole schema
+]
 
 
 @pytest.fixture(scope="module")

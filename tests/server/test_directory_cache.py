@@ -15,35 +15,23 @@ from pathlib import Path
 
 import pytest
 
+from server.config import ServerConfig
 from server.storage import archive as archive_storage
 from server.storage import directory as directory_storage
 from server.storage.db import (
     DIRECTORY_TABLES,
     DIRECTORY_VERSION_KEY,
     connect,
-    create_schema,
     get_meta,
     transaction,
 )
 from server.sync.directory_cache import DirectoryCache
 from shared import wire
 from shared.model import Student, TeachingAssignment
-from tests.factories import CLASS_5, MATH_5, MATH_6, YEAR, write_school
+from tests.factories import CLASS_5, MATH_5, MATH_6, YEAR
 from tests.server.school_kit import Replica, SchoolServer, Writer, template
 
 Outcome = wire.Outcome
-
-
-@pytest.fixture
-def db(tmp_path: Path) -> Path:
-    path = tmp_path / "school.sqlite"
-    conn = connect(path)
-    try:
-        create_schema(conn)
-        write_school(conn)
-    finally:
-        conn.close()
-    return path
 
 
 @pytest.fixture
@@ -264,7 +252,6 @@ def test_a_nested_transaction_is_a_savepoint(conn: sqlite3.Connection) -> None:
 
 def test_the_document_cache_size_comes_from_the_environment(monkeypatch, tmp_path: Path) -> None:
     from server.app import create_app
-    from server.config import ServerConfig
 
     monkeypatch.setenv("ZHURNAL_DOCUMENT_CACHE", "4096")
     config = ServerConfig.from_env(database=tmp_path / "big.sqlite")
@@ -279,7 +266,6 @@ def test_the_server_reads_the_directory_at_startup(db: Path, tmp_path: Path) -> 
     from litestar.testing import TestClient
 
     from server.app import create_app
-    from server.config import ServerConfig
 
     with TestClient(create_app(ServerConfig(database=db))) as client:
         assert client.app.state.directories.loads == 1  # before any request

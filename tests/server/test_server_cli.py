@@ -45,12 +45,6 @@ SUBCOMMANDS = {
 
 
 @pytest.fixture
-def db(server_config: ServerConfig) -> Path:
-    """The fixture school's database (a year, classes, accounts)."""
-    return server_config.database
-
-
-@pytest.fixture
 def conn(db: Path) -> Iterator[sqlite3.Connection]:
     connection = connect(db)
     yield connection
@@ -89,6 +83,7 @@ def test_init_db_creates_the_database(tmp_path, capsys):
     assert run(capsys, "--db", path, "init-db")[0] == 0  # again: nothing breaks
 
 
+@pytest.mark.slow  # builds the whole demo school: ~28,000 entries
 def test_load_demo_loads_the_school_and_its_neighbour_once(tmp_path, capsys):
     path = tmp_path / "demo.sqlite"
     school, neighbour = build_demo_school(), build_neighbour_school()

@@ -216,14 +216,17 @@ async def test_f1_lists_every_key_in_russian(math_laptop, make_app):
 async def test_typing_goes_on_while_a_sync_hangs_on_a_dead_link(laptop, make_app):
     import threading
 
-    entered, release = threading.Event(), threading.Event()
+    armed, entered, release = threading.Event(), threading.Event(), threading.Event()
 
     def hanging(body: bytes) -> bytes:
+        if not armed.is_set():  # the login's first sync: no link, at once (not a 20 s hang)
+            raise TemporaryFailure("Нет связи с сервером.")
         entered.set()
         release.wait(20)  # a link that accepted the connection and then went silent
         raise TemporaryFailure("Сервер не ответил вовремя.")
 
     math = laptop("math", transport=hanging)
+    armed.set()
     app = make_app(math, background_sync=True, sync_interval=300)
     async with app.run_test(size=(80, 24)) as pilot:
         await open_journal(pilot)

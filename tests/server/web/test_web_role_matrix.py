@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import functools
 import re
+from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import pytest
+from litestar.testing import TestClient
 
+from server.config import ServerConfig
 from server.storage.db import connect
-from tests.factories import CLASS_5, CLASS_6
-from tests.server.web.conftest import csrf_of
+from tests.factories import CLASS_5, CLASS_6, copy_database
+from tests.server.web.conftest import browsers, csrf_of
 
 # login -> what a person is: parent (p-1, child s-1), pupil (s-1), math (class teacher of 5),
 # rus (class teacher of 6), deputy, director, records officer, system administrator
@@ -107,9 +112,22 @@ PUBLIC = {
 CASES = [(path, login, login in allowed) for path, allowed in PAGES.items() for login in EVERYONE]
 
 
+@pytest.fixture(scope="module")
+def browser_once(
+    web_template: Path, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Callable[[str | None], TestClient]]:
+    """For the GET cases, which change nothing a page's access depends on: one copy of the
+    school for the module and each login's browser logged in once (an app and a login for
+    each of ~360 cases was most of this suite's time)."""
+    config = ServerConfig(database=tmp_path_factory.mktemp("web-matrix") / "web.sqlite")
+    copy_database(web_template, config.database)
+    with browsers(config) as make:
+        yield functools.cache(make)
+
+
 @pytest.mark.parametrize(("path", "login", "allowed"), CASES)
-def test_page_admits_exactly_its_roles(browser_as, path, login, allowed):
-    response = browser_as(login).get(path)
+def test_page_admits_exactly_its_roles(browser_once, path, login, allowed):
+    response = browser_once(login).get(path)
     if allowed:
         assert response.status_code == 200, response.text
     else:
@@ -118,8 +136,8 @@ def test_page_admits_exactly_its_roles(browser_as, path, login, allowed):
 
 
 @pytest.mark.parametrize("path", sorted(PAGES))
-def test_every_page_sends_strangers_to_the_login_form(browser_as, path):
-    response = browser_as(None).get(path, follow_redirects=False)
+def test_every_page_sends_strangers_to_the_login_form(browser_once, path):
+    response = browser_once(None).get(path, follow_redirects=False)
     assert response.status_code == 303
     assert response.headers["location"].startswith("/login?next=")
 
