@@ -28,8 +28,8 @@ def test_the_servers_database_syncs_every_commit(product_sqlite, tmp_path: Path)
 
 
 def test_the_laptops_store_syncs_every_commit(product_sqlite, tmp_path: Path) -> None:
-    store = LocalStore(tmp_path / "laptop" / "store.sqlite")
-    assert store.conn.execute("PRAGMA synchronous").fetchone()[0] == FULL
+    store = LocalStore.open(tmp_path / "laptop" / "store.sqlite", "пароль учителя")
+    assert store.conn.pragma("synchronous") == FULL
     store.close()
 
 
