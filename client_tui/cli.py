@@ -739,8 +739,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    if hasattr(signal, "SIGPIPE"):
-        signal.signal(signal.SIGPIPE, signal.SIG_DFL)  # `journal show … | head` ends quietly
+    if argv is None and hasattr(signal, "SIGPIPE"):
+        # run as the `journal` program: `journal show … | head` ends quietly. Not when called
+        # with arguments from inside another program (the tests): SIG_DFL is process-wide, and
+        # a write to a socket whose peer died would then kill that whole process.
+        signal.signal(signal.SIGPIPE, signal.SIG_DFL)
     configure_output()
     parser = build_parser()
     args = parser.parse_args(argv)

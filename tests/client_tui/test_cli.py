@@ -35,15 +35,6 @@ NOT_LOGGED_IN = "Сначала войдите: journal login --server АДРЕ�
 Journal = Callable[..., tuple[int, str, str]]
 
 
-@pytest.fixture(autouse=True)
-def _keep_sigpipe() -> Iterator[None]:
-    """`journal` resets SIGPIPE for `journal show | head`; give pytest its handler back."""
-    saved = signal.getsignal(signal.SIGPIPE) if hasattr(signal, "SIGPIPE") else None
-    yield
-    if saved is not None:
-        signal.signal(signal.SIGPIPE, saved)
-
-
 @pytest.fixture
 def home(tmp_path: Path) -> Path:
     return tmp_path / "laptop"
@@ -355,6 +346,15 @@ def test_unknown_lesson_student_and_date_are_russian_errors(logged_in):
     assert code == 2
     assert err == "Ошибка: Дата «вчера» не распознана: пишите ДД.ММ.ГГГГ или ГГГГ-ММ-ДД.\n"
     assert pending(logged_in("status")[1]) == 1
+
+
+def test_journal_called_from_another_program_leaves_its_sigpipe_alone(tmp_path):
+    """SIG_DFL for SIGPIPE is process-wide: set by an in-process call, it let a later test's
+    write to a killed server's socket kill the whole test run (exit 141)."""
+    before = signal.getsignal(signal.SIGPIPE)
+    assert before != signal.SIG_DFL
+    cli.main(["--home", str(tmp_path), "journals"])
+    assert signal.getsignal(signal.SIGPIPE) == before
 
 
 def test_journal_without_a_command_outside_a_terminal_prints_help(capsys, tmp_path):

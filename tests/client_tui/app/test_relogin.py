@@ -45,7 +45,7 @@ async def test_a_revoked_laptop_logs_in_again_and_loses_nothing(
         screen = app.screen
         assert "войдите заново" in str(screen.query_one("#login-title").render())
         assert screen.query_one("#login", Input).value == "math"
-        assert screen.query_one("#password", Input).has_focus
+        await wait_for(pilot, lambda: screen.query_one("#password", Input).has_focus)
         await pilot.press("escape")  # later: back to work offline, entries kept
         await journals_listed(pilot)
         assert "ждут отправки: 3" in status_text(app)
